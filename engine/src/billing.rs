@@ -1,0 +1,560 @@
+//! Exact cost accounting: usage meters, tiered rate tables and monthly bills.
+//!
+//! Usage is metered in integer base units (bytes, byte-microseconds of storage, requests) on
+//! *lines*, one per `(meter, provider, zone)`. A line's zone is the region for storage-side meters
+//! and the viewer geography for CDN meters. Usage is priced in *segments*: whenever prices change,
+//! a cost-alert check runs or a billing month closes, the usage since the last segment is priced
+//! against the line's tiered rate table, starting at the tier position reached so far this month
+//! (tiers reset each billing month, as AWS egress and CloudFront tiers do).
+//!
+//! The priced amount is kept as an exact numerator (`nanodollars x base units`, `u128`) and is
+//! divided by the meter's unit size exactly once, rounding down to the nanodollar, when the month's
+//! bill is closed. So a bill line equals `floor(sum(usage_i x rate_i) / unit)` with no other
+//! rounding, whatever the number of segments.
+
+use crate::ids::ProviderId;
+use crate::units::{MoneyNanos, SimTime, BYTES_PER_GB, MICROS_PER_SEC};
+use core::fmt;
+
+/// Byte-microseconds in one GB-month (10^9 bytes for 30 days).
+pub const BYTE_MICROS_PER_GB_MONTH: u128 = BYTES_PER_GB as u128 * 30 * 86_400 * MICROS_PER_SEC as u128;
+/// Requests are priced per this many requests.
+pub const REQUESTS_PER_PRICE_UNIT: u128 = 10_000;
+/// The largest rate accepted: $1,000 per price unit (keeps every product inside `u128`).
+pub const RATE_NANOS_MAX: u64 = 1_000 * 1_000_000_000;
+/// The most tiers a rate table may have.
+pub const TIERS_MAX: usize = 16;
+
+/// What a line meters. Each meter belongs to one report [`Category`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Meter {
+    /// Bytes stored over time in a region (primary copies and mirrors), in byte-microseconds;
+    /// priced per GB-month.
+    StorageByteTime,
+    /// Bytes delivered by the CDN to viewers of a geography; priced per GB.
+    CdnEgress,
+    /// Requests answered by the CDN for a geography; priced per 10,000 requests.
+    CdnRequests,
+    /// Bytes sent by a region's storage straight to viewers; priced per GB.
+    OriginEgressDirect,
+    /// Bytes sent by a region's storage to the CDN on an edge miss; priced per GB.
+    OriginEgressToCdn,
+    /// Requests (GETs) answered by a region's storage; priced per 10,000 requests.
+    OriginRequests,
+    /// Bytes copied out of a region to another region by replication; priced per GB.
+    InterRegion,
+}
+
+impl Meter {
+    /// Every meter, in report order.
+    pub const ALL: [Meter; 7] = [
+        Meter::StorageByteTime,
+        Meter::CdnEgress,
+        Meter::CdnRequests,
+        Meter::OriginEgressDirect,
+        Meter::OriginEgressToCdn,
+        Meter::OriginRequests,
+        Meter::InterRegion,
+    ];
+
+    /// The report category this meter's cost is summed into.
+    pub const fn category(self) -> Category {
+        match self {
+            Meter::StorageByteTime => Category::Storage,
+            Meter::CdnEgress => Category::CdnEgress,
+            Meter::OriginEgressDirect | Meter::OriginEgressToCdn => Category::OriginEgress,
+            Meter::InterRegion => Category::InterRegion,
+            Meter::CdnRequests | Meter::OriginRequests => Category::Requests,
+        }
+    }
+
+    /// Base usage units in one price unit (rates are nanodollars per price unit).
+    pub const fn units_per_price_unit(self) -> u128 {
+        match self {
+            Meter::StorageByteTime => BYTE_MICROS_PER_GB_MONTH,
+            Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => {
+                BYTES_PER_GB as u128
+            }
+            Meter::CdnRequests | Meter::OriginRequests => REQUESTS_PER_PRICE_UNIT,
+        }
+    }
+
+    /// Whether this meter's zone is a viewer geography (`true`) or a region (`false`).
+    pub const fn zone_is_geo(self) -> bool {
+        matches!(self, Meter::CdnEgress | Meter::CdnRequests)
+    }
+
+    /// A stable snake-case name, used in reports and error messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Meter::StorageByteTime => "storage",
+            Meter::CdnEgress => "cdn_egress",
+            Meter::CdnRequests => "cdn_requests",
+            Meter::OriginEgressDirect => "origin_egress_direct",
+            Meter::OriginEgressToCdn => "origin_egress_to_cdn",
+            Meter::OriginRequests => "origin_requests",
+            Meter::InterRegion => "inter_region",
+        }
+    }
+
+    /// The price unit, for messages: `GB-month`, `GB` or `10k requests`.
+    pub const fn price_unit(self) -> &'static str {
+        match self {
+            Meter::StorageByteTime => "GB-month",
+            Meter::CdnRequests | Meter::OriginRequests => "10k requests",
+            _ => "GB",
+        }
+    }
+}
+
+/// The cost categories of a report (`cost_usd.*` in `summary.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// Storage of primary copies and mirrors.
+    Storage,
+    /// CDN delivery to viewers.
+    CdnEgress,
+    /// Storage egress, direct to viewers or to the CDN.
+    OriginEgress,
+    /// Replication traffic between regions.
+    InterRegion,
+    /// Per-request charges of the CDN and of storage.
+    Requests,
+}
+
+impl Category {
+    /// Every category, in report order.
+    pub const ALL: [Category; 5] =
+        [Category::Storage, Category::CdnEgress, Category::OriginEgress, Category::InterRegion, Category::Requests];
+
+    /// A stable snake-case name (`storage`, `cdn_egress`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Category::Storage => "storage",
+            Category::CdnEgress => "cdn_egress",
+            Category::OriginEgress => "origin_egress",
+            Category::InterRegion => "inter_region",
+            Category::Requests => "requests",
+        }
+    }
+}
+
+/// One tier of a rate table: usage from `from_units` price units on (this month) costs
+/// `nanos_per_unit` nanodollars per price unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    /// Where the tier starts, in price units (GB, GB-month, 10k requests) used this month.
+    pub from_units: u64,
+    /// The rate in nanodollars per price unit.
+    pub nanos_per_unit: u64,
+}
+
+/// A tiered rate table. The first tier starts at 0; tiers are in increasing order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateTable {
+    tiers: Vec<Tier>,
+}
+
+/// A rate table that cannot be used, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RateTableError {
+    /// No tiers at all.
+    Empty,
+    /// More than [`TIERS_MAX`] tiers.
+    TooManyTiers(usize),
+    /// The first tier does not start at 0.
+    FirstTierNotAtZero(u64),
+    /// A tier does not start after the previous one.
+    TiersOutOfOrder {
+        /// Index of the offending tier.
+        index: usize,
+        /// Where it starts.
+        from_units: u64,
+        /// Where the previous one starts.
+        previous_from_units: u64,
+    },
+    /// A rate above [`RATE_NANOS_MAX`].
+    RateTooHigh(u64),
+}
+
+impl fmt::Display for RateTableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateTableError::Empty => write!(f, "a rate table needs at least one tier"),
+            RateTableError::TooManyTiers(n) => {
+                write!(f, "{n} tiers given, at most {TIERS_MAX} are allowed")
+            }
+            RateTableError::FirstTierNotAtZero(u) => {
+                write!(f, "the first tier starts at {u}, expected 0")
+            }
+            RateTableError::TiersOutOfOrder { index, from_units, previous_from_units } => write!(
+                f,
+                "tier {index} starts at {from_units}, which is not after the previous tier's start \
+                 {previous_from_units}: tiers must be in increasing order"
+            ),
+            RateTableError::RateTooHigh(n) => {
+                write!(f, "rate of {n} nanodollars per unit is above the limit of {RATE_NANOS_MAX}")
+            }
+        }
+    }
+}
+
+impl RateTable {
+    /// A table with one rate for all usage.
+    pub fn flat(nanos_per_unit: u64) -> Result<Self, RateTableError> {
+        Self::tiered(vec![Tier { from_units: 0, nanos_per_unit }])
+    }
+
+    /// A tiered table; see [`RateTableError`] for what is checked.
+    pub fn tiered(tiers: Vec<Tier>) -> Result<Self, RateTableError> {
+        let first = tiers.first().ok_or(RateTableError::Empty)?;
+        if tiers.len() > TIERS_MAX {
+            return Err(RateTableError::TooManyTiers(tiers.len()));
+        }
+        if first.from_units != 0 {
+            return Err(RateTableError::FirstTierNotAtZero(first.from_units));
+        }
+        for (index, pair) in tiers.windows(2).enumerate() {
+            if pair[1].from_units <= pair[0].from_units {
+                return Err(RateTableError::TiersOutOfOrder {
+                    index: index + 1,
+                    from_units: pair[1].from_units,
+                    previous_from_units: pair[0].from_units,
+                });
+            }
+        }
+        if let Some(t) = tiers.iter().find(|t| t.nanos_per_unit > RATE_NANOS_MAX) {
+            return Err(RateTableError::RateTooHigh(t.nanos_per_unit));
+        }
+        Ok(RateTable { tiers })
+    }
+
+    /// The tiers, in order.
+    pub fn tiers(&self) -> &[Tier] {
+        &self.tiers
+    }
+
+    /// The exact price numerator (`nanodollars x base units`) of the usage between `start` and
+    /// `start + amount` base units of this month, where one price unit is `unit` base units.
+    pub fn price_numerator(&self, start: u128, amount: u128, unit: u128) -> u128 {
+        let end = start.saturating_add(amount);
+        let mut numerator: u128 = 0;
+        for (i, tier) in self.tiers.iter().enumerate() {
+            let lo = (tier.from_units as u128).saturating_mul(unit);
+            let hi = match self.tiers.get(i + 1) {
+                Some(next) => (next.from_units as u128).saturating_mul(unit),
+                None => u128::MAX,
+            };
+            let overlap = end.min(hi).saturating_sub(start.max(lo));
+            numerator = numerator.saturating_add(overlap.saturating_mul(tier.nanos_per_unit as u128));
+        }
+        numerator
+    }
+}
+
+/// Identifies a bill line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineKey {
+    /// What is metered.
+    pub meter: Meter,
+    /// Who bills it.
+    pub provider: ProviderId,
+    /// The region id (storage-side meters) or geography id (CDN meters).
+    pub zone: u32,
+}
+
+/// One line of a closed monthly bill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillLine {
+    /// The line.
+    pub key: LineKey,
+    /// Usage in base units (bytes, byte-microseconds or requests).
+    pub usage: u128,
+    /// Cost: the exact priced numerator divided by the unit size, rounded down.
+    pub cost: MoneyNanos,
+}
+
+/// The bill of one billing month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthBill {
+    /// 0 for the first month of the run.
+    pub month: u32,
+    /// When the month started.
+    pub start: SimTime,
+    /// When the month ended (or when a partial month was closed).
+    pub end: SimTime,
+    /// Every line, in line order (the order lines were configured).
+    pub lines: Vec<BillLine>,
+}
+
+impl MonthBill {
+    /// The month's total.
+    pub fn total(&self) -> MoneyNanos {
+        self.lines.iter().fold(MoneyNanos::ZERO, |acc, l| acc + l.cost)
+    }
+
+    /// The month's cost in one category.
+    pub fn category_total(&self, category: Category) -> MoneyNanos {
+        self.lines.iter().filter(|l| l.key.meter.category() == category).fold(MoneyNanos::ZERO, |acc, l| acc + l.cost)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Line {
+    key: LineKey,
+    table: RateTable,
+    /// Usage not yet priced.
+    unpriced: u128,
+    /// Usage priced so far this month (the tier position).
+    priced_month: u128,
+    /// Exact priced numerator this month.
+    numerator_month: u128,
+}
+
+/// Dense index of a line inside a [`Ledger`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineId(pub u32);
+
+/// The usage meters and the bills. Adding usage is O(1) and never allocates.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    lines: Vec<Line>,
+    month_start: SimTime,
+    month_index: u32,
+    closed: Vec<MonthBill>,
+    uncollected: SegmentCost,
+}
+
+/// What one priced segment cost, for cost alerts (rounded down per line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegmentCost {
+    /// Cost of every line.
+    pub total: MoneyNanos,
+    /// Cost of the CDN lines ([`Meter::CdnEgress`] and [`Meter::CdnRequests`]).
+    pub cdn: MoneyNanos,
+}
+
+impl Ledger {
+    /// An empty ledger whose first month starts at `start`.
+    pub fn new(start: SimTime) -> Self {
+        Ledger {
+            lines: Vec::new(),
+            month_start: start,
+            month_index: 0,
+            closed: Vec::new(),
+            uncollected: SegmentCost::default(),
+        }
+    }
+
+    /// Adds a line and returns its id. Lines are reported in the order they are added.
+    pub fn add_line(&mut self, key: LineKey, table: RateTable) -> LineId {
+        let id = LineId(self.lines.len() as u32);
+        self.lines.push(Line { key, table, unpriced: 0, priced_month: 0, numerator_month: 0 });
+        id
+    }
+
+    /// The id of the line with this key, if any (a linear scan: not for the hot path).
+    pub fn find(&self, key: LineKey) -> Option<LineId> {
+        self.lines.iter().position(|l| l.key == key).map(|i| LineId(i as u32))
+    }
+
+    /// Every line key, in line order.
+    pub fn keys(&self) -> impl Iterator<Item = LineKey> + '_ {
+        self.lines.iter().map(|l| l.key)
+    }
+
+    /// Meters `amount` base units on a line. O(1).
+    #[inline]
+    pub fn add(&mut self, line: LineId, amount: u128) {
+        let l = &mut self.lines[line.0 as usize];
+        l.unpriced = l.unpriced.saturating_add(amount);
+    }
+
+    /// Prices the usage since the last segment at the current tables.
+    pub fn close_segment(&mut self) -> SegmentCost {
+        let mut cost = SegmentCost::default();
+        for l in &mut self.lines {
+            if l.unpriced == 0 {
+                continue;
+            }
+            let unit = l.key.meter.units_per_price_unit();
+            let numerator = l.table.price_numerator(l.priced_month, l.unpriced, unit);
+            l.numerator_month = l.numerator_month.saturating_add(numerator);
+            l.priced_month = l.priced_month.saturating_add(l.unpriced);
+            l.unpriced = 0;
+            let nanos = MoneyNanos(i64::try_from(numerator / unit).unwrap_or(i64::MAX));
+            cost.total += nanos;
+            if l.key.meter.zone_is_geo() {
+                cost.cdn += nanos;
+            }
+        }
+        self.uncollected.total += cost.total;
+        self.uncollected.cdn += cost.cdn;
+        cost
+    }
+
+    /// The cost of every segment priced since the last call (for cost alerts).
+    pub fn take_uncollected(&mut self) -> SegmentCost {
+        core::mem::take(&mut self.uncollected)
+    }
+
+    /// Replaces the rate table of every line matching `meter`, `provider` and (if given) `zone`,
+    /// after pricing the usage so far at the old tables. Returns how many lines changed.
+    pub fn set_rate(&mut self, meter: Meter, provider: ProviderId, zone: Option<u32>, table: &RateTable) -> usize {
+        self.close_segment();
+        let mut changed = 0;
+        for l in &mut self.lines {
+            if l.key.meter == meter && l.key.provider == provider && zone.is_none_or(|z| z == l.key.zone) {
+                l.table = table.clone();
+                changed += 1;
+            }
+        }
+        changed
+    }
+
+    /// Closes the current month at `now`: prices outstanding usage, records the bill and resets
+    /// the tier positions.
+    pub fn close_month(&mut self, now: SimTime) -> &MonthBill {
+        self.close_segment();
+        let lines = self
+            .lines
+            .iter_mut()
+            .map(|l| {
+                let unit = l.key.meter.units_per_price_unit();
+                let line = BillLine {
+                    key: l.key,
+                    usage: l.priced_month,
+                    cost: MoneyNanos(i64::try_from(l.numerator_month / unit).unwrap_or(i64::MAX)),
+                };
+                l.priced_month = 0;
+                l.numerator_month = 0;
+                line
+            })
+            .collect();
+        self.closed.push(MonthBill { month: self.month_index, start: self.month_start, end: now, lines });
+        self.month_index += 1;
+        self.month_start = now;
+        self.closed.last().expect("a bill was pushed just above")
+    }
+
+    /// The bill the current month would have if it closed at `now`, without closing it.
+    pub fn preview_month(&self, now: SimTime) -> MonthBill {
+        let mut copy = self.clone();
+        copy.close_month(now).clone()
+    }
+
+    /// Every closed month, oldest first.
+    pub fn closed_months(&self) -> &[MonthBill] {
+        &self.closed
+    }
+
+    /// Usage metered so far this month on a line (priced or not), in base units.
+    pub fn usage_this_month(&self, line: LineId) -> u128 {
+        let l = &self.lines[line.0 as usize];
+        l.priced_month.saturating_add(l.unpriced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GB: u128 = BYTES_PER_GB as u128;
+
+    fn key(meter: Meter) -> LineKey {
+        LineKey { meter, provider: ProviderId(0), zone: 0 }
+    }
+
+    #[test]
+    fn flat_rate_is_usage_times_rate_rounded_down_once() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let line = ledger.add_line(key(Meter::CdnEgress), RateTable::flat(60_000_000).unwrap());
+        // 10 TB in three uneven segments, each not a whole GB.
+        for amount in [3_333_333_333_333u128, 3_333_333_333_333, 3_333_333_333_334] {
+            ledger.add(line, amount);
+            ledger.close_segment();
+        }
+        let bill = ledger.close_month(SimTime(1));
+        assert_eq!(bill.lines[0].usage, 10_000 * GB);
+        assert_eq!(bill.lines[0].cost, MoneyNanos::from_usd(600));
+    }
+
+    #[test]
+    fn rounding_happens_once_per_line_and_month() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        // 1 nanodollar per GB: each 0.5 GB segment alone would round to 0.
+        let line = ledger.add_line(key(Meter::InterRegion), RateTable::flat(1).unwrap());
+        for _ in 0..4 {
+            ledger.add(line, GB / 2);
+            ledger.close_segment();
+        }
+        assert_eq!(ledger.close_month(SimTime(1)).lines[0].cost, MoneyNanos(2));
+    }
+
+    #[test]
+    fn tiers_split_usage_and_reset_each_month() {
+        // CloudFront-like: first 10 TB at $0.085, then $0.080.
+        let table = RateTable::tiered(vec![
+            Tier { from_units: 0, nanos_per_unit: 85_000_000 },
+            Tier { from_units: 10_240, nanos_per_unit: 80_000_000 },
+        ])
+        .unwrap();
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let line = ledger.add_line(key(Meter::CdnEgress), table);
+        ledger.add(line, 10_000 * GB);
+        ledger.close_segment();
+        ledger.add(line, 1_000 * GB); // 240 GB in tier 1, 760 GB in tier 2
+        let bill = ledger.close_month(SimTime(1)).clone();
+        let expected = 10_240 * 85_000_000 + 760 * 80_000_000;
+        assert_eq!(bill.lines[0].cost, MoneyNanos(expected));
+        // Next month starts in tier 1 again.
+        ledger.add(line, 1_000 * GB);
+        assert_eq!(ledger.close_month(SimTime(2)).lines[0].cost, MoneyNanos(1_000 * 85_000_000));
+    }
+
+    #[test]
+    fn a_price_change_applies_only_to_later_usage() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let line = ledger.add_line(key(Meter::CdnEgress), RateTable::flat(60_000_000).unwrap());
+        ledger.add(line, 100 * GB);
+        let changed = ledger.set_rate(Meter::CdnEgress, ProviderId(0), None, &RateTable::flat(80_000_000).unwrap());
+        assert_eq!(changed, 1);
+        ledger.add(line, 100 * GB);
+        assert_eq!(ledger.close_month(SimTime(1)).total(), MoneyNanos::from_usd(14));
+    }
+
+    #[test]
+    fn storage_is_priced_per_gb_month() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let line = ledger.add_line(key(Meter::StorageByteTime), RateTable::flat(23_000_000).unwrap());
+        // 1 TB for 30 days.
+        ledger.add(line, 1_000 * GB * 30 * 86_400 * 1_000_000);
+        assert_eq!(ledger.close_month(SimTime(1)).lines[0].cost, MoneyNanos::from_usd(23));
+    }
+
+    #[test]
+    fn bad_tables_are_rejected_with_the_reason() {
+        assert_eq!(RateTable::tiered(vec![]), Err(RateTableError::Empty));
+        let err = RateTable::tiered(vec![
+            Tier { from_units: 0, nanos_per_unit: 1 },
+            Tier { from_units: 0, nanos_per_unit: 1 },
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("tier 1 starts at 0"), "{err}");
+        assert!(RateTable::flat(RATE_NANOS_MAX + 1).is_err());
+        assert!(matches!(
+            RateTable::tiered(vec![Tier { from_units: 5, nanos_per_unit: 1 }]),
+            Err(RateTableError::FirstTierNotAtZero(5))
+        ));
+    }
+
+    #[test]
+    fn preview_does_not_close_the_month() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let line = ledger.add_line(key(Meter::CdnEgress), RateTable::flat(1_000_000_000).unwrap());
+        ledger.add(line, 2 * GB);
+        assert_eq!(ledger.preview_month(SimTime(5)).total(), MoneyNanos::from_usd(2));
+        assert!(ledger.closed_months().is_empty());
+        assert_eq!(ledger.usage_this_month(line), 2 * GB);
+    }
+}

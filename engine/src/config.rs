@@ -1,0 +1,477 @@
+//! The engine's configuration: topology, mirror policy, health thresholds and prices.
+//!
+//! Everything is checked by [`EngineConfig::validate`] (called by [`crate::Engine::new`]);
+//! a [`ConfigError`] names the field and the bad value.
+
+use crate::billing::{Meter, RateTable};
+use crate::health::HealthConfig;
+use crate::ids::{GeoId, ProviderId, RegionId};
+use crate::units::{SimDuration, NANOS_PER_USD};
+use core::fmt;
+
+/// The most regions an engine handles (a region set is a `u64` bit mask).
+pub const REGIONS_MAX: usize = 64;
+/// The most viewer geographies.
+pub const GEOS_MAX: usize = 32;
+/// The most mirrors one clip may have (the seed uses 2-3).
+pub const MIRRORS_PER_CLIP_MAX: usize = 8;
+/// The most providers.
+pub const PROVIDERS_MAX: usize = 64;
+
+/// A storage region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionConfig {
+    /// Its name, e.g. `us-east-1`.
+    pub name: String,
+    /// Who stores its bytes and bills storage, egress, GETs and inter-region transfer.
+    pub storage_provider: ProviderId,
+}
+
+/// The seed's `MIRROR_*` settings and the policy options around them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MirrorConfig {
+    /// `MIRROR_ENABLED`: when false, no sync job runs and no mirror is made.
+    pub enabled: bool,
+    /// `MIRROR_REGIONS`: where mirrors may be placed (a clip's primary region is always skipped).
+    pub regions: Vec<RegionId>,
+    /// `MIRROR_REPLICATION_THRESHOLD`: a clip whose popularity score reaches this is mirrored.
+    pub replication_threshold: u64,
+    /// Score points per view (default 1).
+    pub view_weight: u32,
+    /// Score points per unit of vote score (default 1): score = views x view_weight + votes x vote_weight.
+    pub vote_weight: u32,
+    /// When set, view and vote counts halve every `score_half_life` (applied at each sync), so
+    /// the score tracks recent popularity. `None` (default) counts every view since upload, as the
+    /// seed's `view_count` does.
+    pub score_half_life: Option<SimDuration>,
+    /// `MIRROR_TTL_DAYS`: a mirror expires this long after it became active.
+    pub ttl: SimDuration,
+    /// Whether a sync that still finds a clip popular pushes its active mirrors' expiry to
+    /// `now + ttl`. Default `false`: the seed sets expiry once, at creation.
+    pub refresh_ttl_on_sync: bool,
+    /// `MIRROR_MAX_PER_CLIP`: the most mirror records (pending, active or expired awaiting
+    /// cleanup) a clip may have.
+    pub max_per_clip: u8,
+    /// `MIRROR_SYNC_INTERVAL_MINUTES`: how often the sync job runs.
+    pub sync_interval: SimDuration,
+    /// How often the cleanup job deletes expired mirrors (seed: daily).
+    pub cleanup_interval: SimDuration,
+    /// Delay before the first retry of a failed copy; doubles per attempt.
+    pub retry_backoff_base: SimDuration,
+    /// The longest delay between retries.
+    pub retry_backoff_max: SimDuration,
+    /// Copy attempts before a pending mirror is abandoned.
+    pub copy_attempts_max: u8,
+}
+
+impl MirrorConfig {
+    /// The seed's defaults: threshold 1000, TTL 7 days, 3 mirrors per clip, hourly sync, daily
+    /// cleanup; mirrors allowed in `regions`.
+    pub fn seed_defaults(regions: Vec<RegionId>) -> Self {
+        MirrorConfig {
+            enabled: true,
+            regions,
+            replication_threshold: 1000,
+            view_weight: 1,
+            vote_weight: 1,
+            score_half_life: None,
+            ttl: SimDuration::from_days(7),
+            refresh_ttl_on_sync: false,
+            max_per_clip: 3,
+            sync_interval: SimDuration::from_mins(60),
+            cleanup_interval: SimDuration::from_days(1),
+            retry_backoff_base: SimDuration::from_mins(1),
+            retry_backoff_max: SimDuration::from_hours(1),
+            copy_attempts_max: 5,
+        }
+    }
+}
+
+/// Which costs the passive cost alert watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertScope {
+    /// CDN cost per GB the CDN delivered (the seed's `CDN_MAX_COST_PER_GB`, checked by its CDN
+    /// service). Default.
+    Cdn,
+    /// Total cost per GB delivered to viewers by any path.
+    Total,
+}
+
+/// The passive cost alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CostAlertConfig {
+    /// `CDN_MAX_COST_PER_GB` in nanodollars per GB (seed: $0.10).
+    pub max_cost_per_gb_nanos: u64,
+    /// The sliding window the ratio is taken over.
+    pub window: SimDuration,
+    /// How often the window is evaluated; `window` must be a whole multiple of it.
+    pub check_interval: SimDuration,
+    /// Which costs are watched.
+    pub scope: AlertScope,
+}
+
+impl Default for CostAlertConfig {
+    fn default() -> Self {
+        CostAlertConfig {
+            max_cost_per_gb_nanos: NANOS_PER_USD as u64 / 10,
+            window: SimDuration::from_hours(24),
+            check_interval: SimDuration::from_hours(1),
+            scope: AlertScope::Cdn,
+        }
+    }
+}
+
+/// A rate table for the lines of one meter and provider, in one zone or in all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateEntry {
+    /// The meter.
+    pub meter: Meter,
+    /// The provider.
+    pub provider: ProviderId,
+    /// A region id or geography id (see [`Meter::zone_is_geo`]); `None` for every zone. A
+    /// zone-specific entry wins over a `None` entry.
+    pub zone: Option<u32>,
+    /// The rates.
+    pub table: RateTable,
+}
+
+/// Billing settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingConfig {
+    /// The billing month (30 days by default); tiers reset at each month boundary.
+    pub month: SimDuration,
+    /// Rate tables; every line the topology uses needs one (see [`ConfigError::MissingRate`]).
+    pub rates: Vec<RateEntry>,
+    /// The passive cost alert.
+    pub cost_alert: CostAlertConfig,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Provider names, indexed by [`ProviderId`].
+    pub providers: Vec<String>,
+    /// Regions, indexed by [`RegionId`].
+    pub regions: Vec<RegionConfig>,
+    /// Viewer geographies, indexed by [`GeoId`].
+    pub geos: Vec<String>,
+    /// Round-trip latency from each region to each geography in milliseconds: `latency_ms[region][geo]`.
+    pub latency_ms: Vec<Vec<u32>>,
+    /// The CDN provider, or `None` when `CDN_ENABLED=false`.
+    pub cdn_provider: Option<ProviderId>,
+    /// Mirror policy.
+    pub mirror: MirrorConfig,
+    /// Health thresholds.
+    pub health: HealthConfig,
+    /// Prices and alerts.
+    pub billing: BillingConfig,
+}
+
+/// A configuration the engine cannot run with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A field's value is out of range.
+    Invalid {
+        /// The field, e.g. `mirror.max_per_clip`.
+        field: &'static str,
+        /// The value as given.
+        value: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A reference to a region, geography or provider that does not exist.
+    UnknownId {
+        /// The field holding the reference.
+        field: &'static str,
+        /// The id given.
+        id: u32,
+        /// How many exist.
+        count: usize,
+    },
+    /// A line the topology uses has no rate table.
+    MissingRate {
+        /// The meter.
+        meter: &'static str,
+        /// The provider's name.
+        provider: String,
+        /// The zone's name.
+        zone: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid { field, value, expected } => {
+                write!(f, "`{field}` = {value} is invalid: expected {expected}")
+            }
+            ConfigError::UnknownId { field, id, count } => {
+                write!(f, "`{field}` refers to id {id}, but only {count} exist (ids 0..{count})")
+            }
+            ConfigError::MissingRate { meter, provider, zone } => {
+                write!(f, "no rate for meter `{meter}` of provider `{provider}` in `{zone}`")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(field: &'static str, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field, value: value.to_string(), expected: expected.into() }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EngineConfig {
+    /// An empty topology with the seed's defaults: add providers, regions and geographies, set
+    /// latencies and rates, then hand it to [`crate::Engine::new`]. Regions added are also
+    /// allowed to hold mirrors (`MIRROR_REGIONS`), and the first provider added with
+    /// [`EngineConfig::set_cdn`] becomes the CDN.
+    pub fn new() -> Self {
+        EngineConfig {
+            providers: Vec::new(),
+            regions: Vec::new(),
+            geos: Vec::new(),
+            latency_ms: Vec::new(),
+            cdn_provider: None,
+            mirror: MirrorConfig::seed_defaults(Vec::new()),
+            health: HealthConfig::default(),
+            billing: BillingConfig {
+                month: SimDuration::from_days(30),
+                rates: Vec::new(),
+                cost_alert: CostAlertConfig::default(),
+            },
+        }
+    }
+
+    /// Adds a provider.
+    pub fn add_provider(&mut self, name: &str) -> ProviderId {
+        self.providers.push(name.to_string());
+        ProviderId(self.providers.len() as u32 - 1)
+    }
+
+    /// Adds a region stored by `provider`, allowed to hold mirrors.
+    pub fn add_region(&mut self, name: &str, provider: ProviderId) -> RegionId {
+        self.regions.push(RegionConfig { name: name.to_string(), storage_provider: provider });
+        self.latency_ms.push(vec![0; self.geos.len()]);
+        let id = RegionId(self.regions.len() as u32 - 1);
+        self.mirror.regions.push(id);
+        id
+    }
+
+    /// Adds a viewer geography.
+    pub fn add_geo(&mut self, name: &str) -> GeoId {
+        self.geos.push(name.to_string());
+        for row in &mut self.latency_ms {
+            row.push(0);
+        }
+        GeoId(self.geos.len() as u32 - 1)
+    }
+
+    /// Sets the round-trip latency between a region and a geography (both must exist).
+    pub fn set_latency_ms(&mut self, region: RegionId, geo: GeoId, ms: u32) {
+        self.latency_ms[region.index()][geo.index()] = ms;
+    }
+
+    /// Makes `provider` the CDN.
+    pub fn set_cdn(&mut self, provider: ProviderId) {
+        self.cdn_provider = Some(provider);
+    }
+
+    /// Sets the rate table of `meter` for every zone of `provider`.
+    pub fn set_rate(&mut self, meter: Meter, provider: ProviderId, table: RateTable) {
+        self.billing.rates.retain(|e| !(e.meter == meter && e.provider == provider && e.zone.is_none()));
+        self.billing.rates.push(RateEntry { meter, provider, zone: None, table });
+    }
+
+    /// Checks every field; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_topology()?;
+        self.validate_mirror()?;
+        self.validate_health_and_billing()
+    }
+
+    fn validate_topology(&self) -> Result<(), ConfigError> {
+        if self.providers.is_empty() || self.providers.len() > PROVIDERS_MAX {
+            return Err(invalid("providers", self.providers.len(), format!("1 to {PROVIDERS_MAX} providers")));
+        }
+        if self.regions.is_empty() || self.regions.len() > REGIONS_MAX {
+            return Err(invalid("regions", self.regions.len(), format!("1 to {REGIONS_MAX} regions")));
+        }
+        if self.geos.is_empty() || self.geos.len() > GEOS_MAX {
+            return Err(invalid("geos", self.geos.len(), format!("1 to {GEOS_MAX} geographies")));
+        }
+        for r in &self.regions {
+            self.check_provider("regions.storage_provider", r.storage_provider)?;
+        }
+        if let Some(p) = self.cdn_provider {
+            self.check_provider("cdn_provider", p)?;
+        }
+        if self.latency_ms.len() != self.regions.len() {
+            return Err(invalid(
+                "latency_ms",
+                format!("{} rows", self.latency_ms.len()),
+                format!("one row per region ({})", self.regions.len()),
+            ));
+        }
+        for row in &self.latency_ms {
+            if row.len() != self.geos.len() {
+                return Err(invalid(
+                    "latency_ms",
+                    format!("a row of {} entries", row.len()),
+                    format!("one entry per geography ({})", self.geos.len()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_mirror(&self) -> Result<(), ConfigError> {
+        let m = &self.mirror;
+        if m.max_per_clip == 0 || m.max_per_clip as usize > MIRRORS_PER_CLIP_MAX {
+            return Err(invalid("mirror.max_per_clip", m.max_per_clip, format!("1 to {MIRRORS_PER_CLIP_MAX}")));
+        }
+        if m.ttl == SimDuration::ZERO {
+            return Err(invalid("mirror.ttl", m.ttl, "a positive duration"));
+        }
+        for (field, d) in [
+            ("mirror.sync_interval", m.sync_interval),
+            ("mirror.cleanup_interval", m.cleanup_interval),
+            ("mirror.retry_backoff_base", m.retry_backoff_base),
+        ] {
+            if d == SimDuration::ZERO {
+                return Err(invalid(field, d, "a positive duration"));
+            }
+        }
+        if m.retry_backoff_max < m.retry_backoff_base {
+            return Err(invalid(
+                "mirror.retry_backoff_max",
+                m.retry_backoff_max,
+                format!("at least retry_backoff_base ({})", m.retry_backoff_base),
+            ));
+        }
+        if m.copy_attempts_max == 0 {
+            return Err(invalid("mirror.copy_attempts_max", 0, "at least 1"));
+        }
+        if let Some(h) = m.score_half_life {
+            if h == SimDuration::ZERO {
+                return Err(invalid("mirror.score_half_life", h, "a positive duration, or none"));
+            }
+        }
+        let mut seen = 0u64;
+        for r in &m.regions {
+            if r.index() >= self.regions.len() {
+                return Err(ConfigError::UnknownId { field: "mirror.regions", id: r.0, count: self.regions.len() });
+            }
+            if seen & (1 << r.0) != 0 {
+                return Err(invalid("mirror.regions", &self.regions[r.index()].name, "each region at most once"));
+            }
+            seen |= 1 << r.0;
+        }
+        if m.enabled {
+            if m.view_weight == 0 && m.vote_weight == 0 && m.replication_threshold > 0 {
+                return Err(invalid(
+                    "mirror.replication_threshold",
+                    m.replication_threshold,
+                    "a threshold that can be reached: view_weight and vote_weight are both 0",
+                ));
+            }
+            if m.replication_threshold > i64::MAX as u64 {
+                return Err(invalid(
+                    "mirror.replication_threshold",
+                    m.replication_threshold,
+                    format!("at most {}", i64::MAX),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_health_and_billing(&self) -> Result<(), ConfigError> {
+        let h = &self.health;
+        if h.unhealthy_after_failures == 0 {
+            return Err(invalid("health.unhealthy_after_failures", 0, "at least 1"));
+        }
+        if h.healthy_after_successes == 0 {
+            return Err(invalid("health.healthy_after_successes", 0, "at least 1"));
+        }
+        let b = &self.billing;
+        if b.month < SimDuration::from_hours(1) {
+            return Err(invalid("billing.month", b.month, "at least 1h"));
+        }
+        let a = &b.cost_alert;
+        if a.check_interval == SimDuration::ZERO {
+            return Err(invalid("billing.cost_alert.check_interval", a.check_interval, "a positive duration"));
+        }
+        if a.window < a.check_interval || !a.window.as_micros().is_multiple_of(a.check_interval.as_micros()) {
+            return Err(invalid(
+                "billing.cost_alert.window",
+                a.window,
+                format!("a whole multiple of check_interval ({})", a.check_interval),
+            ));
+        }
+        if a.window.as_micros() / a.check_interval.as_micros() > 10_000 {
+            return Err(invalid("billing.cost_alert.window", a.window, "at most 10000 check intervals"));
+        }
+        for e in &b.rates {
+            self.check_provider("billing.rates.provider", e.provider)?;
+            if let Some(z) = e.zone {
+                let count = if e.meter.zone_is_geo() { self.geos.len() } else { self.regions.len() };
+                if z as usize >= count {
+                    return Err(ConfigError::UnknownId { field: "billing.rates.zone", id: z, count });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_provider(&self, field: &'static str, p: ProviderId) -> Result<(), ConfigError> {
+        if p.index() >= self.providers.len() {
+            return Err(ConfigError::UnknownId { field, id: p.0, count: self.providers.len() });
+        }
+        Ok(())
+    }
+
+    /// The rate table for a line: a zone-specific entry if there is one, else the provider-wide
+    /// entry for the meter.
+    pub fn rate_for(&self, meter: Meter, provider: ProviderId, zone: u32) -> Option<&RateTable> {
+        let matching = |exact: bool| {
+            self.billing.rates.iter().find(|e| {
+                e.meter == meter
+                    && e.provider == provider
+                    && if exact { e.zone == Some(zone) } else { e.zone.is_none() }
+            })
+        };
+        matching(true).or_else(|| matching(false)).map(|e| &e.table)
+    }
+
+    /// The name of a zone of `meter`, for messages.
+    pub fn zone_name(&self, meter: Meter, zone: u32) -> &str {
+        if meter.zone_is_geo() {
+            &self.geos[zone as usize]
+        } else {
+            &self.regions[zone as usize].name
+        }
+    }
+
+    /// The region with this name.
+    pub fn region_id(&self, name: &str) -> Option<RegionId> {
+        self.regions.iter().position(|r| r.name == name).map(|i| RegionId(i as u32))
+    }
+
+    /// The geography with this name.
+    pub fn geo_id(&self, name: &str) -> Option<GeoId> {
+        self.geos.iter().position(|g| g == name).map(|i| GeoId(i as u32))
+    }
+
+    /// The provider with this name.
+    pub fn provider_id(&self, name: &str) -> Option<ProviderId> {
+        self.providers.iter().position(|p| p == name).map(|i| ProviderId(i as u32))
+    }
+}

@@ -1,0 +1,533 @@
+//! The engine: state, inputs, timers and getters. The request fast path is in
+//! [`crate::request`], the scheduled jobs in [`crate::jobs`].
+
+use crate::billing::{Ledger, LineId, LineKey, Meter, MonthBill};
+use crate::config::{ConfigError, EngineConfig};
+use crate::health::{Health, TargetHealth};
+use crate::ids::{ClipId, ProviderId, RegionId};
+use crate::io::{EngineError, HealthTarget, Input, Output};
+use crate::metrics::{Counters, MetricsSnapshot, RegionGauges};
+use crate::mirrors::{Mirror, MirrorState, MirrorTable, NONE};
+use crate::policy::{ExpireMirrors, PlaceMirrors, PlacementPolicy, SelectSource, SourcePolicy, TtlPolicy};
+use crate::topology::Topology;
+use crate::units::{Bytes, SimDuration, SimTime};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Per-clip state: 24 bytes, plus 4 bytes per geography in the demand table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clip {
+    pub(crate) size_bytes: u64,
+    /// Views counted for the popularity score (halved every half-life when one is set).
+    pub(crate) views: u32,
+    /// Net vote score (halved likewise).
+    pub(crate) votes: i32,
+    /// Head of the clip's mirror chain.
+    pub(crate) first_mirror: u32,
+    pub(crate) primary: u8,
+    /// Mirror records (pending, active, expired awaiting cleanup).
+    pub(crate) records: u8,
+}
+
+/// Line ids of the meters the hot path touches, by region or geography.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lines {
+    pub(crate) storage: Vec<LineId>,
+    pub(crate) origin_direct: Vec<LineId>,
+    pub(crate) origin_to_cdn: Vec<LineId>,
+    pub(crate) origin_requests: Vec<LineId>,
+    pub(crate) inter_region: Vec<LineId>,
+    /// Empty when there is no CDN.
+    pub(crate) cdn_egress: Vec<LineId>,
+    /// Empty when there is no CDN.
+    pub(crate) cdn_requests: Vec<LineId>,
+}
+
+/// The cost-alert window: a ring of per-check-interval sums.
+#[derive(Clone, Debug)]
+pub(crate) struct AlertWindow {
+    /// (cost nanos, bytes delivered) per interval, for the watched scope.
+    pub(crate) ring: Vec<(i64, u64)>,
+    pub(crate) next: usize,
+    pub(crate) raised: bool,
+    /// Bytes delivered since the last check: (all paths, through the CDN).
+    pub(crate) delivered: (u64, u64),
+}
+
+/// The reference engine. See the crate documentation for the contract.
+///
+/// The type parameters are the pluggable policies; the defaults are the seed's behaviour,
+/// selectable at run time through the built-in enums.
+#[derive(Debug)]
+pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) topo: Topology,
+    pub(crate) selector: S,
+    pub(crate) placement: P,
+    pub(crate) ttl: T,
+    pub(crate) now: SimTime,
+    pub(crate) clips: Vec<Clip>,
+    /// Views by geography, `demand[clip * geos + geo]`, halved with the score.
+    pub(crate) demand: Vec<u32>,
+    pub(crate) mirrors: MirrorTable,
+    pub(crate) mirror_region_mask: u64,
+    /// One per region, then the CDN.
+    pub(crate) health: Vec<TargetHealth>,
+    /// Believed health per region (a copy of `health[..regions]`'s states for the request path).
+    pub(crate) region_health: Vec<Health>,
+    pub(crate) lag: Vec<Option<SimDuration>>,
+    pub(crate) stored_bytes: Vec<u64>,
+    pub(crate) stored_since: Vec<SimTime>,
+    pub(crate) ledger: Ledger,
+    pub(crate) lines: Lines,
+    pub(crate) alert: AlertWindow,
+    pub(crate) counters: Counters,
+    pub(crate) active_records: u64,
+    pub(crate) outputs: VecDeque<Output>,
+    /// Copy retries: (due, sequence, clip, region).
+    pub(crate) retries: BinaryHeap<Reverse<(SimTime, u64, u32, u32)>>,
+    pub(crate) retry_seq: u64,
+    pub(crate) next_sync: SimTime,
+    pub(crate) next_cleanup: SimTime,
+    pub(crate) next_month: SimTime,
+    pub(crate) next_alert: SimTime,
+    pub(crate) next_halving: SimTime,
+    pub(crate) scratch: Vec<u32>,
+}
+
+impl Engine {
+    /// An engine with the seed's policies (chosen from `cfg.mirror`), starting at time 0.
+    pub fn new(cfg: EngineConfig) -> Result<Self, ConfigError> {
+        let ttl = TtlPolicy { ttl: cfg.mirror.ttl, refresh_on_sync: cfg.mirror.refresh_ttl_on_sync };
+        Engine::with_policies(cfg, SourcePolicy::default(), PlacementPolicy::default(), ttl)
+    }
+}
+
+impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
+    /// An engine with the given policies, starting at time 0.
+    pub fn with_policies(cfg: EngineConfig, selector: S, placement: P, ttl: T) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let topo = Topology::new(&cfg);
+        let (ledger, lines) = build_ledger(&cfg)?;
+        let regions = cfg.regions.len();
+        let mirror_region_mask = cfg.mirror.regions.iter().fold(0u64, |m, r| m | 1 << r.0);
+        let alert_slots =
+            (cfg.billing.cost_alert.window.as_micros() / cfg.billing.cost_alert.check_interval.as_micros()) as usize;
+        let start = SimTime::ZERO;
+        Ok(Engine {
+            next_sync: if cfg.mirror.enabled { start + cfg.mirror.sync_interval } else { SimTime::NEVER },
+            next_cleanup: start + cfg.mirror.cleanup_interval,
+            next_month: start + cfg.billing.month,
+            next_alert: start + cfg.billing.cost_alert.check_interval,
+            next_halving: cfg.mirror.score_half_life.map_or(SimTime::NEVER, |h| start + h),
+            topo,
+            selector,
+            placement,
+            ttl,
+            now: start,
+            clips: Vec::new(),
+            demand: Vec::new(),
+            mirrors: MirrorTable::default(),
+            mirror_region_mask,
+            health: vec![TargetHealth::default(); regions + 1],
+            region_health: vec![Health::Healthy; regions],
+            lag: vec![None; regions],
+            stored_bytes: vec![0; regions],
+            stored_since: vec![start; regions],
+            ledger,
+            lines,
+            alert: AlertWindow { ring: vec![(0, 0); alert_slots], next: 0, raised: false, delivered: (0, 0) },
+            counters: Counters::default(),
+            active_records: 0,
+            outputs: VecDeque::new(),
+            retries: BinaryHeap::new(),
+            retry_seq: 0,
+            scratch: Vec::new(),
+            cfg,
+        })
+    }
+
+    /// Reserves room for `clips` clips, so that a large catalog loads without regrowth.
+    pub fn reserve_clips(&mut self, clips: usize) {
+        self.clips.reserve(clips);
+        self.demand.reserve(clips.saturating_mul(self.topo.geos()));
+    }
+
+    pub(crate) fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
+        if now < self.now {
+            return Err(EngineError::TimeWentBackwards { now, last: self.now });
+        }
+        self.now = now;
+        Ok(())
+    }
+
+    pub(crate) fn check_clip(&self, clip: ClipId) -> Result<&Clip, EngineError> {
+        self.clips.get(clip.index()).ok_or(EngineError::UnknownClip { clip, clips: self.clips.len() })
+    }
+
+    fn check_region(&self, region: RegionId) -> Result<(), EngineError> {
+        if region.index() >= self.topo.regions() {
+            return Err(EngineError::UnknownRegion { region, regions: self.topo.regions() });
+        }
+        Ok(())
+    }
+
+    /// Handles one input at time `now`. On error nothing changed.
+    pub fn handle_input(&mut self, now: SimTime, input: Input) -> Result<(), EngineError> {
+        if now < self.now {
+            return Err(EngineError::TimeWentBackwards { now, last: self.now });
+        }
+        match input {
+            Input::ClipUploaded { clip, size, primary } => {
+                let expected = ClipId(self.clips.len() as u32);
+                if clip != expected {
+                    return Err(EngineError::ClipIdNotNext { clip, expected });
+                }
+                if self.clips.len() >= u32::MAX as usize - 1 {
+                    return Err(EngineError::TooManyClips);
+                }
+                if size.0 == 0 {
+                    return Err(EngineError::EmptyClip { clip });
+                }
+                self.check_region(primary)?;
+                self.now = now;
+                self.clips.push(Clip {
+                    size_bytes: size.0,
+                    views: 0,
+                    votes: 0,
+                    first_mirror: NONE,
+                    primary: primary.0 as u8,
+                    records: 0,
+                });
+                self.demand.extend(std::iter::repeat_n(0, self.topo.geos()));
+                self.change_stored(primary, size.0 as i64, now);
+            }
+            Input::Vote { clip, delta } => {
+                self.check_clip(clip)?;
+                self.now = now;
+                let c = &mut self.clips[clip.index()];
+                c.votes = c.votes.saturating_add(delta);
+            }
+            Input::Probe { target, ok, latency } => {
+                let idx = match target {
+                    HealthTarget::Region(r) => {
+                        self.check_region(r)?;
+                        r.index()
+                    }
+                    HealthTarget::Cdn => self.topo.regions(),
+                };
+                self.now = now;
+                if let Some(from) = self.health[idx].on_probe(&self.cfg.health, ok, latency) {
+                    let to = self.health[idx].state();
+                    if let HealthTarget::Region(r) = target {
+                        self.region_health[r.index()] = to;
+                    }
+                    self.counters.health_changes += 1;
+                    self.outputs.push_back(Output::HealthChanged { target, from, to });
+                }
+            }
+            Input::ReplicationFinished { clip, region } => {
+                let idx = self.pending_mirror(clip, region)?;
+                self.now = now;
+                let score = self.score(&self.clips[clip.index()]);
+                let ttl = self.ttl.ttl(clip, score);
+                let m = self.mirrors.get_mut(idx);
+                m.state = MirrorState::Active;
+                m.active_at = now;
+                m.expires_at = now + ttl;
+                let source = m.source;
+                let size = self.clips[clip.index()].size_bytes;
+                self.meter_copy(source, size);
+                self.change_stored(region, size as i64, now);
+                self.counters.mirrors_activated += 1;
+                self.active_records += 1;
+                self.counters.active_mirrors_peak = self.counters.active_mirrors_peak.max(self.active_records);
+            }
+            Input::ReplicationFailed { clip, region, bytes_transferred } => {
+                let idx = self.pending_mirror(clip, region)?;
+                let size = Bytes(self.clips[clip.index()].size_bytes);
+                if bytes_transferred > size {
+                    return Err(EngineError::TransferTooLarge { clip, bytes: bytes_transferred, size });
+                }
+                self.now = now;
+                let m = self.mirrors.get_mut(idx);
+                m.failed_attempts = m.failed_attempts.saturating_add(1);
+                let (source, failed) = (m.source, m.failed_attempts);
+                self.meter_copy(source, bytes_transferred.0);
+                self.counters.copy_failures += 1;
+                if failed >= self.cfg.mirror.copy_attempts_max {
+                    let head = &mut self.clips[clip.index()].first_mirror;
+                    self.mirrors.remove(head, idx);
+                    self.clips[clip.index()].records -= 1;
+                    self.counters.mirrors_abandoned += 1;
+                    self.outputs.push_back(Output::ReplicationAbandoned { clip, region });
+                } else {
+                    let m = &self.cfg.mirror;
+                    let backoff =
+                        m.retry_backoff_base.saturating_mul(1u64 << (failed - 1).min(32)).min(m.retry_backoff_max);
+                    self.retry_seq += 1;
+                    self.retries.push(Reverse((now + backoff, self.retry_seq, clip.0, region.0)));
+                }
+            }
+            Input::ReplicationLag { region, lag } => {
+                self.check_region(region)?;
+                self.now = now;
+                self.lag[region.index()] = Some(lag);
+            }
+            Input::PriceChange { meter, provider, zone, table } => {
+                if provider.index() >= self.cfg.providers.len() {
+                    return Err(EngineError::UnknownProvider { provider, providers: self.cfg.providers.len() });
+                }
+                self.now = now;
+                self.accrue_all_storage(now);
+                self.ledger.set_rate(meter, provider, zone, &table);
+            }
+        }
+        Ok(())
+    }
+
+    fn pending_mirror(&self, clip: ClipId, region: RegionId) -> Result<u32, EngineError> {
+        let head = self.check_clip(clip)?.first_mirror;
+        self.mirrors
+            .find(head, region)
+            .filter(|&i| self.mirrors.get(i).state == MirrorState::Pending)
+            .ok_or(EngineError::NoPendingMirror { clip, region })
+    }
+
+    fn meter_copy(&mut self, source: RegionId, bytes: u64) {
+        self.ledger.add(self.lines.inter_region[source.index()], bytes as u128);
+        self.counters.replication_bytes += bytes;
+    }
+
+    /// Accrues a region's storage up to `at`, then changes its stored bytes by `delta`.
+    pub(crate) fn change_stored(&mut self, region: RegionId, delta: i64, at: SimTime) {
+        self.accrue_storage(region, at);
+        let s = &mut self.stored_bytes[region.index()];
+        *s = s.checked_add_signed(delta).expect("stored bytes never go below zero");
+    }
+
+    pub(crate) fn accrue_storage(&mut self, region: RegionId, at: SimTime) {
+        let r = region.index();
+        let elapsed = at.saturating_since(self.stored_since[r]).as_micros();
+        if elapsed > 0 {
+            self.ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+            self.stored_since[r] = at;
+        }
+    }
+
+    pub(crate) fn accrue_all_storage(&mut self, at: SimTime) {
+        for r in 0..self.topo.regions() {
+            self.accrue_storage(RegionId(r as u32), at);
+        }
+    }
+
+    pub(crate) fn score(&self, c: &Clip) -> i64 {
+        let m = &self.cfg.mirror;
+        i64::from(c.views) * i64::from(m.view_weight) + i64::from(c.votes) * i64::from(m.vote_weight)
+    }
+
+    /// The next output, if any. Drain until `None` after every input and timeout.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the engine next wants [`Engine::handle_timeout`] called.
+    pub fn poll_timeout(&self) -> SimTime {
+        let retry = self.retries.peek().map_or(SimTime::NEVER, |Reverse((t, ..))| *t);
+        self.next_sync.min(self.next_cleanup).min(self.next_month).min(self.next_alert).min(retry)
+    }
+
+    /// Runs every job due at or before `now`, each at its own scheduled time, in time order;
+    /// jobs due at the same time run in the order: month close, cost-alert check, cleanup, sync,
+    /// copy retries.
+    pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
+        self.advance(now)?;
+        loop {
+            let retry = self.retries.peek().map_or(SimTime::NEVER, |Reverse((t, ..))| *t);
+            let jobs = [self.next_month, self.next_alert, self.next_cleanup, self.next_sync, retry];
+            let (which, &at) = jobs.iter().enumerate().min_by_key(|&(i, t)| (*t, i)).expect("five jobs");
+            if at > now {
+                break;
+            }
+            match which {
+                0 => self.close_month(at),
+                1 => self.check_cost_alert(at),
+                2 => self.cleanup(at),
+                3 => self.sync(at),
+                _ => self.retry_copy(at),
+            }
+        }
+        Ok(())
+    }
+
+    /// Accrues storage up to `now` and closes the current (possibly partial) billing month, so
+    /// that [`Engine::bills`] covers the whole run. Call once, at the end.
+    pub fn close_books(&mut self, now: SimTime) -> Result<(), EngineError> {
+        self.advance(now)?;
+        self.accrue_all_storage(now);
+        let month = self.ledger.close_month(now);
+        let (month, total) = (month.month, month.total());
+        self.outputs.push_back(Output::MonthClosed { month, total });
+        self.next_month = SimTime::NEVER;
+        Ok(())
+    }
+
+    // ----- getters -----
+
+    /// The latest time handled.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// Regions, geographies and latencies.
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Number of clips uploaded.
+    pub fn clip_count(&self) -> usize {
+        self.clips.len()
+    }
+
+    /// A clip's size.
+    pub fn clip_size(&self, clip: ClipId) -> Result<Bytes, EngineError> {
+        Ok(Bytes(self.check_clip(clip)?.size_bytes))
+    }
+
+    /// A clip's primary region.
+    pub fn clip_primary(&self, clip: ClipId) -> Result<RegionId, EngineError> {
+        Ok(RegionId(u32::from(self.check_clip(clip)?.primary)))
+    }
+
+    /// A clip's popularity score: views x view_weight + votes x vote_weight.
+    pub fn popularity_score(&self, clip: ClipId) -> Result<i64, EngineError> {
+        Ok(self.score(self.check_clip(clip)?))
+    }
+
+    /// A clip's mirror records, newest first.
+    pub fn mirrors_of(&self, clip: ClipId) -> Result<impl Iterator<Item = &Mirror> + '_, EngineError> {
+        let head = self.check_clip(clip)?.first_mirror;
+        Ok(self.mirrors.chain(head).map(|(_, m)| m))
+    }
+
+    /// Every mirror record, in slot order.
+    pub fn all_mirrors(&self) -> impl Iterator<Item = &Mirror> + '_ {
+        self.mirrors.iter().map(|(_, m)| m)
+    }
+
+    /// The believed health of a target.
+    pub fn health(&self, target: HealthTarget) -> Health {
+        match target {
+            HealthTarget::Region(r) => self.region_health.get(r.index()).copied().unwrap_or(Health::Unhealthy),
+            HealthTarget::Cdn => self.health[self.topo.regions()].state(),
+        }
+    }
+
+    /// Bytes stored in a region now.
+    pub fn stored_bytes(&self, region: RegionId) -> Bytes {
+        Bytes(self.stored_bytes.get(region.index()).copied().unwrap_or(0))
+    }
+
+    /// Bills of every closed month.
+    pub fn bills(&self) -> &[MonthBill] {
+        self.ledger.closed_months()
+    }
+
+    /// The current month's bill as if it closed at `now` (storage accrued to `now`).
+    pub fn bill_preview(&self, now: SimTime) -> MonthBill {
+        let mut ledger = self.ledger.clone();
+        for r in 0..self.topo.regions() {
+            let elapsed = now.saturating_since(self.stored_since[r]).as_micros();
+            ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+        }
+        ledger.close_month(now).clone()
+    }
+
+    /// Every bill line key, in the order bills list them.
+    pub fn line_keys(&self) -> impl Iterator<Item = LineKey> + '_ {
+        self.ledger.keys()
+    }
+
+    /// Bytes of engine state per clip: the clip record plus its demand counters.
+    pub fn state_bytes_per_clip(&self) -> usize {
+        size_of::<Clip>() + size_of::<u32>() * self.topo.geos()
+    }
+
+    /// Gauges and counters under the seed's names.
+    pub fn metrics(&self, now: SimTime) -> MetricsSnapshot {
+        let (mut active, mut expired, mut pending) = (0, 0, 0);
+        for (_, m) in self.mirrors.iter() {
+            match m.state {
+                MirrorState::Pending => pending += 1,
+                MirrorState::Active if m.serveable(now) => active += 1,
+                MirrorState::Active => expired += 1,
+            }
+        }
+        let cdn_bytes = self.lines.cdn_egress.iter().map(|&l| self.ledger_usage(l)).sum::<u128>();
+        MetricsSnapshot {
+            counters: self.counters.clone(),
+            total_active_mirrors: active,
+            expired_awaiting_cleanup: expired,
+            pending_mirrors: pending,
+            cdn_bandwidth_bytes: u64::try_from(cdn_bytes).unwrap_or(u64::MAX),
+            cdn_latency_avg: self.health[self.topo.regions()].latency_avg(),
+            regions: (0..self.topo.regions())
+                .map(|r| RegionGauges {
+                    name: self.topo.region_name(RegionId(r as u32)).to_string(),
+                    health: self.region_health[r],
+                    latency: self.health[r].latency_avg(),
+                    replication_lag: self.lag[r],
+                    stored_bytes: self.stored_bytes[r],
+                })
+                .collect(),
+        }
+    }
+
+    fn ledger_usage(&self, line: LineId) -> u128 {
+        let closed: u128 =
+            self.ledger.closed_months().iter().flat_map(|m| m.lines.get(line.0 as usize)).map(|l| l.usage).sum();
+        closed + self.ledger.usage_this_month(line)
+    }
+}
+
+/// Builds one line per (meter, provider, zone) the topology uses, with its rate table.
+fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
+    let mut ledger = Ledger::new(SimTime::ZERO);
+    let mut lines = Lines::default();
+    let add = |ledger: &mut Ledger, meter: Meter, provider: ProviderId, zone: u32| {
+        let table = cfg.rate_for(meter, provider, zone).ok_or_else(|| ConfigError::MissingRate {
+            meter: meter.name(),
+            provider: cfg.providers[provider.index()].clone(),
+            zone: cfg.zone_name(meter, zone).to_string(),
+        })?;
+        Ok::<_, ConfigError>(ledger.add_line(LineKey { meter, provider, zone }, table.clone()))
+    };
+    for (r, region) in cfg.regions.iter().enumerate() {
+        let (p, z) = (region.storage_provider, r as u32);
+        lines.storage.push(add(&mut ledger, Meter::StorageByteTime, p, z)?);
+        lines.origin_direct.push(add(&mut ledger, Meter::OriginEgressDirect, p, z)?);
+        lines.origin_to_cdn.push(add(&mut ledger, Meter::OriginEgressToCdn, p, z)?);
+        lines.origin_requests.push(add(&mut ledger, Meter::OriginRequests, p, z)?);
+        lines.inter_region.push(add(&mut ledger, Meter::InterRegion, p, z)?);
+    }
+    if let Some(cdn) = cfg.cdn_provider {
+        for g in 0..cfg.geos.len() as u32 {
+            lines.cdn_egress.push(add(&mut ledger, Meter::CdnEgress, cdn, g)?);
+            lines.cdn_requests.push(add(&mut ledger, Meter::CdnRequests, cdn, g)?);
+        }
+    }
+    Ok((ledger, lines))
+}
+
+// The per-clip budget (64 bytes with the demand table) depends on this.
+const _: () = assert!(size_of::<Clip>() == 24);

@@ -1,0 +1,182 @@
+//! Health of regions and of the CDN, as the engine believes it from probe results.
+//!
+//! Each target moves between [`Health::Healthy`], [`Health::Degraded`] and [`Health::Unhealthy`]
+//! with hysteresis: `unhealthy_after_failures` consecutive failed probes make it unhealthy,
+//! `healthy_after_successes` consecutive good probes bring it back. A reachable target whose
+//! smoothed probe latency is above `degraded_latency` is degraded. The belief can be stale: a
+//! region that went down a second ago is still believed healthy until enough probes fail.
+
+use crate::units::SimDuration;
+
+/// What the engine believes about a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    /// Answers probes in time.
+    Healthy = 0,
+    /// Answers probes, slowly.
+    Degraded = 1,
+    /// Failed enough probes in a row.
+    Unhealthy = 2,
+}
+
+impl Health {
+    /// The seed's `region_health_status` gauge value: 1 healthy, 0.5 degraded, 0 unhealthy,
+    /// scaled by 2 to stay an integer (2, 1, 0).
+    pub const fn status_gauge_x2(self) -> u8 {
+        match self {
+            Health::Healthy => 2,
+            Health::Degraded => 1,
+            Health::Unhealthy => 0,
+        }
+    }
+
+    /// A stable lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Degraded => "degraded",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// Thresholds of the health state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// Consecutive failed probes that make a target unhealthy (seed runbook: 3).
+    pub unhealthy_after_failures: u32,
+    /// Consecutive good probes that make an unhealthy target usable again.
+    pub healthy_after_successes: u32,
+    /// Smoothed probe latency above which a reachable target is degraded.
+    pub degraded_latency: SimDuration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            unhealthy_after_failures: 3,
+            healthy_after_successes: 2,
+            degraded_latency: SimDuration::from_millis(500),
+        }
+    }
+}
+
+/// The state of one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetHealth {
+    state: Health,
+    failures_in_row: u32,
+    successes_in_row: u32,
+    /// Exponentially weighted moving average of probe latency (weight 1/8 per sample, as TCP's
+    /// smoothed RTT), in microseconds; `None` before the first good probe.
+    latency_avg_us: Option<u64>,
+}
+
+impl Default for TargetHealth {
+    fn default() -> Self {
+        TargetHealth { state: Health::Healthy, failures_in_row: 0, successes_in_row: 0, latency_avg_us: None }
+    }
+}
+
+impl TargetHealth {
+    /// The believed state.
+    pub fn state(&self) -> Health {
+        self.state
+    }
+
+    /// The smoothed probe latency, if any probe succeeded yet.
+    pub fn latency_avg(&self) -> Option<SimDuration> {
+        self.latency_avg_us.map(SimDuration)
+    }
+
+    /// Applies one probe result; returns the previous state when the state changed.
+    pub fn on_probe(&mut self, cfg: &HealthConfig, ok: bool, latency: SimDuration) -> Option<Health> {
+        let before = self.state;
+        if ok {
+            self.failures_in_row = 0;
+            self.successes_in_row = self.successes_in_row.saturating_add(1);
+            let sample = latency.as_micros();
+            self.latency_avg_us = Some(match self.latency_avg_us {
+                None => sample,
+                // avg + (sample - avg) / 8, in integers, rounding toward the old average.
+                Some(avg) => {
+                    if sample >= avg {
+                        avg + (sample - avg) / 8
+                    } else {
+                        avg - (avg - sample) / 8
+                    }
+                }
+            });
+            let reachable = before != Health::Unhealthy || self.successes_in_row >= cfg.healthy_after_successes;
+            if reachable {
+                self.state = if self.latency_avg_us.unwrap_or(0) > cfg.degraded_latency.as_micros() {
+                    Health::Degraded
+                } else {
+                    Health::Healthy
+                };
+            }
+        } else {
+            self.successes_in_row = 0;
+            self.failures_in_row = self.failures_in_row.saturating_add(1);
+            if self.failures_in_row >= cfg.unhealthy_after_failures {
+                self.state = Health::Unhealthy;
+            }
+        }
+        (self.state != before).then_some(before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> SimDuration = SimDuration::from_millis;
+
+    #[test]
+    fn needs_consecutive_failures_to_go_unhealthy() {
+        let cfg = HealthConfig::default();
+        let mut h = TargetHealth::default();
+        assert_eq!(h.on_probe(&cfg, false, MS(0)), None);
+        assert_eq!(h.on_probe(&cfg, false, MS(0)), None);
+        // A success in between resets the count.
+        assert_eq!(h.on_probe(&cfg, true, MS(20)), None);
+        h.on_probe(&cfg, false, MS(0));
+        h.on_probe(&cfg, false, MS(0));
+        assert_eq!(h.state(), Health::Healthy);
+        assert_eq!(h.on_probe(&cfg, false, MS(0)), Some(Health::Healthy));
+        assert_eq!(h.state(), Health::Unhealthy);
+    }
+
+    #[test]
+    fn needs_consecutive_successes_to_come_back() {
+        let cfg = HealthConfig::default();
+        let mut h = TargetHealth::default();
+        for _ in 0..3 {
+            h.on_probe(&cfg, false, MS(0));
+        }
+        assert_eq!(h.on_probe(&cfg, true, MS(20)), None);
+        assert_eq!(h.state(), Health::Unhealthy);
+        assert_eq!(h.on_probe(&cfg, true, MS(20)), Some(Health::Unhealthy));
+        assert_eq!(h.state(), Health::Healthy);
+    }
+
+    #[test]
+    fn slow_probes_degrade_and_fast_ones_recover() {
+        let cfg = HealthConfig::default();
+        let mut h = TargetHealth::default();
+        h.on_probe(&cfg, true, MS(100));
+        // The average climbs by 1/8 of the gap per probe.
+        let mut probes = 0;
+        while h.state() == Health::Healthy {
+            h.on_probe(&cfg, true, MS(2_000));
+            probes += 1;
+            assert!(probes < 20, "never degraded");
+        }
+        assert_eq!(h.state(), Health::Degraded);
+        assert!(h.latency_avg().unwrap() > MS(500));
+        while h.state() == Health::Degraded {
+            h.on_probe(&cfg, true, MS(10));
+        }
+        assert_eq!(h.state(), Health::Healthy);
+    }
+}

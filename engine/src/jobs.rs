@@ -1,0 +1,195 @@
+//! Scheduled jobs: the sync pass, cleanup, copy retries, cost-alert checks, month close.
+
+use crate::config::AlertScope;
+use crate::engine::Engine;
+use crate::health::Health;
+use crate::ids::{ClipId, RegionId};
+use crate::io::Output;
+use crate::mirrors::{Mirror, MirrorState};
+use crate::policy::{ExpireMirrors, PlaceMirrors, PlacementView, RegionList, SelectSource};
+use crate::units::{Bytes, SimTime, BYTES_PER_GB};
+use std::cmp::Reverse;
+
+impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
+    /// The sync job: every clip whose score reaches the threshold and has free mirror slots gets
+    /// new pending mirrors where the placement policy puts them. O(clips).
+    pub(crate) fn sync(&mut self, at: SimTime) {
+        self.next_sync = at + self.cfg.mirror.sync_interval;
+        self.counters.sync_passes += 1;
+        if at >= self.next_halving {
+            self.halve_popularity();
+            let h = self.cfg.mirror.score_half_life.expect("halving is scheduled only with a half-life");
+            while self.next_halving <= at {
+                self.next_halving += h;
+            }
+        }
+        let max = self.cfg.mirror.max_per_clip;
+        let threshold = self.cfg.mirror.replication_threshold as i64;
+        let refresh = self.ttl.refresh_on_sync();
+        let unhealthy = self
+            .region_health
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h == Health::Unhealthy)
+            .fold(0u64, |m, (r, _)| m | 1 << r);
+        let allowed = self.mirror_region_mask & !unhealthy;
+        let geos = self.topo.geos();
+        for i in 0..self.clips.len() {
+            let c = self.clips[i];
+            if (c.records >= max && !refresh) || self.score(&c) < threshold {
+                continue;
+            }
+            let clip = ClipId(i as u32);
+            if refresh {
+                self.refresh_ttl(clip, at);
+            }
+            if c.records >= max {
+                continue;
+            }
+            let copies = self.mirrors.chain(c.first_mirror).fold(1u64 << c.primary, |m, (_, x)| m | 1 << x.region.0);
+            let candidates = allowed & !copies;
+            let Some(source) = self.copy_source(clip, at) else { continue };
+            if candidates == 0 {
+                continue;
+            }
+            let mut targets = RegionList::new(RegionId(0));
+            let view = PlacementView {
+                clip,
+                demand: &self.demand[i * geos..(i + 1) * geos],
+                candidates,
+                copies,
+                slots: usize::from(max - c.records),
+                topology: &self.topo,
+            };
+            self.placement.place(&view, &mut targets);
+            for &to in targets.as_slice() {
+                if candidates & (1 << to.0) == 0 || self.clips[i].records >= max {
+                    debug_assert!(false, "placement returned {to}, which is not a free candidate");
+                    continue;
+                }
+                let head = &mut self.clips[i].first_mirror;
+                self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
+                self.clips[i].records += 1;
+                self.counters.mirrors_created += 1;
+                self.outputs.push_back(Output::Replicate { clip, from: source, to, size: Bytes(c.size_bytes) });
+            }
+        }
+    }
+
+    fn refresh_ttl(&mut self, clip: ClipId, at: SimTime) {
+        let c = self.clips[clip.index()];
+        let ttl = self.ttl.ttl(clip, self.score(&c));
+        self.mirrors.for_each_in_chain_mut(c.first_mirror, |m| {
+            if m.serveable(at) {
+                m.expires_at = m.expires_at.max(at + ttl);
+            }
+        });
+    }
+
+    /// Where to copy a clip from: its primary unless believed unhealthy, else the healthiest
+    /// serveable mirror; `None` when every copy is believed unhealthy.
+    fn copy_source(&self, clip: ClipId, at: SimTime) -> Option<RegionId> {
+        let c = &self.clips[clip.index()];
+        let primary = RegionId(u32::from(c.primary));
+        if self.region_health[primary.index()] != Health::Unhealthy {
+            return Some(primary);
+        }
+        self.mirrors
+            .chain(c.first_mirror)
+            .filter(|(_, m)| m.serveable(at) && self.region_health[m.region.index()] != Health::Unhealthy)
+            .min_by_key(|(_, m)| (self.region_health[m.region.index()], m.region))
+            .map(|(_, m)| m.region)
+    }
+
+    fn halve_popularity(&mut self) {
+        for c in &mut self.clips {
+            c.views /= 2;
+            c.votes /= 2;
+        }
+        for d in &mut self.demand {
+            *d /= 2;
+        }
+    }
+
+    /// The cleanup job: deletes every mirror whose TTL has passed. O(mirrors).
+    pub(crate) fn cleanup(&mut self, at: SimTime) {
+        self.next_cleanup = at + self.cfg.mirror.cleanup_interval;
+        self.counters.cleanup_passes += 1;
+        let mut expired = std::mem::take(&mut self.scratch);
+        expired.clear();
+        expired.extend(
+            self.mirrors.iter().filter(|(_, m)| m.state == MirrorState::Active && m.expires_at <= at).map(|(i, _)| i),
+        );
+        for &idx in &expired {
+            let clip = self.mirrors.get(idx).clip;
+            let head = &mut self.clips[clip.index()].first_mirror;
+            let m = self.mirrors.remove(head, idx);
+            let c = &mut self.clips[clip.index()];
+            c.records -= 1;
+            let size = c.size_bytes;
+            self.change_stored(m.region, -(size as i64), at);
+            self.active_records -= 1;
+            self.counters.mirrors_deleted += 1;
+            self.outputs.push_back(Output::DeleteMirror { clip, region: m.region, size: Bytes(size) });
+        }
+        self.scratch = expired;
+    }
+
+    /// A copy retry fell due: order the copy again if the mirror is still pending.
+    pub(crate) fn retry_copy(&mut self, at: SimTime) {
+        let Some(Reverse((_, _, clip, region))) = self.retries.pop() else { return };
+        let (clip, region) = (ClipId(clip), RegionId(region));
+        let c = self.clips[clip.index()];
+        let Some(idx) = self.mirrors.find(c.first_mirror, region) else { return };
+        if self.mirrors.get(idx).state != MirrorState::Pending {
+            return;
+        }
+        let from = self.copy_source(clip, at).unwrap_or(RegionId(u32::from(c.primary)));
+        self.mirrors.get_mut(idx).source = from;
+        self.outputs.push_back(Output::Replicate { clip, from, to: region, size: Bytes(c.size_bytes) });
+    }
+
+    /// Closes the billing month that ends at `at`.
+    pub(crate) fn close_month(&mut self, at: SimTime) {
+        self.next_month = at + self.cfg.billing.month;
+        self.accrue_all_storage(at);
+        let bill = self.ledger.close_month(at);
+        let (month, total) = (bill.month, bill.total());
+        self.outputs.push_back(Output::MonthClosed { month, total });
+    }
+
+    /// The cost-alert check: prices usage so far, slides the window, raises or clears the alert.
+    pub(crate) fn check_cost_alert(&mut self, at: SimTime) {
+        let cfg = self.cfg.billing.cost_alert;
+        self.next_alert = at + cfg.check_interval;
+        self.accrue_all_storage(at);
+        self.ledger.close_segment();
+        let cost = self.ledger.take_uncollected();
+        let (all_bytes, cdn_bytes) = std::mem::take(&mut self.alert.delivered);
+        let sample = match cfg.scope {
+            AlertScope::Cdn => (cost.cdn.0, cdn_bytes),
+            AlertScope::Total => (cost.total.0, all_bytes),
+        };
+        let slot = self.alert.next;
+        self.alert.ring[slot] = sample;
+        self.alert.next = (slot + 1) % self.alert.ring.len();
+        let (cost_nanos, bytes) =
+            self.alert.ring.iter().fold((0i128, 0u128), |(c, b), &(ci, bi)| (c + i128::from(ci), b + u128::from(bi)));
+        if bytes == 0 {
+            return;
+        }
+        // cost / (bytes / 1e9) > threshold  <=>  cost * 1e9 > threshold * bytes, in integers.
+        let scaled = cost_nanos.max(0) as u128 * u128::from(BYTES_PER_GB);
+        let above = scaled > u128::from(cfg.max_cost_per_gb_nanos) * bytes;
+        let per_gb = u64::try_from(scaled / bytes).unwrap_or(u64::MAX);
+        if above && !self.alert.raised {
+            self.alert.raised = true;
+            self.counters.cost_alerts += 1;
+            self.outputs
+                .push_back(Output::CostAlert { cost_per_gb_nanos: per_gb, threshold_nanos: cfg.max_cost_per_gb_nanos });
+        } else if !above && self.alert.raised {
+            self.alert.raised = false;
+            self.outputs.push_back(Output::CostAlertCleared { cost_per_gb_nanos: per_gb });
+        }
+    }
+}

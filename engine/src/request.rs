@@ -1,0 +1,207 @@
+//! The per-request fast path: O(1) expected, no allocation.
+//!
+//! A request is a small `Copy` value the caller holds while it serves it:
+//!
+//! 1. [`Engine::begin_request`] counts the view and says whether the CDN may be used.
+//! 2. [`Engine::next_step`] names what to try: the edge, a copy (through the CDN or directly),
+//!    or nothing left ([`Step::Failed`]).
+//! 3. The caller tries it. An edge miss is [`Request::edge_missed`]; a failed attempt (timeout,
+//!    error) is [`Engine::attempt_failed`], which counts a failover; then back to step 2.
+//! 4. [`Engine::finish`] with the step that served the request (or `Step::Failed`) meters the
+//!    bytes and requests and counts exactly one outcome.
+
+use crate::config::MIRRORS_PER_CLIP_MAX;
+use crate::engine::Engine;
+use crate::health::Health;
+use crate::ids::{ClipId, GeoId, RegionId};
+use crate::io::{EngineError, HealthTarget, Step};
+use crate::metrics::ServedFrom;
+use crate::policy::{Candidate, Chain, ExpireMirrors, PlaceMirrors, RouteView, SelectSource, SourceKind, StackVec};
+use crate::units::{Bytes, SimTime};
+
+/// Where a request stands with the CDN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CdnPath {
+    /// No CDN, or the CDN is believed unhealthy: copies are fetched directly.
+    Off,
+    /// The edge has not been asked yet.
+    Ready,
+    /// The edge missed: copies are fetched by the CDN.
+    Missed,
+    /// The CDN failed during this request: copies are fetched directly.
+    Failed,
+}
+
+/// One request in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The clip.
+    pub clip: ClipId,
+    /// The viewer's geography.
+    pub geo: GeoId,
+    /// The clip's size: bytes delivered if served.
+    pub size: Bytes,
+    /// When it began.
+    pub start: SimTime,
+    tried: u64,
+    cdn: CdnPath,
+    failed_attempts: u8,
+}
+
+impl Request {
+    /// The edge did not have the clip: the next steps fetch through the CDN.
+    pub fn edge_missed(&mut self) {
+        debug_assert_eq!(self.cdn, CdnPath::Ready, "edge_missed after a step other than Edge");
+        if self.cdn == CdnPath::Ready {
+            self.cdn = CdnPath::Missed;
+        }
+    }
+
+    /// Attempts that failed so far.
+    pub fn failed_attempts(&self) -> u8 {
+        self.failed_attempts
+    }
+
+    /// Whether the edge was consulted (hit or miss).
+    pub fn reached_cdn(&self) -> bool {
+        self.cdn == CdnPath::Missed
+    }
+}
+
+impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
+    /// Starts serving a view of `clip` from `geo` at `now`: counts the view toward the clip's
+    /// popularity and demand. O(1).
+    #[inline]
+    pub fn begin_request(&mut self, now: SimTime, clip: ClipId, geo: GeoId) -> Result<Request, EngineError> {
+        self.advance(now)?;
+        if geo.index() >= self.topo.geos() {
+            return Err(EngineError::UnknownGeo { geo, geos: self.topo.geos() });
+        }
+        let (geos, clips) = (self.topo.geos(), self.clips.len());
+        let c = self.clips.get_mut(clip.index()).ok_or(EngineError::UnknownClip { clip, clips })?;
+        c.views = c.views.saturating_add(1);
+        let size = Bytes(c.size_bytes);
+        let d = &mut self.demand[clip.index() * geos + geo.index()];
+        *d = d.saturating_add(1);
+        self.counters.requests_total += 1;
+        let cdn_usable = !self.lines.cdn_egress.is_empty() && self.health(HealthTarget::Cdn) != Health::Unhealthy;
+        Ok(Request {
+            clip,
+            geo,
+            size,
+            start: now,
+            tried: 0,
+            cdn: if cdn_usable { CdnPath::Ready } else { CdnPath::Off },
+            failed_attempts: 0,
+        })
+    }
+
+    /// What to try next for `req` at `now`. Pure: asking twice gives the same answer.
+    ///
+    /// The copies are ordered by the source policy; copies believed unhealthy are tried only
+    /// after every other copy, and a copy that failed during this request is not tried again.
+    /// Pending and expired mirrors are never named.
+    #[inline]
+    pub fn next_step(&self, now: SimTime, req: &Request) -> Step {
+        if req.cdn == CdnPath::Ready {
+            return Step::Edge;
+        }
+        let via_cdn = req.cdn == CdnPath::Missed;
+        let clip = &self.clips[req.clip.index()];
+        let mut regions = StackVec::<RegionId, MIRRORS_PER_CLIP_MAX>::new(RegionId(0));
+        for (_, m) in self.mirrors.chain(clip.first_mirror) {
+            if m.serveable(now) {
+                regions.push(m.region);
+            }
+        }
+        let view = RouteView {
+            geo: req.geo,
+            primary: RegionId(u32::from(clip.primary)),
+            mirrors: regions.as_slice(),
+            health: &self.region_health,
+            topology: &self.topo,
+        };
+        let mut chain = Chain::new(Candidate { region: RegionId(0), kind: SourceKind::Primary });
+        self.selector.order(&view, &mut chain);
+        for last_resort in [false, true] {
+            for c in chain.as_slice() {
+                let untried = req.tried & (1u64 << c.region.0) == 0;
+                let unhealthy = self.region_health[c.region.index()] == Health::Unhealthy;
+                if untried && unhealthy == last_resort {
+                    return Step::Origin { region: c.region, kind: c.kind, via_cdn };
+                }
+            }
+        }
+        Step::Failed
+    }
+
+    /// The attempt `step` of `req` failed (timed out or errored): counts a failover
+    /// (`mirror_failover_total`) and excludes that source for the rest of the request.
+    pub fn attempt_failed(&mut self, req: &mut Request, step: Step) -> Result<(), EngineError> {
+        match step {
+            Step::Edge if req.cdn == CdnPath::Ready => req.cdn = CdnPath::Failed,
+            Step::Origin { region, via_cdn, .. } if via_cdn == (req.cdn == CdnPath::Missed) => {
+                req.tried |= 1u64 << region.0;
+            }
+            _ => return Err(EngineError::StepMismatch { step, reason: "not the request's current step" }),
+        }
+        req.failed_attempts = req.failed_attempts.saturating_add(1);
+        self.counters.failovers += 1;
+        Ok(())
+    }
+
+    /// Finishes `req`: `step` is the step that served it, or [`Step::Failed`]. Meters delivery
+    /// and requests and counts the outcome. Returns the outcome.
+    #[inline]
+    pub fn finish(&mut self, req: &Request, step: Step) -> Result<ServedFrom, EngineError> {
+        let size = req.size.0;
+        let geo = req.geo.index();
+        let from = match step {
+            Step::Edge => {
+                if req.cdn != CdnPath::Ready {
+                    return Err(EngineError::StepMismatch { step, reason: "the edge was not the current step" });
+                }
+                self.meter_cdn(geo, size);
+                ServedFrom::Edge
+            }
+            Step::Origin { region, kind, via_cdn } => {
+                if via_cdn != (req.cdn == CdnPath::Missed) || region.index() >= self.topo.regions() {
+                    return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
+                }
+                let r = region.index();
+                self.ledger.add(self.lines.origin_requests[r], 1);
+                if via_cdn {
+                    self.meter_cdn(geo, size);
+                    self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
+                } else {
+                    self.ledger.add(self.lines.origin_direct[r], u128::from(size));
+                }
+                match (kind, via_cdn) {
+                    (SourceKind::LocalMirror, _) => ServedFrom::LocalMirror,
+                    (SourceKind::RemoteMirror, _) => ServedFrom::RemoteMirror,
+                    (SourceKind::Primary, true) => ServedFrom::PrimaryViaCdn,
+                    (SourceKind::Primary, false) => ServedFrom::PrimaryDirect,
+                }
+            }
+            Step::Failed => {
+                if req.cdn == CdnPath::Missed {
+                    self.counters.cdn_lookups += 1;
+                }
+                ServedFrom::Failed
+            }
+        };
+        if from != ServedFrom::Failed {
+            self.counters.bytes_from[from as usize] += size;
+            self.alert.delivered.0 += size;
+        }
+        self.counters.served_from[from as usize] += 1;
+        Ok(from)
+    }
+
+    fn meter_cdn(&mut self, geo: usize, size: u64) {
+        self.ledger.add(self.lines.cdn_egress[geo], u128::from(size));
+        self.ledger.add(self.lines.cdn_requests[geo], 1);
+        self.counters.cdn_lookups += 1;
+        self.alert.delivered.1 += size;
+    }
+}
