@@ -62,7 +62,8 @@ impl Request {
         self.failed_attempts
     }
 
-    /// Whether the edge was consulted (hit or miss).
+    /// Whether the edge missed, so that copies are fetched through the CDN. (An edge hit ends
+    /// the request with [`Step::Edge`] without changing this.)
     pub fn reached_cdn(&self) -> bool {
         self.cdn == CdnPath::Missed
     }
@@ -73,12 +74,16 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// popularity and demand. O(1).
     #[inline]
     pub fn begin_request(&mut self, now: SimTime, clip: ClipId, geo: GeoId) -> Result<Request, EngineError> {
-        self.advance(now)?;
+        // Every check comes before any change: a refused request leaves the engine unchanged.
+        if now < self.now {
+            return Err(EngineError::TimeWentBackwards { now, last: self.now });
+        }
         if geo.index() >= self.topo.geos() {
             return Err(EngineError::UnknownGeo { geo, geos: self.topo.geos() });
         }
         let (geos, clips) = (self.topo.geos(), self.clips.len());
         let c = self.clips.get_mut(clip.index()).ok_or(EngineError::UnknownClip { clip, clips })?;
+        self.now = now;
         c.views = c.views.saturating_add(1);
         let size = Bytes(c.size_bytes);
         let d = &mut self.demand[clip.index() * geos + geo.index()];
@@ -165,7 +170,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 ServedFrom::Edge
             }
             Step::Origin { region, kind, via_cdn } => {
-                if via_cdn != (req.cdn == CdnPath::Missed) || region.index() >= self.topo.regions() {
+                let untried = req.tried & (1u64 << region.0) == 0;
+                if req.cdn == CdnPath::Ready
+                    || via_cdn != (req.cdn == CdnPath::Missed)
+                    || region.index() >= self.topo.regions()
+                    || !untried
+                {
                     return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
                 }
                 let r = region.index();

@@ -1,0 +1,1534 @@
+//! Model-based test: random operation sequences drive a real [`Engine`] and a small reference
+//! model side by side, and every observable is compared after every operation.
+//!
+//! The model is deliberately plain (`Vec`s and `BTreeMap`s, written from the documented contract
+//! in `lib.rs` and the doc comments, not from the engine's data structures). It holds:
+//!
+//! * clips: size, primary region, views, votes and views per geography (halved with the score
+//!   when a half-life is set);
+//! * one mirror record per (clip, region): pending or active, its copy source, failed copy
+//!   attempts, and when it was ordered, became active and expires;
+//! * the believed health of every region and of the CDN, recomputed from probe results with the
+//!   documented hysteresis (N failed probes in a row: unhealthy; M good probes in a row: back) and
+//!   the 1/8 EWMA of probe latency (degraded above `degraded_latency`);
+//! * the job timers (month close, cost-alert check, cleanup, sync, copy retries, in that order at
+//!   equal times) and what each job must output: new mirrors placed by the documented demand-ranked
+//!   greedy rule and copied from the documented source, deletions of expired mirrors, retried
+//!   copies, monthly bills;
+//! * usage per bill line and month (bytes delivered on each path, requests, inter-region copies,
+//!   byte-microseconds stored) and the counters the engine must report.
+//!
+//! The harness plays the outside world: the copies in flight (from `Output::Replicate`), regions
+//! and a CDN that are *really* down (toggled by ops; the engine learns it only from probes and
+//! failed attempts), and a trivial CDN edge per geography holding the clips fetched through the
+//! CDN before. Each operation is checked against the properties listed in [`Harness`]; every run is
+//! done twice to check determinism.
+
+use clipsim_engine::mirrors::{Mirror, MirrorState};
+use clipsim_engine::*;
+use proptest::prelude::*;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+const SEC: u64 = 1_000_000;
+const MIN: u64 = 60 * SEC;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------
+
+/// The random part of a configuration.
+#[derive(Clone, Debug)]
+struct Params {
+    regions: u32,
+    geos: u32,
+    /// Odd regions are stored by a second storage provider.
+    two_storage: bool,
+    cdn: bool,
+    /// `latency[r * 3 + g]`, in ms; few distinct values so that ties happen.
+    latency: Vec<u32>,
+    mirror_mask: u64,
+    threshold: u64,
+    max_per_clip: u8,
+    ttl: SimDuration,
+    sync: SimDuration,
+    cleanup: SimDuration,
+    refresh: bool,
+    half_life: Option<SimDuration>,
+    copy_attempts: u8,
+    backoff_base: SimDuration,
+    backoff_max: SimDuration,
+    fail_n: u32,
+    ok_m: u32,
+    degraded: SimDuration,
+    month: SimDuration,
+    alert_check: SimDuration,
+    alert_window_checks: u64,
+    alert_threshold: u64,
+    alert_total: bool,
+    /// Flat rate (nanodollars per price unit) of meter `m` of provider `p`: `rates[m * 3 + p]`.
+    rates: Vec<u64>,
+}
+
+const S3: ProviderId = ProviderId(0);
+const GCS: ProviderId = ProviderId(1);
+const CDN: ProviderId = ProviderId(2);
+
+fn meter_index(m: Meter) -> usize {
+    Meter::ALL.iter().position(|&x| x == m).expect("every meter is in ALL")
+}
+
+impl Params {
+    fn rate(&self, meter: Meter, provider: ProviderId) -> u64 {
+        self.rates[meter_index(meter) * 3 + provider.index()]
+    }
+
+    fn provider_of(&self, r: u32) -> ProviderId {
+        if self.two_storage && r % 2 == 1 {
+            GCS
+        } else {
+            S3
+        }
+    }
+
+    fn lat(&self, r: u32, g: u32) -> u32 {
+        self.latency[(r * 3 + g) as usize]
+    }
+
+    fn mirror_allowed(&self, r: u32) -> bool {
+        self.mirror_mask & (1 << r) != 0
+    }
+
+    fn config(&self) -> EngineConfig {
+        let mut cfg = EngineConfig::new();
+        assert_eq!(cfg.add_provider("s3"), S3);
+        assert_eq!(cfg.add_provider("gcs"), GCS);
+        assert_eq!(cfg.add_provider("cdn"), CDN);
+        for r in 0..self.regions {
+            cfg.add_region(&format!("region-{r}"), self.provider_of(r));
+        }
+        for g in 0..self.geos {
+            cfg.add_geo(&format!("geo-{g}"));
+        }
+        for r in 0..self.regions {
+            for g in 0..self.geos {
+                cfg.set_latency_ms(RegionId(r), GeoId(g), self.lat(r, g));
+            }
+        }
+        if self.cdn {
+            cfg.set_cdn(CDN);
+        }
+        for meter in Meter::ALL {
+            for p in [S3, GCS, CDN] {
+                cfg.set_rate(meter, p, RateTable::flat(self.rate(meter, p)).expect("rate within limits"));
+            }
+        }
+        let m = &mut cfg.mirror;
+        m.regions = (0..self.regions).filter(|&r| self.mirror_allowed(r)).map(RegionId).collect();
+        m.replication_threshold = self.threshold;
+        m.max_per_clip = self.max_per_clip;
+        m.ttl = self.ttl;
+        m.sync_interval = self.sync;
+        m.cleanup_interval = self.cleanup;
+        m.refresh_ttl_on_sync = self.refresh;
+        m.score_half_life = self.half_life;
+        m.copy_attempts_max = self.copy_attempts;
+        m.retry_backoff_base = self.backoff_base;
+        m.retry_backoff_max = self.backoff_max;
+        cfg.health = HealthConfig {
+            unhealthy_after_failures: self.fail_n,
+            healthy_after_successes: self.ok_m,
+            degraded_latency: self.degraded,
+        };
+        cfg.billing.month = self.month;
+        cfg.billing.cost_alert = CostAlertConfig {
+            max_cost_per_gb_nanos: self.alert_threshold,
+            window: self.alert_check.saturating_mul(self.alert_window_checks),
+            check_interval: self.alert_check,
+            scope: if self.alert_total { AlertScope::Total } else { AlertScope::Cdn },
+        };
+        cfg
+    }
+}
+
+fn rate() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(0u64), 1u64..=1_000, 1u64..=2_000_000_000]
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    let topo = (
+        2u32..=4,
+        2u32..=3,
+        any::<bool>(),
+        prop::bool::weighted(0.7),
+        prop::collection::vec(1u32..=5, 12),
+        prop_oneof![2 => Just(u64::MAX), 1 => any::<u64>()],
+    );
+    let mirror = (
+        2u64..=5,
+        1u8..=3,
+        // Round multiples of a few minutes, so that expiries often fall on timer instants.
+        2u64..=96,
+        1u64..=12,
+        1u64..=16,
+        any::<bool>(),
+        prop::option::weighted(0.3, 60u64..=720),
+        1u8..=3,
+        10u64..=600,
+        1u64..=8,
+    );
+    let health = (1u32..=3, 1u32..=3, 100u64..=400);
+    let billing = (
+        6u64..=48,
+        prop::sample::select(vec![30u64, 60, 120]),
+        1u64..=4,
+        prop_oneof![Just(0u64), Just(50_000_000), Just(u64::MAX / 4)],
+        any::<bool>(),
+        prop::collection::vec(rate(), 21),
+    );
+    (topo, mirror, health, billing).prop_map(|(t, m, h, b)| {
+        let (regions, geos, two_storage, cdn, latency, mask) = t;
+        let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
+        let (fail_n, ok_m, degraded_ms) = h;
+        let (month_hours, check_mins, window_checks, alert_threshold, alert_total, rates) = b;
+        Params {
+            regions,
+            geos,
+            two_storage,
+            cdn,
+            latency: latency.into_iter().map(|x| x * 30).collect(),
+            mirror_mask: mask & ((1 << regions) - 1),
+            threshold,
+            max_per_clip,
+            ttl: SimDuration(ttl * 15 * MIN),
+            sync: SimDuration(sync * 5 * MIN),
+            cleanup: SimDuration(cleanup * 15 * MIN),
+            refresh,
+            half_life: half_life.map(|h| SimDuration(h * MIN)),
+            copy_attempts,
+            backoff_base: SimDuration(base * SEC),
+            backoff_max: SimDuration(base * factor * SEC),
+            fail_n,
+            ok_m,
+            degraded: SimDuration::from_millis(degraded_ms),
+            month: SimDuration::from_hours(month_hours),
+            alert_check: SimDuration(check_mins * MIN),
+            alert_window_checks: window_checks,
+            alert_threshold,
+            alert_total,
+            rates,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------------
+
+/// A probe's latency: any, or within a few microseconds of the degraded threshold.
+#[derive(Clone, Copy, Debug)]
+enum Latency {
+    Ms(u64),
+    NearThreshold(i64),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Advance the clock by this many microseconds, running every timer that falls due.
+    Advance(u64),
+    /// Advance the clock to exactly the next timer.
+    AdvanceToTimer,
+    /// Advance the clock to exactly the expiry of an active mirror (a boundary instant).
+    AdvanceToExpiry(u32),
+    Upload {
+        size: u64,
+        primary: u32,
+    },
+    Vote {
+        clip: u32,
+        delta: i32,
+    },
+    /// Probe a region (`target % (regions + 1) < regions`) or the CDN. The result follows the
+    /// "really down" set unless `flip`.
+    Probe {
+        target: u32,
+        flip: bool,
+        latency: Latency,
+    },
+    /// Complete (`ok`) or fail (after `frac / 255` of the bytes) a copy in flight.
+    Copy {
+        pick: u32,
+        ok: bool,
+        frac: u8,
+    },
+    /// Serve a view. Bit `i` of `fail_mask` makes the `i`-th step fail even if its source is up;
+    /// `bogus` also tries steps that do not fit the request and checks they are refused.
+    Request {
+        clip: u32,
+        geo: u32,
+        fail_mask: u8,
+        bogus: bool,
+    },
+    /// Toggle whether a region (or the CDN) is really down.
+    ToggleDown(u32),
+    /// Empty a geography's edge cache.
+    EvictEdge(u32),
+    /// Try an input at an earlier time than the engine has seen.
+    Backwards {
+        by: u64,
+        kind: u8,
+    },
+    /// Try an invalid input.
+    Bad {
+        kind: u8,
+        a: u32,
+        b: u32,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => prop_oneof![0u64..=60 * SEC, 0u64..=30 * MIN, 0u64..=6 * 60 * MIN].prop_map(Op::Advance),
+        1 => Just(Op::AdvanceToTimer),
+        1 => any::<u32>().prop_map(Op::AdvanceToExpiry),
+        2 => (prop_oneof![1u64..=1_000, 1u64..=2_000_000_000], any::<u32>())
+            .prop_map(|(size, primary)| Op::Upload { size, primary }),
+        1 => (any::<u32>(), -3i32..=5).prop_map(|(clip, delta)| Op::Vote { clip, delta }),
+        4 => (
+            any::<u32>(),
+            prop::bool::weighted(0.15),
+            prop_oneof![4 => (0u64..=1_200).prop_map(Latency::Ms), 1 => (-3i64..=3).prop_map(Latency::NearThreshold)],
+        )
+            .prop_map(|(target, flip, latency)| Op::Probe { target, flip, latency }),
+        3 => (any::<u32>(), prop::bool::weighted(0.6), any::<u8>()).prop_map(|(pick, ok, frac)| Op::Copy { pick, ok, frac }),
+        8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1))
+            .prop_map(|(clip, geo, fail_mask, bogus)| Op::Request { clip, geo, fail_mask, bogus }),
+        1 => any::<u32>().prop_map(Op::ToggleDown),
+        1 => any::<u32>().prop_map(Op::EvictEdge),
+        1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
+        1 => (0u8..10, any::<u32>(), any::<u32>()).prop_map(|(kind, a, b)| Op::Bad { kind, a, b }),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference model
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct MClip {
+    size: u64,
+    primary: u32,
+    views: u32,
+    votes: i32,
+    demand: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct MMirror {
+    active: bool,
+    source: u32,
+    failed: u8,
+    created_at: SimTime,
+    active_at: SimTime,
+    expires_at: SimTime,
+}
+
+impl MMirror {
+    fn serveable(&self, now: SimTime) -> bool {
+        self.active && now < self.expires_at
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MHealth {
+    state: Health,
+    fails_in_row: u32,
+    oks_in_row: u32,
+    avg_us: Option<u64>,
+}
+
+/// Where a request stands with the CDN, as the harness sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cdn {
+    Off,
+    Ready,
+    Missed,
+    Failed,
+}
+
+struct Model {
+    p: Params,
+    clips: Vec<MClip>,
+    /// Keyed by (clip, region).
+    mirrors: BTreeMap<(u32, u32), MMirror>,
+    /// One per region, then the CDN.
+    health: Vec<MHealth>,
+    stored: Vec<u64>,
+    accrued_to: SimTime,
+    /// Usage of the current month per line.
+    usage: BTreeMap<LineKey, u128>,
+    /// Closed months: (start, end, usage per line).
+    closed: Vec<(SimTime, SimTime, BTreeMap<LineKey, u128>)>,
+    month_start: SimTime,
+    counters: Counters,
+    active_records: u64,
+    next_month: SimTime,
+    next_alert: SimTime,
+    next_cleanup: SimTime,
+    next_sync: SimTime,
+    next_halving: SimTime,
+    /// (due, sequence, clip, region).
+    retries: Vec<(SimTime, u64, u32, u32)>,
+    retry_seq: u64,
+}
+
+impl Model {
+    fn new(p: &Params) -> Self {
+        let zero = SimTime::ZERO;
+        Model {
+            p: p.clone(),
+            clips: Vec::new(),
+            mirrors: BTreeMap::new(),
+            health: vec![
+                MHealth { state: Health::Healthy, fails_in_row: 0, oks_in_row: 0, avg_us: None };
+                p.regions as usize + 1
+            ],
+            stored: vec![0; p.regions as usize],
+            accrued_to: zero,
+            usage: BTreeMap::new(),
+            closed: Vec::new(),
+            month_start: zero,
+            counters: Counters::default(),
+            active_records: 0,
+            next_month: zero + p.month,
+            next_alert: zero + p.alert_check,
+            next_cleanup: zero + p.cleanup,
+            next_sync: zero + p.sync,
+            next_halving: p.half_life.map_or(SimTime::NEVER, |h| zero + h),
+            retries: Vec::new(),
+            retry_seq: 0,
+        }
+    }
+
+    fn cdn_index(&self) -> usize {
+        self.p.regions as usize
+    }
+
+    fn region_health(&self, r: u32) -> Health {
+        self.health[r as usize].state
+    }
+
+    fn nearest(&self, g: u32) -> u32 {
+        (0..self.p.regions).min_by_key(|&r| (self.p.lat(r, g), r)).expect("at least one region")
+    }
+
+    fn score(&self, c: usize) -> i64 {
+        i64::from(self.clips[c].views) + i64::from(self.clips[c].votes)
+    }
+
+    fn records(&self, c: u32) -> usize {
+        self.mirrors.range((c, 0)..(c + 1, 0)).count()
+    }
+
+    fn mirrors_of(&self, c: u32) -> impl Iterator<Item = (u32, &MMirror)> + '_ {
+        self.mirrors.range((c, 0)..(c + 1, 0)).map(|(&(_, r), m)| (r, m))
+    }
+
+    fn meter(&mut self, meter: Meter, provider: ProviderId, zone: u32, amount: u128) {
+        *self.usage.entry(LineKey { meter, provider, zone }).or_insert(0) += amount;
+    }
+
+    /// Accrues stored byte-time of every region up to `t`.
+    fn accrue(&mut self, t: SimTime) {
+        assert!(t >= self.accrued_to, "model time went backwards");
+        let elapsed = u128::from(t.0 - self.accrued_to.0);
+        for r in 0..self.p.regions {
+            let amount = u128::from(self.stored[r as usize]) * elapsed;
+            if amount > 0 {
+                self.meter(Meter::StorageByteTime, self.p.provider_of(r), r, amount);
+            }
+        }
+        self.accrued_to = t;
+    }
+
+    fn change_stored(&mut self, r: u32, delta: i64, t: SimTime) {
+        self.accrue(t);
+        let s = &mut self.stored[r as usize];
+        *s = s.checked_add_signed(delta).expect("model: stored bytes below zero");
+    }
+
+    fn cost(&self, key: &LineKey, usage: u128) -> i64 {
+        let rate = u128::from(self.p.rate(key.meter, key.provider));
+        i64::try_from(usage * rate / key.meter.units_per_price_unit()).expect("cost fits i64")
+    }
+
+    fn poll_timeout(&self) -> SimTime {
+        let retry = self.retries.iter().map(|r| r.0).min().unwrap_or(SimTime::NEVER);
+        [self.next_month, self.next_alert, self.next_cleanup, self.next_sync, retry].into_iter().min().expect("5")
+    }
+
+    // ----- health -----
+
+    /// Applies a probe; returns the previous state if the state changed.
+    fn probe(&mut self, idx: usize, ok: bool, latency: SimDuration) -> Option<Health> {
+        let (fail_n, ok_m, degraded) = (self.p.fail_n, self.p.ok_m, self.p.degraded.as_micros());
+        let h = &mut self.health[idx];
+        let before = h.state;
+        if ok {
+            h.fails_in_row = 0;
+            h.oks_in_row += 1;
+            let sample = i128::from(latency.as_micros());
+            // avg + (sample - avg) / 8; integer division truncates toward zero, i.e. toward the
+            // old average.
+            let avg = match h.avg_us {
+                None => sample,
+                Some(a) => i128::from(a) + (sample - i128::from(a)) / 8,
+            };
+            let avg = u64::try_from(avg).expect("average between two u64 values");
+            h.avg_us = Some(avg);
+            if before != Health::Unhealthy || h.oks_in_row >= ok_m {
+                h.state = if avg > degraded { Health::Degraded } else { Health::Healthy };
+            }
+        } else {
+            h.oks_in_row = 0;
+            h.fails_in_row += 1;
+            if h.fails_in_row >= fail_n {
+                h.state = Health::Unhealthy;
+            }
+        }
+        (h.state != before).then_some(before)
+    }
+
+    // ----- jobs -----
+
+    /// Runs every job due at or before `t` and appends the outputs they must give. Returns
+    /// whether a cost-alert check ran.
+    fn run_jobs(&mut self, t: SimTime, out: &mut Vec<Output>) -> bool {
+        let mut alert_ran = false;
+        loop {
+            let retry = self.retries.iter().map(|r| (r.0, r.1)).min();
+            let jobs = [
+                self.next_month,
+                self.next_alert,
+                self.next_cleanup,
+                self.next_sync,
+                retry.map_or(SimTime::NEVER, |r| r.0),
+            ];
+            let at = *jobs.iter().min().expect("5 jobs");
+            if at > t {
+                return alert_ran;
+            }
+            let which = jobs.iter().position(|&j| j == at).expect("the min is there");
+            match which {
+                0 => {
+                    self.next_month = at + self.p.month;
+                    let o = self.close_month(at);
+                    out.push(o);
+                }
+                1 => {
+                    self.next_alert = at + self.p.alert_check;
+                    alert_ran = true;
+                }
+                2 => self.cleanup(at, out),
+                3 => self.sync(at, out),
+                _ => {
+                    let key = retry.expect("a retry is due");
+                    let i = self.retries.iter().position(|r| (r.0, r.1) == key).expect("it exists");
+                    let (_, _, clip, region) = self.retries.remove(i);
+                    self.retry(clip, region, at, out);
+                }
+            }
+        }
+    }
+
+    fn close_month(&mut self, at: SimTime) -> Output {
+        self.accrue(at);
+        let usage = std::mem::take(&mut self.usage);
+        let total: i64 = usage.iter().map(|(k, &u)| self.cost(k, u)).sum();
+        let month = self.closed.len() as u32;
+        self.closed.push((self.month_start, at, usage));
+        self.month_start = at;
+        Output::MonthClosed { month, total: MoneyNanos(total) }
+    }
+
+    fn cleanup(&mut self, at: SimTime, out: &mut Vec<Output>) {
+        self.next_cleanup = at + self.p.cleanup;
+        self.counters.cleanup_passes += 1;
+        let expired: Vec<(u32, u32)> =
+            self.mirrors.iter().filter(|(_, m)| m.active && m.expires_at <= at).map(|(&k, _)| k).collect();
+        for (clip, region) in expired {
+            self.mirrors.remove(&(clip, region));
+            let size = self.clips[clip as usize].size;
+            self.change_stored(region, -(size as i64), at);
+            self.active_records -= 1;
+            self.counters.mirrors_deleted += 1;
+            out.push(Output::DeleteMirror { clip: ClipId(clip), region: RegionId(region), size: Bytes(size) });
+        }
+    }
+
+    /// The documented copy source: the primary unless believed unhealthy, else the healthiest
+    /// serveable mirror not believed unhealthy (ties: lower region).
+    fn copy_source(&self, clip: u32, at: SimTime) -> Option<u32> {
+        let primary = self.clips[clip as usize].primary;
+        if self.region_health(primary) != Health::Unhealthy {
+            return Some(primary);
+        }
+        self.mirrors_of(clip)
+            .filter(|(r, m)| m.serveable(at) && self.region_health(*r) != Health::Unhealthy)
+            .map(|(r, _)| r)
+            .min_by_key(|&r| (self.region_health(r), r))
+    }
+
+    /// The documented demand-ranked placement: greedily the candidate that saves the most
+    /// `demand x latency` (per geography, only where it improves on the nearest existing copy),
+    /// ties to the one closest to the demand, then to the lower region id; every free slot filled.
+    fn place(&self, clip: usize, copies: &BTreeSet<u32>, mut left: Vec<u32>, slots: usize) -> Vec<u32> {
+        let demand = &self.clips[clip].demand;
+        let geos = self.p.geos;
+        let mut best: Vec<u64> = (0..geos)
+            .map(|g| copies.iter().map(|&r| u64::from(self.p.lat(r, g))).min().expect("the primary is a copy"))
+            .collect();
+        let mut out = Vec::new();
+        while out.len() < slots && !left.is_empty() {
+            let rank = |&r: &u32| {
+                let mut gain = 0u64;
+                let mut closeness = 0u64;
+                for g in 0..geos {
+                    let d = u64::from(demand[g as usize]);
+                    let ms = u64::from(self.p.lat(r, g));
+                    gain += d * best[g as usize].saturating_sub(ms);
+                    closeness += d * ms;
+                }
+                (Reverse(gain), closeness, r)
+            };
+            let i = (0..left.len()).min_by_key(|&i| rank(&left[i])).expect("not empty");
+            let r = left.remove(i);
+            for g in 0..geos {
+                best[g as usize] = best[g as usize].min(u64::from(self.p.lat(r, g)));
+            }
+            out.push(r);
+        }
+        out
+    }
+
+    fn sync(&mut self, at: SimTime, out: &mut Vec<Output>) {
+        self.next_sync = at + self.p.sync;
+        self.counters.sync_passes += 1;
+        if let Some(h) = self.p.half_life {
+            if at >= self.next_halving {
+                for c in &mut self.clips {
+                    c.views /= 2;
+                    c.votes /= 2;
+                    for d in &mut c.demand {
+                        *d /= 2;
+                    }
+                }
+                while self.next_halving <= at {
+                    self.next_halving += h;
+                }
+            }
+        }
+        for c in 0..self.clips.len() {
+            let clip = c as u32;
+            if self.score(c) < self.p.threshold as i64 {
+                continue;
+            }
+            if self.p.refresh {
+                let ttl = self.p.ttl;
+                for (_, m) in self.mirrors.range_mut((clip, 0)..(clip + 1, 0)) {
+                    if m.serveable(at) {
+                        m.expires_at = m.expires_at.max(at + ttl);
+                    }
+                }
+            }
+            let records = self.records(clip);
+            let max = usize::from(self.p.max_per_clip);
+            if records >= max {
+                continue;
+            }
+            let Some(source) = self.copy_source(clip, at) else { continue };
+            let primary = self.clips[c].primary;
+            let copies: BTreeSet<u32> = std::iter::once(primary).chain(self.mirrors_of(clip).map(|(r, _)| r)).collect();
+            let candidates: Vec<u32> = (0..self.p.regions)
+                .filter(|&r| {
+                    self.p.mirror_allowed(r) && self.region_health(r) != Health::Unhealthy && !copies.contains(&r)
+                })
+                .collect();
+            let size = self.clips[c].size;
+            for to in self.place(c, &copies, candidates, max - records) {
+                let m = MMirror {
+                    active: false,
+                    source,
+                    failed: 0,
+                    created_at: at,
+                    active_at: SimTime::NEVER,
+                    expires_at: SimTime::NEVER,
+                };
+                assert!(self.mirrors.insert((clip, to), m).is_none());
+                self.counters.mirrors_created += 1;
+                out.push(Output::Replicate {
+                    clip: ClipId(clip),
+                    from: RegionId(source),
+                    to: RegionId(to),
+                    size: Bytes(size),
+                });
+            }
+        }
+    }
+
+    fn retry(&mut self, clip: u32, region: u32, at: SimTime, out: &mut Vec<Output>) {
+        let pending = self.mirrors.get(&(clip, region)).is_some_and(|m| !m.active);
+        if !pending {
+            return;
+        }
+        let from = self.copy_source(clip, at).unwrap_or(self.clips[clip as usize].primary);
+        self.mirrors.get_mut(&(clip, region)).expect("checked").source = from;
+        let size = Bytes(self.clips[clip as usize].size);
+        out.push(Output::Replicate { clip: ClipId(clip), from: RegionId(from), to: RegionId(region), size });
+    }
+
+    // ----- inputs -----
+
+    fn upload(&mut self, size: u64, primary: u32, t: SimTime) {
+        self.clips.push(MClip { size, primary, views: 0, votes: 0, demand: vec![0; self.p.geos as usize] });
+        self.change_stored(primary, size as i64, t);
+    }
+
+    fn finished(&mut self, clip: u32, region: u32, t: SimTime) {
+        let ttl = self.p.ttl;
+        let m = self.mirrors.get_mut(&(clip, region)).expect("pending mirror");
+        assert!(!m.active);
+        m.active = true;
+        m.active_at = t;
+        m.expires_at = t + ttl;
+        let source = m.source;
+        let size = self.clips[clip as usize].size;
+        self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(size));
+        self.counters.replication_bytes += size;
+        self.change_stored(region, size as i64, t);
+        self.counters.mirrors_activated += 1;
+        self.active_records += 1;
+        self.counters.active_mirrors_peak = self.counters.active_mirrors_peak.max(self.active_records);
+    }
+
+    fn failed(&mut self, clip: u32, region: u32, bytes: u64, t: SimTime, out: &mut Vec<Output>) {
+        let m = self.mirrors.get_mut(&(clip, region)).expect("pending mirror");
+        assert!(!m.active);
+        m.failed += 1;
+        let (source, failed) = (m.source, m.failed);
+        self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(bytes));
+        self.counters.replication_bytes += bytes;
+        self.counters.copy_failures += 1;
+        if failed >= self.p.copy_attempts {
+            self.mirrors.remove(&(clip, region));
+            self.counters.mirrors_abandoned += 1;
+            out.push(Output::ReplicationAbandoned { clip: ClipId(clip), region: RegionId(region) });
+        } else {
+            // base x 2^(failed - 1), at most max.
+            let mut backoff = self.p.backoff_base.as_micros();
+            for _ in 1..failed {
+                backoff = backoff.saturating_mul(2);
+            }
+            let backoff = SimDuration(backoff.min(self.p.backoff_max.as_micros()));
+            self.retry_seq += 1;
+            self.retries.push((t + backoff, self.retry_seq, clip, region));
+        }
+    }
+
+    fn view(&mut self, clip: usize, geo: u32) {
+        let c = &mut self.clips[clip];
+        c.views = c.views.saturating_add(1);
+        c.demand[geo as usize] = c.demand[geo as usize].saturating_add(1);
+        self.counters.requests_total += 1;
+    }
+
+    /// The documented seed chain: the active mirror in the viewer's nearest region, the other
+    /// active mirrors (healthiest, then lowest latency, then lower id), the primary; first the
+    /// untried copies not believed unhealthy, then the untried unhealthy ones.
+    fn expected_step(&self, clip: u32, geo: u32, cdn: Cdn, tried: &BTreeSet<u32>, now: SimTime) -> Step {
+        if cdn == Cdn::Ready {
+            return Step::Edge;
+        }
+        let via_cdn = cdn == Cdn::Missed;
+        let nearest = self.nearest(geo);
+        let active: Vec<u32> = self.mirrors_of(clip).filter(|(_, m)| m.serveable(now)).map(|(r, _)| r).collect();
+        let mut chain: Vec<(u32, SourceKind)> = Vec::new();
+        if active.contains(&nearest) {
+            chain.push((nearest, SourceKind::LocalMirror));
+        }
+        let mut rest: Vec<u32> = active.into_iter().filter(|&r| r != nearest).collect();
+        rest.sort_by_key(|&r| (self.region_health(r), self.p.lat(r, geo), r));
+        chain.extend(rest.into_iter().map(|r| (r, SourceKind::RemoteMirror)));
+        chain.push((self.clips[clip as usize].primary, SourceKind::Primary));
+        for last_resort in [false, true] {
+            for &(r, kind) in &chain {
+                if !tried.contains(&r) && (self.region_health(r) == Health::Unhealthy) == last_resort {
+                    return Step::Origin { region: RegionId(r), kind, via_cdn };
+                }
+            }
+        }
+        Step::Failed
+    }
+
+    fn serve_edge(&mut self, geo: u32, size: u64) {
+        self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
+        self.meter(Meter::CdnRequests, CDN, geo, 1);
+        self.counters.cdn_lookups += 1;
+        self.counters.served_from[ServedFrom::Edge as usize] += 1;
+        self.counters.bytes_from[ServedFrom::Edge as usize] += size;
+    }
+
+    fn serve_origin(&mut self, region: u32, geo: u32, size: u64, via_cdn: bool, from: ServedFrom) {
+        let p = self.p.provider_of(region);
+        self.meter(Meter::OriginRequests, p, region, 1);
+        if via_cdn {
+            self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
+            self.meter(Meter::CdnRequests, CDN, geo, 1);
+            self.counters.cdn_lookups += 1;
+            self.meter(Meter::OriginEgressToCdn, p, region, u128::from(size));
+        } else {
+            self.meter(Meter::OriginEgressDirect, p, region, u128::from(size));
+        }
+        self.counters.served_from[from as usize] += 1;
+        self.counters.bytes_from[from as usize] += size;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The harness
+// ---------------------------------------------------------------------------------------------
+
+/// What the harness itself counted, independently of the model's ledger.
+#[derive(Clone, Debug, Default)]
+struct Totals {
+    requests: u64,
+    served_bytes: u64,
+    cdn_egress: u128,
+    cdn_requests: u128,
+    origin_direct: u128,
+    origin_to_cdn: u128,
+    origin_requests: u128,
+    inter_region: u128,
+}
+
+/// What must be identical when the same ops run twice.
+#[derive(Debug, PartialEq, Eq)]
+struct RunResult {
+    log: Vec<Output>,
+    bills: Vec<MonthBill>,
+    counters: Counters,
+    engine_debug: String,
+}
+
+/// Drives the engine and the model. Properties checked (numbers as in the test's brief):
+///
+/// 1. at most `max_per_clip` mirror records per clip, at most one per (clip, region), never in
+///    the primary region, only in mirror regions (and the records equal the model's);
+/// 2. a pending or expired mirror is never named or served;
+/// 3. no source believed unhealthy is tried while an untried source not believed unhealthy exists;
+/// 4. every request ends in exactly one outcome;
+/// 5. bytes by source add up to the bytes served;
+/// 6. every bill line costs `floor(usage x rate / unit)` and the usage equals what the harness
+///    and the model metered;
+/// 7. determinism (in the proptest body: two runs compare equal);
+/// 8. an input at an earlier time is `TimeWentBackwards` and changes nothing (nor do other
+///    rejected inputs);
+/// 9. believed health equals the model's hysteresis after every probe.
+struct Harness {
+    engine: Engine,
+    model: Model,
+    /// The outside world's clock.
+    now: SimTime,
+    /// The latest time handed to the engine.
+    engine_now: SimTime,
+    /// Copies ordered and not yet reported: (clip, from, to, size).
+    in_flight: Vec<(ClipId, RegionId, RegionId, Bytes)>,
+    /// Regions, then the CDN, that are really down.
+    down: Vec<bool>,
+    /// (geo, clip) pairs the edge holds.
+    edge: BTreeSet<(u32, u32)>,
+    log: Vec<Output>,
+    totals: Totals,
+    alert_raised: bool,
+    cost_alerts: u64,
+}
+
+fn sort_delete_runs(v: &mut [Output]) {
+    let key = |o: &Output| match o {
+        Output::DeleteMirror { clip, region, .. } => Some((clip.0, region.0)),
+        _ => None,
+    };
+    let mut i = 0;
+    while i < v.len() {
+        if key(&v[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < v.len() && key(&v[i]).is_some() {
+            i += 1;
+        }
+        v[start..i].sort_by_key(key);
+    }
+}
+
+impl Harness {
+    fn new(p: &Params) -> Self {
+        let engine = Engine::new(p.config()).expect("valid config");
+        Harness {
+            engine,
+            model: Model::new(p),
+            now: SimTime::ZERO,
+            engine_now: SimTime::ZERO,
+            in_flight: Vec::new(),
+            down: vec![false; p.regions as usize + 1],
+            edge: BTreeSet::new(),
+            log: Vec::new(),
+            totals: Totals::default(),
+            alert_raised: false,
+            cost_alerts: 0,
+        }
+    }
+
+    fn drain(&mut self) -> Vec<Output> {
+        std::iter::from_fn(|| self.engine.poll_output()).collect()
+    }
+
+    /// Compares the engine's outputs with the model's (deletions in any order; cost alerts only
+    /// when `alert_ran`), records them, and puts ordered copies in flight.
+    fn absorb(&mut self, mut actual: Vec<Output>, mut expected: Vec<Output>, alert_ran: bool, what: &str) {
+        self.log.extend(actual.iter().cloned());
+        let mut alerts = Vec::new();
+        actual.retain(|o| {
+            let is_alert = matches!(o, Output::CostAlert { .. } | Output::CostAlertCleared { .. });
+            if is_alert {
+                alerts.push(o.clone());
+            }
+            !is_alert
+        });
+        assert!(alerts.is_empty() || alert_ran, "{what}: cost alert output without a cost-alert check: {alerts:?}");
+        for a in alerts {
+            match a {
+                Output::CostAlert { threshold_nanos, .. } => {
+                    assert!(!self.alert_raised, "{what}: cost alert raised twice without being cleared");
+                    assert_eq!(threshold_nanos, self.model.p.alert_threshold);
+                    self.alert_raised = true;
+                    self.cost_alerts += 1;
+                }
+                _ => {
+                    assert!(self.alert_raised, "{what}: cost alert cleared while not raised");
+                    self.alert_raised = false;
+                }
+            }
+        }
+        sort_delete_runs(&mut actual);
+        sort_delete_runs(&mut expected);
+        assert_eq!(actual, expected, "{what}: outputs differ from the model's (left: engine, right: model)");
+        for o in actual {
+            if let Output::Replicate { clip, from, to, size } = o {
+                assert!(
+                    !self.in_flight.iter().any(|&(c, _, r, _)| c == clip && r == to),
+                    "{what}: copy of {clip} to {to} ordered while one is already in flight"
+                );
+                self.in_flight.push((clip, from, to, size));
+            }
+        }
+    }
+
+    /// The engine's whole state (its `Debug` form).
+    fn snapshot(&self) -> String {
+        format!("{:?}", self.engine)
+    }
+
+    /// Panics with the first difference if the engine's state is no longer `before`.
+    fn assert_unchanged(&self, before: &str, what: &str) {
+        let after = self.snapshot();
+        if after != before {
+            let at = before.bytes().zip(after.bytes()).take_while(|(a, b)| a == b).count();
+            let window = |s: &str| {
+                let (lo, hi) = (at.saturating_sub(120), (at + 120).min(s.len()));
+                s.get(lo..hi).unwrap_or(s).to_string()
+            };
+            panic!(
+                "{what} changed the engine; first difference:\n before: ...{}...\n after:  ...{}...",
+                window(before),
+                window(&after)
+            );
+        }
+    }
+
+    fn apply(&mut self, op: &Op) {
+        match *op {
+            Op::Advance(us) => self.advance(us),
+            Op::AdvanceToTimer => {
+                let t = self.model.poll_timeout();
+                if t != SimTime::NEVER {
+                    self.advance(t.0 - self.now.0);
+                }
+            }
+            Op::AdvanceToExpiry(pick) => {
+                let now = self.now;
+                let expiries: Vec<SimTime> =
+                    self.model.mirrors.values().filter(|m| m.serveable(now)).map(|m| m.expires_at).collect();
+                if !expiries.is_empty() {
+                    let t = expiries[pick as usize % expiries.len()];
+                    self.advance(t.0 - now.0);
+                }
+            }
+            Op::Upload { size, primary } => {
+                let clip = ClipId(self.model.clips.len() as u32);
+                let primary = primary % self.model.p.regions;
+                let input = Input::ClipUploaded { clip, size: Bytes(size), primary: RegionId(primary) };
+                self.engine.handle_input(self.now, input).expect("valid upload");
+                self.engine_now = self.now;
+                self.model.upload(size, primary, self.now);
+                let out = self.drain();
+                self.absorb(out, vec![], false, "upload");
+            }
+            Op::Vote { clip, delta } => {
+                let n = self.model.clips.len() as u32;
+                if n == 0 {
+                    return;
+                }
+                let c = clip % n;
+                self.engine.handle_input(self.now, Input::Vote { clip: ClipId(c), delta }).expect("valid vote");
+                self.engine_now = self.now;
+                let mc = &mut self.model.clips[c as usize];
+                mc.votes = mc.votes.saturating_add(delta);
+                let out = self.drain();
+                self.absorb(out, vec![], false, "vote");
+            }
+            Op::Probe { target, flip, latency } => self.probe(target, flip, latency),
+            Op::Copy { pick, ok, frac } => self.copy(pick, ok, frac),
+            Op::Request { clip, geo, fail_mask, bogus } => self.request(clip, geo, fail_mask, bogus),
+            Op::ToggleDown(t) => {
+                let i = t as usize % self.down.len();
+                self.down[i] = !self.down[i];
+            }
+            Op::EvictEdge(g) => {
+                let g = g % self.model.p.geos;
+                self.edge.retain(|&(geo, _)| geo != g);
+            }
+            Op::Backwards { by, kind } => self.backwards(by, kind),
+            Op::Bad { kind, a, b } => self.bad(kind, a, b),
+        }
+        self.check_invariants();
+    }
+
+    fn advance(&mut self, us: u64) {
+        let target = self.now + SimDuration(us);
+        loop {
+            let t = self.engine.poll_timeout();
+            assert_eq!(t, self.model.poll_timeout(), "poll_timeout differs from the model's");
+            if t > target {
+                break;
+            }
+            assert!(t >= self.engine_now, "a timer fell due at {t}, before the last input at {}", self.engine_now);
+            self.engine.handle_timeout(t).expect("timeout at the time asked for");
+            self.engine_now = t;
+            let actual = self.drain();
+            let mut expected = Vec::new();
+            let alert_ran = self.model.run_jobs(t, &mut expected);
+            self.absorb(actual, expected, alert_ran, &format!("jobs at {t}"));
+        }
+        self.now = target;
+    }
+
+    fn probe(&mut self, target: u32, flip: bool, latency: Latency) {
+        let regions = self.model.p.regions;
+        let idx = target % (regions + 1);
+        let t = if idx == regions { HealthTarget::Cdn } else { HealthTarget::Region(RegionId(idx)) };
+        let ok = !self.down[idx as usize] ^ flip;
+        let latency = match latency {
+            Latency::Ms(ms) => SimDuration::from_millis(ms),
+            Latency::NearThreshold(d) => {
+                SimDuration(self.model.p.degraded.as_micros().checked_add_signed(d).expect("threshold >= 100 ms"))
+            }
+        };
+        self.engine.handle_input(self.now, Input::Probe { target: t, ok, latency }).expect("valid probe");
+        self.engine_now = self.now;
+        let mut expected = Vec::new();
+        if let Some(from) = self.model.probe(idx as usize, ok, latency) {
+            self.model.counters.health_changes += 1;
+            expected.push(Output::HealthChanged { target: t, from, to: self.model.health[idx as usize].state });
+        }
+        // Property 9.
+        assert_eq!(
+            self.engine.health(t),
+            self.model.health[idx as usize].state,
+            "believed health of {t:?} after a probe (ok: {ok}, latency: {latency}) differs from the model's \
+             hysteresis: {:?}",
+            self.model.health[idx as usize]
+        );
+        let out = self.drain();
+        self.absorb(out, expected, false, "probe");
+    }
+
+    fn copy(&mut self, pick: u32, ok: bool, frac: u8) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let (clip, from, to, size) = self.in_flight.remove(pick as usize % self.in_flight.len());
+        let m = self.model.mirrors.get(&(clip.0, to.0)).expect("a copy in flight belongs to a model mirror record");
+        assert!(!m.active, "a copy in flight belongs to a pending mirror");
+        assert_eq!(m.source, from.0, "the copy's source is the mirror's recorded source");
+        let mut expected = Vec::new();
+        if ok {
+            let input = Input::ReplicationFinished { clip, region: to };
+            self.engine.handle_input(self.now, input).expect("the mirror is pending");
+            self.model.finished(clip.0, to.0, self.now);
+            self.totals.inter_region += u128::from(size.0);
+        } else {
+            let bytes = (u128::from(size.0) * u128::from(frac) / 255) as u64;
+            let input = Input::ReplicationFailed { clip, region: to, bytes_transferred: Bytes(bytes) };
+            self.engine.handle_input(self.now, input).expect("the mirror is pending");
+            self.model.failed(clip.0, to.0, bytes, self.now, &mut expected);
+            self.totals.inter_region += u128::from(bytes);
+        }
+        self.engine_now = self.now;
+        let out = self.drain();
+        self.absorb(out, expected, false, "copy report");
+    }
+
+    /// Property 2 for a step naming `region` as a `kind` copy of `clip`.
+    fn check_source(&self, clip: u32, region: RegionId, kind: SourceKind, now: SimTime, what: &str) {
+        let primary = self.model.clips[clip as usize].primary;
+        match kind {
+            SourceKind::Primary => assert_eq!(region.0, primary, "{what}: primary step names a non-primary region"),
+            SourceKind::LocalMirror | SourceKind::RemoteMirror => {
+                let m = self.model.mirrors.get(&(clip, region.0));
+                assert!(
+                    m.is_some_and(|m| m.active && m.expires_at > now),
+                    "{what}: {kind:?} from {region} for clip {clip} at {now}, but the model's record is {m:?} \
+                     (pending or expired mirrors must never serve)"
+                );
+            }
+        }
+    }
+
+    fn request(&mut self, clip: u32, geo: u32, fail_mask: u8, bogus: bool) {
+        let n = self.model.clips.len() as u32;
+        if n == 0 {
+            return;
+        }
+        let (c, g) = (clip % n, geo % self.model.p.geos);
+        let now = self.now;
+        let mut req = self.engine.begin_request(now, ClipId(c), GeoId(g)).expect("valid request");
+        self.engine_now = now;
+        self.totals.requests += 1;
+        self.model.view(c as usize, g);
+        let size = self.model.clips[c as usize].size;
+        assert_eq!((req.clip, req.geo, req.size, req.start), (ClipId(c), GeoId(g), Bytes(size), now));
+        let cdn_idx = self.model.cdn_index();
+        let mut cdn = if self.model.p.cdn && self.model.health[cdn_idx].state != Health::Unhealthy {
+            Cdn::Ready
+        } else {
+            Cdn::Off
+        };
+        let mut tried = BTreeSet::new();
+        let mut failed = 0u8;
+        for attempt in 0u32.. {
+            assert!(attempt < 32, "request did not terminate");
+            let step = self.engine.next_step(now, &req);
+            assert_eq!(step, self.engine.next_step(now, &req), "next_step is pure");
+            if let Step::Origin { region, kind, .. } = step {
+                self.check_source(c, region, kind, now, "next_step");
+                assert!(!tried.contains(&region.0), "next_step names {region}, which already failed for this request");
+                // Property 3, against the engine's own beliefs.
+                if self.engine.health(HealthTarget::Region(region)) == Health::Unhealthy {
+                    let primary = self.model.clips[c as usize].primary;
+                    let better = self
+                        .model
+                        .mirrors_of(c)
+                        .filter(|(_, m)| m.serveable(now))
+                        .map(|(r, _)| r)
+                        .chain([primary])
+                        .find(|&r| {
+                            !tried.contains(&r)
+                                && self.engine.health(HealthTarget::Region(RegionId(r))) != Health::Unhealthy
+                        });
+                    assert!(
+                        better.is_none(),
+                        "next_step chose {region}, believed unhealthy, while untried region {better:?} is not"
+                    );
+                }
+            }
+            let expected = self.model.expected_step(c, g, cdn, &tried, now);
+            assert_eq!(
+                step, expected,
+                "next_step differs from the model's seed chain (cdn: {cdn:?}, tried: {tried:?})"
+            );
+            if bogus && attempt == 0 {
+                self.try_bogus(&mut req, step, cdn);
+            }
+            let forced = fail_mask & (1 << attempt.min(7)) != 0;
+            match step {
+                Step::Failed => {
+                    let out = self.engine.finish(&req, Step::Failed).expect("finish failed");
+                    assert_eq!(out, ServedFrom::Failed);
+                    self.model.counters.served_from[ServedFrom::Failed as usize] += 1;
+                    if cdn == Cdn::Missed {
+                        self.model.counters.cdn_lookups += 1;
+                    }
+                    break;
+                }
+                Step::Edge => {
+                    if self.down[cdn_idx] || forced {
+                        self.engine.attempt_failed(&mut req, step).expect("edge attempt failed");
+                        self.model.counters.failovers += 1;
+                        failed += 1;
+                        cdn = Cdn::Failed;
+                    } else if self.edge.contains(&(g, c)) {
+                        let out = self.engine.finish(&req, step).expect("edge hit");
+                        assert_eq!(out, ServedFrom::Edge);
+                        self.model.serve_edge(g, size);
+                        self.totals.cdn_egress += u128::from(size);
+                        self.totals.cdn_requests += 1;
+                        self.totals.served_bytes += size;
+                        break;
+                    } else {
+                        req.edge_missed();
+                        cdn = Cdn::Missed;
+                    }
+                }
+                Step::Origin { region, kind, via_cdn } => {
+                    if self.down[region.index()] || forced {
+                        self.engine.attempt_failed(&mut req, step).expect("origin attempt failed");
+                        self.model.counters.failovers += 1;
+                        failed += 1;
+                        tried.insert(region.0);
+                    } else {
+                        let out = self.engine.finish(&req, step).expect("served");
+                        let want = match (kind, via_cdn) {
+                            (SourceKind::LocalMirror, _) => ServedFrom::LocalMirror,
+                            (SourceKind::RemoteMirror, _) => ServedFrom::RemoteMirror,
+                            (SourceKind::Primary, true) => ServedFrom::PrimaryViaCdn,
+                            (SourceKind::Primary, false) => ServedFrom::PrimaryDirect,
+                        };
+                        assert_eq!(out, want);
+                        if out.is_mirror() {
+                            self.check_source(c, region, kind, now, "finish");
+                        }
+                        self.model.serve_origin(region.0, g, size, via_cdn, out);
+                        self.totals.origin_requests += 1;
+                        self.totals.served_bytes += size;
+                        if via_cdn {
+                            self.totals.cdn_egress += u128::from(size);
+                            self.totals.cdn_requests += 1;
+                            self.totals.origin_to_cdn += u128::from(size);
+                            self.edge.insert((g, c));
+                        } else {
+                            self.totals.origin_direct += u128::from(size);
+                        }
+                        break;
+                    }
+                }
+            }
+            assert_eq!(req.failed_attempts(), failed, "failed attempts of the request");
+            assert_eq!(req.reached_cdn(), cdn == Cdn::Missed, "reached_cdn after an edge miss");
+        }
+        assert_eq!(self.engine.poll_output(), None, "a request gives no outputs");
+    }
+
+    /// Steps that do not fit the request are refused and change nothing.
+    fn try_bogus(&mut self, req: &mut Request, step: Step, cdn: Cdn) {
+        let before = self.snapshot();
+        let req_before = *req;
+        let primary = RegionId(self.model.clips[req.clip.index()].primary);
+        let wrong = match step {
+            Step::Edge => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: true },
+            Step::Origin { region, kind, via_cdn } => Step::Origin { region, kind, via_cdn: !via_cdn },
+            Step::Failed => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: cdn != Cdn::Missed },
+        };
+        let mut bad = vec![wrong, Step::Failed];
+        if cdn != Cdn::Ready {
+            bad.push(Step::Edge);
+        }
+        for s in bad {
+            if s != Step::Failed {
+                assert!(
+                    matches!(self.engine.finish(req, s), Err(EngineError::StepMismatch { .. })),
+                    "finish with {s:?} for a request at {step:?} (cdn {cdn:?}) must be refused"
+                );
+            }
+            assert!(
+                matches!(self.engine.attempt_failed(req, s), Err(EngineError::StepMismatch { .. })),
+                "attempt_failed with {s:?} for a request at {step:?} (cdn {cdn:?}) must be refused"
+            );
+        }
+        assert_eq!(*req, req_before, "a refused step changed the request");
+        self.assert_unchanged(&before, "a refused step");
+    }
+
+    /// Property 8: an input at an earlier time is refused and changes nothing.
+    fn backwards(&mut self, by: u64, kind: u8) {
+        let last = self.engine_now;
+        assert_eq!(self.engine.now(), last, "engine.now() is the latest time handled");
+        if last == SimTime::ZERO {
+            return;
+        }
+        let t = SimTime(last.0 - 1 - by % last.0);
+        let before = self.snapshot();
+        let clip = ClipId(0);
+        let result = match kind {
+            0 => self.engine.handle_input(t, Input::Vote { clip, delta: 1 }),
+            1 => self.engine.handle_input(
+                t,
+                Input::Probe { target: HealthTarget::Region(RegionId(0)), ok: false, latency: SimDuration::ZERO },
+            ),
+            2 => {
+                let clip = ClipId(self.model.clips.len() as u32);
+                self.engine.handle_input(t, Input::ClipUploaded { clip, size: Bytes(1), primary: RegionId(0) })
+            }
+            3 => self.engine.begin_request(t, clip, GeoId(0)).map(|_| ()),
+            4 => self.engine.handle_timeout(t),
+            5 => self.engine.close_books(t),
+            _ => match self.in_flight.first() {
+                Some(&(clip, _, to, _)) => self.engine.handle_input(t, Input::ReplicationFinished { clip, region: to }),
+                None => self.engine.handle_input(t, Input::ReplicationLag { region: RegionId(0), lag: SimDuration(1) }),
+            },
+        };
+        assert_eq!(result, Err(EngineError::TimeWentBackwards { now: t, last }), "input kind {kind} at {t}");
+        self.assert_unchanged(&before, &format!("an input refused for going back in time (kind {kind})"));
+    }
+
+    /// Other refused inputs change nothing either ("the engine's state is unchanged when an
+    /// error is returned").
+    fn bad(&mut self, kind: u8, a: u32, b: u32) {
+        let n = self.model.clips.len() as u32;
+        let regions = self.model.p.regions;
+        let now = self.now;
+        let before = self.snapshot();
+        let unknown_clip = ClipId(n + a % 3);
+        let (result, want): (Result<(), EngineError>, &str) = match kind {
+            0 | 1 => {
+                // A report for a mirror that is not pending.
+                let (clip, region) =
+                    if n == 0 { (unknown_clip, RegionId(0)) } else { (ClipId(a % n), RegionId(b % regions)) };
+                let pending = self.model.mirrors.get(&(clip.0, region.0)).is_some_and(|m| !m.active);
+                let clip = if pending { unknown_clip } else { clip };
+                let input = if kind == 0 {
+                    Input::ReplicationFinished { clip, region }
+                } else {
+                    Input::ReplicationFailed { clip, region, bytes_transferred: Bytes(0) }
+                };
+                let want = if clip.0 >= n { "UnknownClip" } else { "NoPendingMirror" };
+                (self.engine.handle_input(now, input), want)
+            }
+            2 => match self.in_flight.first() {
+                Some(&(clip, _, to, size)) => {
+                    let input = Input::ReplicationFailed {
+                        clip,
+                        region: to,
+                        bytes_transferred: Bytes(size.0 + 1 + u64::from(b % 1000)),
+                    };
+                    (self.engine.handle_input(now, input), "TransferTooLarge")
+                }
+                None => return,
+            },
+            3 if n > 0 => {
+                let geo = GeoId(self.model.p.geos + b % 3);
+                (self.engine.begin_request(now, ClipId(a % n), geo).map(|_| ()), "UnknownGeo")
+            }
+            4 => {
+                (self.engine.begin_request(now, unknown_clip, GeoId(b % self.model.p.geos)).map(|_| ()), "UnknownClip")
+            }
+            5 => (self.engine.handle_input(now, Input::Vote { clip: unknown_clip, delta: 1 }), "UnknownClip"),
+            6 => {
+                let input = Input::ClipUploaded { clip: ClipId(n + 1 + a % 3), size: Bytes(1), primary: RegionId(0) };
+                (self.engine.handle_input(now, input), "ClipIdNotNext")
+            }
+            7 => {
+                let input = Input::ClipUploaded { clip: ClipId(n), size: Bytes(0), primary: RegionId(0) };
+                (self.engine.handle_input(now, input), "EmptyClip")
+            }
+            3 => return,
+            8 => {
+                let target = HealthTarget::Region(RegionId(regions + a % 3));
+                (
+                    self.engine.handle_input(now, Input::Probe { target, ok: true, latency: SimDuration(1) }),
+                    "UnknownRegion",
+                )
+            }
+            _ => {
+                let input = Input::ClipUploaded { clip: ClipId(n), size: Bytes(1), primary: RegionId(regions + a % 3) };
+                (self.engine.handle_input(now, input), "UnknownRegion")
+            }
+        };
+        let err = result.expect_err("an invalid input must be refused");
+        assert!(format!("{err:?}").starts_with(want), "kind {kind}: expected {want}, got {err:?}");
+        self.assert_unchanged(&before, &format!("a refused input ({err:?})"));
+    }
+
+    fn check_invariants(&mut self) {
+        let now = self.now;
+        let p = &self.model.p;
+        assert_eq!(self.engine.now(), self.engine_now, "engine.now() is the latest time handled");
+        assert_eq!(self.engine.poll_timeout(), self.model.poll_timeout(), "poll_timeout differs from the model's");
+        assert_eq!(self.engine.clip_count(), self.model.clips.len());
+        // Property 1, and the records equal the model's.
+        let mut total = 0;
+        for (c, mc) in self.model.clips.iter().enumerate() {
+            let clip = ClipId(c as u32);
+            let got: Vec<Mirror> = self.engine.mirrors_of(clip).expect("known clip").copied().collect();
+            total += got.len();
+            assert!(
+                got.len() <= usize::from(p.max_per_clip),
+                "{clip} has {} mirror records, more than max_per_clip {}",
+                got.len(),
+                p.max_per_clip
+            );
+            let regions: BTreeSet<u32> = got.iter().map(|m| m.region.0).collect();
+            assert_eq!(regions.len(), got.len(), "{clip} has two mirror records in one region: {got:?}");
+            for m in &got {
+                assert_eq!(m.clip, clip);
+                assert_ne!(m.region.0, mc.primary, "{clip} has a mirror in its primary region");
+                assert!(p.mirror_allowed(m.region.0), "{clip} has a mirror in {}, not a mirror region", m.region);
+            }
+            let mut got: Vec<_> = got
+                .iter()
+                .map(|m| {
+                    let active = match m.state {
+                        MirrorState::Pending => false,
+                        MirrorState::Active => true,
+                    };
+                    (m.region.0, active, m.source.0, m.failed_attempts, m.created_at, m.active_at, m.expires_at)
+                })
+                .collect();
+            got.sort();
+            let want: Vec<_> = self
+                .model
+                .mirrors_of(c as u32)
+                .map(|(r, m)| (r, m.active, m.source, m.failed, m.created_at, m.active_at, m.expires_at))
+                .collect();
+            assert_eq!(got, want, "mirror records of {clip} differ from the model's (left: engine)");
+            assert_eq!(self.engine.popularity_score(clip), Ok(self.model.score(c)), "score of {clip}");
+        }
+        assert_eq!(self.engine.all_mirrors().count(), total, "all_mirrors agrees with mirrors_of");
+        for r in 0..p.regions {
+            assert_eq!(self.engine.stored_bytes(RegionId(r)).0, self.model.stored[r as usize], "stored bytes in {r}");
+            assert_eq!(self.engine.health(HealthTarget::Region(RegionId(r))), self.model.region_health(r));
+        }
+        assert_eq!(self.engine.health(HealthTarget::Cdn), self.model.health[self.model.cdn_index()].state);
+        // Counters, including properties 4 and 5.
+        let c = self.engine.counters();
+        assert_eq!(c.requests_total, self.totals.requests, "requests begun");
+        assert_eq!(c.finished(), c.requests_total, "every request ends in exactly one outcome");
+        assert_eq!(c.bytes_served().0, self.totals.served_bytes, "bytes by source add up to the bytes served");
+        let mut want = self.model.counters.clone();
+        want.cost_alerts = self.cost_alerts;
+        assert_eq!(c, &want, "counters differ from the model's (left: engine)");
+        // Gauges.
+        let m = self.engine.metrics(now);
+        let mm = &self.model.mirrors;
+        let serveable = mm.values().filter(|m| m.serveable(now)).count() as u64;
+        assert_eq!(m.total_active_mirrors, serveable, "active (serveable) mirrors at {now}");
+        let expired = mm.values().filter(|m| m.active && !m.serveable(now)).count() as u64;
+        assert_eq!(m.expired_awaiting_cleanup, expired, "expired mirrors awaiting cleanup at {now}");
+        assert_eq!(m.pending_mirrors, mm.values().filter(|m| !m.active).count() as u64, "pending mirrors");
+        assert_eq!(u128::from(m.cdn_bandwidth_bytes), self.totals.cdn_egress, "CDN bandwidth gauge");
+        let latency = |i: usize| self.model.health[i].avg_us.map(SimDuration);
+        assert_eq!(m.cdn_latency_avg, latency(self.model.cdn_index()), "smoothed CDN probe latency");
+        for (r, g) in m.regions.iter().enumerate() {
+            assert_eq!((g.health, g.latency), (self.model.health[r].state, latency(r)), "gauges of region {r}");
+            assert_eq!(g.stored_bytes, self.model.stored[r], "stored bytes gauge of region {r}");
+        }
+    }
+
+    /// Closes the books and checks the bills (property 6).
+    fn finish(mut self) -> RunResult {
+        let end = self.now;
+        self.engine.close_books(end).expect("close at the current time");
+        let out = self.drain();
+        let last = self.model.close_month(end);
+        self.absorb(out, vec![last], false, "close_books");
+        let bills = self.engine.bills().to_vec();
+        assert_eq!(bills.len(), self.model.closed.len(), "number of bills");
+        let p = &self.model.p;
+        let mut keys = BTreeSet::new();
+        for r in 0..p.regions {
+            for meter in [
+                Meter::StorageByteTime,
+                Meter::OriginEgressDirect,
+                Meter::OriginEgressToCdn,
+                Meter::OriginRequests,
+                Meter::InterRegion,
+            ] {
+                keys.insert(LineKey { meter, provider: p.provider_of(r), zone: r });
+            }
+        }
+        if p.cdn {
+            for g in 0..p.geos {
+                keys.insert(LineKey { meter: Meter::CdnEgress, provider: CDN, zone: g });
+                keys.insert(LineKey { meter: Meter::CdnRequests, provider: CDN, zone: g });
+            }
+        }
+        let mut per_meter: BTreeMap<Meter, u128> = BTreeMap::new();
+        let mut month_totals = Vec::new();
+        for (i, bill) in bills.iter().enumerate() {
+            let (start, end, usage) = &self.model.closed[i];
+            assert_eq!((bill.month, bill.start, bill.end), (i as u32, *start, *end), "month {i}'s span");
+            let got_keys: BTreeSet<LineKey> = bill.lines.iter().map(|l| l.key).collect();
+            assert_eq!(got_keys, keys, "bill lines of month {i}");
+            assert_eq!(got_keys.len(), bill.lines.len(), "one line per key");
+            for line in &bill.lines {
+                let want_usage = usage.get(&line.key).copied().unwrap_or(0);
+                assert_eq!(line.usage, want_usage, "usage of {:?} in month {i} (left: engine, right: model)", line.key);
+                let rate = u128::from(p.rate(line.key.meter, line.key.provider));
+                let want_cost = line.usage * rate / line.key.meter.units_per_price_unit();
+                assert_eq!(line.cost.0 as u128, want_cost, "cost of {:?} in month {i}: usage x rate / unit", line.key);
+                *per_meter.entry(line.key.meter).or_insert(0) += line.usage;
+            }
+            month_totals.push(Output::MonthClosed { month: i as u32, total: bill.total() });
+        }
+        let closed: Vec<Output> =
+            self.log.iter().filter(|o| matches!(o, Output::MonthClosed { .. })).cloned().collect();
+        assert_eq!(closed, month_totals, "MonthClosed outputs carry each bill's total");
+        // The harness's own counts, summed over zones and months.
+        let t = &self.totals;
+        let used = |m: Meter| per_meter.get(&m).copied().unwrap_or(0);
+        assert_eq!(used(Meter::CdnEgress), t.cdn_egress, "CDN egress = bytes served by the edge or via the CDN");
+        assert_eq!(used(Meter::CdnRequests), t.cdn_requests, "CDN requests");
+        assert_eq!(used(Meter::OriginEgressDirect), t.origin_direct, "origin egress direct");
+        assert_eq!(used(Meter::OriginEgressToCdn), t.origin_to_cdn, "origin egress to the CDN");
+        assert_eq!(used(Meter::OriginRequests), t.origin_requests, "origin requests");
+        assert_eq!(used(Meter::InterRegion), t.inter_region, "inter-region = bytes of finished and failed copies");
+        assert_eq!(u128::from(self.engine.counters().replication_bytes), t.inter_region, "replication bytes");
+        RunResult {
+            log: self.log,
+            bills,
+            counters: self.engine.counters().clone(),
+            engine_debug: format!("{:?}", self.engine),
+        }
+    }
+}
+
+fn run(p: &Params, ops: &[Op]) -> RunResult {
+    let mut h = Harness::new(p);
+    h.check_invariants();
+    for op in ops {
+        h.apply(op);
+    }
+    h.finish()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        max_shrink_iters: 4096,
+        // Integration tests have no lib.rs beside them: keep failures in the crate's
+        // proptest-regressions directory (the working directory of a test is the crate root).
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/model.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn engine_matches_the_reference_model(p in params(), ops in prop::collection::vec(op(), 0..200)) {
+        let first = run(&p, &ops);
+        // Property 7: the same inputs give the same outputs, bills, counters and state.
+        let second = run(&p, &ops);
+        prop_assert_eq!(first, second, "two runs of the same ops differ");
+    }
+}
