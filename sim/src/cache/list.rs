@@ -1,0 +1,266 @@
+//! LRU, FIFO and SIEVE on one intrusive doubly linked list over a slab.
+//!
+//! The list runs from the head (newest) to the tail (oldest). LRU moves a hit to the head;
+//! FIFO never moves anything; SIEVE sets a visited bit on a hit and evicts with a hand that walks
+//! from the tail toward the head, clearing visited bits and removing the first unvisited object.
+
+use super::{EdgeCache, Policy, NONE};
+use clipsim_engine::SimTime;
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    key: u32,
+    prev: u32,
+    next: u32,
+    visited: bool,
+    size_bytes: u64,
+    expires_at: SimTime,
+}
+
+/// A list-ordered cache.
+#[derive(Clone, Debug)]
+pub struct ListCache {
+    policy: Policy,
+    capacity_bytes: u64,
+    used_bytes: u64,
+    /// key -> node index, or NONE.
+    slot_of: Vec<u32>,
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    head: u32,
+    tail: u32,
+    /// SIEVE's hand (NONE: start from the tail).
+    hand: u32,
+    len: usize,
+}
+
+impl ListCache {
+    /// An empty cache.
+    pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
+        ListCache {
+            policy,
+            capacity_bytes,
+            used_bytes: 0,
+            slot_of: Vec::new(),
+            nodes: Vec::new(),
+            free: Vec::new(),
+            head: NONE,
+            tail: NONE,
+            hand: NONE,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, key: u32) -> u32 {
+        self.slot_of.get(key as usize).copied().unwrap_or(NONE)
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Node { prev, next, .. } = self.nodes[i as usize];
+        if prev == NONE {
+            self.head = next;
+        } else {
+            self.nodes[prev as usize].next = next;
+        }
+        if next == NONE {
+            self.tail = prev;
+        } else {
+            self.nodes[next as usize].prev = prev;
+        }
+    }
+
+    fn push_head(&mut self, i: u32) {
+        let old = self.head;
+        {
+            let n = &mut self.nodes[i as usize];
+            n.prev = NONE;
+            n.next = old;
+        }
+        if old == NONE {
+            self.tail = i;
+        } else {
+            self.nodes[old as usize].prev = i;
+        }
+        self.head = i;
+    }
+
+    fn drop_node(&mut self, i: u32) {
+        if self.hand == i {
+            self.hand = self.nodes[i as usize].prev;
+        }
+        self.unlink(i);
+        let n = self.nodes[i as usize];
+        self.slot_of[n.key as usize] = NONE;
+        self.used_bytes -= n.size_bytes;
+        self.len -= 1;
+        self.free.push(i);
+    }
+
+    /// The node to evict next.
+    fn victim(&mut self) -> u32 {
+        match self.policy {
+            Policy::Lru | Policy::Fifo => self.tail,
+            Policy::Sieve => {
+                let mut i = if self.hand == NONE { self.tail } else { self.hand };
+                loop {
+                    let n = &mut self.nodes[i as usize];
+                    if !n.visited {
+                        self.hand = i;
+                        return i;
+                    }
+                    n.visited = false;
+                    i = if n.prev == NONE { self.tail } else { n.prev };
+                }
+            }
+        }
+    }
+}
+
+impl EdgeCache for ListCache {
+    #[inline]
+    fn get(&mut self, key: u32, now: SimTime) -> bool {
+        let i = self.slot(key);
+        if i == NONE {
+            return false;
+        }
+        if self.nodes[i as usize].expires_at <= now {
+            self.drop_node(i);
+            return false;
+        }
+        match self.policy {
+            Policy::Lru => {
+                if self.head != i {
+                    self.unlink(i);
+                    self.push_head(i);
+                }
+            }
+            Policy::Fifo => {}
+            Policy::Sieve => self.nodes[i as usize].visited = true,
+        }
+        true
+    }
+
+    fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {
+        if size_bytes > self.capacity_bytes {
+            return false;
+        }
+        let existing = self.slot(key);
+        if existing != NONE {
+            self.drop_node(existing);
+        }
+        while self.used_bytes + size_bytes > self.capacity_bytes {
+            let v = self.victim();
+            self.drop_node(v);
+        }
+        let node = Node { key, prev: NONE, next: NONE, visited: false, size_bytes, expires_at };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        if key as usize >= self.slot_of.len() {
+            self.slot_of.resize(key as usize + 1, NONE);
+        }
+        self.slot_of[key as usize] = i;
+        self.push_head(i);
+        self.used_bytes += size_bytes;
+        self.len += 1;
+        true
+    }
+
+    fn remove(&mut self, key: u32) {
+        let i = self.slot(key);
+        if i != NONE {
+            self.drop_node(i);
+        }
+    }
+
+    fn used_bytes(&self) -> u64 {
+        self.used_bytes
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: SimTime = SimTime(0);
+    const NEVER: SimTime = SimTime::NEVER;
+
+    #[test]
+    fn lru_evicts_the_least_recently_used() {
+        let mut c = ListCache::new(Policy::Lru, 30);
+        for k in 0..3 {
+            assert!(c.insert(k, 10, NEVER));
+        }
+        assert!(c.get(0, T0)); // 0 is now most recent
+        c.insert(3, 10, NEVER); // evicts 1
+        assert!(!c.get(1, T0));
+        assert!(c.get(0, T0) && c.get(2, T0) && c.get(3, T0));
+        assert_eq!(c.used_bytes(), 30);
+    }
+
+    #[test]
+    fn fifo_ignores_hits() {
+        let mut c = ListCache::new(Policy::Fifo, 30);
+        for k in 0..3 {
+            c.insert(k, 10, NEVER);
+        }
+        assert!(c.get(0, T0));
+        c.insert(3, 10, NEVER); // evicts 0 regardless of the hit
+        assert!(!c.get(0, T0));
+        assert!(c.get(1, T0));
+    }
+
+    #[test]
+    fn sieve_spares_visited_objects_once() {
+        let mut c = ListCache::new(Policy::Sieve, 30);
+        for k in 0..3 {
+            c.insert(k, 10, NEVER);
+        }
+        assert!(c.get(0, T0)); // visited
+        c.insert(3, 10, NEVER); // hand at 0 (visited: cleared), evicts 1
+        assert!(c.get(0, T0) && !c.get(1, T0));
+        assert!(c.get(2, T0) && c.get(3, T0));
+    }
+
+    #[test]
+    fn expired_objects_miss_and_leave() {
+        let mut c = ListCache::new(Policy::Lru, 100);
+        c.insert(7, 10, SimTime(50));
+        assert!(c.get(7, SimTime(49)));
+        assert!(!c.get(7, SimTime(50)));
+        assert_eq!((c.len(), c.used_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn objects_larger_than_the_cache_are_not_admitted() {
+        let mut c = ListCache::new(Policy::Lru, 100);
+        c.insert(1, 60, NEVER);
+        assert!(!c.insert(2, 101, NEVER));
+        assert!(c.get(1, T0));
+        assert!(c.insert(3, 100, NEVER)); // evicts 1 to fit
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn reinsert_replaces_and_remove_purges() {
+        let mut c = ListCache::new(Policy::Lru, 100);
+        c.insert(1, 10, NEVER);
+        c.insert(1, 20, NEVER);
+        assert_eq!((c.len(), c.used_bytes()), (1, 20));
+        c.remove(1);
+        c.remove(42);
+        assert!(c.is_empty());
+    }
+}

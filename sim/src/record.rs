@@ -1,0 +1,255 @@
+//! What a run measures: outcome counts, bytes, load-time histograms (hdrhistogram), per-clip
+//! counts for the top-100 hit rate, and one time-series row per report interval.
+//!
+//! Requests before the warm-up are simulated and appear in the time series, but are not counted
+//! in the totals, the histograms or the per-clip counts that targets are checked against.
+
+use clipsim_engine::{Health, MoneyNanos, ServedFrom, SimTime};
+use hdrhistogram::Histogram;
+
+/// The longest load time a histogram holds: one hour, in microseconds.
+pub const LATENCY_US_MAX: u64 = 3_600_000_000;
+
+/// A latency histogram in microseconds with 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_US_MAX, 3).expect("static bounds are valid")
+}
+
+/// Counts of one set of requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Requests.
+    pub requests: u64,
+    /// By outcome ([`ServedFrom`] as index).
+    pub served_from: [u64; 6],
+    /// Bytes delivered by outcome.
+    pub bytes_from: [u64; 6],
+    /// Failed attempts that moved to another source.
+    pub failovers: u64,
+    /// Requests that reached the CDN edge (hit or miss).
+    pub cdn_lookups: u64,
+}
+
+impl Counts {
+    fn add(&mut self, from: ServedFrom, bytes: u64, failovers: u8, reached_cdn: bool) {
+        self.requests += 1;
+        self.served_from[from as usize] += 1;
+        self.bytes_from[from as usize] += bytes;
+        self.failovers += u64::from(failovers);
+        self.cdn_lookups += u64::from(reached_cdn);
+    }
+
+    /// Requests served by `from`.
+    pub fn served(&self, from: ServedFrom) -> u64 {
+        self.served_from[from as usize]
+    }
+
+    /// Requests that failed.
+    pub fn failed(&self) -> u64 {
+        self.served(ServedFrom::Failed)
+    }
+
+    /// Bytes delivered in all.
+    pub fn bytes(&self) -> u64 {
+        self.bytes_from.iter().sum()
+    }
+
+    /// Bytes delivered by mirrors.
+    pub fn mirror_bytes(&self) -> u64 {
+        self.bytes_from[ServedFrom::LocalMirror as usize] + self.bytes_from[ServedFrom::RemoteMirror as usize]
+    }
+
+    /// Requests served by a mirror.
+    pub fn mirror_served(&self) -> u64 {
+        self.served(ServedFrom::LocalMirror) + self.served(ServedFrom::RemoteMirror)
+    }
+
+    /// Requests that needed an origin fetch (everything but edge hits).
+    pub fn origin_fetches(&self) -> u64 {
+        self.requests - self.served(ServedFrom::Edge)
+    }
+
+    /// Served / requests.
+    pub fn availability(&self) -> Option<f64> {
+        ratio(self.requests - self.failed(), self.requests)
+    }
+
+    /// Edge hits / CDN lookups.
+    pub fn cdn_hit_rate(&self) -> Option<f64> {
+        ratio(self.served(ServedFrom::Edge), self.cdn_lookups)
+    }
+
+    /// Mirror-served / origin fetches.
+    pub fn mirror_hit_rate(&self) -> Option<f64> {
+        ratio(self.mirror_served(), self.origin_fetches())
+    }
+}
+
+/// `a / b`, or `None` when `b` is 0.
+pub fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Per-clip counts (post-warm-up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClipStat {
+    /// Views.
+    pub views: u32,
+    /// Views that needed an origin fetch.
+    pub origin_fetches: u32,
+    /// Of those, served by a mirror.
+    pub mirror_served: u32,
+}
+
+/// One time-series row: the interval ending at `end`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// End of the interval.
+    pub end: SimTime,
+    /// Requests in the interval (all, warm-up included).
+    pub counts: Counts,
+    /// Load-time percentiles of the interval's served requests, microseconds (p50, p95, p99).
+    pub latency_us: Option<[u64; 3]>,
+    /// Serveable mirrors at the end.
+    pub active_mirrors: u64,
+    /// Pending mirrors at the end.
+    pub pending_mirrors: u64,
+    /// Cumulative cost by category at the end (storage, cdn_egress, origin_egress, inter_region, requests).
+    pub cost_to_date: [MoneyNanos; 5],
+    /// Believed health of each region at the end.
+    pub region_health: Vec<Health>,
+    /// Smoothed probe latency of each region, microseconds.
+    pub region_latency_us: Vec<Option<u64>>,
+    /// Replication lag of each region as reported, microseconds.
+    pub region_lag_us: Vec<Option<u64>>,
+    /// Believed CDN health.
+    pub cdn_health: Health,
+    /// Smoothed CDN probe latency, microseconds.
+    pub cdn_latency_us: Option<u64>,
+    /// Whether any outage was active at some point in the interval (ground truth).
+    pub outage_active: bool,
+}
+
+/// A notable event for the report's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub what: String,
+}
+
+/// The recorder.
+#[derive(Debug)]
+pub struct Recorder {
+    warmup: SimTime,
+    /// Post-warm-up totals.
+    pub total: Counts,
+    /// Post-warm-up load times, all geographies.
+    pub latency: Histogram<u64>,
+    /// Post-warm-up load times per geography.
+    pub latency_geo: Vec<Histogram<u64>>,
+    /// Post-warm-up counts per clip.
+    pub clips: Vec<ClipStat>,
+    /// The rows so far.
+    pub rows: Vec<Row>,
+    /// Health changes, cost alerts, outages.
+    pub notices: Vec<Notice>,
+    /// Post-warm-up (requests, bytes) served from each region (origin fetches).
+    pub region_served: Vec<(u64, u64)>,
+    interval: Counts,
+    interval_latency: Histogram<u64>,
+}
+
+impl Recorder {
+    /// A recorder for `geos` geographies and an initial catalog of `clips`.
+    pub fn new(warmup: SimTime, geos: usize, regions: usize, clips: usize) -> Self {
+        Recorder {
+            warmup,
+            total: Counts::default(),
+            latency: latency_histogram(),
+            latency_geo: (0..geos).map(|_| latency_histogram()).collect(),
+            clips: vec![ClipStat::default(); clips],
+            rows: Vec::new(),
+            notices: Vec::new(),
+            region_served: vec![(0, 0); regions],
+            interval: Counts::default(),
+            interval_latency: latency_histogram(),
+        }
+    }
+
+    /// Makes room for a new clip's counts.
+    pub fn on_upload(&mut self, clip: usize) {
+        if clip >= self.clips.len() {
+            self.clips.resize(clip + 1, ClipStat::default());
+        }
+    }
+
+    /// Records one finished request.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn request(
+        &mut self,
+        t: SimTime,
+        geo: usize,
+        clip: usize,
+        region: Option<usize>,
+        from: ServedFrom,
+        bytes: u64,
+        load_us: u64,
+        failovers: u8,
+        reached_cdn: bool,
+    ) {
+        let served = from != ServedFrom::Failed;
+        let bytes = if served { bytes } else { 0 };
+        self.interval.add(from, bytes, failovers, reached_cdn);
+        if served {
+            self.interval_latency.saturating_record(load_us.max(1));
+        }
+        if t < self.warmup {
+            return;
+        }
+        self.total.add(from, bytes, failovers, reached_cdn);
+        if served {
+            self.latency_geo[geo].saturating_record(load_us.max(1));
+            if let Some(r) = region {
+                self.region_served[r].0 += 1;
+                self.region_served[r].1 += bytes;
+            }
+        }
+        let s = &mut self.clips[clip];
+        s.views = s.views.saturating_add(1);
+        if from != ServedFrom::Edge {
+            s.origin_fetches = s.origin_fetches.saturating_add(1);
+            if from.is_mirror() {
+                s.mirror_served = s.mirror_served.saturating_add(1);
+            }
+        }
+    }
+
+    /// Closes the interval ending at `row.end`; `row.counts` and `row.latency_us` are filled in
+    /// here.
+    pub fn close_interval(&mut self, mut row: Row) {
+        row.counts = std::mem::take(&mut self.interval);
+        let h = &self.interval_latency;
+        row.latency_us =
+            (!h.is_empty()).then(|| [h.value_at_quantile(0.5), h.value_at_quantile(0.95), h.value_at_quantile(0.99)]);
+        self.interval_latency.reset();
+        self.rows.push(row);
+    }
+
+    /// Merges the per-geography histograms into the overall one (call once, at the end).
+    pub fn finish(&mut self) {
+        for h in &self.latency_geo {
+            self.latency.add(h).expect("same bounds");
+        }
+    }
+
+    /// The top-`n` clips by post-warm-up views (ties: lower clip id), with their stats.
+    pub fn top_clips(&self, n: usize) -> Vec<(u32, ClipStat)> {
+        let mut ids: Vec<u32> = (0..self.clips.len() as u32).filter(|&c| self.clips[c as usize].views > 0).collect();
+        ids.sort_by_key(|&c| (std::cmp::Reverse(self.clips[c as usize].views), c));
+        ids.truncate(n);
+        ids.into_iter().map(|c| (c, self.clips[c as usize])).collect()
+    }
+}

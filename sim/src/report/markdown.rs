@@ -1,0 +1,326 @@
+//! `report.md`: what a planner reads. Targets first, then the bill, then how it was served.
+
+use super::summary::{cost_by_category, Summary};
+use super::timeseries::usd;
+use crate::world::RunResult;
+use clipsim_engine::units::BYTES_PER_GB;
+use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
+use std::fmt::Write as _;
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.2} %", x * 100.0))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{x:.0} ms"))
+}
+
+fn dollars(m: MoneyNanos) -> String {
+    let usd = m.as_usd_f64();
+    if usd.abs() >= 100.0 {
+        let whole = (usd.abs().round() as u64).thousands();
+        if usd < 0.0 {
+            format!("-${whole}")
+        } else {
+            format!("${whole}")
+        }
+    } else {
+        format!("${usd:.2}")
+    }
+}
+
+fn gb(bytes: f64) -> String {
+    let gb = bytes / BYTES_PER_GB as f64;
+    if gb >= 1000.0 {
+        format!("{:.2} TB", gb / 1000.0)
+    } else {
+        format!("{gb:.1} GB")
+    }
+}
+
+trait Thousands {
+    fn thousands(&self) -> String;
+}
+
+impl Thousands for u64 {
+    fn thousands(&self) -> String {
+        let s = self.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    }
+}
+
+fn target_value(name: &str, v: Option<f64>) -> String {
+    match name {
+        "p50_load_ms" | "p95_load_ms" => ms(v),
+        "cost_per_gb" => v.map_or("n/a".into(), |x| format!("${x:.4}")),
+        "availability" => v.map_or("n/a".into(), |x| format!("{:.4} %", x * 100.0)),
+        _ => pct(v),
+    }
+}
+
+/// The report text. `charts` lists the chart files (relative paths) to embed.
+pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String {
+    let sc = &r.scenario;
+    let mut o = String::new();
+    let _ = writeln!(o, "# {}\n", sc.name);
+    if let Some(d) = &sc.description {
+        let _ = writeln!(o, "{d}\n");
+    }
+    if r.interrupted {
+        let _ = writeln!(o, "> **Interrupted** at simulated time {:.0} s of {:.0} s: every figure below covers only the simulated part.\n", r.end.as_secs_f64(), sc.duration.as_secs_f64());
+    }
+    let _ = writeln!(
+        o,
+        "Simulated {} with seed {} ({} requests, {} after the {} warm-up). Scenario SHA-256 `{}`, clipsim {}.\n",
+        sc.duration,
+        sc.seed,
+        s.requests.simulated.thousands(),
+        s.requests.total.thousands(),
+        sc.warmup,
+        &sc.sha256[..16],
+        s.version
+    );
+
+    // Targets.
+    let _ = writeln!(o, "## Targets\n");
+    if s.targets.is_empty() {
+        let _ = writeln!(o, "No targets were set.\n");
+    } else {
+        let _ = writeln!(o, "| target | required | simulated | verdict |\n| --- | --- | --- | --- |");
+        for t in &s.targets {
+            let _ = writeln!(
+                o,
+                "| `{}` | {} {} | {} | {} |",
+                t.name,
+                t.direction.replace("<=", "≤").replace(">=", "≥"),
+                target_value(t.name, Some(t.target)),
+                target_value(t.name, t.actual),
+                if t.pass { "pass" } else { "**FAIL**" }
+            );
+        }
+        let failed = s.targets.iter().filter(|t| !t.pass).count();
+        let _ = writeln!(o, "\n{} of {} targets met.\n", s.targets.len() - failed, s.targets.len());
+    }
+
+    // Headline.
+    let costs = cost_by_category(r);
+    let total = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
+    let _ = writeln!(o, "## At a glance\n");
+    let _ = writeln!(o, "| figure | value |\n| --- | --- |");
+    let _ = writeln!(o, "| bill for the simulated {} | {} |", sc.duration, dollars(total));
+    let _ =
+        writeln!(o, "| cost per GB delivered | {} |", s.cost_per_gb_usd.map_or("n/a".into(), |c| format!("${c:.4}")));
+    let _ = writeln!(o, "| delivered | {} |", gb(s.bytes_served as f64));
+    let _ = writeln!(
+        o,
+        "| availability | {} ({} failed) |",
+        target_value("availability", s.availability),
+        s.requests.failed.thousands()
+    );
+    let _ = writeln!(
+        o,
+        "| load time P50 / P95 / P99 | {} / {} / {} |",
+        ms(s.latency_ms.p50),
+        ms(s.latency_ms.p95),
+        ms(s.latency_ms.p99)
+    );
+    let _ = writeln!(o, "| CDN edge hit rate | {} |", pct(s.hit_rates.cdn_cache));
+    let _ = writeln!(
+        o,
+        "| mirror hit rate (all / top 100 clips) | {} / {} |",
+        pct(s.hit_rates.mirror),
+        pct(s.hit_rates.mirror_top100)
+    );
+    if sc.mirror_min_hit_rate > 0.0 {
+        if let Some(h) = s.hit_rates.mirror {
+            if h < sc.mirror_min_hit_rate {
+                let _ = writeln!(
+                    o,
+                    "| `MIRROR_MIN_HIT_RATE` ({:.0} %) | **below**: {} |",
+                    sc.mirror_min_hit_rate * 100.0,
+                    pct(Some(h))
+                );
+            }
+        }
+    }
+    let _ = writeln!(o, "| failovers | {} |", s.failovers.thousands());
+    let _ = writeln!(o, "| cost alerts | {} |\n", s.cost_alerts);
+
+    // Expected vs simulated.
+    if let Some(e) = &sc.expected {
+        let months = sc.duration.as_secs_f64() / sc.engine.billing.month.as_secs_f64();
+        let _ = writeln!(o, "## The estimate beside the simulation\n");
+        if let Some(src) = &e.source {
+            let _ = writeln!(o, "Estimate: {src}. The simulated bill covers {months:.2} billing month(s).\n");
+        }
+        let _ = writeln!(o, "| category | estimate | simulated | difference |\n| --- | --- | --- | --- |");
+        for (i, c) in Category::ALL.iter().enumerate() {
+            let est = e.categories.iter().find(|(k, _)| k == c).map(|(_, n)| MoneyNanos(*n as i64));
+            if est.is_none() && costs[i] == MoneyNanos::ZERO {
+                continue;
+            }
+            let diff = est.map_or("".into(), |x| dollars(MoneyNanos(costs[i].0 - x.0)));
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                c.name(),
+                est.map_or("not estimated".into(), dollars),
+                dollars(costs[i]),
+                diff
+            );
+        }
+        if let Some(t) = e.total_nanos {
+            let _ = writeln!(
+                o,
+                "| **total** | **{}** | **{}** | **{}** |",
+                dollars(MoneyNanos(t as i64)),
+                dollars(total),
+                dollars(MoneyNanos(total.0 - t as i64))
+            );
+        }
+        let _ = writeln!(o);
+        if !e.notes.is_empty() {
+            let _ = writeln!(o, "Why they differ:\n");
+            for n in &e.notes {
+                let _ = writeln!(o, "- {n}");
+            }
+            let _ = writeln!(o);
+        }
+    }
+
+    // Bill.
+    let _ = writeln!(o, "## The bill\n");
+    let _ = writeln!(o, "Usage is metered exactly in bytes, byte-time and requests; each line is priced with its provider's tiered rates (tiers reset each billing month) and rounded down once to the nanodollar.\n");
+    let _ = writeln!(o, "| month | line | provider | zone | usage | cost |\n| --- | --- | --- | --- | --- | --- |");
+    for bill in r.engine.bills() {
+        for l in bill.lines.iter().filter(|l| l.usage > 0 || l.cost != MoneyNanos::ZERO) {
+            let provider = &sc.engine.providers[l.key.provider.index()];
+            let zone = sc.engine.zone_name(l.key.meter, l.key.zone);
+            let usage = match l.key.meter {
+                Meter::StorageByteTime => {
+                    format!("{:.1} GB-month", l.usage as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
+                }
+                Meter::CdnRequests | Meter::OriginRequests => {
+                    format!("{} requests", (l.usage.min(u128::from(u64::MAX)) as u64).thousands())
+                }
+                _ => gb(l.usage as f64),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                bill.month + 1,
+                l.key.meter.name(),
+                provider,
+                zone,
+                usage,
+                format_args!("${}", usd(l.cost))
+            );
+        }
+        let _ =
+            writeln!(o, "| {} | **total** | | | | **{}** |", bill.month + 1, format_args!("${}", usd(bill.total())));
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "By category: {}.\n",
+        Category::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} {}", c.name(), dollars(costs[i])))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(o, "Prices:\n");
+    for p in &sc.providers {
+        let _ = writeln!(o, "- `{}` ({}): {}", p.name, p.kind.name(), p.source);
+    }
+    let _ = writeln!(o);
+
+    // Regions.
+    let _ = writeln!(o, "## Regions\n");
+    let _ = writeln!(o, "| region | storage | stored at end | origin requests served | bytes served | storage cost | egress cost |\n| --- | --- | --- | --- | --- | --- | --- |");
+    let metrics = r.engine.metrics(r.end);
+    for (i, reg) in sc.engine.regions.iter().enumerate() {
+        let (req, bytes) = r.recorder.region_served[i];
+        let cost_of = |pred: &dyn Fn(Meter) -> bool| {
+            r.engine
+                .bills()
+                .iter()
+                .flat_map(|b| &b.lines)
+                .filter(|l| !l.key.meter.zone_is_geo() && l.key.zone == i as u32 && pred(l.key.meter))
+                .fold(MoneyNanos::ZERO, |a, l| a + l.cost)
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            reg.name,
+            sc.engine.providers[reg.storage_provider.index()],
+            gb(metrics.regions[i].stored_bytes as f64),
+            req.thousands(),
+            gb(bytes as f64),
+            dollars(cost_of(&|m| m == Meter::StorageByteTime)),
+            dollars(cost_of(&|m| matches!(m, Meter::OriginEgressDirect | Meter::OriginEgressToCdn)))
+        );
+    }
+    let _ = writeln!(o);
+
+    // Delivery.
+    let _ = writeln!(o, "## How requests were served\n");
+    let _ = writeln!(o, "| source | requests | share |\n| --- | --- | --- |");
+    for f in ServedFrom::ALL {
+        let n = r.recorder.total.served(f);
+        let _ =
+            writeln!(o, "| {} | {} | {} |", f.name(), n.thousands(), pct(crate::record::ratio(n, s.requests.total)));
+    }
+    let _ = writeln!(o, "\n| geography | share of views | P50 | P95 | P99 |\n| --- | --- | --- | --- | --- |");
+    for (g, name) in sc.geos.iter().enumerate() {
+        let l = &s.latency_ms_by_geo[name];
+        let _ = writeln!(
+            o,
+            "| {} | {:.0} % | {} | {} | {} |",
+            name,
+            sc.traffic.geo_shares[g] * 100.0,
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.p99)
+        );
+    }
+    let m = &s.mirrors;
+    let _ = writeln!(
+        o,
+        "\nMirrors: {} ordered, {} completed, {} expired ({} deleted by cleanup), {} abandoned; at most {} held storage at once, {} serveable at the end.\n",
+        m.created, m.activated, m.expired, m.deleted, m.abandoned, m.active_peak, m.active_at_end
+    );
+
+    // Charts.
+    if !charts.is_empty() {
+        let _ = writeln!(o, "## Charts\n");
+        for (file, caption) in charts {
+            let _ = writeln!(o, "### {caption}\n\n![{caption}]({file})\n");
+        }
+    }
+
+    // Timeline.
+    let notices = &r.recorder.notices;
+    if !notices.is_empty() {
+        let _ = writeln!(o, "## Timeline\n");
+        const SHOWN: usize = 60;
+        for n in notices.iter().take(SHOWN) {
+            let _ = writeln!(o, "- {}: {}", super::fmt_time(n.at), n.what);
+        }
+        if notices.len() > SHOWN {
+            let _ = writeln!(o, "- ... and {} more", notices.len() - SHOWN);
+        }
+        let _ = writeln!(o);
+    }
+
+    let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {} --seed {}\n```", sc.path.display(), sc.seed);
+    o
+}

@@ -1,0 +1,49 @@
+//! Reports: `summary.json`, `timeseries.csv`, SVG charts and `report.md`, written atomically
+//! into one directory.
+
+mod charts;
+pub mod compare;
+mod markdown;
+pub mod output;
+pub mod summary;
+pub mod timeseries;
+
+pub use output::{OutputError, Staging};
+pub use summary::{summarize, Summary};
+
+use crate::world::RunResult;
+use clipsim_engine::SimTime;
+use std::path::{Path, PathBuf};
+
+/// `3d 04:05:06` for a simulated time.
+pub fn fmt_time(t: SimTime) -> String {
+    let s = t.as_secs();
+    format!("{}d {:02}:{:02}:{:02}", s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60)
+}
+
+/// The summary as pretty JSON (stable key order), with a trailing newline.
+pub fn summary_json(s: &Summary) -> String {
+    let mut text = serde_json::to_string_pretty(s).expect("a summary always serialises");
+    text.push('\n');
+    text
+}
+
+/// Writes every report file for `r` into `dest` atomically. Returns the directory.
+pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputError> {
+    let staging = Staging::begin(dest, force)?;
+    let summary = summarize(r);
+    staging.write("summary.json", summary_json(&summary).as_bytes())?;
+    let csv = timeseries::timeseries_csv(r).map_err(|e| OutputError::Io {
+        path: staging.dir().join("timeseries.csv"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    staging.write("timeseries.csv", &csv)?;
+    let charts = charts::all(r);
+    let mut listed = Vec::new();
+    for c in &charts {
+        staging.write(&c.file, c.svg.as_bytes())?;
+        listed.push((c.file.as_str(), c.caption.as_str()));
+    }
+    staging.write("report.md", markdown::report_md(r, &summary, &listed).as_bytes())?;
+    staging.commit()
+}

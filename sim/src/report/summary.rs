@@ -1,0 +1,220 @@
+//! `summary.json`: the run's figures under stable keys (defined in `scenarios/README.md`).
+
+use crate::record::ratio;
+use crate::world::RunResult;
+use clipsim_engine::units::BYTES_PER_GB;
+use clipsim_engine::{Category, MoneyNanos, ServedFrom};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The summary. Field order is the JSON key order.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Scenario identity.
+    pub scenario: ScenarioId,
+    /// The master seed.
+    pub seed: u64,
+    /// The tool's version.
+    pub version: String,
+    /// Simulated seconds (the scenario's duration, or less when interrupted).
+    pub duration_s: f64,
+    /// Seconds of warm-up excluded from the statistics.
+    pub warmup_s: f64,
+    /// Whether the run was interrupted before its end.
+    pub interrupted: bool,
+    /// Request counts (after warm-up).
+    pub requests: Requests,
+    /// Requests by where they were served from.
+    pub served_from: BTreeMap<&'static str, u64>,
+    /// Bytes delivered to viewers (after warm-up).
+    pub bytes_served: u64,
+    /// Hit rates.
+    pub hit_rates: HitRates,
+    /// Load-time percentiles over every served request, ms.
+    pub latency_ms: Latency,
+    /// Load-time percentiles per viewer geography, ms.
+    pub latency_ms_by_geo: BTreeMap<String, Latency>,
+    /// Served / requests.
+    pub availability: Option<f64>,
+    /// Failed attempts that moved to another source (after warm-up).
+    pub failovers: u64,
+    /// Mirror life cycle counts (whole run).
+    pub mirrors: Mirrors,
+    /// The bill for the whole simulated period, by category, dollars.
+    pub cost_usd: BTreeMap<&'static str, f64>,
+    /// The same, exact, in nanodollars.
+    pub cost_nanodollars: BTreeMap<&'static str, i64>,
+    /// Total cost / GB delivered over the whole run (warm-up included), dollars.
+    pub cost_per_gb_usd: Option<f64>,
+    /// Cost alerts raised.
+    pub cost_alerts: u64,
+    /// Each target with its actual value.
+    pub targets: Vec<TargetResult>,
+}
+
+/// Scenario identity.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioId {
+    /// Its name.
+    pub name: String,
+    /// SHA-256 of its text and overrides.
+    pub sha256: String,
+}
+
+/// Request counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Requests {
+    /// After warm-up.
+    pub total: u64,
+    /// Of those, not served.
+    pub failed: u64,
+    /// Simulated in all, warm-up included.
+    pub simulated: u64,
+}
+
+/// Hit rates.
+#[derive(Clone, Debug, Serialize)]
+pub struct HitRates {
+    /// Edge hits / requests that reached the CDN.
+    pub cdn_cache: Option<f64>,
+    /// Mirror-served / requests that needed an origin fetch.
+    pub mirror: Option<f64>,
+    /// The same, for the 100 clips with the most views.
+    pub mirror_top100: Option<f64>,
+}
+
+/// Percentiles in ms.
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+}
+
+/// Mirror life cycle.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mirrors {
+    /// Copies ordered.
+    pub created: u64,
+    /// Copies completed.
+    pub activated: u64,
+    /// Mirrors whose TTL passed (deleted, or awaiting cleanup at the end).
+    pub expired: u64,
+    /// Deleted by cleanup.
+    pub deleted: u64,
+    /// Given up after failed copies.
+    pub abandoned: u64,
+    /// Most mirrors holding storage at once.
+    pub active_peak: u64,
+    /// Serveable at the end.
+    pub active_at_end: u64,
+}
+
+/// One target.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetResult {
+    /// `p50_load_ms`, `p95_load_ms`, `availability`, `cost_per_gb`, `top100_mirror_hit_rate`.
+    pub name: &'static str,
+    /// The target value.
+    pub target: f64,
+    /// The simulated value (`null` when there is none, which fails).
+    pub actual: Option<f64>,
+    /// Whether it is met.
+    pub pass: bool,
+    /// `<=` or `>=`.
+    pub direction: &'static str,
+}
+
+fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
+    let q = |x: f64| (!h.is_empty()).then(|| h.value_at_quantile(x) as f64 / 1000.0);
+    Latency { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean: (!h.is_empty()).then(|| h.mean() / 1000.0) }
+}
+
+/// The whole run's bill by category, exact.
+pub fn cost_by_category(r: &RunResult) -> [MoneyNanos; 5] {
+    let mut out = [MoneyNanos::ZERO; 5];
+    for bill in r.engine.bills() {
+        for (i, c) in Category::ALL.iter().enumerate() {
+            out[i] += bill.category_total(*c);
+        }
+    }
+    out
+}
+
+/// Builds the summary of a run.
+pub fn summarize(r: &RunResult) -> Summary {
+    let rec = &r.recorder;
+    let t = &rec.total;
+    let sc = &r.scenario;
+    let top = rec.top_clips(100);
+    let (top_origin, top_mirror) = top
+        .iter()
+        .fold((0u64, 0u64), |(o, m), (_, s)| (o + u64::from(s.origin_fetches), m + u64::from(s.mirror_served)));
+    let costs = cost_by_category(r);
+    let total: MoneyNanos = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
+    let mut cost_usd = BTreeMap::new();
+    let mut cost_nanos = BTreeMap::new();
+    for (i, c) in Category::ALL.iter().enumerate() {
+        cost_usd.insert(c.name(), costs[i].as_usd_f64());
+        cost_nanos.insert(c.name(), costs[i].0);
+    }
+    cost_usd.insert("total", total.as_usd_f64());
+    cost_nanos.insert("total", total.0);
+    let bytes_all_run: u64 = r.engine.counters().bytes_served().0;
+    let cost_per_gb = (bytes_all_run > 0).then(|| total.as_usd_f64() / (bytes_all_run as f64 / BYTES_PER_GB as f64));
+    let c = r.engine.counters();
+    let metrics = r.engine.metrics(r.end);
+    let lat = latency(&rec.latency);
+    let mut targets = Vec::new();
+    let tg = &sc.targets;
+    let mut check = |name, target: Option<f64>, actual: Option<f64>, at_most: bool| {
+        if let Some(target) = target {
+            let pass = actual.is_some_and(|a| if at_most { a <= target } else { a >= target });
+            targets.push(TargetResult { name, target, actual, pass, direction: if at_most { "<=" } else { ">=" } });
+        }
+    };
+    check("p50_load_ms", tg.p50_load_ms, lat.p50, true);
+    check("p95_load_ms", tg.p95_load_ms, lat.p95, true);
+    check("availability", tg.availability, t.availability(), false);
+    check("cost_per_gb", tg.cost_per_gb_nanos.map(|n| n as f64 / 1e9), cost_per_gb, true);
+    check("top100_mirror_hit_rate", tg.top100_mirror_hit_rate, ratio(top_mirror, top_origin), false);
+    Summary {
+        scenario: ScenarioId { name: sc.name.clone(), sha256: sc.sha256.clone() },
+        seed: sc.seed,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        duration_s: r.end.as_secs_f64(),
+        warmup_s: sc.warmup.as_secs_f64(),
+        interrupted: r.interrupted,
+        requests: Requests { total: t.requests, failed: t.failed(), simulated: r.arrivals },
+        served_from: ServedFrom::ALL.iter().map(|f| (f.name(), t.served(*f))).collect(),
+        bytes_served: t.bytes(),
+        hit_rates: HitRates {
+            cdn_cache: t.cdn_hit_rate(),
+            mirror: t.mirror_hit_rate(),
+            mirror_top100: ratio(top_mirror, top_origin),
+        },
+        latency_ms: lat,
+        latency_ms_by_geo: sc.geos.iter().zip(&rec.latency_geo).map(|(g, h)| (g.clone(), latency(h))).collect(),
+        availability: t.availability(),
+        failovers: t.failovers,
+        mirrors: Mirrors {
+            created: c.mirrors_created,
+            activated: c.mirrors_activated,
+            expired: c.mirrors_deleted + metrics.expired_awaiting_cleanup,
+            deleted: c.mirrors_deleted,
+            abandoned: c.mirrors_abandoned,
+            active_peak: c.active_mirrors_peak,
+            active_at_end: metrics.total_active_mirrors,
+        },
+        cost_usd,
+        cost_nanodollars: cost_nanos,
+        cost_per_gb_usd: cost_per_gb,
+        cost_alerts: c.cost_alerts,
+        targets,
+    }
+}

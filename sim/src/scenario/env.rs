@@ -1,0 +1,153 @@
+//! A production `.env` file as overrides: the seed's `CDN_*` and `MIRROR_*` variables.
+//!
+//! Lines are `NAME=value` (an `export ` prefix, quotes and `#` comments are accepted). Variables
+//! outside `CDN_*` and `MIRROR_*` are ignored, since a real `.env` holds much else; an unknown
+//! `CDN_*` or `MIRROR_*` name is an error, so a typo does not pass silently. Values of variables
+//! whose names contain KEY, SECRET, TOKEN or PASSWORD are accepted and never printed.
+
+use super::error::InputError;
+use super::raw::{DurOrSecs, RawScenario};
+use std::path::Path;
+
+/// Whether a variable or key name holds a secret whose value must never be written out.
+pub fn is_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "SECRET", "TOKEN", "PASSWORD"].iter().any(|w| upper.contains(w))
+}
+
+/// One override that was applied, for the record (secret values are redacted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The variable.
+    pub name: String,
+    /// Its value, or `<redacted>`.
+    pub shown_value: String,
+}
+
+/// Applies the `.env` text to `raw`. Returns what was applied, in file order.
+pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Applied>, InputError> {
+    let mut applied = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
+        let indent = line.len() - line.trim_start().len() + (trimmed.len() - body.len());
+        let err = |col: usize, key: &str, value: Option<&str>, expected: String| InputError {
+            file: file.to_path_buf(),
+            line: Some(i + 1),
+            column: Some(col),
+            key_path: key.to_string(),
+            value: value.map(|v| if is_secret(key) { "<redacted>".to_string() } else { format!("\"{v}\"") }),
+            expected,
+        };
+        let Some((name, value)) = body.split_once('=') else {
+            return Err(err(indent + 1, "", None, format!("line {} is not NAME=value", i + 1)));
+        };
+        let name = name.trim();
+        let value_col = indent + body.find('=').expect("split at '='") + 2;
+        let value = unquote(strip_comment(value.trim()));
+        if !(name.starts_with("CDN_") || name.starts_with("MIRROR_")) {
+            continue;
+        }
+        let bad = |expected: &str| err(value_col, name, Some(value), expected.to_string());
+        let parse_bool = || match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(bad("true or false")),
+        };
+        let parse_f64 = || value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad("a number"));
+        let parse_u64 = || value.parse::<u64>().map_err(|_| bad("a whole number"));
+        match name {
+            "CDN_ENABLED" => raw.cdn.enabled = parse_bool()?,
+            "CDN_PROVIDER" => raw.cdn.provider = value.to_string(),
+            "CDN_CLOUDFLARE_ZONE_ID" => raw.cdn.cloudflare_zone_id = Some(value.to_string()),
+            "CDN_CLOUDFLARE_API_KEY" => raw.cdn.cloudflare_api_key = Some(value.to_string()),
+            "CDN_CACHE_TTL" => raw.cdn.cache_ttl = DurOrSecs::Secs(parse_u64()?),
+            "CDN_MAX_COST_PER_GB" => raw.cdn.max_cost_per_gb = parse_f64()?,
+            "MIRROR_ENABLED" => raw.mirror.enabled = parse_bool()?,
+            "MIRROR_REGIONS" => {
+                raw.mirror.regions =
+                    Some(value.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect())
+            }
+            "MIRROR_REPLICATION_THRESHOLD" => raw.mirror.replication_threshold = parse_u64()?,
+            "MIRROR_TTL_DAYS" => raw.mirror.ttl_days = parse_f64()?,
+            "MIRROR_MAX_PER_CLIP" => {
+                raw.mirror.max_per_clip = u32::try_from(parse_u64()?).map_err(|_| bad("a small whole number"))?
+            }
+            "MIRROR_SYNC_INTERVAL_MINUTES" => raw.mirror.sync_interval_minutes = parse_f64()?,
+            "MIRROR_MIN_HIT_RATE" => raw.mirror.min_hit_rate = parse_f64()?,
+            _ => {
+                return Err(err(
+                    indent + 1,
+                    name,
+                    None,
+                    "a known variable: CDN_ENABLED, CDN_PROVIDER, CDN_CLOUDFLARE_ZONE_ID, CDN_CLOUDFLARE_API_KEY, \
+                     CDN_CACHE_TTL, CDN_MAX_COST_PER_GB, MIRROR_ENABLED, MIRROR_REGIONS, MIRROR_REPLICATION_THRESHOLD, \
+                     MIRROR_TTL_DAYS, MIRROR_MAX_PER_CLIP, MIRROR_SYNC_INTERVAL_MINUTES, MIRROR_MIN_HIT_RATE"
+                        .to_string(),
+                ))
+            }
+        }
+        let shown_value = if is_secret(name) { "<redacted>".to_string() } else { value.to_string() };
+        applied.push(Applied { name: name.to_string(), shown_value });
+    }
+    Ok(applied)
+}
+
+fn strip_comment(v: &str) -> &str {
+    if v.starts_with('"') || v.starts_with('\'') {
+        return v;
+    }
+    v.split_once(" #").map_or(v, |(a, _)| a).trim()
+}
+
+fn unquote(v: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawScenario {
+        super::super::parse_raw(Path::new("s.toml"), "[scenario]\nname = \"x\"\n").unwrap()
+    }
+
+    #[test]
+    fn seed_variables_override_the_scenario() {
+        let mut r = raw();
+        let text = "# prod\nDATABASE_URL=postgres://x\nexport CDN_ENABLED=true\nCDN_CACHE_TTL=7200\nMIRROR_REGIONS=us-east-1, eu-west-1\nMIRROR_TTL_DAYS=\"3\"\nCDN_CLOUDFLARE_API_KEY=sk_live_123 # secret\n";
+        let applied = apply(Path::new(".env"), text, &mut r).unwrap();
+        assert!(r.cdn.enabled);
+        assert_eq!(r.cdn.cache_ttl, DurOrSecs::Secs(7200));
+        assert_eq!(r.mirror.regions.as_deref(), Some(&["us-east-1".to_string(), "eu-west-1".to_string()][..]));
+        assert_eq!(r.mirror.ttl_days, 3.0);
+        assert_eq!(applied.len(), 5);
+        assert_eq!(applied[4].shown_value, "<redacted>");
+        assert!(!format!("{applied:?}").contains("sk_live"));
+    }
+
+    #[test]
+    fn bad_values_point_at_the_value() {
+        let mut r = raw();
+        let e = apply(Path::new(".env"), "\nMIRROR_MAX_PER_CLIP=three\n", &mut r).unwrap_err();
+        assert_eq!(e.to_string(), ".env:2:21: `MIRROR_MAX_PER_CLIP` = \"three\": a whole number");
+        let e = apply(Path::new(".env"), "MIRROR_TLL_DAYS=7\n", &mut r).unwrap_err();
+        assert!(e.to_string().starts_with(".env:1:1: `MIRROR_TLL_DAYS`: a known variable"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_never_shown_even_in_errors() {
+        let mut r = raw();
+        assert!(is_secret("CDN_CLOUDFLARE_API_KEY") && is_secret("db_password") && !is_secret("CDN_PROVIDER"));
+        let e = apply(Path::new(".env"), "CDN_ENABLED=maybe\n", &mut r).unwrap_err();
+        assert!(e.to_string().contains("\"maybe\""));
+    }
+}

@@ -1,0 +1,112 @@
+//! Scenario files: TOML as a planner writes it, checked into a [`Scenario`].
+//!
+//! [`load`] reads a file (and optionally a `.env` file of overrides), [`from_str`] parses text.
+//! Every error is an [`InputError`] with the file, line, column, key path, the bad value and what
+//! was expected. The keys are documented in `scenarios/README.md`.
+
+pub mod env;
+pub mod error;
+pub mod model;
+pub mod raw;
+pub mod units;
+mod validate;
+
+pub use error::InputError;
+pub use model::*;
+pub use validate::{default_utc_offset, CLIPS_MAX};
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The largest scenario file read: 1 MiB.
+pub const FILE_BYTES_MAX: u64 = 1 << 20;
+
+/// Overrides given on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--seed N`
+    pub seed: Option<u64>,
+    /// `--env FILE`
+    pub env_file: Option<PathBuf>,
+    /// `--set key=value` style overrides already applied to the text (sweeps), for the hash.
+    pub note: Option<String>,
+}
+
+/// Reads, parses and checks a scenario file.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, InputError> {
+    let text = read_text(path)?;
+    from_str(path, &text, overrides)
+}
+
+/// Reads a text file of at most [`FILE_BYTES_MAX`] bytes, with a clear error.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let fail = |expected: String| InputError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        key_path: String::new(),
+        value: None,
+        expected,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail("a file, not a directory".into()));
+    }
+    if meta.len() > FILE_BYTES_MAX {
+        return Err(fail(format!("a file of at most {FILE_BYTES_MAX} bytes (it has {})", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let (line, column) =
+            error::line_col(&String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]), usize::MAX);
+        InputError { line: Some(line), column: Some(column), ..fail("UTF-8 text".into()) }
+    })
+}
+
+/// Parses the TOML into the raw structures, with located errors.
+pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key_path = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, column) = match inner.span() {
+            Some(span) => {
+                let (l, c) = error::line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        InputError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            key_path: if key_path == "." { String::new() } else { key_path },
+            value: None,
+            expected: inner.message().trim().to_string(),
+        }
+    })
+}
+
+/// Parses and checks scenario text read from `path`.
+pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenario, InputError> {
+    let mut raw = parse_raw(path, text)?;
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    if let Some(env_path) = &overrides.env_file {
+        let env_text = read_text(env_path)?;
+        let applied = env::apply(env_path, &env_text, &mut raw)?;
+        for a in applied.iter().filter(|a| !env::is_secret(&a.name)) {
+            hasher.update(format!("\n#env {}={}", a.name, a.shown_value).as_bytes());
+        }
+    }
+    if let Some(seed) = overrides.seed {
+        raw.scenario.seed = seed;
+        hasher.update(format!("\n#seed {seed}").as_bytes());
+    }
+    if let Some(note) = &overrides.note {
+        hasher.update(format!("\n#set {note}").as_bytes());
+    }
+    let sha = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let loc = error::Locator::new(path, text);
+    validate::validate(raw, &loc, path.to_path_buf(), sha)
+}

@@ -1,0 +1,258 @@
+//! The validated scenario: integer units, dense ids, and the engine configuration it implies.
+
+use clipsim_engine::{EngineConfig, GeoId, Input, ProviderId, RegionId, SimDuration, SimTime};
+use std::path::PathBuf;
+
+/// A scenario ready to run. Built only by [`super::load`] / [`super::from_str`], which check
+/// every field.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Shown in reports.
+    pub name: String,
+    /// A sentence for the report.
+    pub description: Option<String>,
+    /// The master seed every random stream derives from.
+    pub seed: u64,
+    /// Simulated time.
+    pub duration: SimDuration,
+    /// Requests before this are simulated but not counted.
+    pub warmup: SimDuration,
+    /// Time-series resolution.
+    pub report_interval: SimDuration,
+    /// SHA-256 of the scenario text plus any overrides (`--seed`, `--env`), hex.
+    pub sha256: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Viewer geographies, indexed by [`GeoId`].
+    pub geos: Vec<String>,
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The traffic.
+    pub traffic: Traffic,
+    /// The network.
+    pub network: Network,
+    /// The CDN, when enabled.
+    pub cdn: Option<Cdn>,
+    /// Probe interval.
+    pub probe_interval: SimDuration,
+    /// What a failed attempt costs the viewer.
+    pub request_timeout: SimDuration,
+    /// Outages, in start order.
+    pub outages: Vec<Outage>,
+    /// Price changes: (time, engine input), in time order.
+    pub price_changes: Vec<(SimTime, Input)>,
+    /// Targets to check.
+    pub targets: Targets,
+    /// `MIRROR_MIN_HIT_RATE` as a fraction.
+    pub mirror_min_hit_rate: f64,
+    /// An estimate to compare the bill with.
+    pub expected: Option<Expected>,
+    /// Providers in engine id order: name, kind, price source.
+    pub providers: Vec<ProviderInfo>,
+    /// The engine's configuration (topology, policy, prices).
+    pub engine: EngineConfig,
+    /// Source selection policy.
+    pub source_policy: clipsim_engine::SourcePolicy,
+    /// Mirror placement policy.
+    pub placement: clipsim_engine::PlacementPolicy,
+}
+
+/// A provider as the report names it.
+#[derive(Clone, Debug)]
+pub struct ProviderInfo {
+    /// Its name.
+    pub name: String,
+    /// `cdn` or `storage`.
+    pub kind: crate::prices::ProviderKind,
+    /// Where its prices come from.
+    pub source: String,
+}
+
+/// The catalog at the start and its growth.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    /// Clips at the start.
+    pub clips: u32,
+    /// Sizes.
+    pub size: SizeDist,
+    /// Primary regions with their shares of clips (sum 1).
+    pub primary_shares: Vec<(RegionId, f64)>,
+    /// New clips per day.
+    pub uploads_per_day: f64,
+}
+
+/// Clip sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SizeDist {
+    /// Every clip this many bytes.
+    Fixed(u64),
+    /// `exp(N(mu, sigma))` bytes, at least 1.
+    Lognormal {
+        /// Mean of the log of the size in bytes.
+        mu: f64,
+        /// Standard deviation of the log.
+        sigma: f64,
+    },
+}
+
+/// Popularity of the catalog by rank.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Popularity {
+    /// P(rank k) proportional to k^-alpha.
+    Zipf(f64),
+    /// Every clip equally likely.
+    Uniform,
+}
+
+/// The traffic.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    /// Mean views per second over a day.
+    pub views_per_sec: f64,
+    /// Popularity of the catalog.
+    pub popularity: Popularity,
+    /// Time constant of a fresh upload's popularity decay (`None`: no fresh-upload traffic).
+    pub new_clip_decay: Option<SimDuration>,
+    /// Share of views that go to fresh uploads.
+    pub new_clip_share: f64,
+    /// Daily curve amplitude (0 when `diurnal = false`).
+    pub diurnal_amplitude: f64,
+    /// Votes per view.
+    pub votes_per_view: f64,
+    /// Share of votes that are up-votes.
+    pub upvote_share: f64,
+    /// Share of views per geography (sum 1).
+    pub geo_shares: Vec<f64>,
+    /// Each geography's UTC offset, minutes.
+    pub utc_offset_min: Vec<i32>,
+    /// Viral spikes.
+    pub spikes: Vec<Spike>,
+}
+
+/// A viral spike.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spike {
+    /// Which clip.
+    pub clip: SpikeClip,
+    /// When it starts.
+    pub start: SimTime,
+    /// When it ends.
+    pub end: SimTime,
+    /// Extra views per hour.
+    pub views_per_hour: f64,
+    /// Only from this geography (else the traffic's mix).
+    pub geo: Option<GeoId>,
+}
+
+/// The clip a spike is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpikeClip {
+    /// A clip uploaded when the spike starts.
+    New,
+    /// The catalog clip of this popularity rank (0 = most popular).
+    Rank(u32),
+}
+
+/// The network.
+#[derive(Clone, Copy, Debug)]
+pub struct Network {
+    /// Replication bandwidth of each link, bits per second.
+    pub inter_region_bps: u64,
+    /// Round trip between regions.
+    pub inter_region_rtt: SimDuration,
+    /// Viewer throughput, bits per second.
+    pub viewer_bps: u64,
+    /// Round trips before the first byte.
+    pub round_trips: u32,
+    /// Bytes the player buffers before it starts (capped at the clip's size).
+    pub startup_bytes: u64,
+}
+
+/// The CDN.
+#[derive(Clone, Debug)]
+pub struct Cdn {
+    /// The engine's provider id.
+    pub provider: ProviderId,
+    /// Its name.
+    pub name: String,
+    /// `CDN_CACHE_TTL`.
+    pub cache_ttl: SimDuration,
+    /// Edge capacity per geography in bytes, `None` for unlimited.
+    pub edge_capacity_bytes: Option<u64>,
+    /// The eviction policy.
+    pub eviction: crate::cache::Policy,
+    /// Round trip from a viewer to its edge.
+    pub edge_rtt: SimDuration,
+}
+
+/// An outage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    /// The target as written (`region:eu-west-1`).
+    pub label: String,
+    /// What is affected.
+    pub target: OutageTarget,
+    /// How.
+    pub kind: OutageKind,
+    /// From.
+    pub start: SimTime,
+    /// Until (exclusive).
+    pub end: SimTime,
+}
+
+/// What an outage hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutageTarget {
+    /// One region's storage and network.
+    Region(RegionId),
+    /// Every region of a storage provider (bit mask of regions).
+    Regions(u64),
+    /// The CDN.
+    Cdn,
+    /// Replication between two regions (both directions).
+    Link(RegionId, RegionId),
+}
+
+/// How an outage hits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OutageKind {
+    /// Nothing answers.
+    Down,
+    /// Slower, and some attempts fail.
+    Degraded {
+        /// Latency multiplier (at least 1).
+        latency_factor: f64,
+        /// Share of attempts and probes that fail.
+        error_rate: f64,
+    },
+    /// Database replication lag; copies to and from the region are delayed by it.
+    Lag(SimDuration),
+}
+
+/// Targets to check; `None` is not checked.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Targets {
+    /// P50 load time, ms.
+    pub p50_load_ms: Option<f64>,
+    /// P95 load time, ms.
+    pub p95_load_ms: Option<f64>,
+    /// Share of requests served.
+    pub availability: Option<f64>,
+    /// Nanodollars per GB delivered.
+    pub cost_per_gb_nanos: Option<u64>,
+    /// Mirror hit rate of the top 100 clips.
+    pub top100_mirror_hit_rate: Option<f64>,
+}
+
+/// A monthly estimate to compare with, in nanodollars.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// Where it comes from.
+    pub source: Option<String>,
+    /// Per category (`storage`, `cdn_egress`, ...).
+    pub categories: Vec<(clipsim_engine::Category, u64)>,
+    /// The total.
+    pub total_nanos: Option<u64>,
+    /// Notes shown in the report.
+    pub notes: Vec<String>,
+}

@@ -1,0 +1,300 @@
+//! The synthetic workload, generated lazily as simulated time advances: memory does not grow
+//! with the number of requests.
+//!
+//! * **Arrivals** are a Poisson process whose rate is piecewise constant: it changes at every
+//!   UTC hour (the daily curve of each geography, in its local time) and at the start and end of
+//!   each viral spike. Within a piece, the next arrival is drawn exactly by inverting the
+//!   integrated rate, so the process is an exact non-homogeneous Poisson process.
+//! * **Geography**: each arrival's geography is drawn in proportion to the geographies' current
+//!   rates (their share times their daily curve).
+//! * **Clip**: a spike's clip while it draws; otherwise, with probability `new_clip_share`, a fresh
+//!   upload whose age is drawn from an exponential with mean `new_clip_decay_days` (so a fresh
+//!   clip's popularity decays with that time constant); otherwise a catalog clip from a Zipf
+//!   alias table (O(1)). Catalog clip `k` has popularity rank `k`.
+
+mod alias;
+
+pub use alias::{zipf_weights, AliasTable};
+
+use crate::rng::{Purpose, Stream};
+use crate::scenario::{Popularity, Scenario, SizeDist};
+use clipsim_engine::{ClipId, GeoId, RegionId, SimDuration, SimTime};
+
+const HOUR_US: u64 = 3_600_000_000;
+/// The largest clip drawn: 100 GB.
+const CLIP_BYTES_MAX: u64 = 100_000_000_000;
+
+/// One view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// When.
+    pub time: SimTime,
+    /// Which clip.
+    pub clip: ClipId,
+    /// From where.
+    pub geo: GeoId,
+}
+
+/// A spike as the workload tracks it.
+#[derive(Clone, Debug)]
+struct SpikeState {
+    start: SimTime,
+    end: SimTime,
+    rate_per_sec: f64,
+    geo: Option<GeoId>,
+    /// Its clip, once known (a "new" spike's clip is uploaded at its start).
+    clip: Option<ClipId>,
+}
+
+/// The arrival generator.
+#[derive(Debug)]
+pub struct Workload {
+    catalog: Option<AliasTable>,
+    catalog_clips: u32,
+    base_per_sec: f64,
+    geo_shares: Vec<f64>,
+    utc_offset_min: Vec<i32>,
+    amplitude: f64,
+    new_share: f64,
+    new_decay_secs: f64,
+    spikes: Vec<SpikeState>,
+    /// Uploads so far (time, clip), in time order: fresh-clip lookups binary-search it.
+    uploads: Vec<(SimTime, ClipId)>,
+    arrivals: Stream,
+    geos: Stream,
+    clips: Stream,
+    // The current piece of the rate function.
+    piece_end: SimTime,
+    piece_rate: f64,
+    /// Cumulative rates of [geo 0 .. geo G-1, spike 0 .. spike S-1] in this piece.
+    piece_cum: Vec<f64>,
+    now: SimTime,
+    next: Option<Arrival>,
+}
+
+impl Workload {
+    /// The workload of a scenario.
+    pub fn new(sc: &Scenario) -> Self {
+        let t = &sc.traffic;
+        let n = sc.catalog.clips as usize;
+        let catalog = match t.popularity {
+            Popularity::Zipf(alpha) if alpha > 0.0 => Some(AliasTable::new(&zipf_weights(n, alpha))),
+            _ => None,
+        };
+        let spikes = t
+            .spikes
+            .iter()
+            .map(|s| SpikeState {
+                start: s.start,
+                end: s.end,
+                rate_per_sec: s.views_per_hour / 3600.0,
+                geo: s.geo,
+                clip: match s.clip {
+                    crate::scenario::SpikeClip::Rank(r) => Some(ClipId(r)),
+                    crate::scenario::SpikeClip::New => None,
+                },
+            })
+            .collect();
+        let mut w = Workload {
+            catalog,
+            catalog_clips: sc.catalog.clips,
+            base_per_sec: t.views_per_sec,
+            geo_shares: t.geo_shares.clone(),
+            utc_offset_min: t.utc_offset_min.clone(),
+            amplitude: t.diurnal_amplitude,
+            new_share: t.new_clip_share,
+            new_decay_secs: t.new_clip_decay.map_or(0.0, |d| d.as_secs_f64()),
+            spikes,
+            uploads: Vec::new(),
+            arrivals: Stream::new(sc.seed, Purpose::Arrivals),
+            geos: Stream::new(sc.seed, Purpose::Geos),
+            clips: Stream::new(sc.seed, Purpose::Clips),
+            piece_end: SimTime::ZERO,
+            piece_rate: 0.0,
+            piece_cum: Vec::new(),
+            now: SimTime::ZERO,
+            next: None,
+        };
+        w.enter_piece(SimTime::ZERO);
+        w
+    }
+
+    /// The daily-curve factor of a geography at a UTC time (mean 1 over a day): peak at 20:00
+    /// local time, trough at 08:00, evaluated at the middle of the hour.
+    pub fn diurnal(&self, geo: usize, t: SimTime) -> f64 {
+        if self.amplitude == 0.0 {
+            return 1.0;
+        }
+        let local_min = (t.as_micros() / 60_000_000) as i64 + i64::from(self.utc_offset_min[geo]);
+        let hour = local_min.rem_euclid(1440) / 60;
+        let x = 2.0 * core::f64::consts::PI * ((hour as f64 + 0.5) - 20.0) / 24.0;
+        1.0 + self.amplitude * libm::cos(x)
+    }
+
+    fn enter_piece(&mut self, t: SimTime) {
+        let mut end = SimTime((t.as_micros() / HOUR_US + 1) * HOUR_US);
+        for s in &self.spikes {
+            for edge in [s.start, s.end] {
+                if edge > t && edge < end {
+                    end = edge;
+                }
+            }
+        }
+        self.piece_cum.clear();
+        let mut acc = 0.0;
+        for g in 0..self.geo_shares.len() {
+            acc += self.base_per_sec * self.geo_shares[g] * self.diurnal(g, t);
+            self.piece_cum.push(acc);
+        }
+        for s in &self.spikes {
+            if s.start <= t && t < s.end && s.clip.is_some() {
+                acc += s.rate_per_sec;
+            }
+            self.piece_cum.push(acc);
+        }
+        self.piece_rate = acc;
+        self.piece_end = end;
+    }
+
+    /// Records an upload (fresh clips become eligible for fresh-clip views).
+    pub fn on_upload(&mut self, t: SimTime, clip: ClipId) {
+        debug_assert!(self.uploads.last().is_none_or(|&(u, _)| u <= t));
+        self.uploads.push((t, clip));
+    }
+
+    /// Gives a "new" spike its clip (uploaded at the spike's start). Changes the rate from `t`.
+    pub fn set_spike_clip(&mut self, spike: usize, clip: ClipId, t: SimTime) {
+        self.spikes[spike].clip = Some(clip);
+        // Re-plan from t: the pending arrival was drawn without this spike's rate.
+        self.next = None;
+        self.now = t;
+        self.enter_piece(t);
+    }
+
+    /// The next arrival, without consuming it.
+    pub fn peek(&mut self) -> Arrival {
+        if let Some(a) = self.next {
+            return a;
+        }
+        let a = self.draw();
+        self.next = Some(a);
+        a
+    }
+
+    /// Consumes the arrival returned by [`Workload::peek`].
+    pub fn pop(&mut self) -> Arrival {
+        let a = self.peek();
+        self.next = None;
+        a
+    }
+
+    fn draw(&mut self) -> Arrival {
+        let mut budget = self.arrivals.exp1();
+        let mut t = self.now;
+        loop {
+            let span_s = (self.piece_end.as_micros() - t.as_micros()) as f64 / 1e6;
+            let mass = self.piece_rate * span_s;
+            if self.piece_rate > 0.0 && budget <= mass {
+                let dt_us = (budget / self.piece_rate * 1e6) as u64;
+                t = SimTime(t.as_micros() + dt_us).min(SimTime(self.piece_end.as_micros() - 1).max(t));
+                break;
+            }
+            budget -= mass;
+            t = self.piece_end;
+            self.enter_piece(t);
+        }
+        self.now = t;
+        let (clip, geo) = self.choose(t);
+        Arrival { time: t, clip, geo }
+    }
+
+    fn choose(&mut self, t: SimTime) -> (ClipId, GeoId) {
+        let x = self.geos.unit() * self.piece_rate;
+        let g_count = self.geo_shares.len();
+        let k = self.piece_cum.iter().position(|&c| x < c).unwrap_or(self.piece_cum.len() - 1);
+        if k >= g_count {
+            let (clip, geo) = (self.spikes[k - g_count].clip, self.spikes[k - g_count].geo);
+            let geo = geo.unwrap_or_else(|| self.pick_geo(t));
+            return (clip.expect("only spikes with a clip have rate"), geo);
+        }
+        (self.pick_clip(t), GeoId(k as u32))
+    }
+
+    fn pick_geo(&mut self, _t: SimTime) -> GeoId {
+        let base = self.piece_cum[self.geo_shares.len() - 1];
+        let x = self.geos.unit() * base;
+        GeoId(self.piece_cum.iter().position(|&c| x < c).unwrap_or(0) as u32)
+    }
+
+    fn pick_clip(&mut self, t: SimTime) -> ClipId {
+        if self.new_share > 0.0 && !self.uploads.is_empty() && self.clips.chance(self.new_share) {
+            let age_us = (self.clips.exp1() * self.new_decay_secs * 1e6) as u64;
+            if let Some(target) = t.as_micros().checked_sub(age_us) {
+                let i = self.uploads.partition_point(|&(u, _)| u.as_micros() <= target);
+                if i > 0 {
+                    return self.uploads[i - 1].1;
+                }
+            }
+        }
+        match &self.catalog {
+            Some(alias) => ClipId(alias.sample(&mut self.clips)),
+            None => ClipId(self.clips.below(u64::from(self.catalog_clips)) as u32),
+        }
+    }
+
+    /// Heap bytes held (grows with the catalog and the uploads, not with requests).
+    pub fn heap_bytes(&self) -> usize {
+        self.catalog.as_ref().map_or(0, AliasTable::heap_bytes) + self.uploads.capacity() * 16
+    }
+}
+
+/// Draws clip sizes and primary regions.
+#[derive(Debug)]
+pub struct ClipFactory {
+    size: SizeDist,
+    primaries: Vec<(RegionId, f64)>,
+    rng: Stream,
+}
+
+impl ClipFactory {
+    /// A factory with its own stream.
+    pub fn new(sc: &Scenario, purpose: Purpose) -> Self {
+        ClipFactory {
+            size: sc.catalog.size,
+            primaries: sc.catalog.primary_shares.clone(),
+            rng: Stream::new(sc.seed, purpose),
+        }
+    }
+
+    /// Size in bytes and primary region of the next clip.
+    pub fn next_clip(&mut self) -> (u64, RegionId) {
+        let size = match self.size {
+            SizeDist::Fixed(b) => b,
+            SizeDist::Lognormal { mu, sigma } => {
+                let z = self.rng.normal();
+                (libm::exp(mu + sigma * z).round() as u64).clamp(1, CLIP_BYTES_MAX)
+            }
+        };
+        let primary = if self.primaries.len() == 1 {
+            self.primaries[0].0
+        } else {
+            let x = self.rng.unit();
+            let mut acc = 0.0;
+            let mut pick = self.primaries[self.primaries.len() - 1].0;
+            for &(r, share) in &self.primaries {
+                acc += share;
+                if x < acc {
+                    pick = r;
+                    break;
+                }
+            }
+            pick
+        };
+        (size, primary)
+    }
+
+    /// Time until the next upload at `per_day` uploads a day (exponential).
+    pub fn next_upload_gap(&mut self, per_day: f64) -> SimDuration {
+        SimDuration::from_micros((self.rng.exp1() * 86_400e6 / per_day) as u64)
+    }
+}

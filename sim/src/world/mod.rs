@@ -1,0 +1,433 @@
+//! The world: the engine, the workload and the stand-ins (storage regions, CDN edges,
+//! inter-region links, probes, outages), driven by a discrete-event loop on simulated time.
+//!
+//! Scheduled events wait in a binary heap ordered by (time, priority, sequence); arrivals come
+//! from the lazy workload and never enter the heap; the engine's timers come from
+//! `poll_timeout`. At equal times the order is: outage changes, price changes, spike starts,
+//! uploads, copy completions, probes, engine timers, report ticks, then arrivals. Nothing here
+//! reads a clock.
+
+mod faults;
+mod serve;
+
+pub use faults::{Faults, TargetState};
+
+use crate::cache::{AnyCache, EdgeCache as _};
+use crate::record::{Notice, Recorder, Row};
+use crate::rng::{Purpose, Stream};
+use crate::scenario::{Scenario, SpikeClip};
+use crate::workload::{ClipFactory, Workload};
+use clipsim_engine::{
+    Bytes, Category, ClipId, Engine, HealthTarget, Input, MoneyNanos, Output, RegionId, SimDuration, SimTime,
+};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How often (in arrivals) the loop reports progress and checks for an interrupt.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Faults,
+    Price(usize),
+    SpikeStart(usize),
+    Upload,
+    CopyDone { clip: u32, from: u32, to: u32, ok: bool, bytes: u64 },
+    Probe,
+    Report,
+}
+
+impl Ev {
+    fn priority(self) -> u8 {
+        match self {
+            Ev::Faults => 0,
+            Ev::Price(_) => 1,
+            Ev::SpikeStart(_) => 2,
+            Ev::Upload => 3,
+            Ev::CopyDone { .. } => 4,
+            Ev::Probe => 5,
+            Ev::Report => 7,
+        }
+    }
+}
+
+/// The engine's timers sit between probes and report ticks.
+const ENGINE_PRIORITY: u8 = 6;
+
+/// Told how far the run is, every [`PROGRESS_EVERY`] arrivals.
+pub trait Progress {
+    /// Simulated time reached.
+    fn at(&mut self, now: SimTime);
+}
+
+impl Progress for () {
+    fn at(&mut self, _now: SimTime) {}
+}
+
+/// What a run leaves behind.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The measurements.
+    pub recorder: Recorder,
+    /// The engine at the end (bills, counters, mirrors).
+    pub engine: Engine,
+    /// Where the run stopped: the scenario's end, or earlier when interrupted.
+    pub end: SimTime,
+    /// Whether it was interrupted before the end.
+    pub interrupted: bool,
+    /// Arrivals simulated (warm-up included).
+    pub arrivals: u64,
+    /// Heap bytes of the workload at the end.
+    pub workload_bytes: usize,
+}
+
+/// The simulated world.
+pub struct World {
+    sc: Scenario,
+    engine: Engine,
+    workload: Workload,
+    uploads: ClipFactory,
+    edges: Vec<AnyCache>,
+    faults: Faults,
+    fault_rng: Stream,
+    votes_rng: Stream,
+    heap: BinaryHeap<Reverse<(SimTime, u8, u64, Ev)>>,
+    seq: u64,
+    /// When each directed link is free again, `[from * regions + to]`.
+    link_free: Vec<SimTime>,
+    /// Probe round trip of each region when healthy, microseconds.
+    probe_base_us: Vec<u64>,
+    rec: Recorder,
+    end: SimTime,
+    outage_in_interval: bool,
+    arrivals: u64,
+    /// Precomputed per request: the startup transfer time of a clip of each size is computed on
+    /// the fly; these are the constants.
+    startup_bytes: u64,
+    viewer_bps: u64,
+}
+
+impl World {
+    /// Builds the world at time 0: the catalog uploaded, the first events scheduled.
+    pub fn new(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
+        let mut engine = Engine::with_policies(
+            sc.engine.clone(),
+            sc.source_policy,
+            sc.placement,
+            clipsim_engine::TtlPolicy {
+                ttl: sc.engine.mirror.ttl,
+                refresh_on_sync: sc.engine.mirror.refresh_ttl_on_sync,
+            },
+        )?;
+        let regions = sc.engine.regions.len();
+        let mut catalog = ClipFactory::new(&sc, Purpose::Catalog);
+        engine.reserve_clips(sc.catalog.clips as usize);
+        for i in 0..sc.catalog.clips {
+            let (size, primary) = catalog.next_clip();
+            engine
+                .handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
+                .expect("catalog clips are dense, non-empty and in known regions");
+        }
+        let edges = match &sc.cdn {
+            Some(c) => (0..sc.geos.len())
+                .map(|_| AnyCache::new(c.eviction, c.edge_capacity_bytes.unwrap_or(u64::MAX)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let probe_base_us = (0..regions)
+            .map(|r| {
+                let row = &sc.engine.latency_ms[r];
+                u64::from(row.iter().copied().min().unwrap_or(0)) * 1000
+            })
+            .collect();
+        let faults = Faults::new(&sc.outages, regions);
+        let end = SimTime::ZERO + sc.duration;
+        let mut w = World {
+            workload: Workload::new(&sc),
+            uploads: ClipFactory::new(&sc, Purpose::Uploads),
+            edges,
+            fault_rng: Stream::new(sc.seed, Purpose::Faults),
+            votes_rng: Stream::new(sc.seed, Purpose::Votes),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            link_free: vec![SimTime::ZERO; regions * regions],
+            probe_base_us,
+            rec: Recorder::new(SimTime::ZERO + sc.warmup, sc.geos.len(), regions, sc.catalog.clips as usize),
+            end,
+            outage_in_interval: false,
+            arrivals: 0,
+            startup_bytes: sc.network.startup_bytes,
+            viewer_bps: sc.network.viewer_bps,
+            faults,
+            engine,
+            sc,
+        };
+        for t in w.faults.change_times() {
+            w.schedule(t, Ev::Faults);
+        }
+        for i in 0..w.sc.price_changes.len() {
+            w.schedule(w.sc.price_changes[i].0, Ev::Price(i));
+        }
+        for i in 0..w.sc.traffic.spikes.len() {
+            if w.sc.traffic.spikes[i].clip == SpikeClip::New {
+                w.schedule(w.sc.traffic.spikes[i].start, Ev::SpikeStart(i));
+            }
+        }
+        if w.sc.catalog.uploads_per_day > 0.0 {
+            let gap = w.uploads.next_upload_gap(w.sc.catalog.uploads_per_day);
+            w.schedule(SimTime::ZERO + gap, Ev::Upload);
+        }
+        w.schedule(SimTime::ZERO, Ev::Probe);
+        w.schedule(SimTime::ZERO + w.sc.report_interval, Ev::Report);
+        w.drain_outputs(SimTime::ZERO);
+        Ok(w)
+    }
+
+    fn schedule(&mut self, t: SimTime, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((t, ev.priority(), self.seq, ev)));
+    }
+
+    /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
+    /// arrivals, at an event boundary).
+    pub fn run(mut self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
+        let mut interrupted = false;
+        loop {
+            let arrival_t = self.workload.peek().time;
+            let heap_key = self.heap.peek().map_or((SimTime::NEVER, u8::MAX), |Reverse((t, p, ..))| (*t, *p));
+            let engine_key = (self.engine.poll_timeout(), ENGINE_PRIORITY);
+            let (sched, is_engine) = if engine_key < heap_key { (engine_key, true) } else { (heap_key, false) };
+            let now = sched.0.min(arrival_t);
+            if now >= self.end {
+                break;
+            }
+            if sched.0 <= arrival_t {
+                if is_engine {
+                    self.engine.handle_timeout(now).expect("the loop never goes back in time");
+                    self.drain_outputs(now);
+                } else {
+                    let Reverse((t, _, _, ev)) = self.heap.pop().expect("peeked");
+                    self.handle(t, ev);
+                }
+                continue;
+            }
+            let a = self.workload.pop();
+            self.serve(a);
+            self.arrivals += 1;
+            if self.arrivals.is_multiple_of(PROGRESS_EVERY) {
+                progress.at(a.time);
+                if stop.load(Ordering::Relaxed) {
+                    interrupted = true;
+                    break;
+                }
+            }
+        }
+        let end = if interrupted { self.engine.now() } else { self.end };
+        self.finish(end, interrupted)
+    }
+
+    fn finish(mut self, end: SimTime, interrupted: bool) -> RunResult {
+        let last_row_end = self.rec.rows.last().map_or(SimTime::ZERO, |r| r.end);
+        if end > last_row_end {
+            self.report_row(end);
+        }
+        self.engine.close_books(end).expect("end is not before the last event");
+        self.drain_outputs(end);
+        self.rec.finish();
+        RunResult {
+            workload_bytes: self.workload.heap_bytes(),
+            scenario: self.sc,
+            recorder: self.rec,
+            engine: self.engine,
+            end,
+            interrupted,
+            arrivals: self.arrivals,
+        }
+    }
+
+    fn handle(&mut self, t: SimTime, ev: Ev) {
+        match ev {
+            Ev::Faults => {
+                self.faults.update(t);
+                self.outage_in_interval = true;
+                for o in self.sc.outages.iter().filter(|o| o.start == t || o.end == t) {
+                    let what = if o.start == t { "starts" } else { "ends" };
+                    self.rec.notices.push(Notice { at: t, what: format!("outage {} ({:?}) {what}", o.label, o.kind) });
+                }
+            }
+            Ev::Price(i) => {
+                let input = self.sc.price_changes[i].1.clone();
+                self.engine.handle_input(t, input).expect("price changes name known providers");
+                self.rec.notices.push(Notice { at: t, what: "price change".into() });
+            }
+            Ev::SpikeStart(i) => {
+                let clip = self.upload(t);
+                self.workload.set_spike_clip(i, clip, t);
+                self.rec.notices.push(Notice { at: t, what: format!("viral spike starts on new clip {}", clip.0) });
+            }
+            Ev::Upload => {
+                self.upload(t);
+                let gap = self.uploads.next_upload_gap(self.sc.catalog.uploads_per_day);
+                self.schedule(t + gap.max(SimDuration::from_micros(1)), Ev::Upload);
+            }
+            Ev::CopyDone { clip, from: _, to, ok, bytes } => {
+                let (clip, region) = (ClipId(clip), RegionId(to));
+                let input = if ok {
+                    Input::ReplicationFinished { clip, region }
+                } else {
+                    Input::ReplicationFailed { clip, region, bytes_transferred: Bytes(bytes) }
+                };
+                self.engine.handle_input(t, input).expect("every copy the engine ordered is reported once");
+            }
+            Ev::Probe => {
+                self.probe(t);
+                self.schedule(t + self.sc.probe_interval, Ev::Probe);
+            }
+            Ev::Report => {
+                self.report_row(t);
+                let next = t + self.sc.report_interval;
+                if next <= self.end {
+                    self.schedule(next, Ev::Report);
+                }
+            }
+        }
+        self.drain_outputs(t);
+    }
+
+    fn upload(&mut self, t: SimTime) -> ClipId {
+        let (size, primary) = self.uploads.next_clip();
+        let clip = ClipId(self.engine.clip_count() as u32);
+        self.engine
+            .handle_input(t, Input::ClipUploaded { clip, size: Bytes(size), primary })
+            .expect("uploads are dense, non-empty, in known regions");
+        self.workload.on_upload(t, clip);
+        self.rec.on_upload(clip.index());
+        clip
+    }
+
+    fn probe(&mut self, t: SimTime) {
+        for r in 0..self.sc.engine.regions.len() {
+            let st = self.faults.region[r];
+            let ok = !st.down && !self.fault_rng.chance(st.error_rate);
+            let latency = SimDuration::from_micros((self.probe_base_us[r] as f64 * st.latency_factor) as u64);
+            let region = RegionId(r as u32);
+            self.engine
+                .handle_input(t, Input::Probe { target: HealthTarget::Region(region), ok, latency })
+                .expect("known region");
+            let lag = self.faults.lag[r];
+            self.engine.handle_input(t, Input::ReplicationLag { region, lag }).expect("known region");
+        }
+        if let Some(cdn) = &self.sc.cdn {
+            let st = self.faults.cdn;
+            let ok = !st.down && !self.fault_rng.chance(st.error_rate);
+            let latency = SimDuration::from_micros((cdn.edge_rtt.as_micros() as f64 * st.latency_factor) as u64);
+            self.engine.handle_input(t, Input::Probe { target: HealthTarget::Cdn, ok, latency }).expect("cdn probe");
+        }
+    }
+
+    fn drain_outputs(&mut self, t: SimTime) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                Output::Replicate { clip, from, to, size } => self.start_copy(t, clip, from, to, size),
+                Output::HealthChanged { target, from, to } => {
+                    let name = match target {
+                        HealthTarget::Region(r) => self.sc.engine.regions[r.index()].name.clone(),
+                        HealthTarget::Cdn => "cdn".into(),
+                    };
+                    self.rec
+                        .notices
+                        .push(Notice { at: t, what: format!("{name} believed {} (was {})", to.name(), from.name()) });
+                }
+                Output::CostAlert { cost_per_gb_nanos, threshold_nanos } => self.rec.notices.push(Notice {
+                    at: t,
+                    what: format!(
+                        "cost alert: {} per GB over the window, above {}",
+                        MoneyNanos(cost_per_gb_nanos as i64),
+                        MoneyNanos(threshold_nanos as i64)
+                    ),
+                }),
+                Output::CostAlertCleared { cost_per_gb_nanos } => self.rec.notices.push(Notice {
+                    at: t,
+                    what: format!("cost alert cleared: {} per GB", MoneyNanos(cost_per_gb_nanos as i64)),
+                }),
+                Output::ReplicationAbandoned { clip, region } => self.rec.notices.push(Notice {
+                    at: t,
+                    what: format!(
+                        "copy of clip {} to {} abandoned",
+                        clip.0,
+                        self.sc.engine.regions[region.index()].name
+                    ),
+                }),
+                Output::DeleteMirror { .. } | Output::MonthClosed { .. } => {}
+            }
+        }
+    }
+
+    fn start_copy(&mut self, t: SimTime, clip: ClipId, from: RegionId, to: RegionId, size: Bytes) {
+        let regions = self.sc.engine.regions.len();
+        let link = from.index() * regions + to.index();
+        let start = t.max(self.link_free[link]);
+        let bps = u128::from(self.sc.network.inter_region_bps);
+        let xfer = SimDuration::from_micros(((u128::from(size.0) * 8 * 1_000_000).div_ceil(bps)) as u64);
+        let done = start
+            + xfer
+            + self.sc.network.inter_region_rtt
+            + self.faults.lag[from.index()]
+            + self.faults.lag[to.index()];
+        match self.faults.copy_breaks(from, to, t, done) {
+            Some(broken) => {
+                let moved = broken.saturating_since(start).as_micros().min(xfer.as_micros());
+                let bytes = if xfer.as_micros() == 0 {
+                    0
+                } else {
+                    (u128::from(size.0) * u128::from(moved) / u128::from(xfer.as_micros())) as u64
+                };
+                self.link_free[link] = broken.max(start);
+                self.schedule(broken, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: false, bytes });
+            }
+            None => {
+                self.link_free[link] = start + xfer;
+                self.schedule(done, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: true, bytes: size.0 });
+            }
+        }
+    }
+
+    fn report_row(&mut self, t: SimTime) {
+        let m = self.engine.metrics(t);
+        let mut cost = [MoneyNanos::ZERO; 5];
+        let preview = self.engine.bill_preview(t);
+        for bill in self.engine.bills().iter().chain(std::iter::once(&preview)) {
+            for (i, c) in Category::ALL.iter().enumerate() {
+                cost[i] += bill.category_total(*c);
+            }
+        }
+        let row = Row {
+            end: t,
+            counts: Default::default(),
+            latency_us: None,
+            active_mirrors: m.total_active_mirrors,
+            pending_mirrors: m.pending_mirrors,
+            cost_to_date: cost,
+            region_health: m.regions.iter().map(|r| r.health).collect(),
+            region_latency_us: m.regions.iter().map(|r| r.latency.map(|d| d.as_micros())).collect(),
+            region_lag_us: m.regions.iter().map(|r| r.replication_lag.map(|d| d.as_micros())).collect(),
+            cdn_health: self.engine.health(HealthTarget::Cdn),
+            cdn_latency_us: m.cdn_latency_avg.map(|d| d.as_micros()),
+            outage_active: self.outage_in_interval,
+        };
+        self.rec.close_interval(row);
+        self.outage_in_interval =
+            self.faults.region.iter().any(|s| s.down || s.error_rate > 0.0 || s.latency_factor > 1.0)
+                || self.faults.cdn.down
+                || self.faults.cdn.error_rate > 0.0
+                || self.faults.cdn.latency_factor > 1.0;
+    }
+
+    /// Bytes of edge-cache state held now (all geographies).
+    pub fn edge_bytes(&self) -> u64 {
+        self.edges.iter().map(|e| e.used_bytes()).sum()
+    }
+}

@@ -1,0 +1,88 @@
+//! Serving one view: the request path through the engine and the stand-ins, and the load-time
+//! model.
+//!
+//! Load time = round trips to the serving point (`network.round_trips` x its RTT; an edge miss
+//! adds one round trip from the edge to the origin, approximated by the origin's RTT to the
+//! viewer's geography) + the time to fetch the first `startup_seconds` of video at the viewer's
+//! throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
+//! their RTT by their latency factor.
+
+use super::World;
+use crate::cache::EdgeCache as _;
+use crate::workload::Arrival;
+use clipsim_engine::{Input, ServedFrom, Step};
+
+impl World {
+    /// Serves one arrival. O(1); allocates nothing.
+    pub(super) fn serve(&mut self, a: Arrival) {
+        let t = a.time;
+        let geo = a.geo.index();
+        let mut req =
+            self.engine.begin_request(t, a.clip, a.geo).expect("arrivals name uploaded clips and known geographies");
+        let timeout_us = self.sc.request_timeout.as_micros();
+        let round_trips = u64::from(self.sc.network.round_trips);
+        let startup_us = req.size.0.min(self.startup_bytes).saturating_mul(8_000_000) / self.viewer_bps;
+        let mut load_us = 0u64;
+        let mut served_region = None;
+        let from = loop {
+            let step = self.engine.next_step(t, &req);
+            match step {
+                Step::Edge => {
+                    let cdn = self.faults.cdn;
+                    if cdn.down || self.fault_rng.chance(cdn.error_rate) {
+                        load_us += timeout_us;
+                        self.engine.attempt_failed(&mut req, step).expect("current step");
+                        continue;
+                    }
+                    if self.edges[geo].get(a.clip.0, t) {
+                        let edge_rtt = self.edge_rtt_us();
+                        load_us += edge_rtt * round_trips + startup_us;
+                        break self.engine.finish(&req, step).expect("current step");
+                    }
+                    req.edge_missed();
+                }
+                Step::Origin { region, via_cdn, .. } => {
+                    let st = self.faults.region[region.index()];
+                    if st.down || self.fault_rng.chance(st.error_rate) {
+                        load_us += timeout_us;
+                        self.engine.attempt_failed(&mut req, step).expect("current step");
+                        continue;
+                    }
+                    let origin_rtt =
+                        (f64::from(self.sc.engine.latency_ms[region.index()][geo]) * 1000.0 * st.latency_factor) as u64;
+                    if via_cdn {
+                        load_us += self.edge_rtt_us() * round_trips + origin_rtt;
+                        let cdn = self.sc.cdn.as_ref().expect("via_cdn only with a CDN");
+                        self.edges[geo].insert(a.clip.0, req.size.0, t + cdn.cache_ttl);
+                    } else {
+                        load_us += origin_rtt * round_trips;
+                    }
+                    load_us += startup_us;
+                    served_region = Some(region.index());
+                    break self.engine.finish(&req, step).expect("current step");
+                }
+                Step::Failed => break self.engine.finish(&req, step).expect("failing is always possible"),
+            }
+        };
+        if from != ServedFrom::Failed && self.votes_rng.chance(self.sc.traffic.votes_per_view) {
+            let delta = if self.votes_rng.chance(self.sc.traffic.upvote_share) { 1 } else { -1 };
+            self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
+        }
+        self.rec.request(
+            t,
+            geo,
+            a.clip.index(),
+            served_region,
+            from,
+            req.size.0,
+            load_us,
+            req.failed_attempts(),
+            req.reached_cdn() || from == ServedFrom::Edge,
+        );
+    }
+
+    fn edge_rtt_us(&self) -> u64 {
+        let cdn = self.sc.cdn.as_ref().expect("edge steps only with a CDN");
+        (cdn.edge_rtt.as_micros() as f64 * self.faults.cdn.latency_factor) as u64
+    }
+}
