@@ -26,6 +26,8 @@ pub enum Purpose {
     Uploads,
     /// Failures of degraded targets.
     Faults,
+    /// Viewer throughput of each request.
+    Network,
 }
 
 impl Purpose {
@@ -39,6 +41,7 @@ impl Purpose {
             Purpose::Votes => 5,
             Purpose::Uploads => 6,
             Purpose::Faults => 7,
+            Purpose::Network => 8,
         }
     }
 }

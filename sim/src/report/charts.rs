@@ -72,6 +72,7 @@ fn latency_cdf(r: &RunResult, svg: &mut String) -> Res {
         .configure_mesh()
         .x_desc("load time (ms)")
         .y_desc("share of served requests at or below")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .draw()?;
     let series: Vec<(String, &hdrhistogram::Histogram<u64>)> = r
@@ -129,6 +130,7 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
         .configure_mesh()
         .x_desc("simulated time (days)")
         .y_desc("hit rate")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .draw()?;
     type Rate = fn(&crate::record::Counts) -> Option<f64>;
@@ -188,7 +190,8 @@ fn cost_by_day(r: &RunResult, svg: &mut String) -> Res {
         }
         prev = cum;
     }
-    let y_max = per_day.iter().map(|d| d.iter().sum::<i64>()).max().unwrap_or(0) as f64 / 1e9 * 1.15;
+    // Head room above the tallest bar for the legend.
+    let y_max = per_day.iter().map(|d| d.iter().sum::<i64>()).max().unwrap_or(0) as f64 / 1e9 * 1.6;
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -201,6 +204,7 @@ fn cost_by_day(r: &RunResult, svg: &mut String) -> Res {
         .configure_mesh()
         .x_desc("simulated day")
         .y_desc("cost (USD per day)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("${v:.2}"))
         .draw()?;
     for (k, cat) in Category::ALL.iter().enumerate() {
@@ -218,7 +222,7 @@ fn cost_by_day(r: &RunResult, svg: &mut String) -> Res {
         let total: MoneyNanos = MoneyNanos(per_day.iter().map(|d| d[k]).sum());
         chart
             .draw_series(bars)?
-            .label(format!("{} ({} in all)", cat.name(), total))
+            .label(format!("{} (${:.2} in all)", cat.name(), total.as_usd_f64()))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], c.filled()));
     }
     chart
@@ -244,23 +248,25 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     let (top, bottom) = root.split_vertically(H);
     let min_avail = rows.iter().filter_map(|r| r.counts.availability()).fold(1.0f64, f64::min);
     let y_lo = (min_avail - (1.0 - min_avail) * 0.1).clamp(0.0, 0.999);
+    let y_hi = 1.0 + (1.0 - y_lo) * 0.03;
     let mut chart = ChartBuilder::on(&top)
         .caption("Availability per report interval, with outages", ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..x_max, y_lo..1.0005)?;
+        .build_cartesian_2d(0f64..x_max, y_lo..y_hi)?;
     chart
         .configure_mesh()
         .x_desc("simulated time (days)")
         .y_desc("share of requests served")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{:.3}%", v * 100.0))
         .draw()?;
     let red = RGBColor(214, 39, 40);
     chart
         .draw_series(sc.outages.iter().map(|o| {
             Rectangle::new(
-                [(days(o.start.as_secs_f64()), y_lo), (days(o.end.as_secs_f64()).min(x_max), 1.0005)],
+                [(days(o.start.as_secs_f64()), y_lo), (days(o.end.as_secs_f64()).min(x_max), y_hi)],
                 red.mix(0.15).filled(),
             )
         }))?
@@ -308,6 +314,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
             }
         })
         .x_desc("believed health: green healthy, orange degraded, red unhealthy")
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     let health_color = |h: Health| match h {
         Health::Healthy => RGBColor(44, 160, 44),

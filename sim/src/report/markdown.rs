@@ -24,8 +24,21 @@ fn dollars(m: MoneyNanos) -> String {
         } else {
             format!("${whole}")
         }
+    } else if usd < 0.0 {
+        format!("-${:.2}", -usd)
     } else {
         format!("${usd:.2}")
+    }
+}
+
+/// Usage of a category over the whole run in its natural unit, and the unit's name.
+fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
+    let lines = r.engine.bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == c);
+    let total: u128 = lines.map(|l| l.usage).sum();
+    match c {
+        Category::Storage => (total as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64, "GB-month"),
+        Category::Requests => (total as f64 / 10_000.0, "10k requests"),
+        _ => (total as f64 / BYTES_PER_GB as f64, "GB"),
     }
 }
 
@@ -184,6 +197,28 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
                 dollars(total),
                 dollars(MoneyNanos(total.0 - t as i64))
             );
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(o, "What the figures mean in usage (at the simulated effective rate of each category):\n");
+        for (i, c) in Category::ALL.iter().enumerate() {
+            let (usage, unit) = category_usage(r, *c);
+            let est = e.categories.iter().find(|(k, _)| k == c).map(|(_, n)| *n as f64 / 1e9);
+            if usage <= 0.0 || costs[i].0 <= 0 {
+                if let Some(est) = est {
+                    let _ = writeln!(o, "- {}: the estimate has ${est:.2}; the simulation used none.", c.name());
+                }
+                continue;
+            }
+            let rate = costs[i].as_usd_f64() / usage;
+            let line = match est {
+                Some(est) => format!(
+                    "the estimate's ${est:.2} buys {:.0} {unit} at ${rate:.4} per {unit}; the simulation used {usage:.0} {unit} (${:.2})",
+                    est / rate,
+                    costs[i].as_usd_f64()
+                ),
+                None => format!("not in the estimate; the simulation used {usage:.0} {unit} at ${rate:.4} per {unit} (${:.2})", costs[i].as_usd_f64()),
+            };
+            let _ = writeln!(o, "- {}: {line}.", c.name());
         }
         let _ = writeln!(o);
         if !e.notes.is_empty() {

@@ -160,8 +160,10 @@ pub struct Network {
     pub inter_region_bps: u64,
     /// Round trip between regions.
     pub inter_region_rtt: SimDuration,
-    /// Viewer throughput, bits per second.
+    /// Mean viewer throughput, bits per second.
     pub viewer_bps: u64,
+    /// Lognormal shape of viewer throughput.
+    pub viewer_sigma: f64,
     /// Round trips before the first byte.
     pub round_trips: u32,
     /// Bytes the player buffers before it starts (capped at the clip's size).
@@ -227,6 +229,18 @@ pub enum OutageKind {
     },
     /// Database replication lag; copies to and from the region are delayed by it.
     Lag(SimDuration),
+}
+
+impl std::fmt::Display for OutageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutageKind::Down => write!(f, "down"),
+            OutageKind::Degraded { latency_factor, error_rate } => {
+                write!(f, "degraded: latency x{latency_factor}, {:.1} % of attempts fail", error_rate * 100.0)
+            }
+            OutageKind::Lag(d) => write!(f, "replication lag {d}"),
+        }
+    }
 }
 
 /// Targets to check; `None` is not checked.

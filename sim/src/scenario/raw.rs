@@ -241,8 +241,11 @@ pub struct RawNetwork {
     pub inter_region_gbps: f64,
     /// Round trip between regions, ms (added to every copy).
     pub inter_region_rtt_ms: f64,
-    /// Viewer download throughput, Mbit/s.
+    /// Viewer download throughput, Mbit/s (the mean over viewers).
     pub viewer_mbps: f64,
+    /// Spread of viewer throughput: shape of a lognormal with the mean above (0: everyone gets
+    /// exactly `viewer_mbps`).
+    pub viewer_mbps_sigma: f64,
     /// Round trips before the first byte (TCP, TLS, request).
     pub round_trips: u32,
     /// Seconds of video the player buffers before it starts.
@@ -257,6 +260,7 @@ impl Default for RawNetwork {
             inter_region_gbps: 1.0,
             inter_region_rtt_ms: 80.0,
             viewer_mbps: 25.0,
+            viewer_mbps_sigma: 0.6,
             round_trips: 3,
             startup_seconds: 2.0,
             bitrate_mbps: 5.0,

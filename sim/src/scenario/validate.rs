@@ -643,6 +643,7 @@ fn network(cx: &Ctx<'_>, n: &RawNetwork) -> R<Network> {
     let gbps = cx.positive(n.inter_region_gbps, 10_000.0, "network.inter_region_gbps", "Gbit/s")?;
     let rtt = cx.range(n.inter_region_rtt_ms, 0.0, 60_000.0, "network.inter_region_rtt_ms", "milliseconds")?;
     let mbps = cx.positive(n.viewer_mbps, 100_000.0, "network.viewer_mbps", "Mbit/s")?;
+    let sigma = cx.range(n.viewer_mbps_sigma, 0.0, 3.0, "network.viewer_mbps_sigma", "a lognormal shape")?;
     cx.check((1..=20).contains(&n.round_trips), "network.round_trips", "1 to 20")?;
     let secs = cx.range(n.startup_seconds, 0.0, 600.0, "network.startup_seconds", "seconds")?;
     let bitrate = cx.positive(n.bitrate_mbps, 1_000.0, "network.bitrate_mbps", "Mbit/s")?;
@@ -650,6 +651,7 @@ fn network(cx: &Ctx<'_>, n: &RawNetwork) -> R<Network> {
         inter_region_bps: (gbps * 1e9).round() as u64,
         inter_region_rtt: SimDuration::from_micros((rtt * 1000.0).round() as u64),
         viewer_bps: ((mbps * 1e6).round() as u64).max(1),
+        viewer_sigma: sigma,
         round_trips: n.round_trips,
         startup_bytes: (secs * bitrate * 1e6 / 8.0).round() as u64,
     })

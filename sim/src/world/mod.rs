@@ -107,7 +107,26 @@ pub struct World {
     /// Precomputed per request: the startup transfer time of a clip of each size is computed on
     /// the fly; these are the constants.
     startup_bytes: u64,
-    viewer_bps: u64,
+    /// Viewer throughput, bits per second: one quantile of the throughput distribution each.
+    throughput_bps: Vec<u64>,
+    net_rng: Stream,
+}
+
+/// Quantiles in the viewer-throughput table.
+const THROUGHPUT_QUANTILES: usize = 1024;
+
+/// A table of viewer throughputs in bits per second: `THROUGHPUT_QUANTILES` draws from a
+/// lognormal with mean `mean_bps` and shape `sigma`, sorted, rescaled so their mean is exactly the
+/// configured mean. A request picks one entry uniformly (O(1), no transcendental call).
+fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64> {
+    if sigma == 0.0 {
+        return vec![mean_bps; 1];
+    }
+    let mut rng = Stream::new(seed ^ 0x7468_726f_7567_6870, Purpose::Network);
+    let mut f: Vec<f64> = (0..THROUGHPUT_QUANTILES).map(|_| libm::exp(sigma * rng.normal())).collect();
+    f.sort_by(f64::total_cmp);
+    let mean = f.iter().sum::<f64>() / f.len() as f64;
+    f.iter().map(|x| ((x / mean) * mean_bps as f64).max(1.0) as u64).collect()
 }
 
 impl World {
@@ -160,7 +179,8 @@ impl World {
             outage_in_interval: false,
             arrivals: 0,
             startup_bytes: sc.network.startup_bytes,
-            viewer_bps: sc.network.viewer_bps,
+            throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
+            net_rng: Stream::new(sc.seed, Purpose::Network),
             faults,
             engine,
             sc,
@@ -255,13 +275,28 @@ impl World {
                 self.outage_in_interval = true;
                 for o in self.sc.outages.iter().filter(|o| o.start == t || o.end == t) {
                     let what = if o.start == t { "starts" } else { "ends" };
-                    self.rec.notices.push(Notice { at: t, what: format!("outage {} ({:?}) {what}", o.label, o.kind) });
+                    self.rec.notices.push(Notice { at: t, what: format!("outage {} ({}) {what}", o.label, o.kind) });
                 }
             }
             Ev::Price(i) => {
                 let input = self.sc.price_changes[i].1.clone();
+                if let Input::PriceChange { meter, provider, zone, table } = &input {
+                    let where_ =
+                        zone.map_or("every zone".to_string(), |z| self.sc.engine.zone_name(*meter, z).to_string());
+                    let first = table.tiers()[0].nanos_per_unit;
+                    self.rec.notices.push(Notice {
+                        at: t,
+                        what: format!(
+                            "price change: {} {} in {where_} now {} per {}{}",
+                            self.sc.engine.providers[provider.index()],
+                            meter.name(),
+                            MoneyNanos(first as i64),
+                            meter.price_unit(),
+                            if table.tiers().len() > 1 { " (first tier)" } else { "" }
+                        ),
+                    });
+                }
                 self.engine.handle_input(t, input).expect("price changes name known providers");
-                self.rec.notices.push(Notice { at: t, what: "price change".into() });
             }
             Ev::SpikeStart(i) => {
                 let clip = self.upload(t);

@@ -21,7 +21,8 @@ impl World {
             self.engine.begin_request(t, a.clip, a.geo).expect("arrivals name uploaded clips and known geographies");
         let timeout_us = self.sc.request_timeout.as_micros();
         let round_trips = u64::from(self.sc.network.round_trips);
-        let startup_us = req.size.0.min(self.startup_bytes).saturating_mul(8_000_000) / self.viewer_bps;
+        let bps = self.throughput_bps[self.net_rng.below(self.throughput_bps.len() as u64) as usize];
+        let startup_us = req.size.0.min(self.startup_bytes).saturating_mul(8_000_000) / bps;
         let mut load_us = 0u64;
         let mut served_region = None;
         let from = loop {
