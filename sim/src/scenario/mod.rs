@@ -59,7 +59,11 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|e| {
         let (line, column) =
             error::line_col(&String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]), usize::MAX);
-        InputError { line: Some(line), column: Some(column), ..fail("UTF-8 text".into()) }
+        InputError {
+            line: Some(line),
+            column: Some(column),
+            ..fail(format!("UTF-8 text, but byte {} is not valid UTF-8", e.utf8_error().valid_up_to()))
+        }
     })
 }
 
@@ -76,12 +80,15 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
             }
             None => (None, None),
         };
+        let key_path = if key_path == "." { String::new() } else { key_path };
+        // The value as written, when the path leads to one (the message alone may not show it).
+        let value = if key_path.is_empty() { None } else { error::Locator::new(path, text).error(&key_path, "").value };
         InputError {
             file: path.to_path_buf(),
             line,
             column,
-            key_path: if key_path == "." { String::new() } else { key_path },
-            value: None,
+            key_path,
+            value,
             expected: inner.message().trim().to_string(),
         }
     })

@@ -517,7 +517,7 @@ fn catalog(cx: &Ctx<'_>, c: &RawCatalog, cfg: &EngineConfig) -> R<Catalog> {
             cx.check(
                 (sum - 1.0).abs() < 1e-6,
                 "catalog.primary_regions",
-                format!("shares that sum to 1 (they sum to {sum})"),
+                format!("shares that sum to 1 (they sum to {sum:.6})"),
             )?;
             out
         }
@@ -557,7 +557,7 @@ fn traffic(cx: &Ctx<'_>, t: &RawTraffic, geos: &[String], clips: u32, duration: 
             shares.push(cx.range(s, 0.0, 1.0, &format!("traffic.geos.{name}"), "a share")?);
         }
         let sum: f64 = shares.iter().sum();
-        cx.check((sum - 1.0).abs() < 1e-6, "traffic.geos", format!("shares that sum to 1 (they sum to {sum})"))?;
+        cx.check((sum - 1.0).abs() < 1e-6, "traffic.geos", format!("shares that sum to 1 (they sum to {sum:.6})"))?;
         shares
     };
     for key in t.utc_offset_hours.keys() {

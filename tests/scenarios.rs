@@ -1,0 +1,121 @@
+//! Every shipped scenario, at a reduced scale: it validates, runs, conserves bytes, gives every
+//! request exactly one outcome, and reproduces to the byte.
+
+mod common;
+
+use clipsim_engine::{Meter, ServedFrom};
+use clipsim_sim::report;
+use clipsim_sim::run_scenario;
+
+#[test]
+fn every_shipped_scenario_validates_at_full_scale() {
+    for path in common::shipped_scenarios() {
+        clipsim_sim::scenario::load(&path, &Default::default())
+            .unwrap_or_else(|e| panic!("{} does not validate: {e}", path.display()));
+    }
+}
+
+#[test]
+fn every_shipped_scenario_runs_and_keeps_its_books() {
+    for path in common::shipped_scenarios() {
+        let sc = common::scaled(&path, 20.0);
+        let name = sc.name.clone();
+        let r = run_scenario(sc).expect("runs");
+        let c = r.engine.counters();
+        // Exactly one outcome per request.
+        assert_eq!(c.finished(), c.requests_total, "{name}: every request finishes once");
+        assert_eq!(c.requests_total, r.arrivals, "{name}: every arrival became a request");
+        let rec = &r.recorder;
+        assert_eq!(rec.total.served_from.iter().sum::<u64>(), rec.total.requests, "{name}");
+        let interval_total: u64 = rec.rows.iter().map(|row| row.counts.requests).sum();
+        assert_eq!(interval_total, r.arrivals, "{name}: the time series covers every request");
+        // Bytes are conserved: every byte delivered went through the CDN or straight from a region,
+        // and every origin fetch through the CDN was billed at its origin.
+        let usage = |m: Meter| -> u128 {
+            r.engine.bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter == m).map(|l| l.usage).sum()
+        };
+        let delivered = u128::from(c.bytes_served().0);
+        assert_eq!(usage(Meter::CdnEgress) + usage(Meter::OriginEgressDirect), delivered, "{name}: bytes conserved");
+        let via_cdn_origin: u64 = [ServedFrom::LocalMirror, ServedFrom::RemoteMirror, ServedFrom::PrimaryViaCdn]
+            .iter()
+            .map(|f| c.bytes_from[*f as usize])
+            .sum();
+        assert!(usage(Meter::OriginEgressToCdn) <= u128::from(via_cdn_origin), "{name}");
+        assert_eq!(
+            usage(Meter::OriginEgressToCdn) + usage(Meter::OriginEgressDirect),
+            u128::from(c.bytes_from.iter().sum::<u64>() - c.bytes_from[ServedFrom::Edge as usize]),
+            "{name}: origin bytes"
+        );
+        // The summary agrees with the recorder and the bill.
+        let s = report::summarize(&r);
+        assert_eq!(s.requests.total, rec.total.requests);
+        let bill_total: i64 = r.engine.bills().iter().map(|b| b.total().0).sum();
+        assert_eq!(s.cost_nanodollars["total"], bill_total, "{name}: summary total is the bill");
+        assert!(!s.targets.is_empty() || name.contains("no-targets"));
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_different_seed_different_run() {
+    let path = common::root().join("scenarios/region-outage.toml");
+    let render = |seed: Option<u64>| {
+        let mut sc = common::scaled(&path, 20.0);
+        if let Some(s) = seed {
+            sc.seed = s;
+        }
+        let r = run_scenario(sc).expect("runs");
+        let summary = report::summary_json(&report::summarize(&r));
+        let csv = report::timeseries::timeseries_csv(&r).expect("csv");
+        (summary, csv)
+    };
+    let (a_sum, a_csv) = render(None);
+    let (b_sum, b_csv) = render(None);
+    assert_eq!(a_sum, b_sum, "summary.json differs between two runs with the same seed");
+    assert!(a_csv == b_csv, "timeseries.csv differs between two runs with the same seed");
+    let (c_sum, _) = render(Some(7));
+    assert_ne!(a_sum, c_sum, "another seed should give another run");
+}
+
+#[test]
+fn written_reports_are_byte_identical_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::root().join("scenarios/cdn-outage.toml");
+    let mut outputs = Vec::new();
+    for i in 0..2 {
+        let r = run_scenario(common::scaled(&path, 40.0)).expect("runs");
+        let out = dir.path().join(format!("run{i}"));
+        report::write(&r, &out, false).expect("writes");
+        let mut files: Vec<(String, Vec<u8>)> = walk(&out)
+            .into_iter()
+            .map(|p| (p.strip_prefix(&out).unwrap().display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        files.sort();
+        outputs.push(files);
+    }
+    let names: Vec<&str> = outputs[0].iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "summary.json",
+        "timeseries.csv",
+        "report.md",
+        "charts/latency_cdf.svg",
+        "charts/hit_rates.svg",
+        "charts/cost_by_day.svg",
+        "charts/outages.svg",
+    ] {
+        assert!(names.contains(&expected), "missing {expected}: {names:?}");
+    }
+    assert_eq!(outputs[0], outputs[1], "two runs wrote different files");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
