@@ -14,8 +14,15 @@ use crate::units::{Bytes, SimDuration, SimTime};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// Per-clip state: 24 bytes, plus 4 bytes per geography in the demand table.
+/// Geographies whose demand counters live inside the clip record (more use a side table).
+pub(crate) const DEMAND_INLINE: usize = 5;
+
+/// Per-clip state: 32 bytes, aligned so that a request touches exactly one cache line.
+///
+/// Demand counters are `u16` and record the *mix* of a clip's recent viewers: when one reaches
+/// `u16::MAX`, all of that clip's counters are halved, which keeps their proportions.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
 pub(crate) struct Clip {
     pub(crate) size_bytes: u64,
     /// Views counted for the popularity score (halved every half-life when one is set).
@@ -27,6 +34,8 @@ pub(crate) struct Clip {
     pub(crate) primary: u8,
     /// Mirror records (pending, active, expired awaiting cleanup).
     pub(crate) records: u8,
+    /// Views by geography when there are at most [`DEMAND_INLINE`] geographies.
+    pub(crate) demand: [u16; DEMAND_INLINE],
 }
 
 /// Line ids of the meters the hot path touches, by region or geography.
@@ -58,7 +67,7 @@ pub(crate) struct AlertWindow {
 ///
 /// The type parameters are the pluggable policies; the defaults are the seed's behaviour,
 /// selectable at run time through the built-in enums.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) cfg: EngineConfig,
     pub(crate) topo: Topology,
@@ -67,8 +76,9 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) ttl: T,
     pub(crate) now: SimTime,
     pub(crate) clips: Vec<Clip>,
-    /// Views by geography, `demand[clip * geos + geo]`, halved with the score.
-    pub(crate) demand: Vec<u32>,
+    /// Views by geography, `demand_ext[clip * geos + geo]`, used only when there are more than
+    /// [`DEMAND_INLINE`] geographies (else the counters are inside [`Clip`]).
+    pub(crate) demand_ext: Vec<u16>,
     pub(crate) mirrors: MirrorTable,
     pub(crate) mirror_region_mask: u64,
     /// One per region, then the CDN.
@@ -126,7 +136,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             ttl,
             now: start,
             clips: Vec::new(),
-            demand: Vec::new(),
+            demand_ext: Vec::new(),
             mirrors: MirrorTable::default(),
             mirror_region_mask,
             health: vec![TargetHealth::default(); regions + 1],
@@ -150,7 +160,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// Reserves room for `clips` clips, so that a large catalog loads without regrowth.
     pub fn reserve_clips(&mut self, clips: usize) {
         self.clips.reserve(clips);
-        self.demand.reserve(clips.saturating_mul(self.topo.geos()));
+        if self.topo.geos() > DEMAND_INLINE {
+            self.demand_ext.reserve(clips.saturating_mul(self.topo.geos()));
+        }
     }
 
     pub(crate) fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
@@ -198,8 +210,11 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     first_mirror: NONE,
                     primary: primary.0 as u8,
                     records: 0,
+                    demand: [0; DEMAND_INLINE],
                 });
-                self.demand.extend(std::iter::repeat_n(0, self.topo.geos()));
+                if self.topo.geos() > DEMAND_INLINE {
+                    self.demand_ext.extend(std::iter::repeat_n(0, self.topo.geos()));
+                }
                 self.change_stored(primary, size.0 as i64, now);
             }
             Input::Vote { clip, delta } => {
@@ -458,9 +473,43 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.ledger.keys()
     }
 
-    /// Bytes of engine state per clip: the clip record plus its demand counters.
+    /// Bytes of engine state per clip: the clip record, plus side-table demand counters when there
+    /// are more than five geographies.
     pub fn state_bytes_per_clip(&self) -> usize {
-        size_of::<Clip>() + size_of::<u32>() * self.topo.geos()
+        let side = if self.topo.geos() > DEMAND_INLINE { size_of::<u16>() * self.topo.geos() } else { 0 };
+        size_of::<Clip>() + side
+    }
+
+    /// Counts one view of clip `i` from geography `g`, halving the clip's counters when one is full.
+    #[inline]
+    pub(crate) fn bump_demand(&mut self, i: usize, g: usize) {
+        let geos = self.topo.geos();
+        let counters: &mut [u16] = if geos <= DEMAND_INLINE {
+            &mut self.clips[i].demand[..geos]
+        } else {
+            &mut self.demand_ext[i * geos..(i + 1) * geos]
+        };
+        if counters[g] == u16::MAX {
+            for c in counters.iter_mut() {
+                *c /= 2;
+            }
+        }
+        counters[g] += 1;
+    }
+
+    /// Clip `i`'s demand by geography, widened.
+    pub(crate) fn demand_of(&self, i: usize) -> [u32; crate::config::GEOS_MAX] {
+        let geos = self.topo.geos();
+        let counters: &[u16] = if geos <= DEMAND_INLINE {
+            &self.clips[i].demand[..geos]
+        } else {
+            &self.demand_ext[i * geos..(i + 1) * geos]
+        };
+        let mut out = [0u32; crate::config::GEOS_MAX];
+        for (o, c) in out.iter_mut().zip(counters) {
+            *o = u32::from(*c);
+        }
+        out
     }
 
     /// Gauges and counters under the seed's names.
@@ -529,5 +578,5 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
     Ok((ledger, lines))
 }
 
-// The per-clip budget (64 bytes with the demand table) depends on this.
-const _: () = assert!(size_of::<Clip>() == 24);
+// The per-clip budget (at most 64 bytes) and one cache line per request depend on this.
+const _: () = assert!(size_of::<Clip>() == 32);

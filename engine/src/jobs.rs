@@ -53,9 +53,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 continue;
             }
             let mut targets = RegionList::new(RegionId(0));
+            let demand = self.demand_of(i);
             let view = PlacementView {
                 clip,
-                demand: &self.demand[i * geos..(i + 1) * geos],
+                demand: &demand[..geos],
                 candidates,
                 copies,
                 slots: usize::from(max - c.records),
@@ -106,7 +107,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             c.views /= 2;
             c.votes /= 2;
         }
-        for d in &mut self.demand {
+        for c in &mut self.clips {
+            for d in &mut c.demand {
+                *d /= 2;
+            }
+        }
+        for d in &mut self.demand_ext {
             *d /= 2;
         }
     }

@@ -16,6 +16,7 @@ use crate::health::Health;
 use crate::ids::{ClipId, GeoId, RegionId};
 use crate::io::{EngineError, HealthTarget, Step};
 use crate::metrics::ServedFrom;
+use crate::mirrors::NONE;
 use crate::policy::{Candidate, Chain, ExpireMirrors, PlaceMirrors, RouteView, SelectSource, SourceKind, StackVec};
 use crate::units::{Bytes, SimTime};
 
@@ -70,6 +71,25 @@ impl Request {
 }
 
 impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
+    /// Hints that a request for `clip` comes soon, so that its state is on its way into the cache
+    /// while the current request is served. A pure performance hint: no effect on any result.
+    #[inline]
+    pub fn prefetch(&self, clip: ClipId) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(c) = self.clips.get(clip.index()) {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: PREFETCHT0 only hints the cache; it never faults and changes no state the
+            // program can observe. The pointer comes from a live reference, and SSE (the
+            // instruction's target feature) is part of the x86_64 baseline.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>((c as *const crate::engine::Clip).cast::<i8>());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = clip;
+    }
+
     /// Starts serving a view of `clip` from `geo` at `now`: counts the view toward the clip's
     /// popularity and demand. O(1).
     #[inline]
@@ -81,13 +101,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         if geo.index() >= self.topo.geos() {
             return Err(EngineError::UnknownGeo { geo, geos: self.topo.geos() });
         }
-        let (geos, clips) = (self.topo.geos(), self.clips.len());
+        let clips = self.clips.len();
         let c = self.clips.get_mut(clip.index()).ok_or(EngineError::UnknownClip { clip, clips })?;
         self.now = now;
         c.views = c.views.saturating_add(1);
         let size = Bytes(c.size_bytes);
-        let d = &mut self.demand[clip.index() * geos + geo.index()];
-        *d = d.saturating_add(1);
+        self.bump_demand(clip.index(), geo.index());
         self.counters.requests_total += 1;
         let cdn_usable = !self.lines.cdn_egress.is_empty() && self.health(HealthTarget::Cdn) != Health::Unhealthy;
         Ok(Request {
@@ -113,6 +132,15 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         }
         let via_cdn = req.cdn == CdnPath::Missed;
         let clip = &self.clips[req.clip.index()];
+        if clip.first_mirror == NONE {
+            // The only copy is the primary: every selector orders a one-copy chain the same way.
+            let region = RegionId(u32::from(clip.primary));
+            return if req.tried & (1u64 << region.0) == 0 {
+                Step::Origin { region, kind: SourceKind::Primary, via_cdn }
+            } else {
+                Step::Failed
+            };
+        }
         let mut regions = StackVec::<RegionId, MIRRORS_PER_CLIP_MAX>::new(RegionId(0));
         for (_, m) in self.mirrors.chain(clip.first_mirror) {
             if m.serveable(now) {
