@@ -116,17 +116,19 @@ pub struct Row {
     pub pending_mirrors: u64,
     /// Cumulative cost by category at the end (storage, cdn_egress, origin_egress, inter_region, requests).
     pub cost_to_date: [MoneyNanos; 5],
+    /// Cumulative CDN cost at the end (delivery and CDN request fees): the seed's `cdn_cost_total`.
+    pub cdn_cost_to_date: MoneyNanos,
     /// Believed health of each region at the end.
     pub region_health: Vec<Health>,
     /// Smoothed probe latency of each region, microseconds.
     pub region_latency_us: Vec<Option<u64>>,
     /// Replication lag of each region as reported, microseconds.
     pub region_lag_us: Vec<Option<u64>>,
-    /// Believed CDN health.
-    pub cdn_health: Health,
+    /// Believed CDN health (`None` without a CDN).
+    pub cdn_health: Option<Health>,
     /// Smoothed CDN probe latency, microseconds.
     pub cdn_latency_us: Option<u64>,
-    /// Whether any outage was active at some point in the interval (ground truth).
+    /// Whether any scenario outage overlapped the interval (ground truth).
     pub outage_active: bool,
 }
 

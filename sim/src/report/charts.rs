@@ -325,7 +325,11 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     for row in rows {
         let x1 = days(row.end.as_secs_f64());
         for lane in 0..lanes {
-            let h = if lane < sc.engine.regions.len() { row.region_health[lane] } else { row.cdn_health };
+            let h = if lane < sc.engine.regions.len() {
+                row.region_health[lane]
+            } else {
+                row.cdn_health.unwrap_or(Health::Healthy)
+            };
             let y = (lanes - 1 - lane) as f64;
             lane_chart.draw_series(std::iter::once(Rectangle::new(
                 [(prev_end, y + 0.15), (x1, y + 0.85)],

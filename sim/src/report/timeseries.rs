@@ -27,6 +27,7 @@ pub fn timeseries_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
         "requests",
         "failed",
         "availability",
+        "cdn_requests",
         "cdn_requests_total",
         "cdn_cache_hit_rate",
         "mirror_hit_rate",
@@ -63,10 +64,11 @@ pub fn timeseries_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
         header.push(format!("pg_replication_lag_seconds{{{name}}}"));
     }
     w.write_record(&header)?;
-    let mut failovers_total = 0u64;
+    let (mut failovers_total, mut cdn_requests_total) = (0u64, 0u64);
     for row in &r.recorder.rows {
         let c = &row.counts;
         failovers_total += c.failovers;
+        cdn_requests_total += c.cdn_lookups;
         let total: MoneyNanos = row.cost_to_date.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
         let lat = row.latency_us;
         let mut rec: Vec<String> = vec![
@@ -75,6 +77,7 @@ pub fn timeseries_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
             c.failed().to_string(),
             opt(c.availability()),
             c.cdn_lookups.to_string(),
+            cdn_requests_total.to_string(),
             opt(c.cdn_hit_rate()),
             opt(c.mirror_hit_rate()),
             format!("{:.6}", c.mirror_bytes() as f64 / 1e9),
@@ -92,9 +95,9 @@ pub fn timeseries_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
             row.pending_mirrors.to_string(),
         ];
         rec.extend(row.cost_to_date.iter().map(|&m| usd(m)));
-        rec.push(usd(row.cost_to_date[1]));
+        rec.push(usd(row.cdn_cost_to_date));
         rec.push(usd(total));
-        rec.push(format!("{}", f64::from(row.cdn_health.status_gauge_x2()) / 2.0));
+        rec.push(row.cdn_health.map_or(String::new(), |h| format!("{}", f64::from(h.status_gauge_x2()) / 2.0)));
         rec.push(ms(row.cdn_latency_us));
         rec.push(u8::from(row.outage_active).to_string());
         for i in 0..regions.len() {

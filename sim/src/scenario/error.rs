@@ -69,7 +69,10 @@ impl<'a> Locator<'a> {
 
     /// The error at `key_path`, with the value found there.
     pub fn error(&self, key_path: &str, expected: impl Into<String>) -> InputError {
-        let (pos, value) = self.find(key_path);
+        let (pos, mut value) = self.find(key_path);
+        if super::env::is_secret(key_path) && value.is_some() {
+            value = Some("<redacted>".to_string());
+        }
         let (line, column) = match pos {
             Some(off) => {
                 let (l, c) = line_col(self.text, off);

@@ -82,7 +82,13 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
         };
         let key_path = if key_path == "." { String::new() } else { key_path };
         // The value as written, when the path leads to one (the message alone may not show it).
-        let value = if key_path.is_empty() { None } else { error::Locator::new(path, text).error(&key_path, "").value };
+        let value = if key_path.is_empty() {
+            None
+        } else if env::is_secret(&key_path) {
+            Some("<redacted>".to_string())
+        } else {
+            error::Locator::new(path, text).error(&key_path, "").value
+        };
         InputError {
             file: path.to_path_buf(),
             line,

@@ -460,11 +460,15 @@ fn set_rates(cx: &Ctx<'_>, cfg: &mut EngineConfig, lists: &[PriceList], cdn: Opt
                 ProviderKind::Storage => {
                     put(Meter::StorageByteTime, &set.storage_per_gb_month, true, "storage_per_gb_month")?;
                     put(Meter::OriginEgressDirect, &set.egress_per_gb, true, "egress_per_gb")?;
+                    // Egress to the CDN: an explicit price wins; else free where the provider sends
+                    // to this CDN for free (a zone then inherits the provider-wide zero); else the
+                    // egress price.
                     let free = cdn.is_some_and(|c| list.free_egress_to_cdn.contains(&c.name));
-                    let to_cdn = if free && zone.is_none() {
-                        Some(zero.clone())
-                    } else {
-                        set.egress_to_cdn_per_gb.clone().or_else(|| set.egress_per_gb.clone())
+                    let to_cdn = match (&set.egress_to_cdn_per_gb, free, zone) {
+                        (Some(explicit), _, _) => Some(explicit.clone()),
+                        (None, true, None) => Some(zero.clone()),
+                        (None, true, Some(_)) => None,
+                        (None, false, _) => set.egress_per_gb.clone(),
                     };
                     put(Meter::OriginEgressToCdn, &to_cdn, true, "egress_to_cdn_per_gb")?;
                     put(Meter::InterRegion, &set.inter_region_per_gb, true, "inter_region_per_gb")?;
@@ -784,6 +788,16 @@ fn outages(
             }
             _ => return Err(cx.err(format!("{p}.kind"), "\"down\", \"degraded\" or \"lag\"")),
         };
+        if matches!(target, OutageTarget::Link(..)) {
+            cx.check(
+                kind == OutageKind::Down,
+                format!("{p}.kind"),
+                "\"down\" for a link (a link is either cut or not)",
+            )?;
+        }
+        if !matches!(kind, OutageKind::Lag(_)) {
+            cx.check(o.lag.is_none(), format!("{p}.lag"), "lag only with kind = \"lag\"")?;
+        }
         if !matches!(kind, OutageKind::Degraded { .. }) {
             cx.check(
                 o.latency_factor.is_none() && o.error_rate.is_none(),

@@ -102,7 +102,6 @@ pub struct World {
     probe_base_us: Vec<u64>,
     rec: Recorder,
     end: SimTime,
-    outage_in_interval: bool,
     arrivals: u64,
     /// Precomputed per request: the startup transfer time of a clip of each size is computed on
     /// the fly; these are the constants.
@@ -176,7 +175,6 @@ impl World {
             probe_base_us,
             rec: Recorder::new(SimTime::ZERO + sc.warmup, sc.geos.len(), regions, sc.catalog.clips as usize),
             end,
-            outage_in_interval: false,
             arrivals: 0,
             startup_bytes: sc.network.startup_bytes,
             throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
@@ -235,6 +233,9 @@ impl World {
                 continue;
             }
             let a = self.workload.pop();
+            // The next arrival is drawn now rather than at the top of the next turn (the same
+            // draw either way), so the engine can start loading its clip's state.
+            self.engine.prefetch(self.workload.peek().clip);
             self.serve(a);
             self.arrivals += 1;
             if self.arrivals.is_multiple_of(PROGRESS_EVERY) {
@@ -272,7 +273,6 @@ impl World {
         match ev {
             Ev::Faults => {
                 self.faults.update(t);
-                self.outage_in_interval = true;
                 for o in self.sc.outages.iter().filter(|o| o.start == t || o.end == t) {
                     let what = if o.start == t { "starts" } else { "ends" };
                     self.rec.notices.push(Notice { at: t, what: format!("outage {} ({}) {what}", o.label, o.kind) });
@@ -299,12 +299,13 @@ impl World {
                 self.engine.handle_input(t, input).expect("price changes name known providers");
             }
             Ev::SpikeStart(i) => {
-                let clip = self.upload(t);
+                // A spike's clip takes its views from the spike alone, not from the fresh-upload share.
+                let clip = self.upload(t, false);
                 self.workload.set_spike_clip(i, clip, t);
                 self.rec.notices.push(Notice { at: t, what: format!("viral spike starts on new clip {}", clip.0) });
             }
             Ev::Upload => {
-                self.upload(t);
+                self.upload(t, true);
                 let gap = self.uploads.next_upload_gap(self.sc.catalog.uploads_per_day);
                 self.schedule(t + gap.max(SimDuration::from_micros(1)), Ev::Upload);
             }
@@ -332,13 +333,15 @@ impl World {
         self.drain_outputs(t);
     }
 
-    fn upload(&mut self, t: SimTime) -> ClipId {
+    fn upload(&mut self, t: SimTime, fresh: bool) -> ClipId {
         let (size, primary) = self.uploads.next_clip();
         let clip = ClipId(self.engine.clip_count() as u32);
         self.engine
             .handle_input(t, Input::ClipUploaded { clip, size: Bytes(size), primary })
             .expect("uploads are dense, non-empty, in known regions");
-        self.workload.on_upload(t, clip);
+        if fresh {
+            self.workload.on_upload(t, clip);
+        }
         self.rec.on_upload(clip.index());
         clip
     }
@@ -431,13 +434,17 @@ impl World {
     }
 
     fn report_row(&mut self, t: SimTime) {
+        let interval_start = self.rec.rows.last().map_or(SimTime::ZERO, |r| r.end);
         let m = self.engine.metrics(t);
         let mut cost = [MoneyNanos::ZERO; 5];
+        let mut cdn_cost = MoneyNanos::ZERO;
         let preview = self.engine.bill_preview(t);
         for bill in self.engine.bills().iter().chain(std::iter::once(&preview)) {
             for (i, c) in Category::ALL.iter().enumerate() {
                 cost[i] += bill.category_total(*c);
             }
+            cdn_cost +=
+                bill.lines.iter().filter(|l| l.key.meter.zone_is_geo()).fold(MoneyNanos::ZERO, |a, l| a + l.cost);
         }
         let row = Row {
             end: t,
@@ -446,19 +453,15 @@ impl World {
             active_mirrors: m.total_active_mirrors,
             pending_mirrors: m.pending_mirrors,
             cost_to_date: cost,
+            cdn_cost_to_date: cdn_cost,
             region_health: m.regions.iter().map(|r| r.health).collect(),
             region_latency_us: m.regions.iter().map(|r| r.latency.map(|d| d.as_micros())).collect(),
             region_lag_us: m.regions.iter().map(|r| r.replication_lag.map(|d| d.as_micros())).collect(),
-            cdn_health: self.engine.health(HealthTarget::Cdn),
+            cdn_health: self.sc.cdn.as_ref().map(|_| self.engine.health(HealthTarget::Cdn)),
             cdn_latency_us: m.cdn_latency_avg.map(|d| d.as_micros()),
-            outage_active: self.outage_in_interval,
+            outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
         };
         self.rec.close_interval(row);
-        self.outage_in_interval =
-            self.faults.region.iter().any(|s| s.down || s.error_rate > 0.0 || s.latency_factor > 1.0)
-                || self.faults.cdn.down
-                || self.faults.cdn.error_rate > 0.0
-                || self.faults.cdn.latency_factor > 1.0;
     }
 
     /// Bytes of edge-cache state held now (all geographies).
