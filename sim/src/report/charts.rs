@@ -118,9 +118,11 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
         return Err("no data".into());
     }
     let x_max = days(r.end.as_secs_f64()).max(1e-3);
-    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (W, H + 40)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    // The legend gets its own strip under the chart, so it never hides a line.
+    let (top, strip) = root.split_vertically(H);
+    let mut chart = ChartBuilder::on(&top)
         .caption("Hit rates per report interval", ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
@@ -133,37 +135,52 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .draw()?;
+    let warm = days(r.scenario.warmup.as_secs_f64());
+    if warm > 0.0 {
+        chart.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], BLACK.mix(0.06).filled())))?;
+    }
     type Rate = fn(&crate::record::Counts) -> Option<f64>;
     let series: [(&str, Rate); 2] = [
         ("CDN edge hit rate (cdn_cache_hit_rate)", |c| c.cdn_hit_rate()),
         ("mirror hit rate of origin fetches (mirror_hit_rate)", |c| c.mirror_hit_rate()),
     ];
+    let mut legend = Vec::new();
     for (i, (name, f)) in series.iter().enumerate() {
         let pts: Vec<(f64, f64)> =
             rows.iter().filter_map(|row| f(&row.counts).map(|v| (days(row.end.as_secs_f64()), v))).collect();
         if pts.is_empty() {
             continue;
         }
-        let c = color(i);
-        chart
-            .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
-            .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        chart.draw_series(LineSeries::new(pts, color(i).stroke_width(2)))?;
+        legend.push((name.to_string(), color(i), false));
     }
-    let warm = days(r.scenario.warmup.as_secs_f64());
     if warm > 0.0 {
-        chart
-            .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], BLACK.mix(0.06).filled())))?
-            .label("warm-up (not counted)")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLACK.mix(0.15).filled()));
+        legend.push(("warm-up (not counted)".to_string(), RGBColor(220, 220, 220), true));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()?;
+    legend_strip(&strip, &legend)?;
     root.present()?;
+    Ok(())
+}
+
+/// Draws a one-line legend across `area`: a line (or a box when `filled`) and a label per item.
+fn legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    items: &[(String, RGBColor, bool)],
+) -> Res
+where
+    DB::ErrorType: 'static,
+{
+    let mut x = 64;
+    let y = 16;
+    for (label, c, filled) in items {
+        if *filled {
+            area.draw(&Rectangle::new([(x, y - 6), (x + 24, y + 6)], c.filled()))?;
+        } else {
+            area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)))?;
+        }
+        area.draw(&Text::new(label.clone(), (x + 30, y - 7), ("sans-serif", 14).into_font()))?;
+        x += 44 + (label.len() as i32) * 13 / 2;
+    }
     Ok(())
 }
 
