@@ -105,7 +105,7 @@ fn per_request(c: &mut Criterion) {
                     }
                     black_box(e.finish(&req, step).unwrap());
                 }
-                t = t + SimDuration::from_secs(1);
+                t += SimDuration::from_secs(1);
             })
         });
         let m = e.counters();
