@@ -475,3 +475,72 @@ impl EngineConfig {
         self.providers.iter().position(|p| p == name).map(|i| ProviderId(i as u32))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> EngineConfig {
+        let mut cfg = EngineConfig::new();
+        let s3 = cfg.add_provider("s3");
+        let us = cfg.add_region("us-east-1", s3);
+        let na = cfg.add_geo("na");
+        cfg.set_latency_ms(us, na, 20);
+        cfg
+    }
+
+    fn field_of(e: ConfigError) -> (&'static str, String) {
+        match e {
+            ConfigError::Invalid { field, value, .. } => (field, value),
+            ConfigError::UnknownId { field, id, .. } => (field, id.to_string()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_value() {
+        let mut c = small();
+        c.mirror.max_per_clip = 0;
+        assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.max_per_clip", "0".into()));
+        let mut c = small();
+        c.mirror.ttl = SimDuration::ZERO;
+        assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.ttl", "0us".into()));
+        let mut c = small();
+        c.mirror.regions.push(RegionId(7));
+        assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.regions", "7".into()));
+        let mut c = small();
+        c.mirror.view_weight = 0;
+        c.mirror.vote_weight = 0;
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.to_string().contains("`mirror.replication_threshold` = 1000") && e.to_string().contains("can be reached"),
+            "{e}"
+        );
+        let mut c = small();
+        c.billing.cost_alert.window = SimDuration::from_mins(90);
+        assert_eq!(field_of(c.validate().unwrap_err()).0, "billing.cost_alert.window");
+    }
+
+    #[test]
+    fn every_used_line_needs_a_rate() {
+        let c = small();
+        let err = crate::Engine::new(c).unwrap_err();
+        assert_eq!(err, ConfigError::MissingRate { meter: "storage", provider: "s3".into(), zone: "us-east-1".into() });
+    }
+
+    #[test]
+    fn a_zone_rate_wins_over_the_provider_rate() {
+        let mut c = small();
+        let s3 = ProviderId(0);
+        c.set_rate(Meter::InterRegion, s3, RateTable::flat(1).unwrap());
+        c.billing.rates.push(RateEntry {
+            meter: Meter::InterRegion,
+            provider: s3,
+            zone: Some(0),
+            table: RateTable::flat(2).unwrap(),
+        });
+        assert_eq!(c.rate_for(Meter::InterRegion, s3, 0), Some(&RateTable::flat(2).unwrap()));
+        assert_eq!(c.rate_for(Meter::InterRegion, s3, 1), Some(&RateTable::flat(1).unwrap()));
+        assert_eq!(c.rate_for(Meter::CdnEgress, s3, 0), None);
+    }
+}

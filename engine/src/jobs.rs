@@ -199,3 +199,159 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    const GB: u64 = 1_000_000_000;
+
+    /// Two regions (us primary, eu mirror region), one geography in Europe, flat rates.
+    fn engine(tweak: impl FnOnce(&mut EngineConfig)) -> Engine {
+        let mut cfg = EngineConfig::new();
+        let s3 = cfg.add_provider("s3");
+        let us = cfg.add_region("us", s3);
+        let eu = cfg.add_region("eu", s3);
+        let g = cfg.add_geo("eu");
+        cfg.set_latency_ms(us, g, 90);
+        cfg.set_latency_ms(eu, g, 20);
+        for m in [
+            Meter::StorageByteTime,
+            Meter::OriginEgressDirect,
+            Meter::OriginEgressToCdn,
+            Meter::OriginRequests,
+            Meter::InterRegion,
+        ] {
+            cfg.set_rate(m, s3, RateTable::flat(100_000_000).unwrap());
+        }
+        cfg.mirror.replication_threshold = 2;
+        tweak(&mut cfg);
+        let mut e = Engine::new(cfg).unwrap();
+        e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(0), size: Bytes(GB), primary: RegionId(0) })
+            .unwrap();
+        e
+    }
+
+    fn view(e: &mut Engine, t: SimTime) -> ServedFrom {
+        let req = e.begin_request(t, ClipId(0), GeoId(0)).unwrap();
+        let step = e.next_step(t, &req);
+        e.finish(&req, step).unwrap()
+    }
+
+    fn run_until(e: &mut Engine, t: SimTime) -> Vec<Output> {
+        let mut out = Vec::new();
+        while e.poll_timeout() <= t {
+            let at = e.poll_timeout();
+            e.handle_timeout(at).unwrap();
+            out.extend(std::iter::from_fn(|| e.poll_output()));
+        }
+        out
+    }
+
+    fn replicate_orders(out: &[Output]) -> usize {
+        out.iter().filter(|o| matches!(o, Output::Replicate { .. })).count()
+    }
+
+    #[test]
+    fn failed_copies_back_off_exponentially_then_give_up() {
+        let mut e = engine(|c| c.mirror.copy_attempts_max = 3);
+        view(&mut e, SimTime(1));
+        view(&mut e, SimTime(2));
+        let sync = SimTime::ZERO + SimDuration::from_hours(1);
+        assert_eq!(replicate_orders(&run_until(&mut e, sync)), 1);
+        let fail = |e: &mut Engine, t: SimTime| {
+            e.handle_input(
+                t,
+                Input::ReplicationFailed { clip: ClipId(0), region: RegionId(1), bytes_transferred: Bytes(GB / 4) },
+            )
+            .unwrap()
+        };
+        fail(&mut e, sync);
+        // First retry after 1 minute, then 2 minutes.
+        assert_eq!(e.poll_timeout(), sync + SimDuration::from_mins(1));
+        assert_eq!(replicate_orders(&run_until(&mut e, sync + SimDuration::from_mins(1))), 1);
+        fail(&mut e, sync + SimDuration::from_mins(1));
+        assert_eq!(e.poll_timeout(), sync + SimDuration::from_mins(3));
+        run_until(&mut e, sync + SimDuration::from_mins(3));
+        fail(&mut e, sync + SimDuration::from_mins(3));
+        assert_eq!(e.poll_output(), Some(Output::ReplicationAbandoned { clip: ClipId(0), region: RegionId(1) }));
+        assert_eq!(e.mirrors_of(ClipId(0)).unwrap().count(), 0);
+        let c = e.counters();
+        assert_eq!((c.copy_failures, c.mirrors_abandoned, c.replication_bytes), (3, 1, 3 * GB / 4));
+        // A report for the abandoned mirror is refused.
+        let again = Input::ReplicationFinished { clip: ClipId(0), region: RegionId(1) };
+        assert_eq!(
+            e.handle_input(sync + SimDuration::from_mins(4), again),
+            Err(EngineError::NoPendingMirror { clip: ClipId(0), region: RegionId(1) })
+        );
+    }
+
+    #[test]
+    fn refresh_on_sync_keeps_a_popular_mirror_alive() {
+        for refresh in [false, true] {
+            let mut e = engine(|c| {
+                c.mirror.refresh_ttl_on_sync = refresh;
+                c.mirror.ttl = SimDuration::from_hours(3);
+            });
+            view(&mut e, SimTime(1));
+            view(&mut e, SimTime(2));
+            let sync = SimTime::ZERO + SimDuration::from_hours(1);
+            run_until(&mut e, sync);
+            e.handle_input(sync, Input::ReplicationFinished { clip: ClipId(0), region: RegionId(1) }).unwrap();
+            // Still popular at every later sync (lifetime views): with refresh, the expiry moves.
+            let later = sync + SimDuration::from_hours(5);
+            run_until(&mut e, later);
+            // Without refresh the mirror expired 3 h after it became active: the primary serves.
+            let expected = if refresh { ServedFrom::LocalMirror } else { ServedFrom::PrimaryDirect };
+            assert_eq!(view(&mut e, later), expected, "refresh = {refresh}");
+        }
+    }
+
+    #[test]
+    fn cost_alert_rises_and_clears_with_the_window() {
+        // Total cost per GB: $0.10 egress per GB, threshold $0.05 -> alert; then price drops.
+        let mut e = engine(|c| {
+            c.billing.cost_alert = CostAlertConfig {
+                max_cost_per_gb_nanos: 50_000_000,
+                window: SimDuration::from_hours(2),
+                check_interval: SimDuration::from_hours(1),
+                scope: AlertScope::Total,
+            };
+            c.mirror.enabled = false;
+        });
+        view(&mut e, SimTime(10));
+        let out = run_until(&mut e, SimTime::ZERO + SimDuration::from_hours(1));
+        assert!(out.iter().any(|o| matches!(o, Output::CostAlert { threshold_nanos: 50_000_000, .. })), "{out:?}");
+        let cheap = Input::PriceChange {
+            meter: Meter::OriginEgressDirect,
+            provider: ProviderId(0),
+            zone: None,
+            table: RateTable::flat(0).unwrap(),
+        };
+        e.handle_input(SimTime::ZERO + SimDuration::from_hours(1), cheap).unwrap();
+        let mut out = Vec::new();
+        for h in 2..=4 {
+            view(&mut e, SimTime::ZERO + SimDuration::from_mins(h * 60 - 30));
+            out.extend(run_until(&mut e, SimTime::ZERO + SimDuration::from_hours(h)));
+        }
+        assert!(out.iter().any(|o| matches!(o, Output::CostAlertCleared { .. })), "{out:?}");
+        assert_eq!(e.counters().cost_alerts, 1);
+    }
+
+    #[test]
+    fn sync_never_mirrors_into_an_unhealthy_region() {
+        let mut e = engine(|_| {});
+        for _ in 0..3 {
+            e.handle_input(
+                SimTime(5),
+                Input::Probe { target: HealthTarget::Region(RegionId(1)), ok: false, latency: SimDuration::ZERO },
+            )
+            .unwrap();
+        }
+        view(&mut e, SimTime(6));
+        view(&mut e, SimTime(7));
+        let out = run_until(&mut e, SimTime::ZERO + SimDuration::from_hours(1));
+        assert_eq!(replicate_orders(&out), 0);
+        assert_eq!(e.counters().mirrors_created, 0);
+    }
+}
