@@ -138,13 +138,14 @@
 //! ```
 
 #![deny(missing_docs)]
-// One audited exception: the cache prefetch hint in `Engine::prefetch`.
+// One audited exception: the cache prefetch hint in `hint::prefetch`.
 #![deny(unsafe_code)]
 
 pub mod billing;
 pub mod config;
 mod engine;
 pub mod health;
+pub mod hint;
 pub mod ids;
 mod io;
 mod jobs;

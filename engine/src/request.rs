@@ -75,19 +75,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// while the current request is served. A pure performance hint: no effect on any result.
     #[inline]
     pub fn prefetch(&self, clip: ClipId) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(c) = self.clips.get(clip.index()) {
-            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: PREFETCHT0 only hints the cache; it never faults and changes no state the
-            // program can observe. The pointer comes from a live reference, and SSE (the
-            // instruction's target feature) is part of the x86_64 baseline.
-            #[allow(unsafe_code)]
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>((c as *const crate::engine::Clip).cast::<i8>());
-            }
+            crate::hint::prefetch(c);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = clip;
     }
 
     /// Starts serving a view of `clip` from `geo` at `now`: counts the view toward the clip's

@@ -161,6 +161,11 @@ pub struct Recorder {
     pub region_served: Vec<(u64, u64)>,
     interval: Counts,
     interval_latency: Histogram<u64>,
+    /// Load times recorded since the last flush, per geography: each request is recorded once,
+    /// here, and flushed into the interval's histogram and (after warm-up) the totals.
+    pending: Vec<Histogram<u64>>,
+    /// Whether `pending` holds post-warm-up requests.
+    pending_counted: bool,
 }
 
 impl Recorder {
@@ -177,6 +182,8 @@ impl Recorder {
             region_served: vec![(0, 0); regions],
             interval: Counts::default(),
             interval_latency: latency_histogram(),
+            pending: (0..geos).map(|_| latency_histogram()).collect(),
+            pending_counted: false,
         }
     }
 
@@ -184,6 +191,14 @@ impl Recorder {
     pub fn on_upload(&mut self, clip: usize) {
         if clip >= self.clips.len() {
             self.clips.resize(clip + 1, ClipStat::default());
+        }
+    }
+
+    /// Hints that `clip`'s counts will be updated soon.
+    #[inline]
+    pub fn prefetch(&self, clip: usize) {
+        if let Some(s) = self.clips.get(clip) {
+            clipsim_engine::hint::prefetch(s);
         }
     }
 
@@ -205,15 +220,19 @@ impl Recorder {
         let served = from != ServedFrom::Failed;
         let bytes = if served { bytes } else { 0 };
         self.interval.add(from, bytes, failovers, reached_cdn);
-        if served {
-            self.interval_latency.saturating_record(load_us.max(1));
+        let counted = t >= self.warmup;
+        if counted != self.pending_counted {
+            self.flush_latency();
+            self.pending_counted = counted;
         }
-        if t < self.warmup {
+        if served {
+            self.pending[geo].saturating_record(load_us.max(1));
+        }
+        if !counted {
             return;
         }
         self.total.add(from, bytes, failovers, reached_cdn);
         if served {
-            self.latency_geo[geo].saturating_record(load_us.max(1));
             if let Some(r) = region {
                 self.region_served[r].0 += 1;
                 self.region_served[r].1 += bytes;
@@ -232,6 +251,7 @@ impl Recorder {
     /// Closes the interval ending at `row.end`; `row.counts` and `row.latency_us` are filled in
     /// here.
     pub fn close_interval(&mut self, mut row: Row) {
+        self.flush_latency();
         row.counts = std::mem::take(&mut self.interval);
         let h = &self.interval_latency;
         row.latency_us =
@@ -240,8 +260,22 @@ impl Recorder {
         self.rows.push(row);
     }
 
+    fn flush_latency(&mut self) {
+        for (g, h) in self.pending.iter_mut().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            self.interval_latency.add(&*h).expect("same bounds");
+            if self.pending_counted {
+                self.latency_geo[g].add(&*h).expect("same bounds");
+            }
+            h.reset();
+        }
+    }
+
     /// Merges the per-geography histograms into the overall one (call once, at the end).
     pub fn finish(&mut self) {
+        self.flush_latency();
         for h in &self.latency_geo {
             self.latency.add(h).expect("same bounds");
         }
@@ -249,8 +283,13 @@ impl Recorder {
 
     /// The top-`n` clips by post-warm-up views (ties: lower clip id), with their stats.
     pub fn top_clips(&self, n: usize) -> Vec<(u32, ClipStat)> {
+        let key = |c: &u32| (std::cmp::Reverse(self.clips[*c as usize].views), *c);
         let mut ids: Vec<u32> = (0..self.clips.len() as u32).filter(|&c| self.clips[c as usize].views > 0).collect();
-        ids.sort_by_key(|&c| (std::cmp::Reverse(self.clips[c as usize].views), c));
+        if ids.len() > n && n > 0 {
+            ids.select_nth_unstable_by_key(n - 1, key);
+            ids.truncate(n);
+        }
+        ids.sort_by_key(key);
         ids.truncate(n);
         ids.into_iter().map(|c| (c, self.clips[c as usize])).collect()
     }

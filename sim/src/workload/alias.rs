@@ -5,9 +5,9 @@ use crate::rng::Stream;
 /// An alias table over `0..n`.
 #[derive(Clone, Debug)]
 pub struct AliasTable {
-    /// Probability of keeping column `i`, scaled to 2^32.
-    keep: Vec<u32>,
-    alias: Vec<u32>,
+    /// Per column: the probability of keeping it (scaled to 2^32) and its alias, side by side so
+    /// that a sample touches one cache line.
+    columns: Vec<(u32, u32)>,
 }
 
 impl AliasTable {
@@ -39,34 +39,49 @@ impl AliasTable {
             }
         }
         // Leftovers are 1 up to rounding: always keep.
-        AliasTable { keep, alias }
+        AliasTable { columns: keep.into_iter().zip(alias).collect() }
     }
 
     /// Number of outcomes.
     pub fn len(&self) -> usize {
-        self.keep.len()
+        self.columns.len()
     }
 
     /// Whether there are no outcomes (never: construction needs one).
     pub fn is_empty(&self) -> bool {
-        self.keep.is_empty()
+        self.columns.is_empty()
     }
 
     /// One sample, from one 64-bit draw.
     #[inline]
     pub fn sample(&self, rng: &mut Stream) -> u32 {
-        let x = rng.next_u64();
-        let i = (((x >> 32) * self.keep.len() as u64) >> 32) as usize;
-        if (x as u32) < self.keep[i] {
+        self.sample_with(rng.next_u64())
+    }
+
+    /// Hints that `x` will be passed to [`AliasTable::sample_with`] soon.
+    #[inline]
+    pub fn prefetch_for(&self, x: u64) {
+        let i = (((x >> 32) * self.columns.len() as u64) >> 32) as usize;
+        if let Some(c) = self.columns.get(i) {
+            clipsim_engine::hint::prefetch(c);
+        }
+    }
+
+    /// The sample that the 64-bit draw `x` selects.
+    #[inline]
+    pub fn sample_with(&self, x: u64) -> u32 {
+        let i = (((x >> 32) * self.columns.len() as u64) >> 32) as usize;
+        let (keep, alias) = self.columns[i];
+        if (x as u32) < keep {
             i as u32
         } else {
-            self.alias[i]
+            alias
         }
     }
 
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.keep.capacity() * 4 + self.alias.capacity() * 4
+        self.columns.capacity() * 8
     }
 }
 

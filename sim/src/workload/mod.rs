@@ -16,7 +16,7 @@ mod alias;
 
 pub use alias::{zipf_weights, AliasTable};
 
-use crate::rng::{Purpose, Stream};
+use crate::rng::{ExpZiggurat, Purpose, Stream};
 use crate::scenario::{Popularity, Scenario, SizeDist};
 use clipsim_engine::{ClipId, GeoId, RegionId, SimDuration, SimTime};
 
@@ -61,16 +61,26 @@ pub struct Workload {
     /// Uploads so far (time, clip), in time order: fresh-clip lookups binary-search it.
     uploads: Vec<(SimTime, ClipId)>,
     arrivals: Stream,
+    exp: ExpZiggurat,
     geos: Stream,
     clips: Stream,
+    /// The draw the next catalog pick will use, taken from `clips` one pick early so that its
+    /// alias-table column can be prefetched.
+    next_catalog_draw: u64,
     // The current piece of the rate function.
     piece_end: SimTime,
     piece_rate: f64,
     /// Cumulative rates of [geo 0 .. geo G-1, spike 0 .. spike S-1] in this piece.
     piece_cum: Vec<f64>,
     now: SimTime,
-    next: Option<Arrival>,
+    /// Arrivals drawn but not yet consumed, oldest first (at most [`LOOKAHEAD`]).
+    ahead: std::collections::VecDeque<Arrival>,
 }
+
+/// How many arrivals the generator may draw ahead of the one being served, so that the caller
+/// can prefetch their state. Part of the model's definition: an arrival is drawn up to this many
+/// arrivals before it is served (so it cannot pick a clip uploaded in between).
+pub const LOOKAHEAD: usize = 4;
 
 impl Workload {
     /// The workload of a scenario.
@@ -107,14 +117,17 @@ impl Workload {
             spikes,
             uploads: Vec::new(),
             arrivals: Stream::new(sc.seed, Purpose::Arrivals),
+            exp: ExpZiggurat::new(),
             geos: Stream::new(sc.seed, Purpose::Geos),
             clips: Stream::new(sc.seed, Purpose::Clips),
+            next_catalog_draw: 0,
             piece_end: SimTime::ZERO,
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
-            next: None,
+            ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
         };
+        w.next_catalog_draw = w.clips.next_u64();
         w.enter_piece(SimTime::ZERO);
         w
     }
@@ -165,31 +178,39 @@ impl Workload {
     /// Gives a "new" spike its clip (uploaded at the spike's start). Changes the rate from `t`.
     pub fn set_spike_clip(&mut self, spike: usize, clip: ClipId, t: SimTime) {
         self.spikes[spike].clip = Some(clip);
-        // Re-plan from t: the pending arrival was drawn without this spike's rate.
-        self.next = None;
+        // Re-plan from t: the arrivals drawn ahead were drawn without this spike's rate.
+        self.ahead.clear();
         self.now = t;
         self.enter_piece(t);
     }
 
     /// The next arrival, without consuming it.
+    #[inline]
     pub fn peek(&mut self) -> Arrival {
-        if let Some(a) = self.next {
-            return a;
-        }
-        let a = self.draw();
-        self.next = Some(a);
-        a
+        self.peek_nth(0)
     }
 
-    /// Consumes the arrival returned by [`Workload::peek`].
+    /// The arrival `k` places after the next one (`k < LOOKAHEAD`), drawing it if needed.
+    #[inline]
+    pub fn peek_nth(&mut self, k: usize) -> Arrival {
+        debug_assert!(k < LOOKAHEAD);
+        while self.ahead.len() <= k {
+            let a = self.draw();
+            self.ahead.push_back(a);
+        }
+        self.ahead[k]
+    }
+
+    /// Consumes the next arrival.
+    #[inline]
     pub fn pop(&mut self) -> Arrival {
         let a = self.peek();
-        self.next = None;
+        self.ahead.pop_front();
         a
     }
 
     fn draw(&mut self) -> Arrival {
-        let mut budget = self.arrivals.exp1();
+        let mut budget = self.exp.sample(&mut self.arrivals);
         let mut t = self.now;
         loop {
             let span_s = (self.piece_end.as_micros() - t.as_micros()) as f64 / 1e6;
@@ -236,9 +257,14 @@ impl Workload {
                 }
             }
         }
+        let x = self.next_catalog_draw;
+        self.next_catalog_draw = self.clips.next_u64();
         match &self.catalog {
-            Some(alias) => ClipId(alias.sample(&mut self.clips)),
-            None => ClipId(self.clips.below(u64::from(self.catalog_clips)) as u32),
+            Some(alias) => {
+                alias.prefetch_for(self.next_catalog_draw);
+                ClipId(alias.sample_with(x))
+            }
+            None => ClipId(((u128::from(x) * u128::from(self.catalog_clips)) >> 64) as u32),
         }
     }
 
