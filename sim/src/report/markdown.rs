@@ -91,14 +91,15 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     }
     let _ = writeln!(
         o,
-        "Simulated {} with seed {} ({} requests, {} after the {} warm-up). Scenario SHA-256 `{}`, clipsim {}.\n",
+        "Simulated {} with seed {} ({} requests, {} after the {} warm-up). Scenario SHA-256 `{}`, clipsim {} (commit `{}`).\n",
         sc.duration,
         sc.seed,
         s.requests.simulated.thousands(),
         s.requests.total.thousands(),
         sc.warmup,
         &sc.sha256[..16],
-        s.version
+        s.version,
+        &s.git_commit[..s.git_commit.len().min(12)]
     );
 
     // Targets.

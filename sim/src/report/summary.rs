@@ -16,6 +16,8 @@ pub struct Summary {
     pub seed: u64,
     /// The tool's version.
     pub version: String,
+    /// The git commit the tool was built from ("unknown" outside a checkout).
+    pub git_commit: String,
     /// Simulated seconds (the scenario's duration, or less when interrupted).
     pub duration_s: f64,
     /// Seconds of warm-up excluded from the statistics.
@@ -187,6 +189,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         scenario: ScenarioId { name: sc.name.clone(), sha256: sc.sha256.clone() },
         seed: sc.seed,
         version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: env!("CLIPSIM_GIT_COMMIT").to_string(),
         duration_s: r.end.as_secs_f64(),
         warmup_s: sc.warmup.as_secs_f64(),
         interrupted: r.interrupted,
