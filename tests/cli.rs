@@ -132,3 +132,46 @@ fn validate_accepts_the_planners_example_as_written() {
     let out = clipsim(&["validate", common::shared().join("scenario-example.toml").to_str().unwrap()], &common::root());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Mounts a small tmpfs at `dir` (as root, as CI runs); `false` when this machine does not allow it.
+fn mount_tmpfs(dir: &Path, size: &str, read_only: bool) -> bool {
+    let opts = format!("size={size}{}", if read_only { ",ro" } else { "" });
+    Command::new("mount").args(["-t", "tmpfs", "-o", &opts, "tmpfs"]).arg(dir).status().is_ok_and(|s| s.success())
+}
+
+fn unmount(dir: &Path) {
+    let _ = Command::new("umount").arg(dir).status();
+}
+
+#[test]
+fn disk_full_and_read_only_outputs_are_clear_errors_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let full = dir.path().join("full");
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::create_dir(&ro).unwrap();
+    if !mount_tmpfs(&full, "16k", false) || !mount_tmpfs(&ro, "1m", true) {
+        unmount(&full);
+        // Without mount rights, a path under /proc stands in for an unwritable place.
+        let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "/proc/clipsim-report", "-q"], dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("/proc"), "{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("note: tmpfs mounts not permitted here; checked an unwritable /proc path instead");
+        return;
+    }
+    let disk_full =
+        clipsim(&["run", sc.to_str().unwrap(), "--out", full.join("report").to_str().unwrap(), "-q"], dir.path());
+    let read_only =
+        clipsim(&["run", sc.to_str().unwrap(), "--out", ro.join("report").to_str().unwrap(), "-q"], dir.path());
+    let full_left: Vec<_> = std::fs::read_dir(&full).unwrap().map(|e| e.unwrap().file_name()).collect();
+    unmount(&full);
+    unmount(&ro);
+    let err = String::from_utf8_lossy(&disk_full.stderr);
+    assert_eq!(disk_full.status.code(), Some(2), "{err}");
+    assert!(err.contains("No space left on device") && err.contains("full/"), "{err}");
+    assert!(full_left.is_empty(), "a failed run left {full_left:?} behind");
+    let err = String::from_utf8_lossy(&read_only.stderr);
+    assert_eq!(read_only.status.code(), Some(2), "{err}");
+    assert!(err.contains("Read-only file system") && err.contains("ro"), "{err}");
+}
