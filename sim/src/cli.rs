@@ -44,6 +44,10 @@ pub enum Command {
         /// The other run's directory.
         run_b: PathBuf,
     },
+    /// Run a parameter sweep: a base scenario, axes of values, replicas (docs/sweeps.md).
+    Sweep(crate::sweep::SweepArgs),
+    /// Merge the output directories of a sharded sweep into the unsharded result.
+    Merge(crate::sweep::MergeArgs),
 }
 
 /// Arguments of `run`.
@@ -105,6 +109,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{}", crate::report::compare::compare_dirs(&run_a, &run_b)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sweep(args) => crate::sweep::cli_sweep(args),
+        Command::Merge(args) => crate::sweep::cli_merge(args),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 pub mod world;
 

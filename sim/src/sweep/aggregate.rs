@@ -1,0 +1,210 @@
+//! Statistics of a point over its replicas: means, 95 % confidence intervals, target verdicts.
+//!
+//! A point's replicas differ only in their seed (`seed + r`), and replica `r` has the same seed at
+//! every point: common random numbers. The interval is Student's: `mean ± t(0.975, K−1) · s / √K`
+//! with the sample standard deviation `s`; with one replica there is none. Targets are judged on
+//! the mean. The bill is averaged from the exact integer nanodollars of each replica.
+
+use super::run::PointFile;
+use serde_json::Value as Json;
+
+/// A point nearly meets the targets when it misses at least one and misses each by less than
+/// this share of the target (for availability: of the unavailability the target allows).
+pub const NEARLY: f64 = 0.10;
+
+/// `t(0.975, df)` for `df = 1..=30`; above 30 the normal quantile [`Z_975`] is used.
+const T_975: [f64; 30] = [
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448,
+    2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484,
+    2.0452, 2.0423,
+];
+/// The normal distribution's 97.5 % quantile.
+const Z_975: f64 = 1.959_964;
+
+/// The two-sided 95 % Student quantile for `df` degrees of freedom (`df >= 1`).
+pub fn t_975(df: usize) -> f64 {
+    T_975.get(df.wrapping_sub(1)).copied().unwrap_or(Z_975)
+}
+
+/// A mean and its 95 % confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stat {
+    /// The mean.
+    pub mean: f64,
+    /// `(low, high)`; `None` with a single replica.
+    pub ci95: Option<(f64, f64)>,
+}
+
+/// Mean and interval of `xs` (not empty), summed in order.
+pub fn stat(xs: &[f64]) -> Stat {
+    let k = xs.len();
+    let mean = xs.iter().sum::<f64>() / k as f64;
+    if k < 2 {
+        return Stat { mean, ci95: None };
+    }
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (k - 1) as f64;
+    let half = t_975(k - 1) * (var / k as f64).sqrt();
+    Stat { mean, ci95: Some((mean - half, mean + half)) }
+}
+
+/// The same over values that may be missing: `None` unless every replica has one.
+pub fn stat_opt(xs: &[Option<f64>]) -> Option<Stat> {
+    let all: Option<Vec<f64>> = xs.iter().copied().collect();
+    all.filter(|v| !v.is_empty()).map(|v| stat(&v))
+}
+
+/// A target's verdict at one point.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// `p50_load_ms`, `availability`, ...
+    pub name: String,
+    /// The value required.
+    pub target: f64,
+    /// `<=` or `>=`.
+    pub direction: String,
+    /// The mean over replicas and its interval (`None` when a replica had no value).
+    pub stat: Option<Stat>,
+    /// The mean meets the target.
+    pub pass: bool,
+    /// How far the mean is on the right side of the target, as a share of the target (of the
+    /// allowed unavailability for `availability`); negative when it fails.
+    pub margin: Option<f64>,
+    /// The confidence interval contains the target: the verdict could go either way.
+    pub within_noise: bool,
+}
+
+/// Everything the outputs need about one point.
+#[derive(Clone, Debug)]
+pub struct PointStats {
+    /// `0..P`.
+    pub index: usize,
+    /// `(key, value as TOML)` per axis.
+    pub assignment: Vec<(String, String)>,
+    /// Replicas averaged.
+    pub replicas: usize,
+    /// The replicas' bills summed, exact nanodollars (orders points by mean bill exactly).
+    pub bill_sum_nanos: i128,
+    /// The bill, dollars.
+    pub bill: Stat,
+    /// Cost per GB delivered, dollars.
+    pub cost_per_gb: Option<Stat>,
+    /// P50 load time, ms.
+    pub p50: Option<Stat>,
+    /// P95 load time, ms.
+    pub p95: Option<Stat>,
+    /// Availability.
+    pub availability: Option<Stat>,
+    /// CDN edge hit rate.
+    pub cdn_hit: Option<Stat>,
+    /// Mirror hit rate of origin fetches.
+    pub mirror_hit: Option<Stat>,
+    /// Mirror hit rate of the top 100 clips.
+    pub top100_hit: Option<Stat>,
+    /// One per target of the scenario, in its order.
+    pub verdicts: Vec<Verdict>,
+    /// Every target met.
+    pub all_pass: bool,
+    /// Misses at least one target, each by less than [`NEARLY`].
+    pub nearly: bool,
+}
+
+fn num(v: &Json, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Json::as_f64)
+}
+
+/// Margin of `mean` against a target (see [`Verdict::margin`]).
+pub fn margin(name: &str, direction: &str, target: f64, mean: f64) -> Option<f64> {
+    let (diff, scale) = match (name, direction) {
+        ("availability", _) => (mean - target, 1.0 - target),
+        (_, "<=") => (target - mean, target.abs()),
+        _ => (mean - target, target.abs()),
+    };
+    (scale > 0.0).then(|| diff / scale)
+}
+
+/// The statistics of one point file. Errors name what is missing.
+pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
+    let sums: Vec<&Json> = pf.replicas.iter().map(|r| &r.summary).collect();
+    if sums.is_empty() {
+        return Err("no replicas".into());
+    }
+    let mut bills = Vec::with_capacity(sums.len());
+    for s in &sums {
+        let n = s
+            .get("cost_nanodollars")
+            .and_then(|c| c.get("total"))
+            .and_then(Json::as_i64)
+            .ok_or("a summary without cost_nanodollars.total")?;
+        bills.push(n);
+    }
+    let col = |path: &[&str]| -> Vec<Option<f64>> { sums.iter().map(|s| num(s, path)).collect() };
+    let bill_sum_nanos: i128 = bills.iter().map(|&b| i128::from(b)).sum();
+    let bill = stat(&bills.iter().map(|&b| b as f64 / 1e9).collect::<Vec<_>>());
+    let first_targets = sums[0].get("targets").and_then(Json::as_array).ok_or("a summary without targets")?;
+    let mut verdicts = Vec::new();
+    for (ti, t) in first_targets.iter().enumerate() {
+        let name = t.get("name").and_then(Json::as_str).ok_or("a target without a name")?.to_string();
+        let target = t.get("target").and_then(Json::as_f64).ok_or("a target without a value")?;
+        let direction = t.get("direction").and_then(Json::as_str).ok_or("a target without a direction")?.to_string();
+        let actuals: Vec<Option<f64>> = sums
+            .iter()
+            .map(|s| s.get("targets").and_then(|ts| ts.get(ti)).and_then(|t| t.get("actual")).and_then(Json::as_f64))
+            .collect();
+        let st = stat_opt(&actuals);
+        let pass = st.is_some_and(|s| if direction == "<=" { s.mean <= target } else { s.mean >= target });
+        verdicts.push(Verdict {
+            margin: st.and_then(|s| margin(&name, &direction, target, s.mean)),
+            within_noise: st.and_then(|s| s.ci95).is_some_and(|(lo, hi)| lo <= target && target <= hi),
+            name,
+            target,
+            direction,
+            stat: st,
+            pass,
+        });
+    }
+    let all_pass = verdicts.iter().all(|v| v.pass);
+    let nearly = !all_pass && verdicts.iter().filter(|v| !v.pass).all(|v| v.margin.is_some_and(|m| m > -NEARLY));
+    Ok(PointStats {
+        index: pf.point,
+        assignment: pf.assignment.iter().map(|a| (a.key.clone(), a.value.clone())).collect(),
+        replicas: sums.len(),
+        bill_sum_nanos,
+        bill,
+        cost_per_gb: stat_opt(&col(&["cost_per_gb_usd"])),
+        p50: stat_opt(&col(&["latency_ms", "p50"])),
+        p95: stat_opt(&col(&["latency_ms", "p95"])),
+        availability: stat_opt(&col(&["availability"])),
+        cdn_hit: stat_opt(&col(&["hit_rates", "cdn_cache"])),
+        mirror_hit: stat_opt(&col(&["hit_rates", "mirror"])),
+        top100_hit: stat_opt(&col(&["hit_rates", "mirror_top100"])),
+        verdicts,
+        all_pass,
+        nearly,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_interval_matches_hand_arithmetic() {
+        let s = stat(&[1.0, 2.0, 3.0]);
+        assert_eq!(s.mean, 2.0);
+        // s = 1, t(0.975, 2) = 4.3027, half-width 4.3027 / sqrt(3).
+        let (lo, hi) = s.ci95.unwrap();
+        assert!((hi - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-12 && (2.0 - lo - (hi - 2.0)).abs() < 1e-12);
+        assert_eq!(stat(&[5.0]).ci95, None, "one replica: no interval");
+        assert_eq!(t_975(31), Z_975);
+        assert_eq!(stat_opt(&[Some(1.0), None]), None);
+    }
+
+    #[test]
+    fn margins_are_relative_and_availability_uses_its_budget() {
+        assert!((margin("cost_per_gb", "<=", 0.10, 0.105).unwrap() + 0.05).abs() < 1e-12);
+        assert!((margin("top100_mirror_hit_rate", ">=", 0.6, 0.66).unwrap() - 0.1).abs() < 1e-12);
+        // 99.99 % allows 0.01 % unavailability; 99.989 % uses 110 % of it.
+        assert!((margin("availability", ">=", 0.9999, 0.99989).unwrap() + 0.1).abs() < 1e-9);
+        assert_eq!(margin("availability", ">=", 1.0, 1.0), None);
+    }
+}

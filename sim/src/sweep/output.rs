@@ -1,0 +1,464 @@
+//! The sweep's results, made from the point files: `sweep.csv`, `pareto.csv`, `pareto.svg` and
+//! `sweep.md` with the recommendation. The same point files give the same bytes, whichever run,
+//! thread count or shard split wrote them. Numbers use fixed decimals; an empty cell means "no
+//! value" (one replica has no interval; a figure with no data).
+
+use super::aggregate::{PointStats, Stat, Verdict, NEARLY};
+use super::pareto::{self, ChartInput};
+use super::run::{write_atomic, MANIFEST, POINTS_DIR};
+use super::spec::{value_plain, Domain, Spec};
+use super::SweepError;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The files made from the point files.
+pub const OUTPUTS: [&str; 4] = ["sweep.csv", "pareto.csv", "pareto.svg", "sweep.md"];
+
+/// A figure of every point: CSV column stem, decimals, accessor.
+type Figure = (&'static str, usize, fn(&PointStats) -> Option<Stat>);
+
+const FIGURES: [Figure; 8] = [
+    ("bill_usd", 4, |p| Some(p.bill)),
+    ("cost_per_gb_usd", 6, |p| p.cost_per_gb),
+    ("p50_load_ms", 3, |p| p.p50),
+    ("p95_load_ms", 3, |p| p.p95),
+    ("availability", 8, |p| p.availability),
+    ("cdn_hit_rate", 6, |p| p.cdn_hit),
+    ("mirror_hit_rate", 6, |p| p.mirror_hit),
+    ("top100_mirror_hit_rate", 6, |p| p.top100_hit),
+];
+
+fn fixed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    // No "-0.000": a rounded zero has no sign.
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Target names in the order they first appear.
+fn target_names(points: &[PointStats]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for v in points.iter().flat_map(|p| &p.verdicts) {
+        if !names.contains(&v.name) {
+            names.push(v.name.clone());
+        }
+    }
+    names
+}
+
+fn csv_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(&r).expect("writing CSV to memory cannot fail");
+    }
+    w.into_inner().expect("writing CSV to memory cannot fail")
+}
+
+fn axis_keys(spec: &Spec) -> Vec<String> {
+    spec.axes.iter().map(|a| a.key.clone()).collect()
+}
+
+fn plain(raw_toml: &str) -> String {
+    raw_toml.parse::<toml_edit::Value>().map_or_else(|_| raw_toml.to_string(), |v| value_plain(&v))
+}
+
+fn yes(b: bool) -> String {
+    (if b { "yes" } else { "no" }).to_string()
+}
+
+/// `sweep.csv`: one row per point.
+pub fn sweep_csv(spec: &Spec, points: &[PointStats], on_front: &[bool]) -> Vec<u8> {
+    let targets = target_names(points);
+    let mut header = vec!["point".to_string()];
+    header.extend(axis_keys(spec));
+    header.push("replicas".into());
+    for (stem, _, _) in FIGURES {
+        header.extend([format!("{stem}_mean"), format!("{stem}_ci95_low"), format!("{stem}_ci95_high")]);
+    }
+    header.extend(targets.iter().map(|t| format!("target_{t}")));
+    header.extend(["all_targets".into(), "nearly".into(), "pareto".into()]);
+    let mut rows = vec![header];
+    for (p, front) in points.iter().zip(on_front) {
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.assignment.iter().map(|(_, v)| plain(v)));
+        row.push(p.replicas.to_string());
+        for (_, d, f) in FIGURES {
+            match f(p) {
+                Some(s) => {
+                    row.push(fixed(s.mean, d));
+                    let (lo, hi) = s.ci95.map_or((String::new(), String::new()), |(l, h)| (fixed(l, d), fixed(h, d)));
+                    row.extend([lo, hi]);
+                }
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        for t in &targets {
+            row.push(p.verdicts.iter().find(|v| &v.name == t).map_or(String::new(), |v| pass_word(v.pass).into()));
+        }
+        row.extend([pass_word(p.all_pass).into(), yes(p.nearly), yes(*front)]);
+        rows.push(row);
+    }
+    csv_bytes(rows)
+}
+
+fn pass_word(pass: bool) -> &'static str {
+    if pass {
+        "pass"
+    } else {
+        "fail"
+    }
+}
+
+/// The front's points, cheapest first (ties by point index).
+fn front_order(points: &[PointStats], on_front: &[bool]) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..points.len()).filter(|&i| on_front[i]).collect();
+    v.sort_by(|&a, &b| {
+        points[a].bill_sum_nanos.cmp(&points[b].bill_sum_nanos).then(points[a].index.cmp(&points[b].index))
+    });
+    v
+}
+
+/// `pareto.csv`: the front, cheapest first.
+pub fn pareto_csv(spec: &Spec, points: &[PointStats], on_front: &[bool]) -> Vec<u8> {
+    let mut header = vec!["point".to_string()];
+    header.extend(axis_keys(spec));
+    for stem in ["bill_usd", "p95_load_ms", "availability"] {
+        header.extend([format!("{stem}_mean"), format!("{stem}_ci95_low"), format!("{stem}_ci95_high")]);
+    }
+    header.push("all_targets".into());
+    let mut rows = vec![header];
+    for i in front_order(points, on_front) {
+        let p = &points[i];
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.assignment.iter().map(|(_, v)| plain(v)));
+        for (s, d) in [(Some(p.bill), 4), (p.p95, 3), (p.availability, 8)] {
+            match s {
+                Some(s) => {
+                    row.push(fixed(s.mean, d));
+                    let (lo, hi) = s.ci95.map_or((String::new(), String::new()), |(l, h)| (fixed(l, d), fixed(h, d)));
+                    row.extend([lo, hi]);
+                }
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        row.push(pass_word(p.all_pass).into());
+        rows.push(row);
+    }
+    csv_bytes(rows)
+}
+
+/// `$1,234.56`.
+pub fn usd(x: f64) -> String {
+    let s = fixed(x.abs(), 2);
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}${grouped}.{frac}", if x < 0.0 && s != "0.00" { "-" } else { "" })
+}
+
+/// A target's figure as the report shows it.
+fn show(name: &str, x: f64) -> String {
+    match name {
+        "availability" => format!("{} %", fixed(x * 100.0, 4)),
+        "top100_mirror_hit_rate" => format!("{} %", fixed(x * 100.0, 1)),
+        "cost_per_gb" => format!("${}", fixed(x, 4)),
+        _ => format!("{} ms", fixed(x, 0)),
+    }
+}
+
+fn show_stat(name: &str, s: Option<Stat>) -> String {
+    match s {
+        None => "n/a".into(),
+        Some(Stat { mean, ci95: None }) => show(name, mean),
+        Some(Stat { mean, ci95: Some((lo, hi)) }) => {
+            format!("{} ({} to {})", show(name, mean), show(name, lo), show(name, hi))
+        }
+    }
+}
+
+fn show_margin(v: &Verdict) -> String {
+    v.margin.map_or("n/a".into(), |m| format!("{}{} %", if m >= 0.0 { "+" } else { "" }, fixed(m * 100.0, 1)))
+}
+
+fn setting(p: &PointStats) -> String {
+    if p.assignment.is_empty() {
+        return "(the base scenario)".into();
+    }
+    p.assignment.iter().map(|(k, v)| format!("`{k} = {v}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn bill_text(p: &PointStats) -> String {
+    match p.bill.ci95 {
+        Some((lo, hi)) => format!("{} ({} to {})", usd(p.bill.mean), usd(lo), usd(hi)),
+        None => usd(p.bill.mean),
+    }
+}
+
+fn domain_text(d: &Domain) -> String {
+    match d {
+        Domain::Values(vs) => vs.iter().map(super::spec::value_text).collect::<Vec<_>>().join(", "),
+        Domain::Range { from, to, steps, log, integer } => {
+            let n = |x: &f64| if *integer { format!("{}", *x as i64) } else { format!("{x}") };
+            let spacing = if *log { "geometric" } else { "even" };
+            match steps {
+                Some(s) => format!("{} to {}, {s} values, {spacing} spacing", n(from), n(to)),
+                None => format!("{} to {}, sampled ({})", n(from), n(to), if *log { "log-uniform" } else { "uniform" }),
+            }
+        }
+    }
+}
+
+/// The recommended point: the cheapest (exact mean bill, then lowest index) meeting every target.
+pub fn recommended(points: &[PointStats]) -> Option<usize> {
+    (0..points.len()).filter(|&i| points[i].all_pass).min_by(|&a, &b| {
+        points[a].bill_sum_nanos.cmp(&points[b].bill_sum_nanos).then(points[a].index.cmp(&points[b].index))
+    })
+}
+
+/// `sweep.md`.
+pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart: bool) -> String {
+    let mut md = String::new();
+    let k = spec.replicas;
+    let _ = writeln!(md, "# Sweep `{}`\n", spec.name);
+    if let Some(d) = &spec.description {
+        let _ = writeln!(md, "{d}\n");
+    }
+    let seeds = if k == 1 {
+        format!("seed {}", spec.seed)
+    } else {
+        format!("seeds {} to {}", spec.seed, spec.seed + u64::from(k) - 1)
+    };
+    let _ = writeln!(
+        md,
+        "Base scenario `{}` (\"{}\"); {} design, **{} points × {k} replica{}** ({seeds}). Replica r of every point \
+         runs seed {} + r (common random numbers): every point sees the same requests, so differences between points \
+         come from the parameters, not from sampling noise. Figures are means over the replicas{}. Sweep hash `{}`.\n",
+        spec.base_path.display(),
+        spec.base_name,
+        spec.design.name(),
+        points.len(),
+        if k == 1 { "" } else { "s" },
+        spec.seed,
+        if k > 1 { " with Student 95 % confidence intervals in parentheses" } else { "" },
+        &spec.hash[..16],
+    );
+    md.push_str("| axis | values |\n| --- | --- |\n");
+    for a in &spec.axes {
+        let _ = writeln!(md, "| `{}` | {} |", a.key, domain_text(&a.domain));
+    }
+    if !spec.scale.is_empty() {
+        let set: Vec<String> =
+            spec.scale.iter().map(|(k, _, v)| format!("`{k} = {}`", super::spec::value_text(v))).collect();
+        let _ = writeln!(md, "\nSet at every point (`[scale]`): {}.", set.join(", "));
+    }
+
+    md.push_str("\n## Recommendation\n\n");
+    let rec = recommended(points);
+    match rec {
+        Some(i) => {
+            let p = &points[i];
+            let _ = writeln!(
+                md,
+                "**Point {}**: {}. Bill {} for the simulated period, cost per GB {}; every target met.\n",
+                p.index,
+                setting(p),
+                bill_text(p),
+                p.cost_per_gb.map_or("n/a".into(), |c| format!("${}", fixed(c.mean, 4))),
+            );
+            md.push_str("| target | required | mean | margin | verdict |\n| --- | --- | --- | --- | --- |\n");
+            for v in &p.verdicts {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} {} | {} | {} | {} |",
+                    v.name,
+                    v.direction,
+                    show(&v.name, v.target),
+                    show_stat(&v.name, v.stat),
+                    show_margin(v),
+                    if v.within_noise { "pass, within noise" } else { "pass" }
+                );
+            }
+            md.push_str(
+                "\nMargin: how far the mean is from the target, as a share of the target (for availability, of the \
+                 unavailability the target allows). \"Within noise\": the 95 % interval contains the target, so another \
+                 set of seeds could give the other verdict.\n",
+            );
+        }
+        None => md.push_str(
+            "**No point meets every target.** The nearest points and the best value of each target are below.\n",
+        ),
+    }
+
+    md.push_str("\n## Points that nearly meet the targets\n\n");
+    let _ = writeln!(
+        md,
+        "A point *nearly* meets the targets when it misses at least one target and misses each by less than {} % of \
+         the target value (for availability: its unavailability, 1 − availability, is less than {} % of what the target \
+         allows), judged on the means.\n",
+        fixed(NEARLY * 100.0, 0),
+        fixed((1.0 + NEARLY) * 100.0, 0)
+    );
+    let mut nearly: Vec<usize> = (0..points.len()).filter(|&i| points[i].nearly).collect();
+    nearly.sort_by(|&a, &b| {
+        points[a].bill_sum_nanos.cmp(&points[b].bill_sum_nanos).then(points[a].index.cmp(&points[b].index))
+    });
+    if nearly.is_empty() {
+        md.push_str("None.\n");
+    } else {
+        md.push_str("| point | setting | bill | missed targets (mean, margin) |\n| --- | --- | --- | --- |\n");
+        for &i in nearly.iter().take(NEARLY_SHOWN) {
+            let p = &points[i];
+            let missed: Vec<String> = p
+                .verdicts
+                .iter()
+                .filter(|v| !v.pass)
+                .map(|v| {
+                    format!(
+                        "`{}` {} {}: {}, {}",
+                        v.name,
+                        v.direction,
+                        show(&v.name, v.target),
+                        show_stat(&v.name, v.stat.map(|s| Stat { ci95: None, ..s })),
+                        show_margin(v)
+                    )
+                })
+                .collect();
+            let _ = writeln!(md, "| {} | {} | {} | {} |", p.index, setting(p), usd(p.bill.mean), missed.join("; "));
+        }
+        if nearly.len() > NEARLY_SHOWN {
+            let _ = writeln!(md, "\n{} more in `sweep.csv` (column `nearly`).", nearly.len() - NEARLY_SHOWN);
+        }
+    }
+
+    md.push_str("\n## Each target across the sweep\n\n");
+    md.push_str("| target | required | points meeting it | best mean | at point |\n| --- | --- | --- | --- | --- |\n");
+    for name in target_names(points) {
+        let vs: Vec<(&PointStats, &Verdict)> =
+            points.iter().filter_map(|p| p.verdicts.iter().find(|v| v.name == name).map(|v| (p, v))).collect();
+        let Some((_, first)) = vs.first() else { continue };
+        let best = vs.iter().filter_map(|(p, v)| v.stat.map(|s| (p.index, s.mean))).min_by(|a, b| {
+            let ord = if first.direction == "<=" { a.1.total_cmp(&b.1) } else { b.1.total_cmp(&a.1) };
+            ord.then(a.0.cmp(&b.0))
+        });
+        let _ = writeln!(
+            md,
+            "| `{name}` | {} {} | {} of {} | {} | {} |",
+            first.direction,
+            show(&name, first.target),
+            vs.iter().filter(|(_, v)| v.pass).count(),
+            vs.len(),
+            best.map_or("n/a".into(), |(_, m)| show(&name, m)),
+            best.map_or("n/a".into(), |(i, _)| i.to_string()),
+        );
+    }
+
+    md.push_str("\n## Pareto front: bill against P95 load time\n\n");
+    md.push_str(
+        "Points for which no other point is both as cheap and as fast (mean bill and mean P95 load time, one of them \
+         strictly better), cheapest first.\n\n",
+    );
+    if has_chart {
+        md.push_str("![Bill against P95 load time](pareto.svg)\n\n");
+    }
+    md.push_str(
+        "| point | setting | bill | P95 load | availability | every target |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for i in front_order(points, on_front) {
+        let p = &points[i];
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            p.index,
+            setting(p),
+            usd(p.bill.mean),
+            p.p95.map_or("n/a".into(), |s| format!("{} ms", fixed(s.mean, 0))),
+            p.availability.map_or("n/a".into(), |s| format!("{} %", fixed(s.mean * 100.0, 4))),
+            if p.all_pass { "yes" } else { "no" },
+        );
+    }
+
+    md.push_str("\n## Files\n\n");
+    md.push_str(
+        "- `sweep.csv`: one row per point: its values, the mean and 95 % interval of the bill, cost per GB, P50/P95 \
+         load time, availability and hit rates, pass/fail per target (on the mean), `nearly` and `pareto`.\n\
+         - `pareto.csv`, `pareto.svg`: the front.\n\
+         - `points/NNNNNN.json`: each point's replicas with their full `summary.json`; `sweep.json`: the sweep \
+         and base scenario texts.\n",
+    );
+    let _ = writeln!(md, "\n## Reproduce\n\n```sh\nclipsim sweep {} --out DIR\n```", spec.path.display());
+    md
+}
+
+/// How many nearly-passing points `sweep.md` lists.
+const NEARLY_SHOWN: usize = 15;
+
+/// Writes the four result files into `out` (each atomically).
+pub fn write_outputs(out: &Path, spec: &Spec, points: &[PointStats], tag: &str) -> Result<(), SweepError> {
+    let on_front = pareto::front(points);
+    let rec = recommended(points);
+    let availability_target =
+        points.iter().flat_map(|p| &p.verdicts).find(|v| v.name == "availability").map(|v| v.target);
+    let svg = pareto::chart(&ChartInput {
+        name: &spec.name,
+        points,
+        on_front: &on_front,
+        recommended: rec,
+        availability_target,
+    });
+    write_atomic(&out.join("sweep.csv"), &sweep_csv(spec, points, &on_front), tag)?;
+    write_atomic(&out.join("pareto.csv"), &pareto_csv(spec, points, &on_front), tag)?;
+    match &svg {
+        Some(s) => write_atomic(&out.join("pareto.svg"), s.as_bytes(), tag)?,
+        None => {
+            let p = out.join("pareto.svg");
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|source| SweepError::Io { path: p.clone(), source })?;
+            }
+        }
+    }
+    write_atomic(&out.join("sweep.md"), sweep_md(spec, points, &on_front, svg.is_some()).as_bytes(), tag)
+}
+
+/// Removes a sweep's files from `out` (for `--force` over another sweep): the manifest, the
+/// point files and the results. Anything else is left alone.
+pub fn remove_outputs(out: &Path) -> Result<(), SweepError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SweepError::Io { path, source }
+    };
+    let pdir = out.join(POINTS_DIR);
+    if pdir.exists() {
+        std::fs::remove_dir_all(&pdir).map_err(io(&pdir))?;
+    }
+    for f in OUTPUTS.iter().chain(&[MANIFEST]) {
+        let p = out.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(io(&p))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_fixed_formatting() {
+        assert_eq!(usd(1234.567), "$1,234.57");
+        assert_eq!(usd(12.0), "$12.00");
+        assert_eq!(usd(1_000_000.0), "$1,000,000.00");
+        assert_eq!(usd(-5.5), "-$5.50");
+        assert_eq!(fixed(-0.00001, 3), "0.000");
+        assert_eq!(plain("\"1h\""), "1h");
+        assert_eq!(plain("500"), "500");
+    }
+}

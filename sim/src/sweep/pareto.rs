@@ -1,0 +1,246 @@
+//! The Pareto front of cost against P95 load time, and its chart.
+//!
+//! A point is on the front when no other point has a mean bill at most its own and a mean P95
+//! load time at most its own, one of the two strictly lower. Bills compare exactly (summed
+//! nanodollars; every point has the same replica count). Points without a P95 (nothing served)
+//! are left out.
+
+use super::aggregate::PointStats;
+use plotters::prelude::*;
+
+/// `on_front[i]` for `points[i]`.
+pub fn front(points: &[PointStats]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..points.len()).filter(|&i| points[i].p95.is_some()).collect();
+    let p95 = |i: usize| points[i].p95.map_or(f64::INFINITY, |s| s.mean);
+    order.sort_by(|&a, &b| {
+        points[a]
+            .bill_sum_nanos
+            .cmp(&points[b].bill_sum_nanos)
+            .then(p95(a).total_cmp(&p95(b)))
+            .then(points[a].index.cmp(&points[b].index))
+    });
+    let mut on = vec![false; points.len()];
+    // Best P95 among strictly cheaper points; then, within one bill, the group's own best.
+    let mut best_cheaper = f64::INFINITY;
+    let mut g = 0;
+    while g < order.len() {
+        let bill = points[order[g]].bill_sum_nanos;
+        let end = g + order[g..].iter().take_while(|&&i| points[i].bill_sum_nanos == bill).count();
+        let group_best = p95(order[g]);
+        for &i in &order[g..end] {
+            on[i] = p95(i) < best_cheaper && p95(i) == group_best;
+        }
+        best_cheaper = best_cheaper.min(group_best);
+        g = end;
+    }
+    on
+}
+
+const W: u32 = 960;
+const H: u32 = 560;
+const GREEN: RGBColor = RGBColor(44, 160, 44);
+const RED: RGBColor = RGBColor(214, 39, 40);
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+/// What the chart shows.
+pub struct ChartInput<'a> {
+    /// The sweep's name.
+    pub name: &'a str,
+    /// Every point.
+    pub points: &'a [PointStats],
+    /// [`front`] of them.
+    pub on_front: &'a [bool],
+    /// Position in `points` of the recommended point.
+    pub recommended: Option<usize>,
+    /// The availability target, when the scenario has one.
+    pub availability_target: Option<f64>,
+}
+
+/// The SVG, or `None` when no point has a P95 load time.
+pub fn chart(input: &ChartInput) -> Option<String> {
+    let mut svg = String::new();
+    draw(input, &mut svg).ok()?;
+    (!svg.is_empty()).then_some(svg)
+}
+
+fn pad(lo: f64, hi: f64) -> (f64, f64) {
+    let span = (hi - lo).max(hi.abs() * 0.02).max(1e-9);
+    (lo - span * 0.08, hi + span * 0.12)
+}
+
+fn draw(input: &ChartInput, svg: &mut String) -> Res {
+    let pts: Vec<(usize, f64, f64)> =
+        input.points.iter().enumerate().filter_map(|(i, p)| p.p95.map(|s| (i, s.mean, p.bill.mean))).collect();
+    if pts.is_empty() {
+        return Err("no data".into());
+    }
+    let (x_lo, x_hi) = pad(
+        pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+    );
+    let (y_lo, y_hi) = pad(
+        pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min),
+        pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max),
+    );
+    let root = SVGBackend::with_string(svg, (W, H + 44)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, strip) = root.split_vertically(H);
+    let mut chart = ChartBuilder::on(&top)
+        .caption(format!("Sweep {}: bill against P95 load time ({} points)", input.name, pts.len()), ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(88)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("P95 load time, mean over replicas (ms)")
+        .y_desc("bill for the simulated period, mean (USD)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("${v:.2}"))
+        .draw()?;
+    let meets_avail = |p: &PointStats| match input.availability_target {
+        Some(t) => p.availability.is_some_and(|a| a.mean >= t),
+        None => true,
+    };
+    let colour = |p: &PointStats| if meets_avail(p) { GREEN } else { RED };
+    // The front as a step line, cheapest first.
+    let mut front_pts: Vec<(f64, f64)> =
+        pts.iter().filter(|(i, _, _)| input.on_front[*i]).map(|&(_, x, y)| (x, y)).collect();
+    front_pts.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.total_cmp(&a.0)));
+    let mut steps = Vec::new();
+    for w in front_pts.windows(2) {
+        steps.push(w[0]);
+        steps.push((w[1].0, w[0].1));
+    }
+    if let Some(&last) = front_pts.last() {
+        steps.push(last);
+    }
+    chart.draw_series(std::iter::once(PathElement::new(steps, BLUE.stroke_width(2))))?;
+    // Confidence intervals of the front points (bill vertical, P95 horizontal).
+    for &(i, x, y) in pts.iter().filter(|(i, _, _)| input.on_front[*i]) {
+        let p = &input.points[i];
+        if let Some((lo, hi)) = p.bill.ci95 {
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], BLACK.mix(0.5))))?;
+        }
+        if let Some((lo, hi)) = p.p95.and_then(|s| s.ci95) {
+            chart.draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], BLACK.mix(0.5))))?;
+        }
+    }
+    for &(i, x, y) in &pts {
+        let p = &input.points[i];
+        let c = colour(p);
+        if input.on_front[i] {
+            chart.draw_series(std::iter::once(Circle::new((x, y), 6, c.filled())))?;
+            chart.draw_series(std::iter::once(Circle::new((x, y), 6, BLACK.stroke_width(1))))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("#{}", p.index),
+                (x, y),
+                ("sans-serif", 12).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Bottom,
+                )),
+            )))?;
+        } else {
+            chart.draw_series(std::iter::once(Circle::new((x, y), 3, c.mix(0.55).filled())))?;
+        }
+    }
+    if let Some(r) = input.recommended {
+        if let Some(s) = input.points[r].p95 {
+            let (x, y) = (s.mean, input.points[r].bill.mean);
+            chart.draw_series(std::iter::once(Circle::new((x, y), 11, BLACK.stroke_width(2))))?;
+        }
+    }
+    let avail = input.availability_target.map_or(String::new(), |t| format!(" {}", fmt_pct(t)));
+    let mut legend: Vec<(String, RGBColor, Mark)> = vec![
+        ("Pareto front (#point, CI bars)".into(), BLUE, Mark::Line),
+        (format!("availability meets the target{avail}"), GREEN, Mark::Dot),
+    ];
+    if input.availability_target.is_some() {
+        legend.push(("availability below the target".into(), RED, Mark::Dot));
+    }
+    if input.recommended.is_some() {
+        legend.push(("recommended: cheapest meeting every target".into(), BLACK, Mark::Ring));
+    }
+    legend_strip(&strip, &legend)?;
+    root.present()?;
+    Ok(())
+}
+
+fn fmt_pct(x: f64) -> String {
+    let s = format!("{:.4}", x * 100.0);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!(">= {s} %")
+}
+
+enum Mark {
+    Line,
+    Dot,
+    Ring,
+}
+
+fn legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    items: &[(String, RGBColor, Mark)],
+) -> Res
+where
+    DB::ErrorType: 'static,
+{
+    let mut x = 24;
+    let y = 18;
+    for (label, c, mark) in items {
+        match mark {
+            Mark::Line => area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)))?,
+            Mark::Dot => area.draw(&Circle::new((x + 12, y), 6, c.filled()))?,
+            Mark::Ring => area.draw(&Circle::new((x + 12, y), 9, c.stroke_width(2)))?,
+        }
+        area.draw(&Text::new(label.clone(), (x + 30, y - 7), ("sans-serif", 14).into_font()))?;
+        x += 44 + (label.len() as i32) * 13 / 2;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::aggregate::Stat;
+
+    fn p(index: usize, bill: i128, p95: f64) -> PointStats {
+        let s = |m| Some(Stat { mean: m, ci95: None });
+        PointStats {
+            index,
+            assignment: vec![],
+            replicas: 1,
+            bill_sum_nanos: bill,
+            bill: Stat { mean: bill as f64 / 1e9, ci95: None },
+            cost_per_gb: None,
+            p50: None,
+            p95: s(p95),
+            availability: s(1.0),
+            cdn_hit: None,
+            mirror_hit: None,
+            top100_hit: None,
+            verdicts: vec![],
+            all_pass: true,
+            nearly: false,
+        }
+    }
+
+    #[test]
+    fn front_keeps_only_undominated_points() {
+        let pts =
+            vec![p(0, 10, 500.0), p(1, 20, 400.0), p(2, 20, 450.0), p(3, 30, 400.0), p(4, 5, 900.0), p(5, 5, 900.0)];
+        // 2 is beaten by 1 (same bill, lower P95); 3 by 1 (cheaper, same P95); 4 and 5 tie.
+        assert_eq!(front(&pts), vec![true, true, false, false, true, true]);
+        let svg = chart(&ChartInput {
+            name: "t",
+            points: &pts,
+            on_front: &front(&pts),
+            recommended: Some(0),
+            availability_target: Some(0.9999),
+        })
+        .unwrap();
+        assert!(svg.contains("P95 load time") && svg.contains("#0") && svg.contains("recommended"));
+    }
+}
