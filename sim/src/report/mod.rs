@@ -35,7 +35,7 @@ pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputE
     staging.write("summary.json", summary_json(&summary).as_bytes())?;
     let csv = timeseries::timeseries_csv(r).map_err(|e| OutputError::Io {
         path: staging.dir().join("timeseries.csv"),
-        source: std::io::Error::other(e.to_string()),
+        err: std::io::Error::other(e.to_string()),
     })?;
     staging.write("timeseries.csv", &csv)?;
     let charts = charts::all(r);

@@ -20,17 +20,17 @@ pub enum OutputError {
     #[error("{}: exists and is not a directory", .0.display())]
     NotADirectory(PathBuf),
     /// An I/O error (permission denied, disk full, ...).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {err}", path.display())]
     Io {
         /// Where.
         path: PathBuf,
         /// What.
-        source: std::io::Error,
+        err: std::io::Error,
     },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |err| OutputError::Io { path: path.to_path_buf(), err }
 }
 
 /// A report being written.
@@ -70,14 +70,16 @@ impl Staging {
     }
 
     /// Writes one file into the staging directory (creating subdirectories), flushed to disk.
+    /// Errors name the file as it will be in the destination.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), OutputError> {
         let path = self.tmp.join(rel);
+        let shown = self.dest.join(rel);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
+            fs::create_dir_all(parent).map_err(io(&shown))?;
         }
-        let mut f = fs::File::create(&path).map_err(io(&path))?;
-        f.write_all(bytes).map_err(io(&path))?;
-        f.sync_all().map_err(io(&path))?;
+        let mut f = fs::File::create(&path).map_err(io(&shown))?;
+        f.write_all(bytes).map_err(io(&shown))?;
+        f.sync_all().map_err(io(&shown))?;
         Ok(())
     }
 
@@ -94,7 +96,7 @@ impl Staging {
             if had_old {
                 let _ = fs::rename(&old, &self.dest);
             }
-            return Err(OutputError::Io { path: self.dest.clone(), source: e });
+            return Err(OutputError::Io { path: self.dest.clone(), err: e });
         }
         self.done = true;
         if had_old {
