@@ -39,10 +39,10 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[non_exhaustive]
 pub enum SweepError {
     /// A bad sweep file or base scenario.
-    #[error("{0}")]
+    #[error(transparent)]
     Input(#[from] InputError),
     /// A point's values make an invalid scenario.
-    #[error("point {index} of {} ({assignment}): {source}", sweep.display())]
+    #[error("point {index} of {} ({assignment}): {error}", sweep.display())]
     Point {
         /// The sweep file.
         sweep: PathBuf,
@@ -51,7 +51,7 @@ pub enum SweepError {
         /// Its values.
         assignment: String,
         /// The scenario's error (located in the sweep file when an axis value is at fault).
-        source: InputError,
+        error: InputError,
     },
     /// A point's key cannot be set in the base scenario.
     #[error("point {index} of {} ({assignment}): {message}", sweep.display())]
@@ -80,12 +80,12 @@ pub enum SweepError {
         message: String,
     },
     /// An I/O error.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// Where.
         path: PathBuf,
         /// What.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file in an output directory is not what it should be.
     #[error("{}: {message}", path.display())]
@@ -113,33 +113,35 @@ pub enum SweepError {
     Merge(String),
 }
 
-/// The error of a point whose scenario is invalid: located at the axis in the sweep file when
-/// the scenario refuses an axis's value, else at the base scenario.
+/// The error of a point whose scenario is invalid: located in the sweep file when the scenario
+/// refuses a value the sweep set (an axis value, or a `[scale]` entry), else in the base scenario.
 pub fn point_error(spec: &Spec, point: &Point, e: InputError) -> SweepError {
-    let located = spec.axes.iter().enumerate().find(|(_, a)| {
-        e.key_path == a.key
-            || e.key_path.starts_with(&format!("{}.", a.key))
-            || e.key_path.starts_with(&format!("{}[", a.key))
-    });
-    let source = match located {
-        Some((i, a)) => {
-            let loc = crate::scenario::error::Locator::new(&spec.path, &spec.text);
-            let at = match &a.domain {
-                spec::Domain::Values(vs) => {
-                    let j = vs.iter().position(|v| spec::value_text(v) == spec::value_text(&point.values[i]));
-                    j.map_or(format!("axes[{i}]"), |j| format!("axes[{i}].values[{j}]"))
-                }
-                spec::Domain::Range { .. } => format!("axes[{i}].range"),
-            };
-            let mut s =
-                loc.error(&at, format!("{} (the base scenario {} refuses it)", e.expected, spec.base_path.display()));
-            s.key_path = a.key.clone();
-            s.value = e.value.clone().or_else(|| Some(spec::value_text(&point.values[i])));
-            s
-        }
-        None => e,
+    let covers = |key: &str| {
+        e.key_path == key || e.key_path.starts_with(&format!("{key}.")) || e.key_path.starts_with(&format!("{key}["))
     };
-    SweepError::Point { sweep: spec.path.clone(), index: point.index, assignment: point.assignment(spec), source }
+    let loc = crate::scenario::error::Locator::new(&spec.path, &spec.text);
+    let relocate = |at: &str, key: &str, value: String| {
+        let mut s =
+            loc.error(at, format!("{} (the base scenario {} refuses it)", e.expected, spec.base_path.display()));
+        s.key_path = key.to_string();
+        s.value = e.value.clone().or(Some(value));
+        s
+    };
+    let error = if let Some((i, a)) = spec.axes.iter().enumerate().find(|(_, a)| covers(&a.key)) {
+        let at = match &a.domain {
+            spec::Domain::Values(vs) => {
+                let j = vs.iter().position(|v| spec::value_text(v) == spec::value_text(&point.values[i]));
+                j.map_or(format!("axes[{i}]"), |j| format!("axes[{i}].values[{j}]"))
+            }
+            spec::Domain::Range { .. } => format!("axes[{i}].range"),
+        };
+        relocate(&at, &a.key, spec::value_text(&point.values[i]))
+    } else if let Some((key, _, v)) = spec.scale.iter().find(|(k, _, _)| covers(k)) {
+        relocate(&format!("scale.{key}"), key, spec::value_text(v))
+    } else {
+        e
+    };
+    SweepError::Point { sweep: spec.path.clone(), index: point.index, assignment: point.assignment(spec), error }
 }
 
 /// Reads every point file of `dir` (all `total` must be there) and computes their statistics.
@@ -257,10 +259,11 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     let in_shard = points.iter().filter(|p| shard.is_none_or(|s| s.has(p.index))).count();
     if args.dry_run {
         println!(
-            "{}: ok: {} points × {} replicas = {} runs ({} design), seeds {}..={}{}",
+            "{}: ok: {} points × {} replica{} = {} runs ({} design), seeds {}..={}{}",
             args.sweep.display(),
             points.len(),
             spec.replicas,
+            if spec.replicas == 1 { "" } else { "s" },
             points.len() * spec.replicas as usize,
             spec.design.name(),
             spec.seed,
@@ -299,10 +302,11 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     let head = format!(
-        "{}: {} points × {} replicas, {} run on {threads} thread{} in {secs:.1} s, {} resumed",
+        "{}: {} points × {} replica{}, {} run on {threads} thread{} in {secs:.1} s, {} resumed",
         spec.name,
         outcome.in_shard,
         spec.replicas,
+        if spec.replicas == 1 { "" } else { "s" },
         outcome.ran,
         if threads == 1 { "" } else { "s" },
         outcome.resumed
@@ -390,7 +394,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(Spec, Vec<agg
     let mut chosen: std::collections::BTreeMap<usize, (PathBuf, Vec<u8>)> = std::collections::BTreeMap::new();
     for d in dirs {
         for (i, path) in run::finished_points(d, &spec.hash, total)? {
-            let bytes = std::fs::read(&path).map_err(|source| SweepError::Io { path: path.clone(), source })?;
+            let bytes = std::fs::read(&path).map_err(|error| SweepError::Io { path: path.clone(), error })?;
             match chosen.get(&i) {
                 Some((p0, b0)) if *b0 != bytes => {
                     return Err(SweepError::Merge(format!(

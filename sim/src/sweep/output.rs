@@ -420,7 +420,7 @@ pub fn write_outputs(out: &Path, spec: &Spec, points: &[PointStats], tag: &str) 
         None => {
             let p = out.join("pareto.svg");
             if p.exists() {
-                std::fs::remove_file(&p).map_err(|source| SweepError::Io { path: p.clone(), source })?;
+                std::fs::remove_file(&p).map_err(|error| SweepError::Io { path: p.clone(), error })?;
             }
         }
     }
@@ -432,7 +432,7 @@ pub fn write_outputs(out: &Path, spec: &Spec, points: &[PointStats], tag: &str) 
 pub fn remove_outputs(out: &Path) -> Result<(), SweepError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| SweepError::Io { path, source }
+        move |error| SweepError::Io { path, error }
     };
     let pdir = out.join(POINTS_DIR);
     if pdir.exists() {

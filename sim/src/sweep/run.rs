@@ -171,7 +171,7 @@ pub struct Outcome {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
-    move |source| SweepError::Io { path: path.to_path_buf(), source }
+    move |error| SweepError::Io { path: path.to_path_buf(), error }
 }
 
 /// Writes `bytes` to `path` durably: a hidden temporary file beside it (named with `tag`),

@@ -1,0 +1,242 @@
+//! `clipsim sweep` and `clipsim merge` as separate processes: the same bytes whatever the thread
+//! count or shard split, and a killed or interrupted sweep that resumes to the same output.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The files a finished sweep writes (besides the point files).
+const RESULTS: [&str; 5] = ["sweep.csv", "pareto.csv", "pareto.svg", "sweep.md", "sweep.json"];
+
+fn clipsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(common::root()).output().expect("runs")
+}
+
+fn ok(out: &Output) {
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 temp paths")
+}
+
+fn quick() -> PathBuf {
+    common::root().join("scenarios/sweeps/quick.toml")
+}
+
+/// A sweep of `points` points (threshold × TTL grid, 1 replica) whose runs take a while each.
+fn slow_sweep(dir: &Path, views_per_month: u64) -> PathBuf {
+    let path = dir.join("slow.toml");
+    let text = format!(
+        "[sweep]\nname = \"slow\"\nbase = \"{}\"\nreplicas = 1\n\n[[axes]]\nkey = \"mirror.replication_threshold\"\nvalues = [5, 10, 20, 40]\n\n[[axes]]\nkey = \"mirror.ttl_days\"\nvalues = [1, 2, 3]\n\n[scale]\ncatalog.clips = 2000\ntraffic.views_per_month = {views_per_month}\nscenario.duration = \"2d\"\nscenario.warmup = \"0s\"\n",
+        common::root().join("scenarios/seed-baseline.toml").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every result file and every point file of a sweep directory, by relative path.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> =
+        RESULTS.iter().map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap_or_default())).collect();
+    let mut points: Vec<PathBuf> = std::fs::read_dir(dir.join("points")).unwrap().map(|e| e.unwrap().path()).collect();
+    points.sort();
+    for p in points {
+        out.push((format!("points/{}", p.file_name().unwrap().to_string_lossy()), std::fs::read(&p).unwrap()));
+    }
+    out
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    assert_eq!(fa.iter().map(|f| &f.0).collect::<Vec<_>>(), fb.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(!x.is_empty(), "{name} is empty or missing in {}", a.display());
+        assert!(x == y, "{name} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+#[test]
+fn one_and_two_threads_write_byte_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("t1"), dir.path().join("t2"));
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&one), "--threads", "1", "-q"]));
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&two), "--threads", "2", "-q"]));
+    assert_same(&one, &two);
+    let csv = std::fs::read_to_string(one.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "a header and 4 points:\n{csv}");
+    assert!(
+        csv.starts_with("point,mirror.replication_threshold,cdn.cache_ttl,replicas,bill_usd_mean,bill_usd_ci95_low")
+    );
+    // Common random numbers: replica r has the same seed at every point.
+    for i in 0..4 {
+        let p: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(one.join(format!("points/{i:06}.json"))).unwrap()).unwrap();
+        let seeds: Vec<u64> =
+            p["replicas"].as_array().unwrap().iter().map(|r| r["summary"]["seed"].as_u64().unwrap()).collect();
+        assert_eq!(seeds, [610, 611]);
+    }
+    let md = std::fs::read_to_string(one.join("sweep.md")).unwrap();
+    assert!(md.contains("## Recommendation") && md.contains("](pareto.svg)"), "{md}");
+    assert!(std::fs::read_to_string(one.join("pareto.svg")).unwrap().contains("P95 load time"));
+}
+
+#[test]
+fn a_finished_sweep_reruns_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&out)]));
+    let before = files(&out);
+    let again = clipsim(&["sweep", s(&quick()), "--out", s(&out)]);
+    ok(&again);
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.contains("0 run on") && text.contains("4 resumed"), "{text}");
+    assert_eq!(files(&out), before);
+}
+
+#[test]
+fn shards_run_as_separate_processes_merge_into_the_unsharded_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = slow_sweep(dir.path(), 200_000);
+    let whole = dir.path().join("whole");
+    ok(&clipsim(&["sweep", s(&sweep), "--out", s(&whole), "-q"]));
+    // Three shards at once, as a batch scheduler would start them.
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("shard{i}"))).collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Command::new(env!("CARGO_BIN_EXE_clipsim"))
+                .args(["sweep", s(&sweep), "--out", s(d), "--shard", &format!("{i}/3"), "--threads", "1", "-q"])
+                .current_dir(common::root())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        ok(&c.wait_with_output().unwrap());
+    }
+    for (i, d) in shards.iter().enumerate() {
+        let n = std::fs::read_dir(d.join("points")).unwrap().count();
+        assert_eq!(n, 4, "shard {i}/3 runs points {i}, {}, {}, {}", i + 3, i + 6, i + 9);
+        assert!(!d.join("sweep.csv").exists(), "a shard writes only its points");
+    }
+    // Two shards are not the whole sweep: merge names the missing points.
+    let partial = clipsim(&["merge", s(&shards[0]), s(&shards[1]), "--out", s(&dir.path().join("partial"))]);
+    assert_eq!(partial.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&partial.stderr);
+    assert!(err.contains("4 of 12 points are in none of the directories: 2, 5, 8, 11"), "{err}");
+    let merged = dir.path().join("merged");
+    let args: Vec<&str> =
+        ["merge"].into_iter().chain(shards.iter().map(|d| s(d))).chain(["--out", s(&merged), "-q"]).collect();
+    ok(&clipsim(&args));
+    assert_same(&whole, &merged);
+    // Merging into one of the shard directories works too (a shared volume).
+    let args: Vec<&str> =
+        ["merge"].into_iter().chain(shards.iter().map(|d| s(d))).chain(["--out", s(&shards[0]), "-q"]).collect();
+    ok(&clipsim(&args));
+    assert_same(&whole, &shards[0]);
+    // Shards of another sweep are refused.
+    let other = dir.path().join("other");
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&other), "-q"]));
+    let mixed = clipsim(&["merge", s(&shards[1]), s(&other), "--out", s(&dir.path().join("mixed"))]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("not shards of one sweep"));
+}
+
+/// Waits until `dir/points` holds at least one point file; returns how many.
+fn wait_for_a_point(dir: &Path, child: &mut std::process::Child) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = std::fs::read_dir(dir.join("points"))
+            .map(|rd| rd.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count())
+            .unwrap_or(0);
+        if n > 0 {
+            return n;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before writing a point");
+        assert!(Instant::now() < deadline, "no point file after 60 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Every point file present parses and is complete; no temporary file is left once a run ends.
+fn assert_point_files_whole(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir.join("points")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{} is not whole: {e}", p.display()));
+        assert_eq!(v["replicas"].as_array().unwrap().len(), 1);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_output_as_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = slow_sweep(dir.path(), 10_000_000);
+    let reference = dir.path().join("reference");
+    ok(&clipsim(&["sweep", s(&sweep), "--out", s(&reference), "-q"]));
+
+    let out = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+        .args(["sweep", s(&sweep), "--out", s(&out), "--threads", "1", "-q"])
+        .current_dir(common::root())
+        .spawn()
+        .unwrap();
+    wait_for_a_point(&out, &mut child);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let kept = assert_point_files_whole(&out);
+    assert!((1..12).contains(&kept), "killed part-way: {kept} of 12 points were done");
+    assert!(!out.join("sweep.csv").exists(), "no results before every point is done");
+
+    let rerun = clipsim(&["sweep", s(&sweep), "--out", s(&out)]);
+    ok(&rerun);
+    let text = String::from_utf8_lossy(&rerun.stdout);
+    assert!(text.contains(&format!("{} run on", 12 - kept)) && text.contains(&format!("{kept} resumed")), "{text}");
+    let leftovers: Vec<_> = std::fs::read_dir(out.join("points"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    assert_same(&reference, &out);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_keeps_finished_points_and_says_how_to_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = slow_sweep(dir.path(), 10_000_000);
+    let out = dir.path().join("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+        .args(["sweep", s(&sweep), "--out", s(&out), "--threads", "1"])
+        .current_dir(common::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_a_point(&out, &mut child);
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("rerun the same command to resume"), "{err}");
+    let kept = assert_point_files_whole(&out);
+    assert!(err.contains(&format!("interrupted: {kept} of 12 points done")), "{err}");
+    let leftovers = std::fs::read_dir(out.join("points"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+        .count();
+    assert_eq!(leftovers, 0, "an interrupted run leaves no temporary file");
+}
