@@ -80,6 +80,9 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     /// [`DEMAND_INLINE`] geographies (else the counters are inside [`Clip`]).
     pub(crate) demand_ext: Vec<u16>,
     pub(crate) mirrors: MirrorTable,
+    /// One bit per clip, set once its score has reached the replication threshold: a superset of
+    /// the clips a sync must look at, so that a sync costs O(clips / 64 + popular clips).
+    pub(crate) reached_threshold: Vec<u64>,
     pub(crate) mirror_region_mask: u64,
     /// One per region, then the CDN.
     pub(crate) health: Vec<TargetHealth>,
@@ -138,6 +141,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             clips: Vec::new(),
             demand_ext: Vec::new(),
             mirrors: MirrorTable::default(),
+            reached_threshold: Vec::new(),
             mirror_region_mask,
             health: vec![TargetHealth::default(); regions + 1],
             region_health: vec![Health::Healthy; regions],
@@ -160,6 +164,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// Reserves room for `clips` clips, so that a large catalog loads without regrowth.
     pub fn reserve_clips(&mut self, clips: usize) {
         self.clips.reserve(clips);
+        self.reached_threshold.reserve(clips.div_ceil(64));
         if self.topo.geos() > DEMAND_INLINE {
             self.demand_ext.reserve(clips.saturating_mul(self.topo.geos()));
         }
@@ -215,6 +220,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 if self.topo.geos() > DEMAND_INLINE {
                     self.demand_ext.extend(std::iter::repeat_n(0, self.topo.geos()));
                 }
+                if self.clips.len() > self.reached_threshold.len() * 64 {
+                    self.reached_threshold.push(0);
+                }
+                self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
             }
             Input::Vote { clip, delta } => {
@@ -222,6 +231,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.now = now;
                 let c = &mut self.clips[clip.index()];
                 c.votes = c.votes.saturating_add(delta);
+                self.note_score(clip.index());
             }
             Input::Probe { target, ok, latency } => {
                 let idx = match target {
@@ -333,6 +343,14 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub(crate) fn accrue_all_storage(&mut self, at: SimTime) {
         for r in 0..self.topo.regions() {
             self.accrue_storage(RegionId(r as u32), at);
+        }
+    }
+
+    /// Marks clip `i` for the sync pass if its score has reached the threshold. O(1).
+    #[inline]
+    pub(crate) fn note_score(&mut self, i: usize) {
+        if self.score(&self.clips[i]) >= self.cfg.mirror.replication_threshold as i64 {
+            self.reached_threshold[i / 64] |= 1 << (i % 64);
         }
     }
 

@@ -34,46 +34,58 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             .fold(0u64, |m, (r, _)| m | 1 << r);
         let allowed = self.mirror_region_mask & !unhealthy;
         let geos = self.topo.geos();
-        for i in 0..self.clips.len() {
-            let c = self.clips[i];
-            if (c.records >= max && !refresh) || self.score(&c) < threshold {
+        // Only clips whose score ever reached the threshold can qualify; visit them in id order.
+        for w in 0..self.reached_threshold.len() {
+            let mut bits = self.reached_threshold[w];
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.sync_clip(i, at, max, threshold, refresh, allowed, geos);
+            }
+        }
+    }
+
+    /// The sync's decision for clip `i`: refresh its mirrors' TTL and order new mirrors.
+    #[allow(clippy::too_many_arguments)]
+    fn sync_clip(&mut self, i: usize, at: SimTime, max: u8, threshold: i64, refresh: bool, allowed: u64, geos: usize) {
+        let c = self.clips[i];
+        if (c.records >= max && !refresh) || self.score(&c) < threshold {
+            return;
+        }
+        let clip = ClipId(i as u32);
+        if refresh {
+            self.refresh_ttl(clip, at);
+        }
+        if c.records >= max {
+            return;
+        }
+        let copies = self.mirrors.chain(c.first_mirror).fold(1u64 << c.primary, |m, (_, x)| m | 1 << x.region.0);
+        let candidates = allowed & !copies;
+        let Some(source) = self.copy_source(clip, at) else { return };
+        if candidates == 0 {
+            return;
+        }
+        let mut targets = RegionList::new(RegionId(0));
+        let demand = self.demand_of(i);
+        let view = PlacementView {
+            clip,
+            demand: &demand[..geos],
+            candidates,
+            copies,
+            slots: usize::from(max - c.records),
+            topology: &self.topo,
+        };
+        self.placement.place(&view, &mut targets);
+        for &to in targets.as_slice() {
+            if candidates & (1 << to.0) == 0 || self.clips[i].records >= max {
+                debug_assert!(false, "placement returned {to}, which is not a free candidate");
                 continue;
             }
-            let clip = ClipId(i as u32);
-            if refresh {
-                self.refresh_ttl(clip, at);
-            }
-            if c.records >= max {
-                continue;
-            }
-            let copies = self.mirrors.chain(c.first_mirror).fold(1u64 << c.primary, |m, (_, x)| m | 1 << x.region.0);
-            let candidates = allowed & !copies;
-            let Some(source) = self.copy_source(clip, at) else { continue };
-            if candidates == 0 {
-                continue;
-            }
-            let mut targets = RegionList::new(RegionId(0));
-            let demand = self.demand_of(i);
-            let view = PlacementView {
-                clip,
-                demand: &demand[..geos],
-                candidates,
-                copies,
-                slots: usize::from(max - c.records),
-                topology: &self.topo,
-            };
-            self.placement.place(&view, &mut targets);
-            for &to in targets.as_slice() {
-                if candidates & (1 << to.0) == 0 || self.clips[i].records >= max {
-                    debug_assert!(false, "placement returned {to}, which is not a free candidate");
-                    continue;
-                }
-                let head = &mut self.clips[i].first_mirror;
-                self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
-                self.clips[i].records += 1;
-                self.counters.mirrors_created += 1;
-                self.outputs.push_back(Output::Replicate { clip, from: source, to, size: Bytes(c.size_bytes) });
-            }
+            let head = &mut self.clips[i].first_mirror;
+            self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
+            self.clips[i].records += 1;
+            self.counters.mirrors_created += 1;
+            self.outputs.push_back(Output::Replicate { clip, from: source, to, size: Bytes(c.size_bytes) });
         }
     }
 

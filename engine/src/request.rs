@@ -97,6 +97,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         c.views = c.views.saturating_add(1);
         let size = Bytes(c.size_bytes);
         self.bump_demand(clip.index(), geo.index());
+        self.note_score(clip.index());
         self.counters.requests_total += 1;
         let cdn_usable = !self.lines.cdn_egress.is_empty() && self.health(HealthTarget::Cdn) != Health::Unhealthy;
         Ok(Request {

@@ -170,13 +170,15 @@ pub struct Recorder {
 
 impl Recorder {
     /// A recorder for `geos` geographies and an initial catalog of `clips`.
-    pub fn new(warmup: SimTime, geos: usize, regions: usize, clips: usize) -> Self {
+    pub fn new(warmup: SimTime, geos: usize, regions: usize, clips: usize, clips_expected: usize) -> Self {
+        let mut per_clip = Vec::with_capacity(clips_expected.max(clips));
+        per_clip.resize(clips, ClipStat::default());
         Recorder {
             warmup,
             total: Counts::default(),
             latency: latency_histogram(),
             latency_geo: (0..geos).map(|_| latency_histogram()).collect(),
-            clips: vec![ClipStat::default(); clips],
+            clips: per_clip,
             rows: Vec::new(),
             notices: Vec::new(),
             region_served: vec![(0, 0); regions],

@@ -103,6 +103,20 @@ impl Stream {
         libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
     }
 
+    /// A pair of independent standard normals (Marsaglia's polar method: one logarithm and one
+    /// square root per pair, no trigonometry).
+    pub fn normal_pair(&mut self) -> (f64, f64) {
+        loop {
+            let x = 2.0 * self.unit() - 1.0;
+            let y = 2.0 * self.unit() - 1.0;
+            let s = x * x + y * y;
+            if s > 0.0 && s < 1.0 {
+                let f = libm::sqrt(-2.0 * libm::log(s) / s);
+                return (x * f, y * f);
+            }
+        }
+    }
+
     /// Uniform integer in [0, n) (Lemire's multiply-shift; n > 0).
     #[inline]
     pub fn below(&mut self, n: u64) -> u64 {

@@ -88,7 +88,7 @@ impl Workload {
         let t = &sc.traffic;
         let n = sc.catalog.clips as usize;
         let catalog = match t.popularity {
-            Popularity::Zipf(alpha) if alpha > 0.0 => Some(AliasTable::new(&zipf_weights(n, alpha))),
+            Popularity::Zipf(alpha) if alpha > 0.0 => Some(AliasTable::from_weights(zipf_weights(n, alpha))),
             _ => None,
         };
         let spikes = t
@@ -280,6 +280,8 @@ pub struct ClipFactory {
     size: SizeDist,
     primaries: Vec<(RegionId, f64)>,
     rng: Stream,
+    /// The second normal of the last polar pair, not used yet.
+    spare_normal: Option<f64>,
 }
 
 impl ClipFactory {
@@ -289,6 +291,7 @@ impl ClipFactory {
             size: sc.catalog.size,
             primaries: sc.catalog.primary_shares.clone(),
             rng: Stream::new(sc.seed, purpose),
+            spare_normal: None,
         }
     }
 
@@ -297,7 +300,14 @@ impl ClipFactory {
         let size = match self.size {
             SizeDist::Fixed(b) => b,
             SizeDist::Lognormal { mu, sigma } => {
-                let z = self.rng.normal();
+                let z = match self.spare_normal.take() {
+                    Some(z) => z,
+                    None => {
+                        let (a, b) = self.rng.normal_pair();
+                        self.spare_normal = Some(b);
+                        a
+                    }
+                };
                 (libm::exp(mu + sigma * z).round() as u64).clamp(1, CLIP_BYTES_MAX)
             }
         };

@@ -142,7 +142,11 @@ impl World {
         )?;
         let regions = sc.engine.regions.len();
         let mut catalog = ClipFactory::new(&sc, Purpose::Catalog);
-        engine.reserve_clips(sc.catalog.clips as usize);
+        // Room for the catalog and the uploads expected during the run (10 % slack), so that large
+        // per-clip tables are allocated once rather than doubled and copied mid-run.
+        let expected_uploads = sc.catalog.uploads_per_day * sc.duration.as_secs_f64() / 86_400.0 * 1.1;
+        let clips_expected = sc.catalog.clips as usize + expected_uploads as usize + sc.traffic.spikes.len() + 64;
+        engine.reserve_clips(clips_expected);
         for i in 0..sc.catalog.clips {
             let (size, primary) = catalog.next_clip();
             engine
@@ -173,7 +177,13 @@ impl World {
             seq: 0,
             link_free: vec![SimTime::ZERO; regions * regions],
             probe_base_us,
-            rec: Recorder::new(SimTime::ZERO + sc.warmup, sc.geos.len(), regions, sc.catalog.clips as usize),
+            rec: Recorder::new(
+                SimTime::ZERO + sc.warmup,
+                sc.geos.len(),
+                regions,
+                sc.catalog.clips as usize,
+                clips_expected,
+            ),
             end,
             arrivals: 0,
             startup_bytes: sc.network.startup_bytes,
