@@ -17,10 +17,17 @@ struct Node {
     expires_at: SimTime,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Lru,
+    Fifo,
+    Sieve,
+}
+
 /// A list-ordered cache.
 #[derive(Clone, Debug)]
 pub struct ListCache {
-    policy: Policy,
+    policy: Kind,
     capacity_bytes: u64,
     used_bytes: u64,
     /// key -> node index, or NONE.
@@ -35,8 +42,18 @@ pub struct ListCache {
 }
 
 impl ListCache {
-    /// An empty cache.
+    /// An empty cache of `policy`: LRU, FIFO or SIEVE (the others have their own types; see
+    /// [`super::AnyCache::new`]).
+    ///
+    /// # Panics
+    /// If `policy` is not one of the three (a programming error, not an input error).
     pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
+        let policy = match policy {
+            Policy::Lru => Kind::Lru,
+            Policy::Fifo => Kind::Fifo,
+            Policy::Sieve => Kind::Sieve,
+            other => panic!("ListCache keeps LRU, FIFO or SIEVE, not {}: use AnyCache::new", other.name()),
+        };
         ListCache {
             policy,
             capacity_bytes,
@@ -48,6 +65,24 @@ impl ListCache {
             tail: NONE,
             hand: NONE,
             len: 0,
+        }
+    }
+
+    /// Hints that `key` will be looked up soon: loads its index entry.
+    #[inline]
+    pub fn prefetch_index(&self, key: u32) {
+        if let Some(slot) = self.slot_of.get(key as usize) {
+            clipsim_engine::hint::prefetch(slot);
+        }
+    }
+
+    /// Hints that `key` will be looked up soon: loads its node (and its list neighbours' index is
+    /// not known yet). Call after [`ListCache::prefetch_index`] had time to land.
+    #[inline]
+    pub fn prefetch_entry(&self, key: u32) {
+        let i = self.slot(key);
+        if let Some(node) = self.nodes.get(i as usize) {
+            clipsim_engine::hint::prefetch(node);
         }
     }
 
@@ -100,8 +135,8 @@ impl ListCache {
     /// The node to evict next.
     fn victim(&mut self) -> u32 {
         match self.policy {
-            Policy::Lru | Policy::Fifo => self.tail,
-            Policy::Sieve => {
+            Kind::Lru | Kind::Fifo => self.tail,
+            Kind::Sieve => {
                 let mut i = if self.hand == NONE { self.tail } else { self.hand };
                 loop {
                     let n = &mut self.nodes[i as usize];
@@ -129,14 +164,14 @@ impl EdgeCache for ListCache {
             return false;
         }
         match self.policy {
-            Policy::Lru => {
+            Kind::Lru => {
                 if self.head != i {
                     self.unlink(i);
                     self.push_head(i);
                 }
             }
-            Policy::Fifo => {}
-            Policy::Sieve => self.nodes[i as usize].visited = true,
+            Kind::Fifo => {}
+            Kind::Sieve => self.nodes[i as usize].visited = true,
         }
         true
     }
@@ -149,9 +184,17 @@ impl EdgeCache for ListCache {
         if existing != NONE {
             self.drop_node(existing);
         }
+        let mut evicted = false;
         while self.used_bytes + size_bytes > self.capacity_bytes {
             let v = self.victim();
             self.drop_node(v);
+            evicted = true;
+        }
+        if evicted && !matches!(self.policy, Kind::Sieve) {
+            // The next victim is the new tail: start loading it now (performance only).
+            if let Some(n) = self.nodes.get(self.tail as usize) {
+                clipsim_engine::hint::prefetch(n);
+            }
         }
         let node = Node { key, prev: NONE, next: NONE, visited: false, size_bytes, expires_at };
         let i = match self.free.pop() {

@@ -1,13 +1,28 @@
 //! Edge caches: byte-capacity caches keyed by dense ids, with per-object expiry (a CDN's TTL).
 //!
 //! Every policy sits behind [`EdgeCache`]; [`AnyCache`] picks one at run time. Lookups and
-//! inserts are O(1) (amortised for SIEVE's hand) and never allocate once the id index has grown
-//! to the largest id. An object larger than the whole cache is not admitted. An object whose
-//! expiry has passed is a miss and is dropped when looked up.
+//! inserts are O(1) (amortised for SIEVE's hand and S3-FIFO's reinsertions) and never allocate
+//! once the id index and the node slabs have grown to their high-water marks. An object larger
+//! than the whole cache is not admitted. An object whose expiry has passed is a miss and is
+//! dropped when looked up.
+//!
+//! Policies: LRU, FIFO, SIEVE ([`ListCache`]), S3-FIFO ([`S3FifoCache`]), LFU ([`LfuCache`]),
+//! TTL-only with the timer set on a miss or reset on every hit ([`TtlCache`]), and RANDOM
+//! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
+//! the cached size (as libCacheSim does).
 
+mod lfu;
+mod links;
 mod list;
+mod random;
+mod s3fifo;
+mod ttl;
 
+pub use lfu::LfuCache;
 pub use list::ListCache;
+pub use random::{RandomCache, DEFAULT_SEED as RANDOM_DEFAULT_SEED};
+pub use s3fifo::S3FifoCache;
+pub use ttl::TtlCache;
 
 use clipsim_engine::SimTime;
 
@@ -44,18 +59,45 @@ pub enum Policy {
     /// SIEVE (Zhang et al., NSDI 2024): FIFO order, a visited bit, and a hand that spares
     /// visited objects once.
     Sieve,
+    /// S3-FIFO (Yang et al., SOSP 2023): small, main and ghost FIFO queues.
+    S3Fifo,
+    /// Least frequently used (ties: the oldest in its frequency).
+    Lfu,
+    /// TTL only, the timer set on a miss: an object leaves when its TTL runs out.
+    Ttl,
+    /// TTL only, the timer reset on every hit (an idle timeout).
+    TtlReset,
+    /// Evicts a uniformly random object (seeded).
+    Random,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 3] = ["lru", "fifo", "sieve"];
+    pub const NAMES: [&'static str; 8] = ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random"];
 
-    /// The policy with this name.
+    /// Every policy, in [`Policy::NAMES`] order.
+    pub const ALL: [Policy; 8] = [
+        Policy::Lru,
+        Policy::Fifo,
+        Policy::Sieve,
+        Policy::S3Fifo,
+        Policy::Lfu,
+        Policy::Ttl,
+        Policy::TtlReset,
+        Policy::Random,
+    ];
+
+    /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
     pub fn parse(name: &str) -> Option<Policy> {
-        match name.to_ascii_lowercase().as_str() {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "lru" => Some(Policy::Lru),
             "fifo" => Some(Policy::Fifo),
             "sieve" => Some(Policy::Sieve),
+            "s3fifo" | "s3-fifo" => Some(Policy::S3Fifo),
+            "lfu" => Some(Policy::Lfu),
+            "ttl" => Some(Policy::Ttl),
+            "ttl-reset" => Some(Policy::TtlReset),
+            "random" => Some(Policy::Random),
             _ => None,
         }
     }
@@ -66,7 +108,17 @@ impl Policy {
             Policy::Lru => "lru",
             Policy::Fifo => "fifo",
             Policy::Sieve => "sieve",
+            Policy::S3Fifo => "s3fifo",
+            Policy::Lfu => "lfu",
+            Policy::Ttl => "ttl",
+            Policy::TtlReset => "ttl-reset",
+            Policy::Random => "random",
         }
+    }
+
+    /// Whether objects leave only when their TTL runs out (or the byte capacity forces it).
+    pub fn is_ttl_only(self) -> bool {
+        matches!(self, Policy::Ttl | Policy::TtlReset)
     }
 }
 
@@ -75,43 +127,117 @@ impl Policy {
 pub enum AnyCache {
     /// LRU, FIFO or SIEVE.
     List(ListCache),
+    /// S3-FIFO.
+    S3Fifo(S3FifoCache),
+    /// LFU.
+    Lfu(LfuCache),
+    /// TTL only.
+    Ttl(TtlCache),
+    /// RANDOM.
+    Random(RandomCache),
 }
 
 impl AnyCache {
+    /// Hints that `key` will be looked up soon (first step: its index entry). Performance only.
+    #[inline]
+    pub fn prefetch_index(&self, key: u32) {
+        if let AnyCache::List(c) = self {
+            c.prefetch_index(key);
+        }
+    }
+
+    /// Hints that `key` will be looked up soon (second step: its entry). Performance only.
+    #[inline]
+    pub fn prefetch_entry(&self, key: u32) {
+        if let AnyCache::List(c) = self {
+            c.prefetch_entry(key);
+        }
+    }
+
     /// A cache of `policy` holding at most `capacity_bytes` (`u64::MAX` for unlimited).
     pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
         match policy {
             Policy::Lru | Policy::Fifo | Policy::Sieve => AnyCache::List(ListCache::new(policy, capacity_bytes)),
+            Policy::S3Fifo => AnyCache::S3Fifo(S3FifoCache::new(capacity_bytes)),
+            Policy::Lfu => AnyCache::Lfu(LfuCache::new(capacity_bytes)),
+            Policy::Ttl => AnyCache::Ttl(TtlCache::new(capacity_bytes, false)),
+            Policy::TtlReset => AnyCache::Ttl(TtlCache::new(capacity_bytes, true)),
+            Policy::Random => AnyCache::Random(RandomCache::new(capacity_bytes, RANDOM_DEFAULT_SEED)),
         }
     }
+
+    /// Like [`AnyCache::new`], with the seed of RANDOM's eviction stream (ignored by the others).
+    pub fn with_seed(policy: Policy, capacity_bytes: u64, seed: u64) -> Self {
+        match policy {
+            Policy::Random => AnyCache::Random(RandomCache::new(capacity_bytes, seed)),
+            _ => AnyCache::new(policy, capacity_bytes),
+        }
+    }
+}
+
+/// Forwards a call to the policy inside.
+macro_rules! each {
+    ($self:expr, $c:ident => $body:expr) => {
+        match $self {
+            AnyCache::List($c) => $body,
+            AnyCache::S3Fifo($c) => $body,
+            AnyCache::Lfu($c) => $body,
+            AnyCache::Ttl($c) => $body,
+            AnyCache::Random($c) => $body,
+        }
+    };
 }
 
 impl EdgeCache for AnyCache {
     #[inline]
     fn get(&mut self, key: u32, now: SimTime) -> bool {
-        match self {
-            AnyCache::List(c) => c.get(key, now),
-        }
+        each!(self, c => c.get(key, now))
     }
     #[inline]
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {
-        match self {
-            AnyCache::List(c) => c.insert(key, size_bytes, expires_at),
-        }
+        each!(self, c => c.insert(key, size_bytes, expires_at))
     }
     fn remove(&mut self, key: u32) {
-        match self {
-            AnyCache::List(c) => c.remove(key),
-        }
+        each!(self, c => c.remove(key))
     }
     fn used_bytes(&self) -> u64 {
-        match self {
-            AnyCache::List(c) => c.used_bytes(),
-        }
+        each!(self, c => c.used_bytes())
     }
     fn len(&self) -> usize {
-        match self {
-            AnyCache::List(c) => c.len(),
+        each!(self, c => c.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (p, n) in Policy::ALL.iter().zip(Policy::NAMES) {
+            assert_eq!(p.name(), n);
+            assert_eq!(Policy::parse(n), Some(*p));
+            assert_eq!(Policy::parse(&n.to_uppercase()), Some(*p));
+        }
+        assert_eq!(Policy::parse("S3-FIFO"), Some(Policy::S3Fifo));
+        assert_eq!(Policy::parse("ttl_reset"), Some(Policy::TtlReset));
+        assert_eq!(Policy::parse("arc"), None);
+    }
+
+    #[test]
+    fn every_policy_keeps_within_capacity_and_refuses_oversized_objects() {
+        for p in Policy::ALL {
+            let mut c = AnyCache::new(p, 1000);
+            assert!(!c.insert(1, 1001, SimTime::NEVER), "{p:?}");
+            for k in 0..500u32 {
+                let key = (k * 37) % 101;
+                let now = SimTime(u64::from(k));
+                if !c.get(key, now) {
+                    c.insert(key, 10 + u64::from(key % 7) * 10, SimTime(u64::from(k) + 1_000));
+                }
+                assert!(c.used_bytes() <= 1000, "{p:?}");
+            }
+            assert!(!c.is_empty(), "{p:?}");
         }
     }
 }

@@ -1,0 +1,280 @@
+//! Every eviction policy against a plain reference model (vectors, linear scans) on random
+//! request sequences with random sizes: same hits, same contents, same bytes after every request.
+//! The fast caches use intrusive lists over slabs; the models spell each policy out directly.
+
+use clipsim_engine::SimTime;
+use clipsim_sim::cache::{AnyCache, EdgeCache, Policy};
+use proptest::prelude::*;
+use std::collections::VecDeque;
+
+/// A cached object in a model: key, size, and a per-policy counter (visited bit, frequency).
+#[derive(Clone, Debug)]
+struct Obj {
+    key: u32,
+    size: u64,
+    n: u64,
+}
+
+/// LRU, FIFO, SIEVE and LFU as ordered vectors (index 0 = newest).
+struct Model {
+    policy: Policy,
+    cap: u64,
+    list: Vec<Obj>,
+    /// SIEVE's hand: index in `list` (None: start from the tail).
+    hand: Option<usize>,
+    /// LFU: insertion order within a frequency, by a global counter.
+    clock: u64,
+    joined: Vec<(u32, u64)>,
+}
+
+impl Model {
+    fn new(policy: Policy, cap: u64) -> Self {
+        Model { policy, cap, list: Vec::new(), hand: None, clock: 0, joined: Vec::new() }
+    }
+    fn used(&self) -> u64 {
+        self.list.iter().map(|o| o.size).sum()
+    }
+    fn pos(&self, key: u32) -> Option<usize> {
+        self.list.iter().position(|o| o.key == key)
+    }
+    fn joined_at(&self, key: u32) -> u64 {
+        self.joined.iter().find(|j| j.0 == key).map_or(0, |j| j.1)
+    }
+    fn set_joined(&mut self, key: u32) {
+        self.clock += 1;
+        let c = self.clock;
+        match self.joined.iter_mut().find(|j| j.0 == key) {
+            Some(j) => j.1 = c,
+            None => self.joined.push((key, c)),
+        }
+    }
+    fn get(&mut self, key: u32) -> bool {
+        let Some(i) = self.pos(key) else { return false };
+        match self.policy {
+            Policy::Lru => {
+                let o = self.list.remove(i);
+                self.list.insert(0, o);
+                if let Some(h) = self.hand {
+                    // Hands are only for SIEVE.
+                    let _ = h;
+                }
+            }
+            Policy::Fifo => {}
+            Policy::Sieve => self.list[i].n = 1,
+            Policy::Lfu => {
+                self.list[i].n += 1;
+                self.set_joined(key);
+            }
+            _ => unreachable!(),
+        }
+        true
+    }
+    fn evict(&mut self) {
+        match self.policy {
+            Policy::Lru | Policy::Fifo => {
+                self.list.pop();
+            }
+            Policy::Sieve => {
+                let mut i = self.hand.unwrap_or(self.list.len() - 1);
+                while self.list[i].n == 1 {
+                    self.list[i].n = 0;
+                    i = if i == 0 { self.list.len() - 1 } else { i - 1 };
+                }
+                self.list.remove(i);
+                // The hand moves to the victim's newer neighbour (None past the head).
+                self.hand = if i == 0 { None } else { Some(i - 1) };
+            }
+            Policy::Lfu => {
+                let min = self.list.iter().map(|o| o.n).min().unwrap();
+                let i = (0..self.list.len())
+                    .filter(|&i| self.list[i].n == min)
+                    .min_by_key(|&i| self.joined_at(self.list[i].key))
+                    .unwrap();
+                self.list.remove(i);
+            }
+            _ => unreachable!(),
+        }
+    }
+    fn insert(&mut self, key: u32, size: u64) {
+        if size > self.cap {
+            return;
+        }
+        while self.used() + size > self.cap {
+            self.evict();
+        }
+        self.list.insert(0, Obj { key, size, n: if self.policy == Policy::Lfu { 1 } else { 0 } });
+        if let Some(h) = self.hand {
+            self.hand = Some(h + 1);
+        }
+        if self.policy == Policy::Lfu {
+            self.set_joined(key);
+        }
+    }
+}
+
+/// S3-FIFO spelled out with three queues (front = newest).
+struct S3Model {
+    cap: u64,
+    small_cap: u64,
+    main_cap: u64,
+    ghost_cap: u64,
+    small: VecDeque<Obj>,
+    main: VecDeque<Obj>,
+    ghost: VecDeque<(u32, u64)>,
+    ghost_hit: Option<u32>,
+}
+
+impl S3Model {
+    fn new(cap: u64) -> Self {
+        S3Model {
+            cap,
+            small_cap: cap / 10,
+            main_cap: cap - cap / 10,
+            ghost_cap: cap * 9 / 10,
+            small: VecDeque::new(),
+            main: VecDeque::new(),
+            ghost: VecDeque::new(),
+            ghost_hit: None,
+        }
+    }
+    fn bytes(q: &VecDeque<Obj>) -> u64 {
+        q.iter().map(|o| o.size).sum()
+    }
+    fn used(&self) -> u64 {
+        Self::bytes(&self.small) + Self::bytes(&self.main)
+    }
+    fn get(&mut self, key: u32) -> bool {
+        self.ghost_hit = None;
+        for q in [&mut self.small, &mut self.main] {
+            if let Some(o) = q.iter_mut().find(|o| o.key == key) {
+                o.n = (o.n + 1).min(3);
+                return true;
+            }
+        }
+        if let Some(i) = self.ghost.iter().position(|g| g.0 == key) {
+            self.ghost.remove(i);
+            self.ghost_hit = Some(key);
+        }
+        false
+    }
+    fn ghost_add(&mut self, key: u32, size: u64) {
+        if size > self.ghost_cap || self.ghost.iter().any(|g| g.0 == key) {
+            return;
+        }
+        while self.ghost.iter().map(|g| g.1).sum::<u64>() + size > self.ghost_cap {
+            self.ghost.pop_back();
+        }
+        self.ghost.push_front((key, size));
+    }
+    fn evict(&mut self) {
+        if Self::bytes(&self.main) > self.main_cap || self.small.is_empty() {
+            while let Some(mut t) = self.main.pop_back() {
+                if t.n >= 1 {
+                    t.n = t.n.min(3) - 1;
+                    self.main.push_front(t);
+                } else {
+                    return;
+                }
+            }
+        } else {
+            while let Some(t) = self.small.pop_back() {
+                if t.n >= 2 {
+                    self.main.push_front(t);
+                } else {
+                    self.ghost_add(t.key, t.size);
+                    return;
+                }
+            }
+        }
+    }
+    fn insert(&mut self, key: u32, size: u64) {
+        let to_main = self.ghost_hit == Some(key);
+        self.ghost_hit = None;
+        if size > self.cap || (!to_main && size >= self.small_cap) {
+            return;
+        }
+        while self.used() + size > self.cap {
+            self.evict();
+        }
+        let o = Obj { key, size, n: 0 };
+        if to_main {
+            self.main.push_front(o);
+        } else {
+            self.small.push_front(o);
+        }
+    }
+}
+
+fn requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
+    (20u64..400, prop::collection::vec((0u32..40, 1u64..60), 1..400)).prop_map(|(cap, reqs)| {
+        // An object keeps one size (as in the peer traces): the size of its first request.
+        let mut size_of = [0u64; 40];
+        let reqs = reqs
+            .into_iter()
+            .map(|(k, s)| {
+                if size_of[k as usize] == 0 {
+                    size_of[k as usize] = s;
+                }
+                (k, size_of[k as usize])
+            })
+            .collect();
+        (cap, reqs)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn list_policies_and_lfu_match_their_models((cap, reqs) in requests()) {
+        for policy in [Policy::Lru, Policy::Fifo, Policy::Sieve, Policy::Lfu] {
+            let mut fast = AnyCache::new(policy, cap);
+            let mut model = Model::new(policy, cap);
+            for (step, &(k, s)) in reqs.iter().enumerate() {
+                let hit = fast.get(k, SimTime::ZERO);
+                prop_assert_eq!(hit, model.get(k), "{} step {} key {}", policy.name(), step, k);
+                if !hit {
+                    fast.insert(k, s, SimTime::NEVER);
+                    model.insert(k, s);
+                }
+                prop_assert_eq!(fast.used_bytes(), model.used(), "{} step {}", policy.name(), step);
+                prop_assert_eq!(fast.len(), model.list.len());
+            }
+        }
+    }
+
+    #[test]
+    fn s3fifo_matches_its_model((cap, reqs) in requests()) {
+        let mut fast = AnyCache::new(Policy::S3Fifo, cap);
+        let mut model = S3Model::new(cap);
+        for (step, &(k, s)) in reqs.iter().enumerate() {
+            let hit = fast.get(k, SimTime::ZERO);
+            prop_assert_eq!(hit, model.get(k), "step {} key {}", step, k);
+            if !hit {
+                fast.insert(k, s, SimTime::NEVER);
+                model.insert(k, s);
+            }
+            prop_assert_eq!(fast.used_bytes(), model.used(), "step {}", step);
+        }
+    }
+
+    #[test]
+    fn every_policy_keeps_its_books(
+        policy in prop::sample::select(Policy::ALL.to_vec()),
+        (cap, reqs) in requests(),
+        ttl in 1u64..50,
+    ) {
+        let mut c = AnyCache::new(policy, cap);
+        for (t, &(k, s)) in reqs.iter().enumerate() {
+            let now = SimTime(t as u64);
+            if !c.get(k, now) {
+                c.insert(k, s, SimTime(t as u64 + ttl));
+            }
+            prop_assert!(c.used_bytes() <= cap);
+            if t % 17 == 0 {
+                c.remove(k);
+                prop_assert!(!c.get(k, now));
+            }
+        }
+    }
+}
