@@ -23,6 +23,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;
+pub mod trace;
 pub mod workload;
 pub mod world;
 

@@ -1,0 +1,283 @@
+//! Replaying a trace through one cache, counting as libCacheSim does: every request whose object
+//! is not cached (or has expired) is a miss, from the first request on (no warm-up); after a miss
+//! the object is inserted if it fits, evicting as the policy says; an object larger than the
+//! cache is not admitted. Requests of size 0 are skipped and counted apart (libCacheSim's
+//! readers skip them too) unless sizes are ignored.
+//!
+//! Memory: the read buffer, the id map and the cache: it grows with the distinct objects, never
+//! with the number of requests.
+
+use super::{CacheSize, IdMap, ReadOptions, Request, TraceError, TraceReader, IDS_MAX, NO_GEO};
+use crate::cache::{AnyCache, EdgeCache, Policy};
+use clipsim_engine::{SimDuration, SimTime};
+use serde::Serialize;
+use std::path::Path;
+
+/// What to replay.
+#[derive(Clone, Debug)]
+pub struct ReplayOptions {
+    /// The eviction policy.
+    pub policy: Policy,
+    /// The cache size; `None`: unlimited.
+    pub size: Option<CacheSize>,
+    /// A TTL for every object (required by the TTL-only policies).
+    pub ttl: Option<SimDuration>,
+    /// Count objects, not bytes: every object has size 1.
+    pub ignore_obj_size: bool,
+    /// Only requests from this geography (CSV with a geography column).
+    pub geo: Option<String>,
+    /// How to read the trace.
+    pub read: ReadOptions,
+    /// Seed of RANDOM's evictions.
+    pub seed: u64,
+}
+
+impl ReplayOptions {
+    /// Options for `policy` at `size`, everything else default.
+    pub fn new(policy: Policy, size: Option<CacheSize>) -> Self {
+        ReplayOptions {
+            policy,
+            size,
+            ttl: None,
+            ignore_obj_size: false,
+            geo: None,
+            read: ReadOptions::default(),
+            seed: crate::cache::RANDOM_DEFAULT_SEED,
+        }
+    }
+}
+
+/// Counts of one replay.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplayReport {
+    /// Requests replayed.
+    pub requests: u64,
+    /// Hits.
+    pub hits: u64,
+    /// Misses / requests (`null` without requests).
+    pub miss_ratio: Option<f64>,
+    /// Bytes missed / bytes requested.
+    pub byte_miss_ratio: Option<f64>,
+    /// The policy.
+    pub policy: String,
+    /// The cache size in bytes (objects with `ignore_obj_size`); `null`: unlimited.
+    pub cache_size: Option<u64>,
+    /// Whether sizes were ignored (every object counts 1).
+    pub ignore_obj_size: bool,
+    /// Bytes requested.
+    pub bytes_requested: u64,
+    /// Bytes served from the cache.
+    pub bytes_hit: u64,
+    /// Distinct objects requested.
+    pub unique_objects: u64,
+    /// Sum of the distinct objects' sizes (each at its first request).
+    pub unique_bytes: u64,
+    /// Records read (bad ones included).
+    pub records: u64,
+    /// Bad records skipped.
+    pub bad_records: u64,
+    /// Requests of size 0, skipped.
+    pub zero_size_skipped: u64,
+    /// Requests left out by the geography filter.
+    pub other_geo_skipped: u64,
+}
+
+/// Distinct objects and bytes of a trace (one streaming pass).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Requests (after the size-0 and geography filters).
+    pub requests: u64,
+    /// Distinct objects.
+    pub objects: u64,
+    /// Sum of their sizes at first request (objects when sizes are ignored).
+    pub bytes: u64,
+}
+
+/// Streams the requests that count (geography filter, size-0 skip, sizes ignored or not) into
+/// `f` in batches of `(dense id, size, time)`; returns the reader's counts and the skips.
+pub(crate) struct Feed {
+    pub reader: TraceReader,
+    pub ids: IdMap,
+    pub ignore_obj_size: bool,
+    pub geo: Option<String>,
+    pub zero_size_skipped: u64,
+    pub other_geo_skipped: u64,
+    batch: Vec<Request>,
+    path: std::path::PathBuf,
+}
+
+/// A request ready for a cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dense {
+    /// Dense object id.
+    pub key: u32,
+    /// Whether this is the object's first request.
+    pub first: bool,
+    /// Bytes (1 when sizes are ignored).
+    pub size: u64,
+    /// Simulated time.
+    pub now: SimTime,
+}
+
+impl Feed {
+    pub fn open(
+        path: &Path,
+        read: &ReadOptions,
+        ignore_obj_size: bool,
+        geo: Option<String>,
+        ids: IdMap,
+    ) -> Result<Feed, TraceError> {
+        let reader = TraceReader::open(path, read)?;
+        if geo.is_some() && !reader.has_geo() {
+            return Err(TraceError::file(
+                path,
+                "a geography column to filter on (CSV with a `geo` header or --geo-col)",
+            ));
+        }
+        Ok(Feed {
+            reader,
+            ids,
+            ignore_obj_size,
+            geo,
+            zero_size_skipped: 0,
+            other_geo_skipped: 0,
+            batch: Vec::with_capacity(super::BATCH),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The next batch of requests into `out` (cleared first); `Ok(false)` at the end.
+    pub fn next(&mut self, out: &mut Vec<Dense>) -> Result<bool, TraceError> {
+        out.clear();
+        while out.is_empty() {
+            if !self.reader.next_batch(&mut self.batch)? {
+                return Ok(false);
+            }
+            let want_geo = match &self.geo {
+                Some(g) => Some(self.reader.geo_index(g).unwrap_or(NO_GEO - 1)),
+                None => None,
+            };
+            for r in &self.batch {
+                if let Some(g) = want_geo {
+                    if r.geo != g {
+                        self.other_geo_skipped += 1;
+                        continue;
+                    }
+                }
+                let size = if self.ignore_obj_size { 1 } else { r.size };
+                if size == 0 {
+                    self.zero_size_skipped += 1;
+                    continue;
+                }
+                let Some((key, first)) = self.ids.get_or_insert(r.id) else {
+                    return Err(TraceError::file(&self.path, format!("at most {IDS_MAX} distinct objects")));
+                };
+                out.push(Dense { key, first, size, now: SimTime(r.time.saturating_mul(1_000_000)) });
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Counts the distinct objects and bytes of a trace; returns the id map it built (replays reuse
+/// it, so dense ids are the same).
+pub fn footprint(
+    path: &Path,
+    read: &ReadOptions,
+    ignore_obj_size: bool,
+    geo: Option<&str>,
+) -> Result<(Footprint, IdMap), TraceError> {
+    let mut feed = Feed::open(path, read, ignore_obj_size, geo.map(str::to_string), IdMap::new())?;
+    let mut fp = Footprint::default();
+    let mut batch = Vec::with_capacity(super::BATCH);
+    while feed.next(&mut batch)? {
+        for d in &batch {
+            fp.requests += 1;
+            if d.first {
+                fp.objects += 1;
+                fp.bytes += d.size;
+            }
+        }
+    }
+    Ok((fp, feed.ids))
+}
+
+#[derive(Default)]
+struct Counts {
+    requests: u64,
+    hits: u64,
+    bytes: u64,
+    bytes_hit: u64,
+    objects: u64,
+    unique_bytes: u64,
+}
+
+#[inline(never)]
+fn run<C: EdgeCache>(cache: &mut C, feed: &mut Feed, ttl: Option<SimDuration>) -> Result<Counts, TraceError> {
+    let mut c = Counts::default();
+    let mut batch = Vec::with_capacity(super::BATCH);
+    while feed.next(&mut batch)? {
+        for d in &batch {
+            c.requests += 1;
+            c.bytes += d.size;
+            if d.first {
+                c.objects += 1;
+                c.unique_bytes += d.size;
+            }
+            if cache.get(d.key, d.now) {
+                c.hits += 1;
+                c.bytes_hit += d.size;
+            } else {
+                let expires = match ttl {
+                    Some(t) => d.now.saturating_add(t),
+                    None => SimTime::NEVER,
+                };
+                cache.insert(d.key, d.size, expires);
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// Replays `path` through one cache.
+pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceError> {
+    if opts.policy.is_ttl_only() && opts.ttl.is_none() {
+        return Err(TraceError::file(path, format!("a --ttl for the {} policy", opts.policy.name())));
+    }
+    let (capacity, ids, known) = match opts.size {
+        None => (None, IdMap::new(), None),
+        Some(CacheSize::Absolute(b)) => (Some(b), IdMap::new(), None),
+        Some(share) => {
+            let (fp, ids) = footprint(path, &opts.read, opts.ignore_obj_size, opts.geo.as_deref())?;
+            (Some(share.resolve(fp.bytes)), ids, Some(fp))
+        }
+    };
+    let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), ids)?;
+    let mut cache = AnyCache::with_seed(opts.policy, capacity.unwrap_or(u64::MAX), opts.seed);
+    let c = match &mut cache {
+        AnyCache::List(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::S3Fifo(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::Lfu(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::Ttl(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
+    }?;
+    let stats = feed.reader.stats();
+    let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
+    Ok(ReplayReport {
+        requests: c.requests,
+        hits: c.hits,
+        miss_ratio: ratio(c.requests - c.hits, c.requests),
+        byte_miss_ratio: ratio(c.bytes - c.bytes_hit, c.bytes),
+        policy: opts.policy.name().to_string(),
+        cache_size: capacity,
+        ignore_obj_size: opts.ignore_obj_size,
+        bytes_requested: c.bytes,
+        bytes_hit: c.bytes_hit,
+        unique_objects: known.map_or(c.objects, |f| f.objects),
+        unique_bytes: known.map_or(c.unique_bytes, |f| f.bytes),
+        records: stats.records,
+        bad_records: stats.bad_records,
+        zero_size_skipped: feed.zero_size_skipped,
+        other_geo_skipped: feed.other_geo_skipped,
+    })
+}

@@ -1,0 +1,114 @@
+//! Peer results: replays of libCacheSim's sample trace reproduce libCacheSim's miss ratios
+//! (../shared/traces/README.md): LRU and FIFO exactly to 4 decimals, SIEVE and S3-FIFO within
+//! 0.005.
+
+use clipsim_sim::cache::Policy;
+use clipsim_sim::trace::replay::{replay, ReplayOptions, ReplayReport};
+use clipsim_sim::trace::{parse_cache_size, CacheSize, Col, CsvSpec, ReadOptions};
+use std::path::PathBuf;
+
+fn shared(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces").join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: the peer-comparison traces live in shared/traces beside the repository (see shared/traces/README.md)",
+        p.display()
+    );
+    p
+}
+
+const BIN: &str = "cloudPhysicsIO.oracleGeneral.bin";
+
+/// The README's table: cache bytes, then LRU, FIFO, SIEVE, S3-FIFO miss ratios.
+const TABLE: [(u64, [f64; 4]); 3] = [
+    (20_297_697, [0.8339, 0.8368, 0.8231, 0.8229]),
+    (202_976_972, [0.8097, 0.8075, 0.7903, 0.7356]),
+    (608_930_918, [0.7132, 0.7360, 0.6702, 0.6648]),
+];
+
+fn run(policy: Policy, size: CacheSize) -> ReplayReport {
+    replay(&shared(BIN), &ReplayOptions::new(policy, Some(size))).expect("the sample trace replays")
+}
+
+fn miss(r: &ReplayReport) -> f64 {
+    r.miss_ratio.expect("requests")
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+#[test]
+fn the_sample_trace_has_the_readme_footprint() {
+    let r = run(Policy::Lru, CacheSize::Absolute(1 << 40));
+    assert_eq!(
+        (r.requests, r.unique_objects, r.unique_bytes, r.bytes_requested),
+        (113_872, 48_974, 2_029_769_728, 4_368_040_448)
+    );
+    assert_eq!((r.records, r.bad_records, r.zero_size_skipped), (113_872, 0, 0));
+}
+
+#[test]
+fn lru_and_fifo_match_libcachesim_exactly() {
+    for (bytes, want) in TABLE {
+        for (k, policy) in [Policy::Lru, Policy::Fifo].into_iter().enumerate() {
+            let r = run(policy, CacheSize::Absolute(bytes));
+            eprintln!("{} {bytes}: {:.6} (libCacheSim {:.4})", policy.name(), miss(&r), want[k]);
+            assert_eq!(round4(miss(&r)), want[k], "{} at {bytes} bytes: {}", policy.name(), miss(&r));
+        }
+    }
+}
+
+#[test]
+fn shares_of_unique_bytes_resolve_to_the_readme_sizes() {
+    for (share, (bytes, want)) in ["1%", "10%", "30%"].iter().zip(TABLE) {
+        let r = run(Policy::Lru, parse_cache_size(share).unwrap());
+        assert_eq!(r.cache_size, Some(bytes));
+        assert_eq!(round4(miss(&r)), want[0]);
+    }
+}
+
+#[test]
+fn sieve_and_s3fifo_are_within_half_a_point_of_libcachesim() {
+    for (bytes, want) in TABLE {
+        for (k, policy) in [(2, Policy::Sieve), (3, Policy::S3Fifo)] {
+            let r = run(policy, CacheSize::Absolute(bytes));
+            eprintln!("{} {bytes}: {:.6} (libCacheSim {:.4})", policy.name(), miss(&r), want[k]);
+            assert!(
+                (miss(&r) - want[k]).abs() <= 0.005,
+                "{} at {bytes} bytes: {} vs {}",
+                policy.name(),
+                miss(&r),
+                want[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn object_count_lru_matches_libcachesim() {
+    let mut opts = ReplayOptions::new(Policy::Lru, Some(CacheSize::Absolute(4_897)));
+    opts.ignore_obj_size = true;
+    let r = replay(&shared(BIN), &opts).unwrap();
+    assert_eq!(round4(miss(&r)), 0.8049, "{}", miss(&r));
+    // 10 % of the distinct objects is the same cache.
+    opts.size = Some(parse_cache_size("10%").unwrap());
+    assert_eq!(replay(&shared(BIN), &opts).unwrap().cache_size, Some(4_897));
+}
+
+#[test]
+fn csv_lru_matches_libcachesim() {
+    let mut opts = ReplayOptions::new(Policy::Lru, Some(CacheSize::Absolute(202_976_972)));
+    opts.read = ReadOptions {
+        csv: CsvSpec {
+            time: Some(Col::parse("2")),
+            id: Some(Col::parse("5")),
+            size: Some(Col::parse("4")),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = replay(&shared("cloudPhysicsIO.csv"), &opts).unwrap();
+    assert_eq!(r.requests, 113_872);
+    assert_eq!(round4(miss(&r)), 0.8038, "{}", miss(&r));
+}
