@@ -342,13 +342,20 @@ impl World {
     }
 
     /// Starts loading the state that the next arrivals will touch, while this one is served:
-    /// two arrivals ahead the engine's clip record and the recorder's counts. Performance only:
-    /// no result depends on it.
+    /// two arrivals ahead the engine's clip record, the recorder's counts and the edge's index
+    /// entry; one ahead the edge's entry itself. Performance only: no result depends on it.
     #[inline]
     fn prefetch_ahead(&mut self) {
         let far = self.workload.peek_nth(1);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
+        if let Some(edge) = self.edges.get(far.geo.index()) {
+            edge.prefetch_index(far.clip.0);
+        }
+        let near = self.workload.peek();
+        if let Some(edge) = self.edges.get(near.geo.index()) {
+            edge.prefetch_entry(near.clip.0);
+        }
     }
 
     fn upload(&mut self, t: SimTime, fresh: bool) -> ClipId {
