@@ -106,6 +106,8 @@ pub struct PointStats {
     pub all_pass: bool,
     /// Misses at least one target, each by less than [`NEARLY`].
     pub nearly: bool,
+    /// The clipsim build that simulated it: `version (commit)` from its summaries.
+    pub build: String,
 }
 
 fn num(v: &Json, path: &[&str]) -> Option<f64> {
@@ -163,6 +165,8 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
         });
     }
     let all_pass = verdicts.iter().all(|v| v.pass);
+    let text = |k: &str| sums[0].get(k).and_then(Json::as_str).unwrap_or("unknown").to_string();
+    let build = format!("{} (commit {})", text("version"), text("git_commit"));
     let nearly = !all_pass && verdicts.iter().filter(|v| !v.pass).all(|v| v.margin.is_some_and(|m| m > -NEARLY));
     Ok(PointStats {
         index: pf.point,
@@ -180,6 +184,7 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
         verdicts,
         all_pass,
         nearly,
+        build,
     })
 }
 

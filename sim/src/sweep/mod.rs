@@ -324,11 +324,23 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     }
     let stats = load_stats(&out, &spec, points.len())?;
     output::write_outputs(&out, &spec, &stats, &tag)?;
+    warn_builds(&stats);
     if !args.quiet {
         println!("{head}\n{}", verdict_line(&stats));
         println!("sweep: {}", out.join("sweep.md").display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn warn_builds(stats: &[aggregate::PointStats]) {
+    let builds = output::builds(stats);
+    if builds.len() > 1 {
+        eprintln!(
+            "warning: the point files come from {} different clipsim builds: {}",
+            builds.len(),
+            builds.join("; ")
+        );
+    }
 }
 
 fn verdict_line(stats: &[aggregate::PointStats]) -> String {
@@ -429,6 +441,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(Spec, Vec<agg
     }
     let stats = load_stats(out, &spec, total)?;
     output::write_outputs(out, &spec, &stats, &tag)?;
+    warn_builds(&stats);
     Ok((spec, stats))
 }
 

@@ -223,6 +223,17 @@ pub fn recommended(points: &[PointStats]) -> Option<usize> {
     })
 }
 
+/// The clipsim builds that simulated the points, in order of first appearance.
+pub fn builds(points: &[PointStats]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in points {
+        if !out.contains(&p.build) {
+            out.push(p.build.clone());
+        }
+    }
+    out
+}
+
 /// `sweep.md`.
 pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart: bool) -> String {
     let mut md = String::new();
@@ -250,6 +261,16 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
         if k > 1 { " with Student 95 % confidence intervals in parentheses" } else { "" },
         &spec.hash[..16],
     );
+    let builds = builds(points);
+    if builds.len() > 1 {
+        let _ = writeln!(
+            md,
+            "**Warning: the point files come from {} different builds** ({}): a sweep resumed or merged \
+             across builds compares results of different simulators. Rerun it into a fresh directory.\n",
+            builds.len(),
+            builds.join("; ")
+        );
+    }
     md.push_str("| axis | values |\n| --- | --- |\n");
     for a in &spec.axes {
         let _ = writeln!(md, "| `{}` | {} |", a.key, domain_text(&a.domain));
@@ -393,7 +414,12 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
          - `points/NNNNNN.json`: each point's replicas with their full `summary.json`; `sweep.json`: the sweep \
          and base scenario texts.\n",
     );
-    let _ = writeln!(md, "\n## Reproduce\n\n```sh\nclipsim sweep {} --out DIR\n```", spec.path.display());
+    let _ = writeln!(
+        md,
+        "\n## Reproduce\n\nSimulated by clipsim {}.\n\n```sh\nclipsim sweep {} --out DIR\n```",
+        builds.join(", "),
+        spec.path.display()
+    );
     md
 }
 
@@ -450,6 +476,75 @@ pub fn remove_outputs(out: &Path) -> Result<(), SweepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::aggregate::point_stats;
+    use crate::sweep::run::{Assigned, PointFile, ReplicaRecord, POINT_FORMAT};
+    use crate::sweep::spec;
+
+    /// A point file with one replica per (bill in dollars, cost per GB, build commit).
+    fn point(index: usize, threshold: &str, replicas: &[(i64, f64, &str)]) -> PointStats {
+        let pf = PointFile {
+            format: POINT_FORMAT.into(),
+            sweep_sha256: "h".into(),
+            point: index,
+            assignment: vec![Assigned { key: "mirror.replication_threshold".into(), value: threshold.into() }],
+            replicas: replicas
+                .iter()
+                .enumerate()
+                .map(|(r, &(bill, cpg, commit))| ReplicaRecord {
+                    replica: r as u32,
+                    seed: 610 + r as u64,
+                    summary: serde_json::json!({
+                        "version": "0.1.0", "git_commit": commit,
+                        "cost_nanodollars": { "total": bill * 1_000_000_000 },
+                        "cost_per_gb_usd": cpg,
+                        "latency_ms": { "p50": 500.0, "p95": 1400.0 + bill as f64 },
+                        "availability": 1.0,
+                        "hit_rates": { "cdn_cache": 0.5, "mirror": 0.1, "mirror_top100": 0.7 },
+                        "targets": [
+                            { "name": "cost_per_gb", "target": 0.1, "actual": cpg, "pass": cpg <= 0.1, "direction": "<=" },
+                        ],
+                    }),
+                })
+                .collect(),
+        };
+        point_stats(&pf).unwrap()
+    }
+
+    #[test]
+    fn the_report_recommends_the_cheapest_passing_point_and_lists_near_misses() {
+        let sp = spec::from_texts(
+            Path::new("s.toml"),
+            "[sweep]\nname = \"t\"\nbase = \"b.toml\"\nreplicas = 2\n[[axes]]\nkey = \"mirror.replication_threshold\"\nvalues = [1, 2, 3]\n",
+            Path::new("b.toml"),
+            "[scenario]\nname = \"b\"\n",
+        )
+        .unwrap();
+        let pts = vec![
+            point(0, "1", &[(900, 0.104, "a"), (910, 0.106, "a")]), // cheapest, misses by 5 %: nearly
+            point(1, "2", &[(1000, 0.095, "a"), (1010, 0.097, "a")]), // passes
+            point(2, "3", &[(1100, 0.090, "b"), (1100, 0.091, "b")]), // passes, dearer; another build
+        ];
+        let front = pareto::front(&pts);
+        assert_eq!(front, vec![true, false, false]);
+        assert_eq!(recommended(&pts), Some(1));
+        let md = sweep_md(&sp, &pts, &front, true);
+        assert!(md.contains("**Point 1**: `mirror.replication_threshold = 2`. Bill $1,005.00 ("), "{md}");
+        assert!(
+            md.contains("| `cost_per_gb` | <= $0.1000 | $0.0960 ($0.0833 to $0.1087) | +4.0 % | pass, within noise |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| 0 | `mirror.replication_threshold = 1` | $905.00 | `cost_per_gb` <= $0.1000: $0.1050, -5.0 % |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("**Warning: the point files come from 2 different builds**"), "{md}");
+        let csv = String::from_utf8(sweep_csv(&sp, &pts, &front)).unwrap();
+        let row1 = csv.lines().nth(2).unwrap();
+        assert!(row1.starts_with("1,2,2,1005.0000,941.4690,1068.5310,0.096000,"), "{row1}");
+        assert!(row1.ends_with(",pass,pass,no,no"), "{row1}");
+    }
 
     #[test]
     fn money_and_fixed_formatting() {

@@ -224,6 +224,7 @@ mod tests {
             verdicts: vec![],
             all_pass: true,
             nearly: false,
+            build: String::new(),
         }
     }
 
