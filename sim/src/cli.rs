@@ -44,6 +44,16 @@ pub enum Command {
         /// The other run's directory.
         run_b: PathBuf,
     },
+    /// Replay a trace through one cache and print its miss ratios.
+    Replay(ReplayArgs),
+    /// Miss-ratio curves of a trace: CSV and an SVG chart, for several policies and sizes.
+    Mrc(MrcArgs),
+    /// Trace tools.
+    Trace {
+        /// What to do.
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
     /// Run a parameter sweep: a base scenario, axes of values, replicas (docs/sweeps.md).
     Sweep(crate::sweep::SweepArgs),
     /// Merge the output directories of a sharded sweep into the unsharded result.
@@ -109,6 +119,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{}", crate::report::compare::compare_dirs(&run_a, &run_b)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Replay(args) => replay(args),
+        Command::Mrc(args) => mrc(args),
+        Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
         Command::Sweep(args) => crate::sweep::cli_sweep(args),
         Command::Merge(args) => crate::sweep::cli_merge(args),
     }
@@ -187,4 +200,314 @@ fn headline(s: &report::Summary, dir: &Path) -> String {
     }
     out.push_str(&format!("report: {}", dir.join("report.md").display()));
     out
+}
+
+/// Trace subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Write a scenario's synthetic requests as a trace (CSV or oracleGeneral, .zst to compress).
+    Generate(GenerateArgs),
+}
+
+/// How to read a trace (shared by `replay` and `mrc`).
+#[derive(Debug, Default, clap::Args)]
+pub struct TraceInputArgs {
+    /// The trace format [default: from the file name: *.csv, *.bin, *oracleGeneral*, each
+    /// optionally .zst]. One of: csv, oracle-general.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Count bad records (a truncated binary record, a malformed CSV row) and go on, instead of
+    /// stopping at the first.
+    #[arg(long)]
+    pub skip_bad_records: bool,
+    /// Count objects instead of bytes: every object has size 1 and sizes are numbers of objects.
+    #[arg(long)]
+    pub ignore_obj_size: bool,
+    /// Only requests from this geography (CSV with a geography column).
+    #[arg(long)]
+    pub geo: Option<String>,
+    /// CSV: the time column (seconds), a number from 1 or a header name.
+    #[arg(long)]
+    pub time_col: Option<String>,
+    /// CSV: the object id column, a number from 1 or a header name.
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// CSV: the size column (bytes), a number from 1 or a header name.
+    #[arg(long)]
+    pub size_col: Option<String>,
+    /// CSV: the geography column, a number from 1 or a header name.
+    #[arg(long)]
+    pub geo_col: Option<String>,
+    /// CSV: the field delimiter (one character; `tab` for a tab).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// CSV: the first line is a header [default: detected].
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// CSV: there is no header line.
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+impl TraceInputArgs {
+    fn read_options(&self) -> Result<crate::trace::ReadOptions> {
+        use crate::trace::{Col, CsvSpec, Format, HeaderMode, ReadOptions};
+        let format = match &self.format {
+            None => None,
+            Some(f) => Some(
+                Format::parse(f)
+                    .ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
+            ),
+        };
+        let delimiter = match self.delimiter.as_deref() {
+            None => b',',
+            Some("tab") | Some("\\t") => b'\t',
+            Some(d) if d.len() == 1 && d.as_bytes()[0] != b'\n' && d.as_bytes()[0] != b'"' => d.as_bytes()[0],
+            Some(d) => return Err(anyhow!("--delimiter {d:?}: expected one ASCII character (or `tab`)")),
+        };
+        let col = |c: &Option<String>| c.as_deref().map(Col::parse);
+        let csv = CsvSpec {
+            time: col(&self.time_col),
+            id: col(&self.id_col),
+            size: col(&self.size_col),
+            geo: col(&self.geo_col),
+            delimiter,
+            header: if self.header {
+                HeaderMode::Yes
+            } else if self.no_header {
+                HeaderMode::No
+            } else {
+                HeaderMode::Auto
+            },
+        };
+        Ok(ReadOptions { format, csv, skip_bad: self.skip_bad_records })
+    }
+}
+
+/// Arguments of `replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// The eviction policy: lru, fifo, sieve, s3fifo, lfu, ttl, ttl-reset, random.
+    #[arg(long, default_value = "lru")]
+    pub policy: String,
+    /// The cache size: bytes with a unit (10GB, 512MiB, 20297697) or a share of the trace's
+    /// unique bytes (10%). Optional for the TTL-only policies (unlimited).
+    #[arg(long)]
+    pub size: Option<String>,
+    /// A TTL for every object (90s, 1h, 7d); required by the ttl and ttl-reset policies.
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Seed of RANDOM's evictions.
+    #[arg(long, default_value_t = crate::cache::RANDOM_DEFAULT_SEED)]
+    pub seed: u64,
+    /// How to read the trace.
+    #[command(flatten)]
+    pub input: TraceInputArgs,
+}
+
+/// Arguments of `mrc`.
+#[derive(Debug, clap::Args)]
+pub struct MrcArgs {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// Policies, comma-separated (LRU's curve comes from one stack-distance pass).
+    #[arg(long, default_value = "lru,fifo,sieve,s3fifo")]
+    pub policy: String,
+    /// Cache sizes, comma-separated: shares of the unique bytes (1%) or bytes with a unit (1GB).
+    #[arg(long, default_value = "1%,5%,10%,20%,50%")]
+    pub sizes: String,
+    /// A TTL for every object (required by the ttl and ttl-reset policies; turns off the
+    /// one-pass LRU stack, which has no expiry).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Where to write mrc.csv and mrc.svg [default: `reports/mrc-TRACE/`, TRACE the file name up to its first dot].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Seed of RANDOM's evictions.
+    #[arg(long, default_value_t = crate::cache::RANDOM_DEFAULT_SEED)]
+    pub seed: u64,
+    /// How to read the trace.
+    #[command(flatten)]
+    pub input: TraceInputArgs,
+}
+
+/// Arguments of `trace generate`.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The trace to write (*.csv or *.oracleGeneral.bin / *.bin, optionally .zst).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The format [default: from the file name]. One of: csv, oracle-general.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A `.env` file whose CDN_* and MIRROR_* variables override the scenario.
+    #[arg(long)]
+    pub env: Option<PathBuf>,
+    /// Stop after this many requests.
+    #[arg(long)]
+    pub max_requests: Option<u64>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_policy(name: &str) -> Result<crate::cache::Policy> {
+    crate::cache::Policy::parse(name)
+        .ok_or_else(|| anyhow!("--policy {name}: expected one of {}", crate::cache::Policy::NAMES.join(", ")))
+}
+
+fn parse_ttl(ttl: &Option<String>) -> Result<Option<clipsim_engine::SimDuration>> {
+    match ttl {
+        None => Ok(None),
+        Some(t) => match crate::scenario::units::parse_duration(t) {
+            Ok(d) if d.as_micros() > 0 => Ok(Some(d)),
+            Ok(_) => Err(anyhow!("--ttl {t}: expected a duration above zero")),
+            Err(e) => Err(anyhow!("--ttl: {e}")),
+        },
+    }
+}
+
+fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    use crate::trace::replay::{replay as run_replay, ReplayOptions};
+    let policy = parse_policy(&args.policy)?;
+    let size = match &args.size {
+        Some(s) => Some(crate::trace::parse_cache_size(s).map_err(|e| anyhow!("--size: {e}"))?),
+        None if policy.is_ttl_only() => None,
+        None => {
+            return Err(anyhow!("--size is required for the {} policy (like --size 10GB or --size 10%)", policy.name()))
+        }
+    };
+    let ttl = parse_ttl(&args.ttl)?;
+    if policy.is_ttl_only() && ttl.is_none() {
+        return Err(anyhow!("--ttl is required for the {} policy (like --ttl 1h)", policy.name()));
+    }
+    let opts = ReplayOptions {
+        policy,
+        size,
+        ttl,
+        ignore_obj_size: args.input.ignore_obj_size,
+        geo: args.input.geo.clone(),
+        read: args.input.read_options()?,
+        seed: args.seed,
+    };
+    let r = run_replay(&args.trace, &opts)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r).context("encoding the report")?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let unit = if r.ignore_obj_size { "objects" } else { "bytes" };
+    let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.6}"));
+    println!("trace            {}", args.trace.display());
+    println!(
+        "cache            {} {}",
+        r.policy,
+        r.cache_size.map_or("unlimited".to_string(), |c| format!("{c} {unit}"))
+    );
+    if let Some(t) = ttl {
+        println!("ttl              {t}");
+    }
+    println!("requests         {}", r.requests);
+    println!("hits             {}", r.hits);
+    println!("miss ratio       {}", ratio(r.miss_ratio));
+    println!("byte miss ratio  {}", ratio(r.byte_miss_ratio));
+    println!("unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes);
+    if r.bad_records > 0 {
+        println!("bad records      {} skipped of {} records", r.bad_records, r.records);
+    }
+    if r.zero_size_skipped > 0 {
+        println!("size-0 requests  {} skipped", r.zero_size_skipped);
+    }
+    if r.other_geo_skipped > 0 {
+        println!("other geography  {} skipped", r.other_geo_skipped);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mrc(args: MrcArgs) -> Result<ExitCode> {
+    use crate::mrc::{curves, to_csv, to_svg, MrcOptions};
+    let mut policies = Vec::new();
+    for name in args.policy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let p = parse_policy(name)?;
+        if !policies.contains(&p) {
+            policies.push(p);
+        }
+    }
+    if policies.is_empty() {
+        return Err(anyhow!("--policy: expected at least one policy"));
+    }
+    let labels: Vec<String> = args.sizes.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    if labels.is_empty() || labels.len() > 200 {
+        return Err(anyhow!("--sizes: expected 1 to 200 sizes, comma-separated"));
+    }
+    let sizes = labels
+        .iter()
+        .map(|s| crate::trace::parse_cache_size(s).map_err(|e| anyhow!("--sizes: {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let ttl = parse_ttl(&args.ttl)?;
+    let opts = MrcOptions {
+        policies,
+        sizes,
+        ttl,
+        ignore_obj_size: args.input.ignore_obj_size,
+        geo: args.input.geo.clone(),
+        read: args.input.read_options()?,
+        seed: args.seed,
+    };
+    let c = curves(&args.trace, &opts, &labels)?;
+    let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = name.split('.').next().unwrap_or("trace").to_string();
+        PathBuf::from("reports").join(format!("mrc-{stem}"))
+    });
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let csv = to_csv(&c);
+    std::fs::write(out.join("mrc.csv"), &csv).with_context(|| format!("writing {}", out.join("mrc.csv").display()))?;
+    let svg =
+        to_svg(&c, &format!("Miss ratio by cache size: {name}")).map_err(|e| anyhow!("drawing the chart: {e}"))?;
+    std::fs::write(out.join("mrc.svg"), svg).with_context(|| format!("writing {}", out.join("mrc.svg").display()))?;
+    if !args.quiet {
+        print!("{csv}");
+        println!("wrote {} and {}", out.join("mrc.csv").display(), out.join("mrc.svg").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
+    use crate::trace::Format;
+    let format = match &args.format {
+        Some(f) => Format::parse(f).ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
+        None => Format::infer(&args.out).ok_or_else(|| {
+            anyhow!(
+                "{}: cannot tell the format from the name: end it in .csv or .oracleGeneral.bin (optionally .zst), or give --format",
+                args.out.display()
+            )
+        })?,
+    };
+    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
+    let sc = scenario::load(&args.scenario, &overrides)?;
+    let w = crate::trace::generate::write_trace(&sc, &args.out, format, args.max_requests)?;
+    if !args.quiet {
+        println!(
+            "{}: {} requests for {} clips from \"{}\" ({})",
+            args.out.display(),
+            w.requests,
+            w.clips,
+            sc.name,
+            format.name()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -15,8 +15,10 @@
 // Input errors carry the file, position, key path and value; they are built once, on a cold path.
 #![allow(clippy::result_large_err)]
 
+pub mod analytic;
 pub mod cache;
 pub mod cli;
+pub mod mrc;
 pub mod prices;
 pub mod record;
 pub mod report;

@@ -1,0 +1,230 @@
+//! The trace commands end to end: `clipsim replay`, `clipsim mrc`, `clipsim trace generate`,
+//! their output, and their refusal of bad input (exit status 2, a message with the file, the
+//! record number, the byte offset and what was expected; or a count with --skip-bad-records).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces").join(name);
+    assert!(p.is_file(), "{} is missing: the sample traces live in shared/traces beside the repository", p.display());
+    p
+}
+
+fn clipsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).output().expect("clipsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "exit {:?}: {}", o.status.code(), stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn replay_prints_the_counts_and_json_has_the_keys() {
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let o = clipsim(&["replay", s(&bin), "--policy", "lru", "--size", "10%", "--json"]);
+    let v = json(&o);
+    for key in ["requests", "hits", "miss_ratio", "byte_miss_ratio"] {
+        assert!(v.get(key).is_some(), "{key} missing from {v}");
+    }
+    assert_eq!(v["requests"], 113_872);
+    assert_eq!(v["cache_size"], 202_976_972);
+    assert_eq!((v["miss_ratio"].as_f64().unwrap() * 1e4).round() / 1e4, 0.8097);
+    let o = clipsim(&["replay", s(&bin), "--policy", "fifo", "--size", "608930918"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("requests         113872") && text.contains("miss ratio       0.7359"), "{text}");
+    assert!(text.contains("byte miss ratio"), "{text}");
+}
+
+#[test]
+fn csv_replay_by_column_numbers_and_names() {
+    let csv = shared("cloudPhysicsIO.csv");
+    let by_number = json(&clipsim(&[
+        "replay",
+        s(&csv),
+        "--size",
+        "202976972",
+        "--time-col",
+        "2",
+        "--id-col",
+        "5",
+        "--size-col",
+        "4",
+        "--json",
+    ]));
+    let by_name = json(&clipsim(&["replay", s(&csv), "--size", "202976972", "--id-col", "lbn", "--json"]));
+    assert_eq!(by_number, by_name);
+    assert_eq!((by_name["miss_ratio"].as_f64().unwrap() * 1e4).round() / 1e4, 0.8038);
+    // Without the id column the header does not say which column holds ids.
+    let o = clipsim(&["replay", s(&csv), "--size", "10%"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--id-col") && stderr(&o).contains("version,time,op,size,lbn"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_compressed_trace_replays_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let zst = dir.path().join("cloudPhysicsIO.oracleGeneral.bin.zst");
+    let raw = std::fs::read(&bin).unwrap();
+    std::fs::write(&zst, zstd::encode_all(&raw[..], 3).unwrap()).unwrap();
+    let a = json(&clipsim(&["replay", s(&bin), "--policy", "s3fifo", "--size", "1%", "--json"]));
+    let b = json(&clipsim(&["replay", s(&zst), "--policy", "s3fifo", "--size", "1%", "--json"]));
+    assert_eq!(a, b);
+    // Compression is recognised by content, whatever the name.
+    let odd = dir.path().join("renamed.bin");
+    std::fs::copy(&zst, &odd).unwrap();
+    assert_eq!(json(&clipsim(&["replay", s(&odd), "--policy", "s3fifo", "--size", "1%", "--json"])), a);
+}
+
+#[test]
+fn a_truncated_binary_record_stops_with_its_number_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read(shared("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    let cut = dir.path().join("cut.oracleGeneral.bin");
+    std::fs::write(&cut, &raw[..100 * 24 + 10]).unwrap();
+    let o = clipsim(&["replay", s(&cut), "--size", "1GB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("cut.oracleGeneral.bin: record 101, byte offset 2400"), "{err}");
+    assert!(err.contains("24-byte") && err.contains("found only 10 bytes"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let v = json(&clipsim(&["replay", s(&cut), "--size", "1GB", "--skip-bad-records", "--json"]));
+    assert_eq!(
+        (v["requests"].as_u64(), v["records"].as_u64(), v["bad_records"].as_u64()),
+        (Some(100), Some(101), Some(1))
+    );
+}
+
+#[test]
+fn a_malformed_csv_row_stops_with_its_number_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "time,obj_id,size\n1,a,100\n2,b,100\n3,a,1x0\n4,a,100\n5,c\n6,b,100\n").unwrap();
+    let o = clipsim(&["replay", s(&csv), "--size", "1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("bad.csv: record 3, line 4, byte offset 33"), "{err}");
+    assert!(err.contains("column 3 (size): a whole number of bytes, found \"1x0\""), "{err}");
+    let v = json(&clipsim(&["replay", s(&csv), "--size", "1000", "--skip-bad-records", "--json"]));
+    assert_eq!((v["requests"].as_u64(), v["bad_records"].as_u64(), v["hits"].as_u64()), (Some(4), Some(2), Some(2)));
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let cases: [(&[&str], &str); 7] = [
+        (&["replay", s(&bin), "--policy", "arc", "--size", "1GB"], "expected one of lru, fifo, sieve"),
+        (&["replay", s(&bin), "--size", "ten gigs"], "is not a cache size"),
+        (&["replay", s(&bin)], "--size is required"),
+        (&["replay", s(&bin), "--policy", "ttl"], "--ttl is required"),
+        (&["replay", s(&bin), "--policy", "ttl", "--ttl", "5 fortnights"], "is not a duration"),
+        (&["replay", "/nonexistent/trace.csv", "--size", "1GB"], "/nonexistent/trace.csv: a readable file"),
+        (&["replay", s(&bin), "--size", "1GB", "--format", "parquet"], "expected one of csv, oracle-general"),
+    ];
+    for (args, want) in cases {
+        let o = clipsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = dir.path().join("trace.dat");
+    std::fs::write(&unknown, "x").unwrap();
+    let o = clipsim(&["replay", s(&unknown), "--size", "1GB"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--format csv|oracle-general"), "{}", stderr(&o));
+}
+
+#[test]
+fn ttl_replays() {
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let on_miss = json(&clipsim(&["replay", s(&bin), "--policy", "ttl", "--ttl", "10m", "--json"]));
+    let reset = json(&clipsim(&["replay", s(&bin), "--policy", "ttl-reset", "--ttl", "10m", "--json"]));
+    let forever = json(&clipsim(&["replay", s(&bin), "--policy", "lru", "--size", "100%", "--json"]));
+    let h = |v: &serde_json::Value| v["hits"].as_u64().unwrap();
+    assert!(h(&on_miss) <= h(&reset) && h(&reset) <= h(&forever), "{on_miss} {reset} {forever}");
+    assert_eq!(forever["cache_size"], 2_029_769_728u64);
+    // Every request of an object after its first hits in a cache that holds everything.
+    assert_eq!(h(&forever), 113_872 - 48_974);
+}
+
+#[test]
+fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let o = clipsim(&[
+        "mrc",
+        s(&bin),
+        "--policy",
+        "lru,fifo,sieve,s3fifo",
+        "--sizes",
+        "1%,10%,30%,202976972",
+        "--out",
+        s(dir.path()),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("mrc.csv")).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("mrc.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Miss ratio by cache size") && svg.contains("s3fifo"));
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    // 10% and 202976972 bytes are the same size: one row each per policy.
+    assert_eq!(rows.len(), 4 * 3, "{csv}");
+    let want = [
+        ("lru", "20297697", "0.833884", "stack"),
+        ("lru", "202976972", "0.809681", "stack"),
+        ("lru", "608930918", "0.713160", "stack"),
+        ("fifo", "608930918", "0.735958", "replay"),
+        ("sieve", "202976972", "0.790300", "replay"),
+        ("s3fifo", "20297697", "0.822906", "replay"),
+    ];
+    for (policy, bytes, miss, method) in want {
+        assert!(
+            rows.iter().any(|r| r[0] == policy && r[2] == bytes && r[6] == miss && r[8] == method),
+            "{policy} {bytes} {miss} {method} not in\n{csv}"
+        );
+    }
+}
+
+#[test]
+fn generated_traces_replay_the_same_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/seed-baseline.toml");
+    let mut outs = Vec::new();
+    for name in ["t.csv", "t.oracleGeneral.bin", "t.oracleGeneral.bin.zst", "t.csv.zst"] {
+        let out = dir.path().join(name);
+        let o = clipsim(&["trace", "generate", s(&scenario), "--out", s(&out), "--max-requests", "20000", "-q"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        outs.push(out);
+    }
+    let results: Vec<serde_json::Value> =
+        outs.iter().map(|p| json(&clipsim(&["replay", s(p), "--policy", "sieve", "--size", "5%", "--json"]))).collect();
+    for r in &results[1..] {
+        assert_eq!(r, &results[0]);
+    }
+    assert_eq!(results[0]["requests"], 20_000);
+    // The CSV carries the geography: one geography's requests replay alone.
+    let na = json(&clipsim(&["replay", s(&outs[0]), "--size", "5%", "--geo", "na", "--json"]));
+    let skipped = na["other_geo_skipped"].as_u64().unwrap();
+    assert!(skipped > 0 && na["requests"].as_u64().unwrap() + skipped == 20_000, "{na}");
+    // Same scenario, same seed: the same bytes.
+    let again = dir.path().join("again.oracleGeneral.bin");
+    assert!(clipsim(&["trace", "generate", s(&scenario), "--out", s(&again), "--max-requests", "20000", "-q"])
+        .status
+        .success());
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&outs[1]).unwrap());
+}
