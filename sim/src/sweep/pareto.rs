@@ -70,20 +70,35 @@ fn pad(lo: f64, hi: f64) -> (f64, f64) {
     (lo - span * 0.08, hi + span * 0.12)
 }
 
+/// The extent of the points (and of the front's confidence intervals, which are drawn).
+fn extent(input: &ChartInput, pts: &[(usize, f64, f64)]) -> ((f64, f64), (f64, f64)) {
+    let (mut x, mut y) = ((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY));
+    let grow = |r: &mut (f64, f64), v: f64| *r = (r.0.min(v), r.1.max(v));
+    for &(i, px, py) in pts {
+        grow(&mut x, px);
+        grow(&mut y, py);
+        if input.on_front[i] {
+            let p = &input.points[i];
+            if let Some((lo, hi)) = p.p95.and_then(|s| s.ci95) {
+                grow(&mut x, lo);
+                grow(&mut x, hi);
+            }
+            if let Some((lo, hi)) = p.bill.ci95 {
+                grow(&mut y, lo);
+                grow(&mut y, hi);
+            }
+        }
+    }
+    (pad(x.0, x.1), pad(y.0, y.1))
+}
+
 fn draw(input: &ChartInput, svg: &mut String) -> Res {
     let pts: Vec<(usize, f64, f64)> =
         input.points.iter().enumerate().filter_map(|(i, p)| p.p95.map(|s| (i, s.mean, p.bill.mean))).collect();
     if pts.is_empty() {
         return Err("no data".into());
     }
-    let (x_lo, x_hi) = pad(
-        pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
-        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
-    );
-    let (y_lo, y_hi) = pad(
-        pts.iter().map(|p| p.2).fold(f64::INFINITY, f64::min),
-        pts.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max),
-    );
+    let ((x_lo, x_hi), (y_lo, y_hi)) = extent(input, &pts);
     let root = SVGBackend::with_string(svg, (W, H + 44)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, strip) = root.split_vertically(H);
@@ -122,29 +137,36 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
     for &(i, x, y) in pts.iter().filter(|(i, _, _)| input.on_front[*i]) {
         let p = &input.points[i];
         if let Some((lo, hi)) = p.bill.ci95 {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], BLACK.mix(0.5))))?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], BLUE.mix(0.6))))?;
         }
         if let Some((lo, hi)) = p.p95.and_then(|s| s.ci95) {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], BLACK.mix(0.5))))?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], BLUE.mix(0.6))))?;
         }
     }
+    // Points: filled when they meet every target, hollow when not; the front larger.
     for &(i, x, y) in &pts {
         let p = &input.points[i];
-        let c = colour(p);
-        if input.on_front[i] {
-            chart.draw_series(std::iter::once(Circle::new((x, y), 6, c.filled())))?;
-            chart.draw_series(std::iter::once(Circle::new((x, y), 6, BLACK.stroke_width(1))))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("#{}", p.index),
-                (x, y),
-                ("sans-serif", 12).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Bottom,
-                )),
-            )))?;
-        } else {
-            chart.draw_series(std::iter::once(Circle::new((x, y), 3, c.mix(0.55).filled())))?;
+        let (c, r) = (colour(p), if input.on_front[i] { 6 } else { 4 });
+        let fill = if p.all_pass { c.filled() } else { WHITE.filled() };
+        chart.draw_series(std::iter::once(Circle::new((x, y), r, fill)))?;
+        chart.draw_series(std::iter::once(Circle::new((x, y), r, c.stroke_width(2))))?;
+    }
+    // One label per place on the front: points that coincide share it ("#12, #14").
+    let mut labels: Vec<((f64, f64), Vec<usize>)> = Vec::new();
+    for &(i, x, y) in pts.iter().filter(|(i, _, _)| input.on_front[*i]) {
+        match labels.iter_mut().find(|(at, _)| *at == (x, y)) {
+            Some((_, ix)) => ix.push(input.points[i].index),
+            None => labels.push(((x, y), vec![input.points[i].index])),
         }
+    }
+    for ((x, y), ix) in labels {
+        let shown: Vec<String> = ix.iter().take(4).map(|i| format!("#{i}")).collect();
+        let more = if ix.len() > 4 { format!(" +{}", ix.len() - 4) } else { String::new() };
+        let style = ("sans-serif", 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Bottom,
+        ));
+        chart.draw_series(std::iter::once(Text::new(format!(" {}{more}", shown.join(", ")), (x, y), style)))?;
     }
     if let Some(r) = input.recommended {
         if let Some(s) = input.points[r].p95 {
@@ -154,14 +176,15 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
     }
     let avail = input.availability_target.map_or(String::new(), |t| format!(" {}", fmt_pct(t)));
     let mut legend: Vec<(String, RGBColor, Mark)> = vec![
-        ("Pareto front (#point, CI bars)".into(), BLUE, Mark::Line),
-        (format!("availability meets the target{avail}"), GREEN, Mark::Dot),
+        ("Pareto front (#point, 95 % CI bars)".into(), BLUE, Mark::Line),
+        ("meets every target".into(), GREEN, Mark::Dot),
+        ("misses a target".into(), GREEN, Mark::Ring),
     ];
     if input.availability_target.is_some() {
-        legend.push(("availability below the target".into(), RED, Mark::Dot));
+        legend.push((format!("misses availability{avail}"), RED, Mark::Ring));
     }
     if input.recommended.is_some() {
-        legend.push(("recommended: cheapest meeting every target".into(), BLACK, Mark::Ring));
+        legend.push(("recommended".into(), BLACK, Mark::Ring));
     }
     legend_strip(&strip, &legend)?;
     root.present()?;
@@ -171,7 +194,7 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
 fn fmt_pct(x: f64) -> String {
     let s = format!("{:.4}", x * 100.0);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!(">= {s} %")
+    format!("≥ {s} %")
 }
 
 enum Mark {
@@ -193,10 +216,10 @@ where
         match mark {
             Mark::Line => area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)))?,
             Mark::Dot => area.draw(&Circle::new((x + 12, y), 6, c.filled()))?,
-            Mark::Ring => area.draw(&Circle::new((x + 12, y), 9, c.stroke_width(2)))?,
+            Mark::Ring => area.draw(&Circle::new((x + 12, y), 6, c.stroke_width(2)))?,
         }
         area.draw(&Text::new(label.clone(), (x + 30, y - 7), ("sans-serif", 14).into_font()))?;
-        x += 44 + (label.len() as i32) * 13 / 2;
+        x += 44 + (label.len() as i32) * 7;
     }
     Ok(())
 }
@@ -243,5 +266,6 @@ mod tests {
         })
         .unwrap();
         assert!(svg.contains("P95 load time") && svg.contains("#0") && svg.contains("recommended"));
+        assert!(svg.contains("#4, #5"), "coinciding front points share a label");
     }
 }
