@@ -323,7 +323,8 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
         md,
         "A point *nearly* meets the targets when it misses at least one target and misses each by less than {} % of \
          the target value (for availability: its unavailability, 1 − availability, is less than {} % of what the target \
-         allows), judged on the means.\n",
+         allows), judged on the means. \"Within noise\": the miss is inside the 95 % interval, so another set of \
+         seeds could meet the target.\n",
         fixed(NEARLY * 100.0, 0),
         fixed((1.0 + NEARLY) * 100.0, 0)
     );
@@ -343,12 +344,13 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
                 .filter(|v| !v.pass)
                 .map(|v| {
                     format!(
-                        "`{}` {} {}: {}, {}",
+                        "`{}` {} {}: {}, {}{}",
                         v.name,
                         v.direction,
                         show(&v.name, v.target),
                         show_stat(&v.name, v.stat.map(|s| Stat { ci95: None, ..s })),
-                        show_margin(v)
+                        show_margin(v),
+                        if v.within_noise { " (within noise)" } else { "" }
                     )
                 })
                 .collect();
@@ -535,7 +537,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "| 0 | `mirror.replication_threshold = 1` | $905.00 | `cost_per_gb` <= $0.1000: $0.1050, -5.0 % |"
+                "| 0 | `mirror.replication_threshold = 1` | $905.00 | `cost_per_gb` <= $0.1000: $0.1050, -5.0 % (within noise) |"
             ),
             "{md}"
         );
