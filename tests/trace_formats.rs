@@ -156,6 +156,7 @@ fn the_one_pass_lru_curve_equals_replays_at_each_size() {
             geo: None,
             read: ReadOptions::default(),
             seed: 1,
+            threads: 1,
         };
         let c = curves(&bin, &opts, &labels).unwrap();
         assert_eq!(c.points.len(), labels.len());
@@ -167,5 +168,33 @@ fn the_one_pass_lru_curve_equals_replays_at_each_size() {
             assert_eq!(p.hits, want.hits, "{} ({} {})", p.size_label, p.cache_size, ignore_obj_size);
             assert_eq!(p.byte_miss_ratio, want.byte_miss_ratio.unwrap());
         }
+    }
+}
+
+#[test]
+fn curves_do_not_depend_on_the_number_of_threads() {
+    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let labels: Vec<String> = ["1%", "10%", "30%"].iter().map(|s| s.to_string()).collect();
+    let run = |threads| {
+        let opts = MrcOptions {
+            policies: vec![Policy::Lru, Policy::Fifo, Policy::Sieve, Policy::S3Fifo, Policy::Lfu, Policy::Random],
+            sizes: labels.iter().map(|l| parse_cache_size(l).unwrap()).collect(),
+            ttl: None,
+            ignore_obj_size: false,
+            geo: None,
+            read: ReadOptions::default(),
+            seed: 5,
+            threads,
+        };
+        curves(&bin, &opts, &labels).unwrap().points
+    };
+    let one = run(1);
+    assert_eq!(one.len(), 18);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(7));
+    // Each point is the single-cache replay's.
+    for p in one.iter().filter(|p| p.policy == Policy::Sieve) {
+        let want = replay(&bin, &ReplayOptions::new(Policy::Sieve, Some(CacheSize::Absolute(p.cache_size)))).unwrap();
+        assert_eq!(p.hits, want.hits);
     }
 }

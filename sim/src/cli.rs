@@ -302,6 +302,11 @@ pub struct ReplayArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also print the analytical estimate: the trace's request frequencies as an independent
+    /// reference model, with Che's approximation (LRU), lambda T/(1+lambda T) (FIFO, RANDOM) or the
+    /// TTL formulas (one more pass over the trace).
+    #[arg(long)]
+    pub model: bool,
     /// Seed of RANDOM's evictions.
     #[arg(long, default_value_t = crate::cache::RANDOM_DEFAULT_SEED)]
     pub seed: u64,
@@ -325,6 +330,9 @@ pub struct MrcArgs {
     /// one-pass LRU stack, which has no expiry).
     #[arg(long)]
     pub ttl: Option<String>,
+    /// Threads replaying the non-LRU caches [default: one per core]; results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Where to write mrc.csv and mrc.svg [default: `reports/mrc-TRACE/`, TRACE the file name up to its first dot].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -359,6 +367,10 @@ pub struct GenerateArgs {
     /// Stop after this many requests.
     #[arg(long)]
     pub max_requests: Option<u64>,
+    /// Write object ids as 64-bit hashes of the clip ids (scattered, as real traces' ids are)
+    /// instead of the dense clip ids.
+    #[arg(long)]
+    pub hash_ids: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -402,6 +414,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         geo: args.input.geo.clone(),
         read: args.input.read_options()?,
         seed: args.seed,
+        model: args.model,
     };
     let r = run_replay(&args.trace, &opts)?;
     if args.json {
@@ -423,6 +436,13 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     println!("hits             {}", r.hits);
     println!("miss ratio       {}", ratio(r.miss_ratio));
     println!("byte miss ratio  {}", ratio(r.byte_miss_ratio));
+    if let Some(m) = &r.model {
+        println!("model ({})", m.model);
+        println!("  miss ratio     {:.6}", m.miss_ratio);
+        println!("  byte miss      {:.6}", m.byte_miss_ratio);
+    } else if args.model {
+        println!("model            none for {}", r.policy);
+    }
     println!("unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes);
     if r.bad_records > 0 {
         println!("bad records      {} skipped of {} records", r.bad_records, r.records);
@@ -465,6 +485,7 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         geo: args.input.geo.clone(),
         read: args.input.read_options()?,
         seed: args.seed,
+        threads: args.threads,
     };
     let c = curves(&args.trace, &opts, &labels)?;
     let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
@@ -498,7 +519,7 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let sc = scenario::load(&args.scenario, &overrides)?;
-    let w = crate::trace::generate::write_trace(&sc, &args.out, format, args.max_requests)?;
+    let w = crate::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
     if !args.quiet {
         println!(
             "{}: {} requests for {} clips from \"{}\" ({})",

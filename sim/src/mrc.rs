@@ -132,7 +132,8 @@ impl LruStack {
         assert!(caps.len() < 255, "at most 254 capacities per curve");
         let positions = 1 << 12;
         LruStack {
-            trees: (0..=caps.len()).map(|_| Fenwick::new(positions)).collect(),
+            // Band 0 at once; the others when an object first lands in them.
+            trees: (0..=caps.len()).map(|b| Fenwick::new(if b == 0 { positions } else { 0 })).collect(),
             hits: vec![0; caps.len() + 1],
             bytes_hit: vec![0; caps.len() + 1],
             hits_at: vec![0; caps.len()],
@@ -207,7 +208,12 @@ impl LruStack {
         }
         let p = self.next_pos;
         self.next_pos += 1;
+        let positions = self.key_at.len();
         let tree = &mut self.trees[band as usize];
+        if tree.t.len() != positions {
+            // An empty tree is all zeros at any length.
+            tree.t.resize(positions, 0);
+        }
         tree.add(p, size);
         tree.live += 1;
         if band > 0 {
@@ -226,7 +232,8 @@ impl LruStack {
         while live * 2 > positions {
             positions *= 2;
         }
-        let mut raw: Vec<Vec<u64>> = vec![vec![0; positions + 1]; self.trees.len()];
+        let mut raw: Vec<Vec<u64>> =
+            self.trees.iter().map(|t| if t.t.len() > 1 { vec![0; positions + 1] } else { Vec::new() }).collect();
         let mut key_at = vec![NONE; positions + 1];
         let mut q = 1;
         for p in 1..self.next_pos {
@@ -241,7 +248,9 @@ impl LruStack {
             q += 1;
         }
         for (tree, raw) in self.trees.iter_mut().zip(&raw) {
-            tree.build(raw);
+            if !raw.is_empty() {
+                tree.build(raw);
+            }
         }
         self.key_at = key_at;
         self.next_pos = q;
@@ -276,6 +285,33 @@ impl LruStack {
     }
 }
 
+/// Requests handed to the replay workers at a time.
+const CHUNK: usize = 1 << 16;
+
+/// One cache of a curve and its counts.
+struct Replayed {
+    policy: Policy,
+    /// Index into the sorted sizes.
+    size: usize,
+    cache: AnyCache,
+    hits: u64,
+    bytes_hit: u64,
+}
+
+impl Replayed {
+    fn feed(&mut self, chunk: &[Dense], ttl: Option<SimDuration>) {
+        for d in chunk {
+            if self.cache.get(d.key, d.now) {
+                self.hits += 1;
+                self.bytes_hit += d.size;
+            } else {
+                let exp = ttl.map_or(SimTime::NEVER, |t| d.now.saturating_add(t));
+                self.cache.insert(d.key, d.size, exp);
+            }
+        }
+    }
+}
+
 /// What to draw a curve of.
 #[derive(Clone, Debug)]
 pub struct MrcOptions {
@@ -293,6 +329,8 @@ pub struct MrcOptions {
     pub read: ReadOptions,
     /// Seed of RANDOM's evictions.
     pub seed: u64,
+    /// Threads replaying the caches (0: one per core); the result does not depend on it.
+    pub threads: usize,
 }
 
 /// One point of a curve.
@@ -333,8 +371,9 @@ pub struct Curves {
     pub ignore_obj_size: bool,
 }
 
-/// Computes the curves with one pass to size the trace (when a size is a share) and one pass
-/// feeding every cache.
+/// Computes the curves with one pass to size the trace and one pass feeding every cache: the
+/// LRU stack on the reading thread, the other caches on `threads` workers (each cache sees every
+/// request in trace order).
 pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curves, TraceError> {
     if opts.policies.iter().any(|p| p.is_ttl_only()) && opts.ttl.is_none() {
         return Err(TraceError::file(path, "a --ttl for the TTL-only policies"));
@@ -350,41 +389,88 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
     let caps: Vec<u64> = sizes.iter().map(|s| s.0).collect();
     let use_stack = opts.ttl.is_none() && opts.policies.contains(&Policy::Lru);
     let mut stack = use_stack.then(|| LruStack::new(&caps));
-    let mut caches: Vec<(Policy, usize, AnyCache, u64, u64)> = Vec::new();
+    let mut caches: Vec<Replayed> = Vec::new();
     for &p in &opts.policies {
         if p == Policy::Lru && use_stack {
             continue;
         }
         for (i, &c) in caps.iter().enumerate() {
-            caches.push((p, i, AnyCache::with_seed(p, c, opts.seed), 0, 0));
+            caches.push(Replayed {
+                policy: p,
+                size: i,
+                cache: AnyCache::with_seed(p, c, opts.seed),
+                hits: 0,
+                bytes_hit: 0,
+            });
         }
+    }
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+    .clamp(1, caches.len().max(1));
+    // Round-robin groups: each worker owns its caches and sees every request in order, so the
+    // result does not depend on the number of threads.
+    let mut groups: Vec<Vec<Replayed>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, c) in caches.into_iter().enumerate() {
+        groups[i % threads].push(c);
     }
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), ids)?;
-    let mut batch: Vec<Dense> = Vec::new();
-    let (mut requests, mut bytes) = (0u64, 0u64);
     let ttl = opts.ttl;
-    while feed.next(&mut batch)? {
-        for d in &batch {
-            requests += 1;
-            bytes += d.size;
-        }
-        if let Some(s) = &mut stack {
-            for d in &batch {
-                s.access(d.key, d.size);
+    let (mut requests, mut bytes) = (0u64, 0u64);
+    let caches: Vec<Replayed> = std::thread::scope(|scope| -> Result<Vec<Replayed>, TraceError> {
+        let mut senders = Vec::new();
+        let mut workers = Vec::new();
+        for mut group in groups {
+            if group.is_empty() {
+                continue;
             }
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<Dense>>>(4);
+            senders.push(tx);
+            workers.push(scope.spawn(move || {
+                while let Ok(chunk) = rx.recv() {
+                    for c in &mut group {
+                        c.feed(&chunk, ttl);
+                    }
+                }
+                group
+            }));
         }
-        for (_, _, cache, hits, bytes_hit) in &mut caches {
-            for d in &batch {
-                if cache.get(d.key, d.now) {
-                    *hits += 1;
-                    *bytes_hit += d.size;
-                } else {
-                    let exp = ttl.map_or(SimTime::NEVER, |t| d.now.saturating_add(t));
-                    cache.insert(d.key, d.size, exp);
+        let mut batch: Vec<Dense> = Vec::new();
+        let mut chunk: Vec<Dense> = Vec::with_capacity(CHUNK);
+        let mut read = || -> Result<(), TraceError> {
+            loop {
+                let more = feed.next(&mut batch)?;
+                for d in &batch {
+                    requests += 1;
+                    bytes += d.size;
+                }
+                if let Some(s) = &mut stack {
+                    for d in &batch {
+                        s.access(d.key, d.size);
+                    }
+                }
+                chunk.extend_from_slice(&batch);
+                if chunk.len() >= CHUNK || (!more && !chunk.is_empty()) {
+                    let shared = std::sync::Arc::new(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+                    for tx in &senders {
+                        // A worker only stops early by panicking, which the join below reports.
+                        let _ = tx.send(shared.clone());
+                    }
+                }
+                if !more {
+                    return Ok(());
                 }
             }
+        };
+        let outcome = read();
+        drop(senders);
+        let mut done = Vec::new();
+        for w in workers {
+            done.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
-    }
+        outcome.map(|()| done)
+    })?;
     let tally = stack.as_ref().map(LruStack::tally);
     let ratio = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 / den as f64 };
     let mut points = Vec::new();
@@ -393,9 +479,8 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
             let (hits, bytes_hit, method) = match (&tally, p) {
                 (Some(t), Policy::Lru) => (t.hits[i], t.bytes_hit[i], "stack"),
                 _ => {
-                    let (_, _, _, h, b) =
-                        caches.iter().find(|(q, j, ..)| *q == p && *j == i).expect("a cache per policy and size");
-                    (*h, *b, "replay")
+                    let r = caches.iter().find(|r| r.policy == p && r.size == i).expect("a cache per policy and size");
+                    (r.hits, r.bytes_hit, "replay")
                 }
             };
             points.push(Point {

@@ -93,32 +93,50 @@ fn unquote(f: &[u8]) -> &[u8] {
     }
 }
 
+/// The little-endian `u64` in an 8-byte slice (one unaligned load).
+#[inline(always)]
+pub(crate) fn le_u64(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))
+}
+
+/// Eight ASCII digits (the first in the lowest byte) as a number, or `None` if any byte is not
+/// a digit (SWAR, as in Lemire's "parse eight digits").
+#[inline]
+fn parse8(chunk: u64) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    if chunk & HIGH != ZEROS || (chunk.wrapping_add(0x0606_0606_0606_0606)) & HIGH != ZEROS {
+        return None;
+    }
+    let v = chunk - ZEROS;
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v = ((v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32)))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32)))
+        >> 32;
+    Some(v)
+}
+
 /// A whole number: ASCII digits only, no overflow.
 #[inline]
 pub(crate) fn parse_u64(f: &[u8]) -> Option<u64> {
     if f.is_empty() || f.len() > 20 {
         return None;
     }
-    if f.len() == 20 {
-        let mut v: u64 = 0;
-        for &b in f {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            v = v.checked_mul(10)?.checked_add(u64::from(d))?;
-        }
-        return Some(v);
+    let mut v: u128 = 0;
+    let mut rest = f;
+    while rest.len() >= 8 {
+        let chunk = le_u64(&rest[..8]);
+        v = v * 100_000_000 + u128::from(parse8(chunk)?);
+        rest = &rest[8..];
     }
-    // Up to 19 digits cannot overflow.
-    let mut v: u64 = 0;
-    let mut bad = false;
-    for &b in f {
+    for &b in rest {
         let d = b.wrapping_sub(b'0');
-        bad |= d > 9;
-        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u128::from(d);
     }
-    (!bad).then_some(v)
+    u64::try_from(v).ok()
 }
 
 /// Seconds, a fraction dropped: `123` or `123.45`.
@@ -417,16 +435,7 @@ impl CsvReader {
             // Find the next delimiter or newline, eight bytes at a time (SWAR).
             let mut at = None;
             while i + 8 <= buf.len() {
-                let w = u64::from_le_bytes([
-                    buf[i],
-                    buf[i + 1],
-                    buf[i + 2],
-                    buf[i + 3],
-                    buf[i + 4],
-                    buf[i + 5],
-                    buf[i + 6],
-                    buf[i + 7],
-                ]);
+                let w = le_u64(&buf[i..i + 8]);
                 let (a, b) = (w ^ dl, w ^ nl);
                 let m = (a.wrapping_sub(LO) & !a | b.wrapping_sub(LO) & !b) & HI;
                 if m != 0 {
@@ -468,7 +477,14 @@ impl CsvReader {
     /// The row in `s..e` with its wanted fields at `fields`; `Err(what was expected)` when
     /// malformed.
     #[inline]
-    fn parse_row(&mut self, s: usize, e: usize, fields: &[(usize, usize); 4], found: usize) -> Result<Request, String> {
+    fn parse_row(
+        &mut self,
+        s: usize,
+        e: usize,
+        fields: &[(usize, usize); 4],
+        found: usize,
+        out: &mut Request,
+    ) -> Result<(), String> {
         let wanted = if self.has_geo { 4 } else { 3 };
         if found < wanted {
             let columns = self.buf[s..e].split(|&b| b == self.delim).count();
@@ -518,13 +534,28 @@ impl CsvReader {
         } else {
             NO_GEO
         };
-        Ok(Request { time, id, size, geo })
+        // Field by field: building a Request and copying it stalls on store forwarding.
+        out.time = time;
+        out.id = id;
+        out.size = size;
+        out.geo = geo;
+        Ok(())
     }
 
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<(), TraceError> {
         let mut fields = [(0usize, 0usize); 4];
-        while out.len() < BATCH {
-            let (nl, found) = self.split_line(&mut fields);
+        let mut n = out.len();
+        out.resize(BATCH, Request::default());
+        let result = self.fill(out, &mut n, &mut fields);
+        out.truncate(n);
+        result
+    }
+
+    /// Fills `out[*n..]` with parsed rows, advancing `*n`.
+    #[inline]
+    fn fill(&mut self, out: &mut [Request], n: &mut usize, fields: &mut [(usize, usize); 4]) -> Result<(), TraceError> {
+        while *n < out.len() {
+            let (nl, found) = self.split_line(fields);
             let (s, e, next) = match nl {
                 Some(e) => (self.start, e, e + 1),
                 None if self.eof => {
@@ -569,8 +600,8 @@ impl CsvReader {
                 continue;
             }
             self.stats.records += 1;
-            match self.parse_row(s, e, &fields, found) {
-                Ok(r) => out.push(r),
+            match self.parse_row(s, e, fields, found, &mut out[*n]) {
+                Ok(()) => *n += 1,
                 Err(what) => {
                     if !self.skip_bad {
                         return Err(self.bad(line_offset, what));
@@ -737,6 +768,32 @@ mod tests {
         assert!(err.to_string().contains("at least 3 columns (column 3 holds the size), found 2"), "{err}");
         assert!(read("1,,5\n", CsvSpec::default(), false).unwrap_err().to_string().contains("empty"));
         assert!(read("-1,1,5\n", CsvSpec::default(), false).is_err());
+    }
+
+    #[test]
+    fn numbers_parse_exactly() {
+        for n in [0u64, 7, 42, 12_345_678, 123_456_789, 9_999_999_999_999_999, u64::MAX, u64::MAX - 1, 10u64.pow(19)] {
+            assert_eq!(parse_u64(n.to_string().as_bytes()), Some(n), "{n}");
+        }
+        assert_eq!(parse_u64(b"0000000000000000042"), Some(42));
+        for bad in [
+            "",
+            "18446744073709551616",
+            "99999999999999999999",
+            "123456789012345678901",
+            "1234567a",
+            "12345678:",
+            "-1",
+            "1 2",
+            "+5",
+            "12345678/",
+        ] {
+            assert_eq!(parse_u64(bad.as_bytes()), None, "{bad}");
+        }
+        for i in 0..1000u64 {
+            let n = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (i % 64);
+            assert_eq!(parse_u64(n.to_string().as_bytes()), Some(n));
+        }
     }
 
     #[test]

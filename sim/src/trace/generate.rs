@@ -137,13 +137,16 @@ pub struct Written {
 }
 
 /// Writes the requests of `sc` to `path` in `format` (times in whole seconds), at most
-/// `max_requests` of them.
+/// `max_requests` of them. With `hash_ids`, object ids are SplitMix64 hashes of the clip ids
+/// (scattered 64-bit numbers, as real traces' ids are) instead of the dense clip ids.
 pub fn write_trace(
     sc: &Scenario,
     path: &Path,
     format: Format,
     max_requests: Option<u64>,
+    hash_ids: bool,
 ) -> Result<Written, TraceError> {
+    let id = |clip: u32| if hash_ids { crate::rng::splitmix64(u64::from(clip)) } else { u64::from(clip) };
     let mut g = Generator::new(sc);
     let limit = max_requests.unwrap_or(u64::MAX);
     let mut n = 0u64;
@@ -152,7 +155,7 @@ pub fn write_trace(
             let mut w = OracleWriter::create(path)?;
             while n < limit {
                 let Some(r) = g.next() else { break };
-                w.write(r.time.as_secs(), u64::from(r.clip), r.size)?;
+                w.write(r.time.as_secs(), id(r.clip), r.size)?;
                 n += 1;
             }
             w.finish()?;
@@ -161,7 +164,7 @@ pub fn write_trace(
             let mut w = CsvWriter::create(path, true)?;
             while n < limit {
                 let Some(r) = g.next() else { break };
-                w.write(r.time.as_secs(), u64::from(r.clip), r.size, sc.geos.get(r.geo as usize).map(String::as_str))?;
+                w.write(r.time.as_secs(), id(r.clip), r.size, sc.geos.get(r.geo as usize).map(String::as_str))?;
                 n += 1;
             }
             w.finish()?;

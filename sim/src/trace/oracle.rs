@@ -86,9 +86,9 @@ impl OracleReader {
             let n = ((self.end - self.start) / RECORD_BYTES).min(BATCH - out.len());
             let bytes = &self.buf[self.start..self.start + n * RECORD_BYTES];
             out.extend(bytes.chunks_exact(RECORD_BYTES).map(|r| {
-                let time = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
-                let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
-                let size = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
+                let time = u32::from_le_bytes(r[0..4].try_into().unwrap_or([0; 4]));
+                let id = u64::from_le_bytes(r[4..12].try_into().unwrap_or([0; 8]));
+                let size = u32::from_le_bytes(r[12..16].try_into().unwrap_or([0; 4]));
                 Request { time: u64::from(time), id, size: u64::from(size), geo: NO_GEO }
             }));
             self.start += n * RECORD_BYTES;
@@ -179,7 +179,7 @@ impl OracleWriter {
             f.read_exact(block).map_err(wf)?;
             for j in (0..n).rev() {
                 let r = &mut block[j * RECORD_BYTES..(j + 1) * RECORD_BYTES];
-                let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
+                let id = u64::from_le_bytes(r[4..12].try_into().unwrap_or([0; 8]));
                 let (dense, new) = ids
                     .get_or_insert(id)
                     .ok_or_else(|| TraceError::file(&path, format!("at most {} distinct objects", super::IDS_MAX)))?;

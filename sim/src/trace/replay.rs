@@ -30,6 +30,8 @@ pub struct ReplayOptions {
     pub read: ReadOptions,
     /// Seed of RANDOM's evictions.
     pub seed: u64,
+    /// Add the analytical estimate ([`model_estimate`]; one more pass over the trace).
+    pub model: bool,
 }
 
 impl ReplayOptions {
@@ -43,6 +45,7 @@ impl ReplayOptions {
             geo: None,
             read: ReadOptions::default(),
             seed: crate::cache::RANDOM_DEFAULT_SEED,
+            model: false,
         }
     }
 }
@@ -80,6 +83,82 @@ pub struct ReplayReport {
     pub zero_size_skipped: u64,
     /// Requests left out by the geography filter.
     pub other_geo_skipped: u64,
+    /// The analytical estimate under the independent reference model, when asked for and the
+    /// policy has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelEstimate>,
+}
+
+/// An analytical estimate of a replay: the trace's request frequencies taken as an independent
+/// reference model (IRM), with [`crate::analytic`]'s formula for the policy: Che's approximation
+/// for LRU, `lambda T / (1 + lambda T)` for FIFO and RANDOM, the exact TTL formulas for the
+/// TTL-only policies (requests at the trace's mean rate). Real traces are not IRM; the gap
+/// between the model and the replay measures how much their order matters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelEstimate {
+    /// Which formula.
+    pub model: &'static str,
+    /// Predicted misses / requests.
+    pub miss_ratio: f64,
+    /// Predicted bytes missed / bytes requested.
+    pub byte_miss_ratio: f64,
+}
+
+/// The IRM estimate for `opts` at `capacity` (see [`ModelEstimate`]); `None` for policies
+/// without a model (SIEVE, S3-FIFO, LFU) or a trace without requests.
+pub fn model_estimate(
+    path: &Path,
+    opts: &ReplayOptions,
+    capacity: Option<u64>,
+) -> Result<Option<ModelEstimate>, TraceError> {
+    use crate::analytic::{capacity_model, ttl_model, Model, Timer};
+    let name = match opts.policy {
+        Policy::Lru => "che-lru",
+        Policy::Fifo | Policy::Random => "fifo-random",
+        Policy::Ttl => "ttl-on-miss",
+        Policy::TtlReset => "ttl-reset",
+        Policy::Sieve | Policy::S3Fifo | Policy::Lfu => return Ok(None),
+    };
+    let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), IdMap::new())?;
+    let (mut counts, mut sizes): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let (mut first, mut last, mut n) = (SimTime::NEVER, SimTime::ZERO, 0u64);
+    let mut batch = Vec::with_capacity(super::BATCH);
+    while feed.next(&mut batch)? {
+        for d in &batch {
+            if d.first {
+                counts.push(0.0);
+                sizes.push(d.size as f64);
+            }
+            counts[d.key as usize] += 1.0;
+            first = first.min(d.now);
+            last = last.max(d.now);
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return Ok(None);
+    }
+    let p: Vec<f64> = counts.iter().map(|c| c / n as f64).collect();
+    let prediction = match opts.policy {
+        Policy::Ttl | Policy::TtlReset => {
+            let span = last.saturating_since(first).as_secs_f64();
+            let ttl = opts.ttl.map_or(0.0, |t| t.as_secs_f64());
+            if span <= 0.0 {
+                return Ok(None);
+            }
+            let timer = if opts.policy == Policy::Ttl { Timer::OnMiss } else { Timer::Reset };
+            ttl_model(timer, &p, Some(&sizes), n as f64 / span, ttl)
+        }
+        _ => {
+            let model = if opts.policy == Policy::Lru { Model::Lru } else { Model::Fifo };
+            capacity_model(model, &p, Some(&sizes), capacity.map_or(f64::INFINITY, |c| c as f64))
+        }
+    };
+    Ok(Some(ModelEstimate {
+        model: name,
+        miss_ratio: 1.0 - prediction.hit_ratio,
+        byte_miss_ratio: 1.0 - prediction.byte_hit_ratio,
+    }))
 }
 
 /// Distinct objects and bytes of a trace (one streaming pass).
@@ -105,6 +184,9 @@ pub(crate) struct Feed {
     batch: Vec<Request>,
     path: std::path::PathBuf,
 }
+
+/// How many requests ahead the id map's slot is prefetched.
+const PREFETCH_AHEAD: usize = 8;
 
 /// A request ready for a cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +239,10 @@ impl Feed {
                 Some(g) => Some(self.reader.geo_index(g).unwrap_or(NO_GEO - 1)),
                 None => None,
             };
-            for r in &self.batch {
+            for (i, r) in self.batch.iter().enumerate() {
+                if let Some(ahead) = self.batch.get(i + PREFETCH_AHEAD) {
+                    self.ids.prefetch(ahead.id);
+                }
                 if let Some(g) = want_geo {
                     if r.geo != g {
                         self.other_geo_skipped += 1;
@@ -262,6 +347,7 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
     }?;
     let stats = feed.reader.stats();
+    let model = if opts.model { model_estimate(path, opts, capacity)? } else { None };
     let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
     Ok(ReplayReport {
         requests: c.requests,
@@ -279,5 +365,6 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         bad_records: stats.bad_records,
         zero_size_skipped: feed.zero_size_skipped,
         other_geo_skipped: feed.other_geo_skipped,
+        model,
     })
 }
