@@ -175,3 +175,44 @@ fn disk_full_and_read_only_outputs_are_clear_errors_and_leave_nothing() {
     assert_eq!(read_only.status.code(), Some(2), "{err}");
     assert!(err.contains("Read-only file system") && err.contains("ro"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
+    let dir = tempfile::tempdir().unwrap();
+    // A long run: 100 M views over 30 days.
+    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("views_per_month = 1000000", "views_per_month = 100000000");
+    let sc = dir.path().join("long.toml");
+    std::fs::write(&sc, text).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+        .args(["run", sc.to_str().unwrap(), "--out", "long", "-q"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The staging directory appears before the simulation starts; the handler is installed
+    // right after the world is built.
+    let staged = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".long.tmp-"))
+    };
+    let t0 = std::time::Instant::now();
+    while !staged() {
+        assert!(t0.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted at simulated time"), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("long/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["duration_s"].as_f64().unwrap() < 30.0 * 86_400.0);
+    assert!(std::fs::read_to_string(dir.path().join("long/report.md")).unwrap().contains("**Interrupted**"));
+    assert!(!staged(), "the staging directory was renamed into place");
+}

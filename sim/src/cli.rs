@@ -161,21 +161,47 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         b.set_message(name.clone());
         b
     });
+    // Check the destination before simulating, so that a refused directory costs no work.
+    let staging = report::Staging::begin(&out, args.force)?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let stop = AtomicBool::new(false);
+    install_run_stop_handler();
     let mut progress = Bar(bar);
-    let result = world.run(&mut progress, &stop);
+    let result = world.run(&mut progress, &RUN_STOP);
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
-    let dir = report::write(&result, &out, args.force)
-        .with_context(|| format!("writing the report of {}", path.display()))?;
+    let dir =
+        report::write_into(&result, staging).with_context(|| format!("writing the report of {}", path.display()))?;
     let summary = report::summarize(&result);
+    if result.interrupted {
+        eprintln!(
+            "interrupted at simulated time {}: a partial report, marked as interrupted, is in {}",
+            report::fmt_time(result.end),
+            dir.display()
+        );
+        return Ok(ExitCode::from(crate::sweep::EXIT_INTERRUPTED));
+    }
     if !args.quiet {
         println!("{}", headline(&summary, &dir));
     }
     let failed = summary.targets.iter().any(|t| !t.pass);
     Ok(if args.check && failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Set by Ctrl-C / SIGTERM during `run`: the loop stops at the next event boundary and a partial
+/// report is written. A second signal exits at once.
+static RUN_STOP: AtomicBool = AtomicBool::new(false);
+
+fn install_run_stop_handler() {
+    let r = ctrlc::set_handler(|| {
+        if RUN_STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(i32::from(crate::sweep::EXIT_INTERRUPTED));
+        }
+        eprintln!("\nstopping: writing a partial report (Ctrl-C again to quit without one)");
+    });
+    if let Err(e) = r {
+        eprintln!("warning: cannot catch Ctrl-C ({e})");
+    }
 }
 
 fn headline(s: &report::Summary, dir: &Path) -> String {

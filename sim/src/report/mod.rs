@@ -30,7 +30,12 @@ pub fn summary_json(s: &Summary) -> String {
 
 /// Writes every report file for `r` into `dest` atomically. Returns the directory.
 pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputError> {
-    let staging = Staging::begin(dest, force)?;
+    write_into(r, Staging::begin(dest, force)?)
+}
+
+/// Writes every report file for `r` into a staging directory begun earlier, then moves it into
+/// place. Returns the directory.
+pub fn write_into(r: &RunResult, staging: Staging) -> Result<PathBuf, OutputError> {
     let summary = summarize(r);
     staging.write("summary.json", summary_json(&summary).as_bytes())?;
     let csv = timeseries::timeseries_csv(r).map_err(|e| OutputError::Io {
