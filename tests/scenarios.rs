@@ -56,6 +56,18 @@ fn every_shipped_scenario_runs_and_keeps_its_books() {
 }
 
 #[test]
+fn every_shipped_scenario_reproduces_to_the_byte() {
+    for path in common::shipped_scenarios() {
+        let render = || {
+            let r = run_scenario(common::scaled(&path, 40.0)).expect("runs");
+            (report::summary_json(&report::summarize(&r)), report::timeseries::timeseries_csv(&r).expect("csv"))
+        };
+        let (a, b) = (render(), render());
+        assert!(a == b, "{}: two runs with the same seed differ", path.display());
+    }
+}
+
+#[test]
 fn same_seed_same_bytes_different_seed_different_run() {
     let path = common::root().join("scenarios/region-outage.toml");
     let render = |seed: Option<u64>| {
