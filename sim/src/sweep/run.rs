@@ -388,7 +388,8 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
         bar.set_length(todo.len() as u64);
     }
     let k = spec.replicas as usize;
-    let units: Vec<(usize, u32)> = (0..todo.len()).flat_map(|t| (0..spec.replicas).map(move |r| (t, r))).collect();
+    // Unit u is replica u % K of the u / K-th point to do: point-major, so points finish in order.
+    let units = todo.len() * k;
     let slots: Vec<Mutex<Vec<Option<Json>>>> = todo.iter().map(|_| Mutex::new(vec![None; k])).collect();
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
@@ -396,7 +397,7 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     let halt = AtomicBool::new(false);
     let failure: Mutex<Option<SweepError>> = Mutex::new(None);
     let tag = tmp_tag(opts.shard);
-    let threads = opts.threads.clamp(1, THREADS_MAX).min(units.len().max(1));
+    let threads = opts.threads.clamp(1, THREADS_MAX).min(units.max(1));
     let fail = |e: SweepError| {
         failure.lock().expect("no thread panics holding it").get_or_insert(e);
         halt.store(true, Ordering::SeqCst);
@@ -406,7 +407,10 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
             s.spawn(|| {
                 while !halt.load(Ordering::SeqCst) {
                     let u = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(&(t, r)) = units.get(u) else { break };
+                    if u >= units {
+                        break;
+                    }
+                    let (t, r) = (u / k, (u % k) as u32);
                     let point = todo[t];
                     let summary = match run_replica(spec, point, r, &halt) {
                         Ok(Some(s)) => s,
