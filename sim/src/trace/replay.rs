@@ -1,8 +1,8 @@
 //! Replaying a trace through one cache, counting as libCacheSim does: every request whose object
 //! is not cached (or has expired) is a miss, from the first request on (no warm-up); after a miss
 //! the object is inserted if it fits, evicting as the policy says; an object larger than the
-//! cache is not admitted. Requests of size 0 are skipped and counted apart (libCacheSim's
-//! readers skip them too) unless sizes are ignored.
+//! cache is not admitted. Requests of size 0 are skipped and counted apart unless sizes are
+//! ignored (a zero-byte object would never be evicted by size).
 //!
 //! Memory: the read buffer, the id map and the cache: it grows with the distinct objects, never
 //! with the number of requests.
