@@ -231,7 +231,8 @@ fn default_out(sweep: &Path) -> PathBuf {
 
 fn progress_bar(quiet: bool, name: &str) -> Option<indicatif::ProgressBar> {
     (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(0);
+        // Hidden until the runner knows how many points there are to run.
+        let b = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::hidden());
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} {msg} [{bar:40}] {pos}/{len} points, {elapsed} elapsed, ETA {eta}",
@@ -240,7 +241,6 @@ fn progress_bar(quiet: bool, name: &str) -> Option<indicatif::ProgressBar> {
             .progress_chars("=> "),
         );
         b.set_message(name.to_string());
-        b.enable_steady_tick(std::time::Duration::from_millis(200));
         b
     })
 }

@@ -151,7 +151,7 @@ pub struct RunOptions<'a> {
     pub shard: Option<Shard>,
     /// Set (by Ctrl-C) to stop: runs in progress are abandoned, finished points are kept.
     pub stop: &'a AtomicBool,
-    /// Advanced by one per finished point.
+    /// Advanced by one per finished point; its length is set and it is drawn on stderr.
     pub progress: Option<&'a indicatif::ProgressBar>,
 }
 
@@ -386,6 +386,8 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     remove_stale_tmp(opts.out, &todo)?;
     if let Some(bar) = opts.progress {
         bar.set_length(todo.len() as u64);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(Duration::from_millis(200));
     }
     let k = spec.replicas as usize;
     // Unit u is replica u % K of the u / K-th point to do: point-major, so points finish in order.
