@@ -359,6 +359,10 @@ pub struct MrcArgs {
     /// Threads replaying the non-LRU caches [default: one per core]; results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Replay LRU at each size instead of the one-pass stack (exact even when objects change
+    /// size between requests; slower with many sizes).
+    #[arg(long)]
+    pub lru_replay: bool,
     /// Where to write mrc.csv and mrc.svg [default: `reports/mrc-TRACE/`, TRACE the file name up to its first dot].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -512,8 +516,15 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         read: args.input.read_options()?,
         seed: args.seed,
         threads: args.threads,
+        lru_by_replay: args.lru_replay,
     };
     let c = curves(&args.trace, &opts, &labels)?;
+    if c.size_changes > 0 {
+        eprintln!(
+            "note: {} requests changed their object's size; LRU's one-pass curve weighs each object by its latest size, while a replayed cache keeps the size it cached, so LRU points may differ slightly from `clipsim replay` (--lru-replay replays LRU at each size instead)",
+            c.size_changes
+        );
+    }
     let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = name.split('.').next().unwrap_or("trace").to_string();

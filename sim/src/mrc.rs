@@ -121,6 +121,8 @@ pub struct LruStack {
     requests: u64,
     bytes: u64,
     distinct: u64,
+    /// Requests whose size differed from their object's previous request.
+    size_changes: u64,
 }
 
 impl LruStack {
@@ -148,6 +150,7 @@ impl LruStack {
             requests: 0,
             bytes: 0,
             distinct: 0,
+            size_changes: 0,
         }
     }
 
@@ -172,6 +175,9 @@ impl LruStack {
         if last != NONE {
             let last = last as usize;
             let (old_size, old_band) = self.size_of[k];
+            if old_size != size {
+                self.size_changes += 1;
+            }
             let tree = &mut self.trees[old_band as usize];
             tree.sub(last, old_size);
             tree.live -= 1;
@@ -261,6 +267,12 @@ impl LruStack {
         self.requests
     }
 
+    /// Requests whose size differed from their object's previous request (the curve is exact
+    /// when there are none).
+    pub fn size_changes(&self) -> u64 {
+        self.size_changes
+    }
+
     /// Hits and byte hits at each capacity, in the order the capacities were given.
     pub fn tally(&self) -> Tally {
         let n = self.caps.len();
@@ -331,6 +343,9 @@ pub struct MrcOptions {
     pub seed: u64,
     /// Threads replaying the caches (0: one per core); the result does not depend on it.
     pub threads: usize,
+    /// Replay LRU at each size instead of using the one-pass stack (exact even when objects
+    /// change size between requests).
+    pub lru_by_replay: bool,
 }
 
 /// One point of a curve.
@@ -369,6 +384,11 @@ pub struct Curves {
     pub bad_records: u64,
     /// Whether sizes were ignored.
     pub ignore_obj_size: bool,
+    /// With the one-pass LRU stack: requests whose size differed from their object's previous
+    /// request. The stack weighs each object by its latest size while a replayed cache keeps the
+    /// size an object was inserted with, so LRU points may differ slightly from replays when
+    /// this is not zero (`lru_by_replay` replays instead).
+    pub size_changes: u64,
 }
 
 /// Computes the curves with one pass to size the trace and one pass feeding every cache: the
@@ -387,7 +407,7 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
     sizes.sort_by_key(|s| s.0);
     sizes.dedup_by_key(|s| s.0);
     let caps: Vec<u64> = sizes.iter().map(|s| s.0).collect();
-    let use_stack = opts.ttl.is_none() && opts.policies.contains(&Policy::Lru);
+    let use_stack = opts.ttl.is_none() && !opts.lru_by_replay && opts.policies.contains(&Policy::Lru);
     let mut stack = use_stack.then(|| LruStack::new(&caps));
     let mut caches: Vec<Replayed> = Vec::new();
     for &p in &opts.policies {
@@ -502,6 +522,7 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
         requests,
         bad_records: feed.reader.stats().bad_records,
         ignore_obj_size: opts.ignore_obj_size,
+        size_changes: stack.as_ref().map_or(0, LruStack::size_changes),
     })
 }
 
