@@ -65,7 +65,7 @@ pub enum Command {
 pub struct RunArgs {
     /// The scenario file [default: scenarios/seed-baseline.toml].
     pub scenario: Option<PathBuf>,
-    /// Where to write the report [default: reports/<scenario name>/].
+    /// Where to write the report [default: reports/NAME/, NAME being the scenario file name without .toml].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the scenario's seed.

@@ -2,7 +2,7 @@
 //!
 //! Every key is documented in `scenarios/README.md`. Defaults are the seed's (`CDN_ENABLED=false`,
 //! `CDN_CACHE_TTL=3600`, `MIRROR_TTL_DAYS=7`, ...). Unknown keys are errors, so a typo never passes
-//! silently. Cross-field checks happen in [`super::validate`].
+//! silently. Cross-field checks happen in the `validate` module.
 
 use super::units::Dur;
 use indexmap::IndexMap;

@@ -170,7 +170,7 @@ fn list(ix: &[usize]) -> String {
 pub struct SweepArgs {
     /// The sweep file (format: docs/sweeps.md).
     pub sweep: PathBuf,
-    /// Where to write the points and results [default: reports/sweeps/<sweep file name>/]. A rerun
+    /// Where to write the points and results [default: reports/sweeps/NAME/, NAME being the sweep file name without .toml]. A rerun
     /// with the same directory resumes: finished points are kept.
     #[arg(long)]
     pub out: Option<PathBuf>,

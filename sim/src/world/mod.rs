@@ -343,7 +343,10 @@ impl World {
 
     /// Starts loading the state that the next arrivals will touch, while this one is served:
     /// two arrivals ahead the engine's clip record, the recorder's counts and the edge's index
-    /// entry; one ahead the edge's entry itself. Performance only: no result depends on it.
+    /// entry; one ahead the edge's entry itself. The prefetches change no result; drawing the
+    /// arrivals ahead does, a little, and is part of the model (see `workload::LOOKAHEAD`): an
+    /// arrival is drawn before the events that precede it are handled, so it cannot pick a clip
+    /// uploaded just before it.
     #[inline]
     fn prefetch_ahead(&mut self) {
         let far = self.workload.peek_nth(1);
