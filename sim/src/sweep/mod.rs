@@ -146,7 +146,7 @@ pub fn point_error(spec: &Spec, point: &Point, e: InputError) -> SweepError {
 
 /// Reads every point file of `dir` (all `total` must be there) and computes their statistics.
 pub fn load_stats(dir: &Path, spec: &Spec, total: usize) -> Result<Vec<aggregate::PointStats>, SweepError> {
-    let found = run::finished_points(dir, &spec.hash, total)?;
+    let found = run::point_files(dir, total)?;
     let missing: Vec<usize> = (0..total).filter(|i| !found.contains_key(i)).collect();
     if !missing.is_empty() {
         return Err(SweepError::Merge(format!("{} of {total} points missing: {}", missing.len(), list(&missing))));

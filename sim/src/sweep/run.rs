@@ -247,9 +247,9 @@ pub fn read_point(path: &Path, hash: &str, index: usize) -> Result<PointFile, Sw
     Ok(pf)
 }
 
-/// Finished points in `dir`: index → file, every file checked. Files of points past `total`
-/// and hidden temporary files are errors and ignored, respectively.
-pub fn finished_points(dir: &Path, hash: &str, total: usize) -> Result<BTreeMap<usize, PathBuf>, SweepError> {
+/// The point files in `dir`: index → file, by name only. Hidden temporary files are skipped; a
+/// point past `total` is an error.
+pub fn point_files(dir: &Path, total: usize) -> Result<BTreeMap<usize, PathBuf>, SweepError> {
     let pdir = dir.join(POINTS_DIR);
     let mut out = BTreeMap::new();
     if !pdir.exists() {
@@ -267,10 +267,18 @@ pub fn finished_points(dir: &Path, hash: &str, total: usize) -> Result<BTreeMap<
         if index >= total {
             return Err(SweepError::Data { path, message: format!("point {index}, but the sweep has {total} points") });
         }
-        read_point(&path, hash, index)?;
         out.insert(index, path);
     }
     Ok(out)
+}
+
+/// Finished points in `dir`: [`point_files`], every file read and checked.
+pub fn finished_points(dir: &Path, hash: &str, total: usize) -> Result<BTreeMap<usize, PathBuf>, SweepError> {
+    let files = point_files(dir, total)?;
+    for (&index, path) in &files {
+        read_point(path, hash, index)?;
+    }
+    Ok(files)
 }
 
 /// Removes temporary files a killed run left for the points in `todo`.
@@ -394,7 +402,6 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     let units = todo.len() * k;
     let slots: Vec<Mutex<Vec<Option<Json>>>> = todo.iter().map(|_| Mutex::new(vec![None; k])).collect();
     let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
     let ran = AtomicUsize::new(0);
     let halt = AtomicBool::new(false);
     let failure: Mutex<Option<SweepError>> = Mutex::new(None);
@@ -404,9 +411,14 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
         failure.lock().expect("no thread panics holding it").get_or_insert(e);
         halt.store(true, Ordering::SeqCst);
     };
+    // Each worker holds a sender; when the last one is dropped the coordinator stops waiting.
+    let (alive_tx, alive_rx) = std::sync::mpsc::channel::<()>();
+    let (next, todo, slots, halt, ran, fail, tag) = (&next, &todo, &slots, &halt, &ran, &fail, &tag);
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| {
+            let alive = alive_tx.clone();
+            s.spawn(move || {
+                let _alive = alive;
                 while !halt.load(Ordering::SeqCst) {
                     let u = next.fetch_add(1, Ordering::SeqCst);
                     if u >= units {
@@ -414,7 +426,7 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
                     }
                     let (t, r) = (u / k, (u % k) as u32);
                     let point = todo[t];
-                    let summary = match run_replica(spec, point, r, &halt) {
+                    let summary = match run_replica(spec, point, r, halt) {
                         Ok(Some(s)) => s,
                         Ok(None) => break,
                         Err(e) => {
@@ -433,7 +445,7 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
                     };
                     if let Some(summaries) = complete {
                         let pf = point_file(spec, point, summaries);
-                        match write_atomic(&point_path(opts.out, point.index), json_text(&pf).as_bytes(), &tag) {
+                        match write_atomic(&point_path(opts.out, point.index), json_text(&pf).as_bytes(), tag) {
                             Ok(()) => {
                                 ran.fetch_add(1, Ordering::SeqCst);
                                 if let Some(bar) = opts.progress {
@@ -444,21 +456,20 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
                         }
                     }
                 }
-                finished.fetch_add(1, Ordering::SeqCst);
             });
         }
+        drop(alive_tx);
         // Ctrl-C sets `stop` from a signal thread; runs in progress watch `halt`.
-        while finished.load(Ordering::SeqCst) < threads {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = alive_rx.recv_timeout(POLL) {
             if opts.stop.load(Ordering::SeqCst) {
                 halt.store(true, Ordering::SeqCst);
             }
-            std::thread::sleep(POLL);
         }
     });
     if let Some(e) = failure.into_inner().expect("no thread panics holding it") {
         return Err(e);
     }
-    outcome.ran = ran.into_inner();
+    outcome.ran = ran.load(Ordering::SeqCst);
     outcome.stopped = outcome.resumed + outcome.ran < outcome.in_shard;
     Ok(outcome)
 }
