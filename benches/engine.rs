@@ -138,6 +138,62 @@ fn sync_and_cleanup(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // TTL cleanup: 100,000 clips each with two active mirrors, all expired; one cleanup pass
+    // deletes all 200,000 (and frees their storage).
+    let mut expired = Engine::new({
+        let mut cfg = config(false);
+        cfg.mirror.replication_threshold = 1;
+        cfg.mirror.ttl = SimDuration::from_hours(1);
+        cfg.mirror.cleanup_interval = SimDuration::from_days(1);
+        cfg
+    })
+    .unwrap();
+    const MIRRORED: u32 = 100_000;
+    for i in 0..MIRRORED {
+        expired
+            .handle_input(
+                SimTime::ZERO,
+                Input::ClipUploaded { clip: ClipId(i), size: Bytes(10_000_000), primary: RegionId(0) },
+            )
+            .unwrap();
+        let req = expired.begin_request(SimTime::ZERO, ClipId(i), GeoId(1)).unwrap();
+        let step = expired.next_step(SimTime::ZERO, &req);
+        expired.finish(&req, step).unwrap();
+    }
+    let sync = SimTime::ZERO + SimDuration::from_hours(1);
+    while expired.poll_timeout() <= sync {
+        let t = expired.poll_timeout();
+        expired.handle_timeout(t).unwrap();
+    }
+    let mut orders = Vec::new();
+    while let Some(o) = expired.poll_output() {
+        if let clipsim_engine::Output::Replicate { clip, to, .. } = o {
+            orders.push((clip, to));
+        }
+    }
+    for (clip, to) in orders {
+        expired.handle_input(sync, Input::ReplicationFinished { clip, region: to }).unwrap();
+    }
+    let cleanup_at = SimTime::ZERO + SimDuration::from_days(1);
+    let mut before = expired.clone();
+    while before.poll_timeout() < cleanup_at {
+        let t = before.poll_timeout();
+        before.handle_timeout(t).unwrap();
+        while before.poll_output().is_some() {}
+    }
+    let mirrors = before.all_mirrors().count() as u64;
+    eprintln!("  mirrors before cleanup: {mirrors}");
+    g.throughput(Throughput::Elements(mirrors));
+    g.bench_function("cleanup_pass_expired_mirrors", |b| {
+        b.iter_batched_ref(
+            || before.clone(),
+            |e| {
+                e.handle_timeout(cleanup_at).unwrap();
+                while e.poll_output().is_some() {}
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
