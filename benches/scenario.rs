@@ -5,6 +5,14 @@
 //! `cargo bench --bench scenario`
 
 use clipsim_sim::{run_scenario, scenario};
+
+// The binary's allocator (large tables on huge pages), so that the bench measures what
+// `clipsim run` does.
+#[path = "../src/alloc.rs"]
+mod alloc;
+
+#[global_allocator]
+static ALLOC: alloc::HugePages = alloc::HugePages;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
 

@@ -28,6 +28,8 @@ pub enum Purpose {
     Faults,
     /// Viewer throughput of each request.
     Network,
+    /// Which catalog clip a catalog view picks (the Zipf draw).
+    CatalogPicks,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Purpose::Uploads => 6,
             Purpose::Faults => 7,
             Purpose::Network => 8,
+            Purpose::CatalogPicks => 9,
         }
     }
 }

@@ -16,9 +16,6 @@ use crate::workload::{ClipFactory, Workload};
 use clipsim_engine::{SimDuration, SimTime};
 use std::path::Path;
 
-/// How far ahead of the arrival being served the world draws (`World::prefetch_ahead`).
-const WORLD_LOOKAHEAD: usize = 1;
-
 /// One generated request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Generated {
@@ -119,9 +116,9 @@ impl Iterator for Generator {
                 continue;
             }
             let a = self.workload.pop();
-            // The world draws two arrivals ahead after each one it takes (to prefetch their
-            // state); a spike start discards what was drawn ahead, so draw the same way.
-            self.workload.peek_nth(WORLD_LOOKAHEAD);
+            // The world draws ahead after each arrival it takes (to prefetch their state); a
+            // spike start discards what was drawn ahead, so draw the same way.
+            self.workload.peek_nth(crate::world::PREFETCH_FAR);
             return Some(Generated { time: a.time, clip: a.clip.0, size: self.sizes[a.clip.index()], geo: a.geo.0 });
         }
     }

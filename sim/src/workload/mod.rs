@@ -63,10 +63,15 @@ pub struct Workload {
     arrivals: Stream,
     exp: ExpZiggurat,
     geos: Stream,
+    /// Whether a view goes to a fresh upload, and which.
     clips: Stream,
-    /// The draw the next catalog pick will use, taken from `clips` one pick early so that its
-    /// alias-table column can be prefetched.
-    next_catalog_draw: u64,
+    /// Which catalog clip a catalog view picks. Its own stream, so that the draws can be taken
+    /// [`PICKS_AHEAD`] picks early (and their alias-table columns prefetched) without changing
+    /// any result.
+    picks: Stream,
+    /// The next [`PICKS_AHEAD`] catalog draws, the next one at `picks_pos`.
+    picks_ahead: [u64; PICKS_AHEAD],
+    picks_pos: usize,
     // The current piece of the rate function.
     piece_end: SimTime,
     piece_rate: f64,
@@ -81,6 +86,10 @@ pub struct Workload {
 /// can prefetch their state. Part of the model's definition: an arrival is drawn up to this many
 /// arrivals before it is served (so it cannot pick a clip uploaded in between).
 pub const LOOKAHEAD: usize = 4;
+
+/// How many catalog draws are taken ahead of use, so that their alias-table columns are in cache
+/// when needed (performance only).
+const PICKS_AHEAD: usize = 8;
 
 impl Workload {
     /// The workload of a scenario.
@@ -120,14 +129,21 @@ impl Workload {
             exp: ExpZiggurat::new(),
             geos: Stream::new(sc.seed, Purpose::Geos),
             clips: Stream::new(sc.seed, Purpose::Clips),
-            next_catalog_draw: 0,
+            picks: Stream::new(sc.seed, Purpose::CatalogPicks),
+            picks_ahead: [0; PICKS_AHEAD],
+            picks_pos: 0,
             piece_end: SimTime::ZERO,
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
             ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
         };
-        w.next_catalog_draw = w.clips.next_u64();
+        for i in 0..PICKS_AHEAD {
+            w.picks_ahead[i] = w.picks.next_u64();
+            if let Some(alias) = &w.catalog {
+                alias.prefetch_for(w.picks_ahead[i]);
+            }
+        }
         w.enter_piece(SimTime::ZERO);
         w
     }
@@ -249,7 +265,7 @@ impl Workload {
 
     fn pick_clip(&mut self, t: SimTime) -> ClipId {
         if self.new_share > 0.0 && !self.uploads.is_empty() && self.clips.chance(self.new_share) {
-            let age_us = (self.clips.exp1() * self.new_decay_secs * 1e6) as u64;
+            let age_us = (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64;
             if let Some(target) = t.as_micros().checked_sub(age_us) {
                 let i = self.uploads.partition_point(|&(u, _)| u.as_micros() <= target);
                 if i > 0 {
@@ -257,11 +273,13 @@ impl Workload {
                 }
             }
         }
-        let x = self.next_catalog_draw;
-        self.next_catalog_draw = self.clips.next_u64();
+        let x = self.picks_ahead[self.picks_pos];
+        let later = self.picks.next_u64();
+        self.picks_ahead[self.picks_pos] = later;
+        self.picks_pos = (self.picks_pos + 1) % PICKS_AHEAD;
         match &self.catalog {
             Some(alias) => {
-                alias.prefetch_for(self.next_catalog_draw);
+                alias.prefetch_for(later);
                 ClipId(alias.sample_with(x))
             }
             None => ClipId(((u128::from(x) * u128::from(self.catalog_clips)) >> 64) as u32),

@@ -52,6 +52,12 @@ impl Ev {
     }
 }
 
+/// How many arrivals past the next one the loop draws, to prefetch their state (see
+/// `World::prefetch_ahead`); the trace generator draws the same way.
+pub(crate) const PREFETCH_FAR: usize = 3;
+/// Where the edge's entry is prefetched (its index entry is prefetched at [`PREFETCH_FAR`]).
+const PREFETCH_NEAR: usize = 2;
+
 /// The engine's timers sit between probes and report ticks.
 const ENGINE_PRIORITY: u8 = 6;
 
@@ -342,20 +348,21 @@ impl World {
     }
 
     /// Starts loading the state that the next arrivals will touch, while this one is served:
-    /// two arrivals ahead the engine's clip record, the recorder's counts and the edge's index
-    /// entry; one ahead the edge's entry itself. The prefetches change no result; drawing the
+    /// four arrivals ahead the engine's clip record, the recorder's counts and the edge's index
+    /// entry; three ahead the edge's entry itself (the distances that measured fastest, see
+    /// docs/benchmarks.md). The prefetches change no result; drawing the
     /// arrivals ahead does, a little, and is part of the model (see `workload::LOOKAHEAD`): an
     /// arrival is drawn before the events that precede it are handled, so it cannot pick a clip
     /// uploaded just before it.
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let far = self.workload.peek_nth(1);
+        let far = self.workload.peek_nth(PREFETCH_FAR);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
         if let Some(edge) = self.edges.get(far.geo.index()) {
             edge.prefetch_index(far.clip.0);
         }
-        let near = self.workload.peek();
+        let near = self.workload.peek_nth(PREFETCH_NEAR);
         if let Some(edge) = self.edges.get(near.geo.index()) {
             edge.prefetch_entry(near.clip.0);
         }
