@@ -21,8 +21,9 @@ use crate::scenario::{Popularity, Scenario, SizeDist};
 use clipsim_engine::{ClipId, GeoId, RegionId, SimDuration, SimTime};
 
 const HOUR_US: u64 = 3_600_000_000;
-/// The time buckets of the upload index: one minute.
-const UPLOAD_BUCKET_US: u64 = 60_000_000;
+/// Uploads expected per bucket of the upload index (a fresh-clip view reads the index and about
+/// this many uploads).
+const UPLOADS_PER_BUCKET: f64 = 2.0;
 /// The largest clip drawn: 100 GB.
 const CLIP_BYTES_MAX: u64 = 100_000_000_000;
 
@@ -63,9 +64,11 @@ pub struct Workload {
     /// Uploads so far (time, clip), in time order.
     uploads: Vec<(SimTime, ClipId)>,
     /// `upload_index[b]`: the index in `uploads` of the first upload at or after
-    /// `b * UPLOAD_BUCKET_US`, for every bucket up to the last upload's, so that a fresh-clip view
+    /// `b * upload_bucket_us`, for every bucket up to the last upload's, so that a fresh-clip view
     /// searches one bucket rather than all uploads (O(1) expected).
     upload_index: Vec<usize>,
+    /// The buckets' length: [`UPLOADS_PER_BUCKET`] mean gaps between uploads, 1 ms to 1 hour.
+    upload_bucket_us: u64,
     arrivals: Stream,
     exp: ExpZiggurat,
     geos: Stream,
@@ -132,6 +135,11 @@ impl Workload {
             spikes,
             uploads: Vec::new(),
             upload_index: Vec::new(),
+            upload_bucket_us: if sc.catalog.uploads_per_day > 0.0 {
+                (UPLOADS_PER_BUCKET * 86_400e6 / sc.catalog.uploads_per_day).clamp(1e3, HOUR_US as f64) as u64
+            } else {
+                HOUR_US
+            },
             arrivals: Stream::new(sc.seed, Purpose::Arrivals),
             exp: ExpZiggurat::new(),
             geos: Stream::new(sc.seed, Purpose::Geos),
@@ -195,7 +203,7 @@ impl Workload {
     /// Records an upload (fresh clips become eligible for fresh-clip views).
     pub fn on_upload(&mut self, t: SimTime, clip: ClipId) {
         debug_assert!(self.uploads.last().is_none_or(|&(u, _)| u <= t));
-        let bucket = (t.as_micros() / UPLOAD_BUCKET_US) as usize;
+        let bucket = (t.as_micros() / self.upload_bucket_us) as usize;
         while self.upload_index.len() <= bucket {
             self.upload_index.push(self.uploads.len());
         }
@@ -205,7 +213,7 @@ impl Workload {
     /// The latest upload at or before `target`, if any.
     #[inline]
     fn latest_upload_at(&self, target: u64) -> Option<ClipId> {
-        let bucket = (target / UPLOAD_BUCKET_US) as usize;
+        let bucket = (target / self.upload_bucket_us) as usize;
         let first = |b: usize| self.upload_index.get(b).copied().unwrap_or(self.uploads.len());
         let (lo, hi) = (first(bucket), first(bucket + 1));
         let i = lo + self.uploads[lo..hi].partition_point(|&(u, _)| u.as_micros() <= target);
@@ -385,14 +393,15 @@ mod tests {
         let sc = scenario::load(&path, &Default::default()).expect("the shipped scenario loads");
         let mut w = Workload::new(&sc);
         let mut rng = Stream::new(7, Purpose::Uploads);
-        let mut t = 5 * UPLOAD_BUCKET_US + 17;
+        let bucket_us = w.upload_bucket_us;
+        let mut t = 5 * bucket_us + 17;
         for clip in 0..2_000 {
             // Gaps from 0 (several uploads in one instant) to several empty buckets.
             t += match rng.below(4) {
                 0 => 0,
-                1 => rng.below(UPLOAD_BUCKET_US / 10),
-                2 => rng.below(UPLOAD_BUCKET_US),
-                _ => rng.below(7 * UPLOAD_BUCKET_US),
+                1 => rng.below(bucket_us / 10),
+                2 => rng.below(bucket_us),
+                _ => rng.below(7 * bucket_us),
             };
             w.on_upload(SimTime(t), ClipId(clip));
         }
@@ -401,8 +410,8 @@ mod tests {
             i.checked_sub(1).map(|i| w.uploads[i].1)
         };
         let mut targets: Vec<u64> = w.uploads.iter().flat_map(|&(u, _)| [u.as_micros() - 1, u.as_micros()]).collect();
-        targets.extend([0, 1, t + 1, t + 100 * UPLOAD_BUCKET_US]);
-        targets.extend((0..5_000).map(|_| rng.below(t + 10 * UPLOAD_BUCKET_US)));
+        targets.extend([0, 1, t + 1, t + 100 * bucket_us]);
+        targets.extend((0..5_000).map(|_| rng.below(t + 10 * bucket_us)));
         for target in targets {
             assert_eq!(w.latest_upload_at(target), full(target), "target {target}");
         }
