@@ -94,6 +94,25 @@ fn a_finished_sweep_reruns_nothing() {
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(text.contains("0 run on") && text.contains("4 resumed"), "{text}");
     assert_eq!(files(&out), before);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!err.contains("another build"), "{err}");
+}
+
+#[test]
+fn resuming_points_of_another_build_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&out)]));
+    // Point 1 as an older build would have left it.
+    let point = out.join("points/000001.json");
+    let text = std::fs::read_to_string(&point).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let commit = json["replicas"][0]["summary"]["git_commit"].as_str().expect("point files name the build's commit");
+    std::fs::write(&point, text.replace(commit, "0123456789abcdef0123456789abcdef01234567")).unwrap();
+    let again = clipsim(&["sweep", s(&quick()), "--out", s(&out)]);
+    ok(&again);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("1 of 4 points were simulated by another build") && err.contains("0123456789ab"), "{err}");
 }
 
 #[test]

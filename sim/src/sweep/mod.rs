@@ -325,6 +325,9 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     let stats = load_stats(&out, &spec, points.len())?;
     output::write_outputs(&out, &spec, &stats, &tag)?;
     warn_builds(&stats);
+    if outcome.resumed > 0 {
+        warn_other_build(&stats);
+    }
     if !args.quiet {
         println!("{head}\n{}", verdict_line(&stats));
         println!("sweep: {}", out.join("sweep.md").display());
@@ -339,6 +342,26 @@ fn warn_builds(stats: &[aggregate::PointStats]) {
             "warning: the point files come from {} different clipsim builds: {}",
             builds.len(),
             builds.join("; ")
+        );
+    }
+}
+
+/// This binary's build as the point files name it.
+fn this_build() -> String {
+    format!("{} (commit {})", env!("CARGO_PKG_VERSION"), env!("CLIPSIM_GIT_COMMIT"))
+}
+
+/// Warns when resumed points were simulated by another build than this one (a sweep resumed
+/// after an upgrade would otherwise mix two simulators without a word).
+fn warn_other_build(stats: &[aggregate::PointStats]) {
+    let this = this_build();
+    let other = stats.iter().filter(|p| p.build != this).count();
+    if other > 0 {
+        eprintln!(
+            "warning: {other} of {} points were simulated by another build ({}), not by this one ({this}): \
+             rerun into a fresh directory to compare like with like",
+            stats.len(),
+            output::builds(stats).into_iter().filter(|b| *b != this).collect::<Vec<_>>().join("; ")
         );
     }
 }
