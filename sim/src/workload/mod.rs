@@ -74,11 +74,6 @@ pub struct Workload {
     geos: Stream,
     /// Whether a view goes to a fresh upload, and which.
     clips: Stream,
-    /// The fresh-or-catalog choices of the next [`PICKS_AHEAD`] views, at `picks_pos` like the
-    /// catalog draws: the age in microseconds of the upload a fresh view goes to, or
-    /// [`NOT_FRESH`]. Drawn in turn from `clips`, which nothing else reads, so drawing them early
-    /// (to prefetch the uploads they will search) changes no result.
-    fresh_ahead: [u64; PICKS_AHEAD],
     /// Which catalog clip a catalog view picks. Its own stream, so that the draws can be taken
     /// [`PICKS_AHEAD`] picks early (and their alias-table columns prefetched) without changing
     /// any result.
@@ -104,9 +99,6 @@ pub const LOOKAHEAD: usize = 4;
 /// How many catalog draws are taken ahead of use, so that their alias-table columns are in cache
 /// when needed (performance only).
 const PICKS_AHEAD: usize = 8;
-
-/// In `fresh_ahead`: a catalog view.
-const NOT_FRESH: u64 = u64::MAX;
 
 impl Workload {
     /// The workload of a scenario.
@@ -154,7 +146,6 @@ impl Workload {
             clips: Stream::new(sc.seed, Purpose::Clips),
             picks: Stream::new(sc.seed, Purpose::CatalogPicks),
             picks_ahead: [0; PICKS_AHEAD],
-            fresh_ahead: [NOT_FRESH; PICKS_AHEAD],
             picks_pos: 0,
             piece_end: SimTime::ZERO,
             piece_rate: 0.0,
@@ -163,7 +154,6 @@ impl Workload {
             ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
         };
         for i in 0..PICKS_AHEAD {
-            w.fresh_ahead[i] = w.draw_fresh();
             w.picks_ahead[i] = w.picks.next_u64();
             if let Some(alias) = &w.catalog {
                 alias.prefetch_for(w.picks_ahead[i]);
@@ -302,49 +292,17 @@ impl Workload {
         GeoId(self.piece_cum.iter().position(|&c| x < c).unwrap_or(0) as u32)
     }
 
-    /// Whether a view goes to a fresh upload: the upload's age in microseconds, or
-    /// [`NOT_FRESH`].
-    fn draw_fresh(&mut self) -> u64 {
-        if self.new_share > 0.0 && self.clips.chance(self.new_share) {
-            ((self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64).min(NOT_FRESH - 1)
-        } else {
-            NOT_FRESH
-        }
-    }
-
-    /// The upload-index bucket a fresh view of age `age_us` drawn now will probably search.
-    #[inline]
-    fn expected_bucket(&self, age_us: u64) -> usize {
-        (self.now.as_micros().saturating_sub(age_us) / self.upload_bucket_us) as usize
-    }
-
     fn pick_clip(&mut self, t: SimTime) -> ClipId {
-        let pos = self.picks_pos;
-        self.picks_pos = (pos + 1) % PICKS_AHEAD;
-        let age_us = self.fresh_ahead[pos];
-        let later = self.draw_fresh();
-        self.fresh_ahead[pos] = later;
-        // Start loading what fresh views will read: the index entry of the one drawn now, and
-        // the uploads of the one halfway (its index entry has landed since).
-        if later != NOT_FRESH {
-            if let Some(i) = self.upload_index.get(self.expected_bucket(later)) {
-                clipsim_engine::hint::prefetch(i);
-            }
-        }
-        let half = self.fresh_ahead[(pos + PICKS_AHEAD / 2) % PICKS_AHEAD];
-        if half != NOT_FRESH {
-            if let Some(u) = self.upload_index.get(self.expected_bucket(half)).and_then(|&lo| self.uploads.get(lo)) {
-                clipsim_engine::hint::prefetch(u);
-            }
-        }
-        let x = self.picks_ahead[pos];
-        let later = self.picks.next_u64();
-        self.picks_ahead[pos] = later;
-        if age_us != NOT_FRESH {
+        if self.new_share > 0.0 && !self.uploads.is_empty() && self.clips.chance(self.new_share) {
+            let age_us = (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64;
             if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.latest_upload_at(target)) {
                 return clip;
             }
         }
+        let x = self.picks_ahead[self.picks_pos];
+        let later = self.picks.next_u64();
+        self.picks_ahead[self.picks_pos] = later;
+        self.picks_pos = (self.picks_pos + 1) % PICKS_AHEAD;
         match &self.catalog {
             Some(alias) => {
                 alias.prefetch_for(later);
