@@ -15,7 +15,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// Blocks at least this large are advised onto huge pages.
 pub const HUGE_MIN_BYTES: usize = 4 << 20;
 /// The huge-page size on x86_64 and most aarch64 Linux systems.
-const HUGE_PAGE_BYTES: usize = 2 << 20;
+pub const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// [`System`], with blocks of [`HUGE_MIN_BYTES`] or more aligned to huge pages and advised onto
 /// them.
@@ -46,29 +46,32 @@ fn advise(ptr: *mut u8, size: usize) {
 #[cfg(not(target_os = "linux"))]
 fn advise(_ptr: *mut u8, _size: usize) {}
 
+/// Allocates `layout` with `system` (`System.alloc` or `System.alloc_zeroed`): a large block
+/// with [`huge_layout`], advised onto huge pages.
+///
+/// # Safety
+/// As [`GlobalAlloc::alloc`]: `layout` has a non-zero size.
+unsafe fn alloc_with(layout: Layout, system: unsafe fn(&System, Layout) -> *mut u8) -> *mut u8 {
+    if is_huge(layout) {
+        let p = system(&System, huge_layout(layout));
+        advise(p, layout.size());
+        p
+    } else {
+        system(&System, layout)
+    }
+}
+
 // SAFETY: every block is allocated and freed by `System` with the same layout: large blocks
 // always with `huge_layout` of their layout (the size decides, and it is the same at `alloc`
 // and `dealloc`), small ones with their own. `realloc` moves a block between the two classes by
 // allocating, copying and freeing.
 unsafe impl GlobalAlloc for HugePages {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if is_huge(layout) {
-            let p = System.alloc(huge_layout(layout));
-            advise(p, layout.size());
-            p
-        } else {
-            System.alloc(layout)
-        }
+        alloc_with(layout, <System as GlobalAlloc>::alloc)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if is_huge(layout) {
-            let p = System.alloc_zeroed(huge_layout(layout));
-            advise(p, layout.size());
-            p
-        } else {
-            System.alloc_zeroed(layout)
-        }
+        alloc_with(layout, <System as GlobalAlloc>::alloc_zeroed)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
