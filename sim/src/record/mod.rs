@@ -4,8 +4,11 @@
 //! Requests before the warm-up are simulated and appear in the time series, but are not counted
 //! in the totals, the histograms or the per-clip counts that targets are checked against.
 
+mod pending;
+
 use clipsim_engine::{Health, MoneyNanos, ServedFrom, SimTime};
 use hdrhistogram::Histogram;
+use pending::PendingLatency;
 
 /// The longest load time a histogram holds: one hour, in microseconds.
 pub const LATENCY_US_MAX: u64 = 3_600_000_000;
@@ -163,7 +166,7 @@ pub struct Recorder {
     interval_latency: Histogram<u64>,
     /// Load times recorded since the last flush, per geography: each request is recorded once,
     /// here, and flushed into the interval's histogram and (after warm-up) the totals.
-    pending: Vec<Histogram<u64>>,
+    pending: Vec<PendingLatency>,
     /// Whether `pending` holds post-warm-up requests.
     pending_counted: bool,
 }
@@ -184,7 +187,7 @@ impl Recorder {
             region_served: vec![(0, 0); regions],
             interval: Counts::default(),
             interval_latency: latency_histogram(),
-            pending: (0..geos).map(|_| latency_histogram()).collect(),
+            pending: (0..geos).map(|_| PendingLatency::default()).collect(),
             pending_counted: false,
         }
     }
@@ -228,7 +231,7 @@ impl Recorder {
             self.pending_counted = counted;
         }
         if served {
-            self.pending[geo].saturating_record(load_us.max(1));
+            self.pending[geo].record(load_us);
         }
         if !counted {
             return;
@@ -263,15 +266,12 @@ impl Recorder {
     }
 
     fn flush_latency(&mut self) {
-        for (g, h) in self.pending.iter_mut().enumerate() {
-            if h.is_empty() {
-                continue;
-            }
-            self.interval_latency.add(&*h).expect("same bounds");
+        for (g, p) in self.pending.iter_mut().enumerate() {
             if self.pending_counted {
-                self.latency_geo[g].add(&*h).expect("same bounds");
+                p.drain_into(&mut [&mut self.interval_latency, &mut self.latency_geo[g]]);
+            } else {
+                p.drain_into(&mut [&mut self.interval_latency]);
             }
-            h.reset();
         }
     }
 
