@@ -73,6 +73,11 @@ pub struct Verdict {
     pub within_noise: bool,
 }
 
+/// How point files and warnings name a clipsim build: `version (commit HASH)`.
+pub fn build_label(version: &str, commit: &str) -> String {
+    format!("{version} (commit {commit})")
+}
+
 /// Everything the outputs need about one point.
 #[derive(Clone, Debug)]
 pub struct PointStats {
@@ -166,7 +171,7 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
     }
     let all_pass = verdicts.iter().all(|v| v.pass);
     let text = |k: &str| sums[0].get(k).and_then(Json::as_str).unwrap_or("unknown").to_string();
-    let build = format!("{} (commit {})", text("version"), text("git_commit"));
+    let build = build_label(&text("version"), &text("git_commit"));
     let nearly = !all_pass && verdicts.iter().filter(|v| !v.pass).all(|v| v.margin.is_some_and(|m| m > -NEARLY));
     Ok(PointStats {
         index: pf.point,

@@ -348,7 +348,7 @@ fn warn_builds(stats: &[aggregate::PointStats]) {
 
 /// This binary's build as the point files name it.
 fn this_build() -> String {
-    format!("{} (commit {})", env!("CARGO_PKG_VERSION"), env!("CLIPSIM_GIT_COMMIT"))
+    aggregate::build_label(env!("CARGO_PKG_VERSION"), env!("CLIPSIM_GIT_COMMIT"))
 }
 
 /// Warns when resumed points were simulated by another build than this one (a sweep resumed
