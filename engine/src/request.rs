@@ -82,7 +82,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// Starts serving a view of `clip` from `geo` at `now`: counts the view toward the clip's
     /// popularity and demand. O(1).
-    #[inline]
+    #[inline(always)]
     pub fn begin_request(&mut self, now: SimTime, clip: ClipId, geo: GeoId) -> Result<Request, EngineError> {
         // Every check comes before any change: a refused request leaves the engine unchanged.
         if now < self.now {
@@ -116,7 +116,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// The copies are ordered by the source policy; copies believed unhealthy are tried only
     /// after every other copy, and a copy that failed during this request is not tried again.
     /// Pending and expired mirrors are never named.
-    #[inline]
+    #[inline(always)]
     pub fn next_step(&self, now: SimTime, req: &Request) -> Step {
         if req.cdn == CdnPath::Ready {
             return Step::Edge;

@@ -68,24 +68,6 @@ impl ListCache {
         }
     }
 
-    /// Hints that `key` will be looked up soon: loads its index entry.
-    #[inline]
-    pub fn prefetch_index(&self, key: u32) {
-        if let Some(slot) = self.slot_of.get(key as usize) {
-            clipsim_engine::hint::prefetch(slot);
-        }
-    }
-
-    /// Hints that `key` will be looked up soon: loads its node (and its list neighbours' index is
-    /// not known yet). Call after [`ListCache::prefetch_index`] had time to land.
-    #[inline]
-    pub fn prefetch_entry(&self, key: u32) {
-        let i = self.slot(key);
-        if let Some(node) = self.nodes.get(i as usize) {
-            clipsim_engine::hint::prefetch(node);
-        }
-    }
-
     #[inline]
     fn slot(&self, key: u32) -> u32 {
         self.slot_of.get(key as usize).copied().unwrap_or(NONE)
@@ -230,6 +212,24 @@ impl EdgeCache for ListCache {
 
     fn len(&self) -> usize {
         self.len
+    }
+
+    /// Hints that `key` will be looked up soon: loads its index entry.
+    #[inline]
+    fn prefetch_index(&self, key: u32) {
+        if let Some(slot) = self.slot_of.get(key as usize) {
+            clipsim_engine::hint::prefetch(slot);
+        }
+    }
+
+    /// Hints that `key` will be looked up soon: loads its node. Reads its index entry, so call
+    /// it after [`EdgeCache::prefetch_index`] had time to land.
+    #[inline]
+    fn prefetch_entry(&self, key: u32) {
+        let i = self.slot(key);
+        if let Some(node) = self.nodes.get(i as usize) {
+            clipsim_engine::hint::prefetch(node);
+        }
     }
 }
 

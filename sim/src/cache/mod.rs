@@ -47,6 +47,14 @@ pub trait EdgeCache {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Hints that `key` will be looked up soon (first step: its index entry). Performance only;
+    /// the default does nothing.
+    #[inline]
+    fn prefetch_index(&self, _key: u32) {}
+    /// Hints that `key` will be looked up soon (second step, after the first had time to land:
+    /// its entry). Performance only; the default does nothing.
+    #[inline]
+    fn prefetch_entry(&self, _key: u32) {}
 }
 
 /// The eviction policies.
@@ -138,22 +146,6 @@ pub enum AnyCache {
 }
 
 impl AnyCache {
-    /// Hints that `key` will be looked up soon (first step: its index entry). Performance only.
-    #[inline]
-    pub fn prefetch_index(&self, key: u32) {
-        if let AnyCache::List(c) = self {
-            c.prefetch_index(key);
-        }
-    }
-
-    /// Hints that `key` will be looked up soon (second step: its entry). Performance only.
-    #[inline]
-    pub fn prefetch_entry(&self, key: u32) {
-        if let AnyCache::List(c) = self {
-            c.prefetch_entry(key);
-        }
-    }
-
     /// A cache of `policy` holding at most `capacity_bytes` (`u64::MAX` for unlimited).
     pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
         match policy {
@@ -205,6 +197,14 @@ impl EdgeCache for AnyCache {
     }
     fn len(&self) -> usize {
         each!(self, c => c.len())
+    }
+    #[inline]
+    fn prefetch_index(&self, key: u32) {
+        each!(self, c => c.prefetch_index(key))
+    }
+    #[inline]
+    fn prefetch_entry(&self, key: u32) {
+        each!(self, c => c.prefetch_entry(key))
     }
 }
 

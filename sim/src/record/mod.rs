@@ -209,7 +209,7 @@ impl Recorder {
 
     /// Records one finished request.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub fn request(
         &mut self,
         t: SimTime,

@@ -87,14 +87,18 @@ pub struct Workload {
     /// Cumulative rates of [geo 0 .. geo G-1, spike 0 .. spike S-1] in this piece.
     piece_cum: Vec<f64>,
     now: SimTime,
-    /// Arrivals drawn but not yet consumed, oldest first (at most [`LOOKAHEAD`]).
-    ahead: std::collections::VecDeque<Arrival>,
+    /// Arrivals drawn but not yet consumed: `ahead_len` of them, the oldest at `ahead_head`
+    /// (a ring of [`LOOKAHEAD`] slots).
+    ahead: [Arrival; LOOKAHEAD],
+    ahead_head: usize,
+    ahead_len: usize,
 }
 
 /// How many arrivals the generator may draw ahead of the one being served, so that the caller
 /// can prefetch their state. Part of the model's definition: an arrival is drawn up to this many
 /// arrivals before it is served (so it cannot pick a clip uploaded in between).
 pub const LOOKAHEAD: usize = 4;
+const _: () = assert!(LOOKAHEAD.is_power_of_two(), "the lookahead ring wraps with a mask");
 
 /// How many catalog draws are taken ahead of use, so that their alias-table columns are in cache
 /// when needed (performance only).
@@ -151,7 +155,9 @@ impl Workload {
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
-            ahead: std::collections::VecDeque::with_capacity(LOOKAHEAD + 1),
+            ahead: [Arrival { time: SimTime::ZERO, clip: ClipId(0), geo: GeoId(0) }; LOOKAHEAD],
+            ahead_head: 0,
+            ahead_len: 0,
         };
         for i in 0..PICKS_AHEAD {
             w.picks_ahead[i] = w.picks.next_u64();
@@ -224,7 +230,7 @@ impl Workload {
     pub fn set_spike_clip(&mut self, spike: usize, clip: ClipId, t: SimTime) {
         self.spikes[spike].clip = Some(clip);
         // Re-plan from t: the arrivals drawn ahead were drawn without this spike's rate.
-        self.ahead.clear();
+        self.ahead_len = 0;
         self.now = t;
         self.enter_piece(t);
     }
@@ -239,18 +245,20 @@ impl Workload {
     #[inline]
     pub fn peek_nth(&mut self, k: usize) -> Arrival {
         debug_assert!(k < LOOKAHEAD);
-        while self.ahead.len() <= k {
+        while self.ahead_len <= k {
             let a = self.draw();
-            self.ahead.push_back(a);
+            self.ahead[(self.ahead_head + self.ahead_len) % LOOKAHEAD] = a;
+            self.ahead_len += 1;
         }
-        self.ahead[k]
+        self.ahead[(self.ahead_head + k) % LOOKAHEAD]
     }
 
     /// Consumes the next arrival.
     #[inline]
     pub fn pop(&mut self) -> Arrival {
         let a = self.peek();
-        self.ahead.pop_front();
+        self.ahead_head = (self.ahead_head + 1) % LOOKAHEAD;
+        self.ahead_len -= 1;
         a
     }
 

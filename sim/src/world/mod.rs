@@ -11,8 +11,9 @@ mod faults;
 mod serve;
 
 pub use faults::{Faults, TargetState};
+use serve::PathRtts;
 
-use crate::cache::{AnyCache, EdgeCache as _};
+use crate::cache::{EdgeCache, LfuCache, ListCache, Policy, RandomCache, S3FifoCache, TtlCache, RANDOM_DEFAULT_SEED};
 use crate::record::{Notice, Recorder, Row};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Scenario, SpikeClip};
@@ -55,6 +56,7 @@ impl Ev {
 /// How many arrivals past the next one the loop draws, to prefetch their state (see
 /// `World::prefetch_ahead`); the trace generator draws the same way.
 pub(crate) const PREFETCH_FAR: usize = 3;
+const _: () = assert!(PREFETCH_FAR < crate::workload::LOOKAHEAD, "the workload draws at most LOOKAHEAD ahead");
 /// Where the edge's entry is prefetched (its index entry is prefetched at [`PREFETCH_FAR`]).
 const PREFETCH_NEAR: usize = 2;
 
@@ -90,13 +92,55 @@ pub struct RunResult {
     pub workload_bytes: usize,
 }
 
-/// The simulated world.
-pub struct World {
+/// The simulated world, its loop compiled for the scenario's edge eviction policy (one policy
+/// per run: the request path calls the edge cache directly, with no dispatch).
+pub struct World(Box<dyn Run>);
+
+/// A [`Sim`] of some edge policy, run once.
+trait Run {
+    fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult;
+}
+
+impl<C: EdgeCache> Run for Sim<C> {
+    fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
+        Sim::run(*self, progress, stop)
+    }
+}
+
+impl World {
+    /// Builds the world at time 0: the catalog uploaded, the first events scheduled.
+    pub fn new(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
+        let Some(cdn) = &sc.cdn else {
+            // No edges: the type does not matter.
+            return Ok(World(Box::new(Sim::new(sc, |_| ListCache::new(Policy::Lru, 0))?)));
+        };
+        let (policy, cap) = (cdn.eviction, cdn.edge_capacity_bytes.unwrap_or(u64::MAX));
+        Ok(World(match policy {
+            Policy::Lru | Policy::Fifo | Policy::Sieve => Box::new(Sim::new(sc, |_| ListCache::new(policy, cap))?),
+            Policy::S3Fifo => Box::new(Sim::new(sc, |_| S3FifoCache::new(cap))?),
+            Policy::Lfu => Box::new(Sim::new(sc, |_| LfuCache::new(cap))?),
+            Policy::Ttl | Policy::TtlReset => {
+                Box::new(Sim::new(sc, |_| TtlCache::new(cap, policy == Policy::TtlReset))?)
+            }
+            Policy::Random => Box::new(Sim::new(sc, |_| RandomCache::new(cap, RANDOM_DEFAULT_SEED))?),
+        }))
+    }
+
+    /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
+    /// arrivals, at an event boundary).
+    pub fn run(self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
+        self.0.run(progress, stop)
+    }
+}
+
+/// The simulated world with edges of type `C`.
+struct Sim<C> {
     sc: Scenario,
     engine: Engine,
     workload: Workload,
     uploads: ClipFactory,
-    edges: Vec<AnyCache>,
+    /// One per geography (none without a CDN).
+    edges: Vec<C>,
     faults: Faults,
     fault_rng: Stream,
     votes_rng: Stream,
@@ -115,6 +159,7 @@ pub struct World {
     /// Viewer throughput, bits per second: one quantile of the throughput distribution each.
     throughput_bps: Vec<u64>,
     net_rng: Stream,
+    rtts: PathRtts,
 }
 
 /// Quantiles in the viewer-throughput table.
@@ -134,9 +179,10 @@ fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64> {
     f.iter().map(|x| ((x / mean) * mean_bps as f64).max(1.0) as u64).collect()
 }
 
-impl World {
-    /// Builds the world at time 0: the catalog uploaded, the first events scheduled.
-    pub fn new(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
+impl<C: EdgeCache> Sim<C> {
+    /// Builds the world at time 0 with `edge(geo)` as each geography's edge cache: the catalog
+    /// uploaded, the first events scheduled.
+    fn new(sc: Scenario, edge: impl Fn(usize) -> C) -> Result<Self, clipsim_engine::ConfigError> {
         let mut engine = Engine::with_policies(
             sc.engine.clone(),
             sc.source_policy,
@@ -159,12 +205,7 @@ impl World {
                 .handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
                 .expect("catalog clips are dense, non-empty and in known regions");
         }
-        let edges = match &sc.cdn {
-            Some(c) => (0..sc.geos.len())
-                .map(|_| AnyCache::new(c.eviction, c.edge_capacity_bytes.unwrap_or(u64::MAX)))
-                .collect(),
-            None => Vec::new(),
-        };
+        let edges = if sc.cdn.is_some() { (0..sc.geos.len()).map(edge).collect() } else { Vec::new() };
         let probe_base_us = (0..regions)
             .map(|r| {
                 let row = &sc.engine.latency_ms[r];
@@ -173,7 +214,7 @@ impl World {
             .collect();
         let faults = Faults::new(&sc.outages, regions);
         let end = SimTime::ZERO + sc.duration;
-        let mut w = World {
+        let mut w = Sim {
             workload: Workload::new(&sc),
             uploads: ClipFactory::new(&sc, Purpose::Uploads),
             edges,
@@ -195,6 +236,7 @@ impl World {
             startup_bytes: sc.network.startup_bytes,
             throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
+            rtts: PathRtts::new(&sc, &faults),
             faults,
             engine,
             sc,
@@ -225,9 +267,7 @@ impl World {
         self.heap.push(Reverse((t, ev.priority(), self.seq, ev)));
     }
 
-    /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
-    /// arrivals, at an event boundary).
-    pub fn run(mut self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
+    fn run(mut self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         let mut interrupted = false;
         loop {
             let arrival_t = self.workload.peek().time;
@@ -287,6 +327,7 @@ impl World {
         match ev {
             Ev::Faults => {
                 self.faults.update(t);
+                self.rtts = PathRtts::new(&self.sc, &self.faults);
                 for o in self.sc.outages.iter().filter(|o| o.start == t || o.end == t) {
                     let what = if o.start == t { "starts" } else { "ends" };
                     self.rec.notices.push(Notice { at: t, what: format!("outage {} ({}) {what}", o.label, o.kind) });
@@ -497,10 +538,5 @@ impl World {
             outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
         };
         self.rec.close_interval(row);
-    }
-
-    /// Bytes of edge-cache state held now (all geographies).
-    pub fn edge_bytes(&self) -> u64 {
-        self.edges.iter().map(|e| e.used_bytes()).sum()
     }
 }

@@ -7,13 +7,42 @@
 //! throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
 //! their RTT by their latency factor.
 
-use super::World;
-use crate::cache::EdgeCache as _;
+use super::{Faults, Sim};
+use crate::cache::EdgeCache;
+use crate::scenario::Scenario;
 use crate::workload::Arrival;
 use clipsim_engine::{Input, ServedFrom, Step};
 
-impl World {
+/// The round-trip times of the serving paths under the current faults, in microseconds:
+/// recomputed when an outage starts or ends, read per request.
+#[derive(Debug)]
+pub(super) struct PathRtts {
+    /// Viewer to edge.
+    edge_us: u64,
+    /// Viewer to origin, `[region * geos + geo]`.
+    origin_us: Vec<u64>,
+    geos: usize,
+}
+
+impl PathRtts {
+    /// The round trips of `sc`'s paths with `faults` in force.
+    pub(super) fn new(sc: &Scenario, faults: &Faults) -> Self {
+        let edge_us =
+            sc.cdn.as_ref().map_or(0, |cdn| (cdn.edge_rtt.as_micros() as f64 * faults.cdn.latency_factor) as u64);
+        let origin_us = sc
+            .engine
+            .latency_ms
+            .iter()
+            .zip(&faults.region)
+            .flat_map(|(row, st)| row.iter().map(|&ms| (f64::from(ms) * 1000.0 * st.latency_factor) as u64))
+            .collect();
+        PathRtts { edge_us, origin_us, geos: sc.geos.len() }
+    }
+}
+
+impl<C: EdgeCache> Sim<C> {
     /// Serves one arrival. O(1); allocates nothing.
+    #[inline(always)]
     pub(super) fn serve(&mut self, a: Arrival) {
         let t = a.time;
         let geo = a.geo.index();
@@ -36,8 +65,7 @@ impl World {
                         continue;
                     }
                     if self.edges[geo].get(a.clip.0, t) {
-                        let edge_rtt = self.edge_rtt_us();
-                        load_us += edge_rtt * round_trips + startup_us;
+                        load_us += self.rtts.edge_us * round_trips + startup_us;
                         break self.engine.finish(&req, step).expect("current step");
                     }
                     req.edge_missed();
@@ -49,10 +77,9 @@ impl World {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    let origin_rtt =
-                        (f64::from(self.sc.engine.latency_ms[region.index()][geo]) * 1000.0 * st.latency_factor) as u64;
+                    let origin_rtt = self.rtts.origin_us[region.index() * self.rtts.geos + geo];
                     if via_cdn {
-                        load_us += self.edge_rtt_us() * round_trips + origin_rtt;
+                        load_us += self.rtts.edge_us * round_trips + origin_rtt;
                         let cdn = self.sc.cdn.as_ref().expect("via_cdn only with a CDN");
                         self.edges[geo].insert(a.clip.0, req.size.0, t + cdn.cache_ttl);
                     } else {
@@ -80,10 +107,5 @@ impl World {
             req.failed_attempts(),
             req.reached_cdn() || from == ServedFrom::Edge,
         );
-    }
-
-    fn edge_rtt_us(&self) -> u64 {
-        let cdn = self.sc.cdn.as_ref().expect("edge steps only with a CDN");
-        (cdn.edge_rtt.as_micros() as f64 * self.faults.cdn.latency_factor) as u64
     }
 }
