@@ -269,39 +269,53 @@ impl<C: EdgeCache> Sim<C> {
 
     fn run(mut self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         let mut interrupted = false;
-        loop {
-            let arrival_t = self.workload.peek().time;
-            let heap_key = self.heap.peek().map_or((SimTime::NEVER, u8::MAX), |Reverse((t, p, ..))| (*t, *p));
-            let engine_key = (self.engine.poll_timeout(), ENGINE_PRIORITY);
-            let (sched, is_engine) = if engine_key < heap_key { (engine_key, true) } else { (heap_key, false) };
-            let now = sched.0.min(arrival_t);
-            if now >= self.end {
-                break;
-            }
-            if sched.0 <= arrival_t {
-                if is_engine {
-                    self.engine.handle_timeout(now).expect("the loop never goes back in time");
-                    self.drain_outputs(now);
-                } else {
-                    let Reverse((t, _, _, ev)) = self.heap.pop().expect("peeked");
-                    self.handle(t, ev);
-                }
-                continue;
-            }
-            let a = self.workload.pop();
-            self.prefetch_ahead();
-            self.serve(a);
-            self.arrivals += 1;
-            if self.arrivals.is_multiple_of(PROGRESS_EVERY) {
-                progress.at(a.time);
-                if stop.load(Ordering::Relaxed) {
-                    interrupted = true;
+        'run: loop {
+            let (sched, is_engine) = self.next_event();
+            // Serve the arrivals before the next event (at equal times the event goes first).
+            // Serving schedules nothing and sets no engine timer, so `sched` stays valid.
+            let serve_until = sched.0.min(self.end);
+            loop {
+                let arrival_t = self.workload.peek().time;
+                if arrival_t >= serve_until {
                     break;
                 }
+                let a = self.workload.pop();
+                self.prefetch_ahead();
+                self.serve(a);
+                debug_assert_eq!(self.next_event(), (sched, is_engine), "serving a request scheduled something");
+                self.arrivals += 1;
+                if self.arrivals.is_multiple_of(PROGRESS_EVERY) {
+                    progress.at(a.time);
+                    if stop.load(Ordering::Relaxed) {
+                        interrupted = true;
+                        break 'run;
+                    }
+                }
+            }
+            if sched.0 >= self.end {
+                break;
+            }
+            if is_engine {
+                self.engine.handle_timeout(sched.0).expect("the loop never goes back in time");
+                self.drain_outputs(sched.0);
+            } else {
+                let Reverse((t, _, _, ev)) = self.heap.pop().expect("peeked");
+                self.handle(t, ev);
             }
         }
         let end = if interrupted { self.engine.now() } else { self.end };
         self.finish(end, interrupted)
+    }
+
+    /// The next scheduled event's (time, priority), and whether it is an engine timer.
+    fn next_event(&self) -> ((SimTime, u8), bool) {
+        let heap_key = self.heap.peek().map_or((SimTime::NEVER, u8::MAX), |Reverse((t, p, ..))| (*t, *p));
+        let engine_key = (self.engine.poll_timeout(), ENGINE_PRIORITY);
+        if engine_key < heap_key {
+            (engine_key, true)
+        } else {
+            (heap_key, false)
+        }
     }
 
     fn finish(mut self, end: SimTime, interrupted: bool) -> RunResult {
