@@ -13,16 +13,18 @@
 //!   alias table (O(1)). Catalog clip `k` has popularity rank `k`.
 
 mod alias;
+mod uploads;
 
 pub use alias::{zipf_weights, AliasTable};
+use uploads::Uploads;
 
 use crate::rng::{ExpZiggurat, Purpose, Stream};
 use crate::scenario::{Popularity, Scenario, SizeDist};
 use clipsim_engine::{ClipId, GeoId, RegionId, SimDuration, SimTime};
 
 const HOUR_US: u64 = 3_600_000_000;
-/// Uploads expected per bucket of the upload index (a fresh-clip view reads the index and about
-/// this many uploads).
+/// Uploads expected per bucket of the upload index (see `uploads.rs`: a bucket holds up to 7 in
+/// one cache line; at a mean of 2, about one bucket in 900 holds more).
 const UPLOADS_PER_BUCKET: f64 = 2.0;
 /// The largest clip drawn: 100 GB.
 const CLIP_BYTES_MAX: u64 = 100_000_000_000;
@@ -61,14 +63,8 @@ pub struct Workload {
     new_share: f64,
     new_decay_secs: f64,
     spikes: Vec<SpikeState>,
-    /// Uploads so far (time, clip), in time order.
-    uploads: Vec<(SimTime, ClipId)>,
-    /// `upload_index[b]`: the index in `uploads` of the first upload at or after
-    /// `b * upload_bucket_us`, for every bucket up to the last upload's, so that a fresh-clip view
-    /// searches one bucket rather than all uploads (O(1) expected).
-    upload_index: Vec<usize>,
-    /// The buckets' length: [`UPLOADS_PER_BUCKET`] mean gaps between uploads, 1 ms to 1 hour.
-    upload_bucket_us: u64,
+    /// Uploads so far, for fresh-clip views.
+    uploads: Uploads,
     arrivals: Stream,
     exp: ExpZiggurat,
     geos: Stream,
@@ -137,13 +133,12 @@ impl Workload {
             new_share: t.new_clip_share,
             new_decay_secs: t.new_clip_decay.map_or(0.0, |d| d.as_secs_f64()),
             spikes,
-            uploads: Vec::new(),
-            upload_index: Vec::new(),
-            upload_bucket_us: if sc.catalog.uploads_per_day > 0.0 {
+            // Buckets of UPLOADS_PER_BUCKET mean gaps between uploads, 1 ms to 1 hour.
+            uploads: Uploads::new(if sc.catalog.uploads_per_day > 0.0 {
                 (UPLOADS_PER_BUCKET * 86_400e6 / sc.catalog.uploads_per_day).clamp(1e3, HOUR_US as f64) as u64
             } else {
                 HOUR_US
-            },
+            }),
             arrivals: Stream::new(sc.seed, Purpose::Arrivals),
             exp: ExpZiggurat::new(),
             geos: Stream::new(sc.seed, Purpose::Geos),
@@ -208,22 +203,7 @@ impl Workload {
 
     /// Records an upload (fresh clips become eligible for fresh-clip views).
     pub fn on_upload(&mut self, t: SimTime, clip: ClipId) {
-        debug_assert!(self.uploads.last().is_none_or(|&(u, _)| u <= t));
-        let bucket = (t.as_micros() / self.upload_bucket_us) as usize;
-        while self.upload_index.len() <= bucket {
-            self.upload_index.push(self.uploads.len());
-        }
-        self.uploads.push((t, clip));
-    }
-
-    /// The latest upload at or before `target`, if any.
-    #[inline]
-    fn latest_upload_at(&self, target: u64) -> Option<ClipId> {
-        let bucket = (target / self.upload_bucket_us) as usize;
-        let first = |b: usize| self.upload_index.get(b).copied().unwrap_or(self.uploads.len());
-        let (lo, hi) = (first(bucket), first(bucket + 1));
-        let i = lo + self.uploads[lo..hi].partition_point(|&(u, _)| u.as_micros() <= target);
-        i.checked_sub(1).map(|i| self.uploads[i].1)
+        self.uploads.push(t, clip);
     }
 
     /// Gives a "new" spike its clip (uploaded at the spike's start). Changes the rate from `t`.
@@ -303,7 +283,7 @@ impl Workload {
     fn pick_clip(&mut self, t: SimTime) -> ClipId {
         if self.new_share > 0.0 && !self.uploads.is_empty() && self.clips.chance(self.new_share) {
             let age_us = (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64;
-            if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.latest_upload_at(target)) {
+            if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.uploads.latest_at(target)) {
                 return clip;
             }
         }
@@ -322,9 +302,7 @@ impl Workload {
 
     /// Heap bytes held (grows with the catalog and the uploads, not with requests).
     pub fn heap_bytes(&self) -> usize {
-        self.catalog.as_ref().map_or(0, AliasTable::heap_bytes)
-            + self.uploads.capacity() * 16
-            + self.upload_index.capacity() * 8
+        self.catalog.as_ref().map_or(0, AliasTable::heap_bytes) + self.uploads.heap_bytes()
     }
 }
 
@@ -386,42 +364,5 @@ impl ClipFactory {
     /// Time until the next upload at `per_day` uploads a day (exponential).
     pub fn next_upload_gap(&mut self, per_day: f64) -> SimDuration {
         SimDuration::from_micros((self.rng.exp1() * 86_400e6 / per_day) as u64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario;
-    use std::path::Path;
-
-    #[test]
-    fn the_upload_index_finds_what_a_full_search_finds() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-baseline.toml");
-        let sc = scenario::load(&path, &Default::default()).expect("the shipped scenario loads");
-        let mut w = Workload::new(&sc);
-        let mut rng = Stream::new(7, Purpose::Uploads);
-        let bucket_us = w.upload_bucket_us;
-        let mut t = 5 * bucket_us + 17;
-        for clip in 0..2_000 {
-            // Gaps from 0 (several uploads in one instant) to several empty buckets.
-            t += match rng.below(4) {
-                0 => 0,
-                1 => rng.below(bucket_us / 10),
-                2 => rng.below(bucket_us),
-                _ => rng.below(7 * bucket_us),
-            };
-            w.on_upload(SimTime(t), ClipId(clip));
-        }
-        let full = |target: u64| {
-            let i = w.uploads.partition_point(|&(u, _)| u.as_micros() <= target);
-            i.checked_sub(1).map(|i| w.uploads[i].1)
-        };
-        let mut targets: Vec<u64> = w.uploads.iter().flat_map(|&(u, _)| [u.as_micros() - 1, u.as_micros()]).collect();
-        targets.extend([0, 1, t + 1, t + 100 * bucket_us]);
-        targets.extend((0..5_000).map(|_| rng.below(t + 10 * bucket_us)));
-        for target in targets {
-            assert_eq!(w.latest_upload_at(target), full(target), "target {target}");
-        }
     }
 }
