@@ -173,9 +173,15 @@ impl EdgeCache for ListCache {
             evicted = true;
         }
         if evicted && !matches!(self.policy, Kind::Sieve) {
-            // The next victim is the new tail: start loading it now (performance only).
+            // The next victims are the new tail and its predecessor: start loading them and the
+            // tail's index entry (which its eviction clears) now. Performance only. The tail was
+            // prefetched as the predecessor last time, so reading it here rarely waits.
             if let Some(n) = self.nodes.get(self.tail as usize) {
                 clipsim_engine::hint::prefetch(n);
+                self.prefetch_index(n.key);
+                if let Some(p) = self.nodes.get(n.prev as usize) {
+                    clipsim_engine::hint::prefetch(p);
+                }
             }
         }
         let node = Node { key, prev: NONE, next: NONE, visited: false, size_bytes, expires_at };
