@@ -70,6 +70,11 @@ pub struct Workload {
     geos: Stream,
     /// Whether a view goes to a fresh upload, and which.
     clips: Stream,
+    /// The next [`FRESH_AHEAD`] draws of `clips` (a fresh view's age in microseconds, or
+    /// [`CATALOG_VIEW`]), the next one at `fresh_pos`, so that a fresh view's upload bucket can be
+    /// prefetched. Filled at the first upload: no view draws from `clips` before it.
+    fresh_ahead: [u64; FRESH_AHEAD],
+    fresh_pos: usize,
     /// Which catalog clip a catalog view picks. Its own stream, so that the draws can be taken
     /// [`PICKS_AHEAD`] picks early (and their alias-table columns prefetched) without changing
     /// any result.
@@ -95,6 +100,12 @@ pub struct Workload {
 /// arrivals before it is served (so it cannot pick a clip uploaded in between).
 pub const LOOKAHEAD: usize = 4;
 const _: () = assert!(LOOKAHEAD.is_power_of_two(), "the lookahead ring wraps with a mask");
+
+/// How many fresh-or-catalog choices are drawn ahead of use, so that a fresh view's upload
+/// bucket is in cache when needed (performance only).
+const FRESH_AHEAD: usize = 8;
+/// In `fresh_ahead`: the view goes to the catalog.
+const CATALOG_VIEW: u64 = u64::MAX;
 
 /// How many catalog draws are taken ahead of use, so that their alias-table columns are in cache
 /// when needed (performance only).
@@ -143,6 +154,8 @@ impl Workload {
             exp: ExpZiggurat::new(),
             geos: Stream::new(sc.seed, Purpose::Geos),
             clips: Stream::new(sc.seed, Purpose::Clips),
+            fresh_ahead: [CATALOG_VIEW; FRESH_AHEAD],
+            fresh_pos: 0,
             picks: Stream::new(sc.seed, Purpose::CatalogPicks),
             picks_ahead: [0; PICKS_AHEAD],
             picks_pos: 0,
@@ -203,7 +216,22 @@ impl Workload {
 
     /// Records an upload (fresh clips become eligible for fresh-clip views).
     pub fn on_upload(&mut self, t: SimTime, clip: ClipId) {
+        if self.uploads.is_empty() && self.new_share > 0.0 {
+            for i in 0..FRESH_AHEAD {
+                self.fresh_ahead[i] = self.draw_fresh();
+            }
+        }
         self.uploads.push(t, clip);
+    }
+
+    /// The age of a fresh view in microseconds, or [`CATALOG_VIEW`]: the next draw of `clips`.
+    #[inline]
+    fn draw_fresh(&mut self) -> u64 {
+        if self.clips.chance(self.new_share) {
+            (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64
+        } else {
+            CATALOG_VIEW
+        }
     }
 
     /// Gives a "new" spike its clip (uploaded at the spike's start). Changes the rate from `t`.
@@ -281,10 +309,20 @@ impl Workload {
     }
 
     fn pick_clip(&mut self, t: SimTime) -> ClipId {
-        if self.new_share > 0.0 && !self.uploads.is_empty() && self.clips.chance(self.new_share) {
-            let age_us = (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64;
-            if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.uploads.latest_at(target)) {
-                return clip;
+        if self.new_share > 0.0 && !self.uploads.is_empty() {
+            let age_us = self.fresh_ahead[self.fresh_pos];
+            let later = self.draw_fresh();
+            self.fresh_ahead[self.fresh_pos] = later;
+            self.fresh_pos = (self.fresh_pos + 1) % FRESH_AHEAD;
+            if let Some(target) = t.as_micros().checked_sub(later) {
+                // `later` is used FRESH_AHEAD views from now: a few milliseconds, the same bucket.
+                self.uploads.prefetch_at(target);
+            }
+            if age_us != CATALOG_VIEW {
+                if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.uploads.latest_at(target))
+                {
+                    return clip;
+                }
             }
         }
         let x = self.picks_ahead[self.picks_pos];

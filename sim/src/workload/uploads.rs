@@ -86,6 +86,14 @@ impl Uploads {
         (clip != NONE).then_some(ClipId(clip))
     }
 
+    /// Hints that [`Uploads::latest_at`] will be asked about `target_us` soon. Performance only.
+    #[inline]
+    pub(super) fn prefetch_at(&self, target_us: u64) {
+        if let Some(bucket) = self.buckets.get((target_us / self.bucket_us) as usize) {
+            clipsim_engine::hint::prefetch(bucket);
+        }
+    }
+
     /// Heap bytes held.
     pub(super) fn heap_bytes(&self) -> usize {
         self.all.capacity() * std::mem::size_of::<(SimTime, ClipId)>()
