@@ -42,6 +42,17 @@ impl Counts {
         self.cdn_lookups += u64::from(reached_cdn);
     }
 
+    /// Adds `other`'s counts.
+    fn merge(&mut self, other: &Counts) {
+        self.requests += other.requests;
+        for i in 0..self.served_from.len() {
+            self.served_from[i] += other.served_from[i];
+            self.bytes_from[i] += other.bytes_from[i];
+        }
+        self.failovers += other.failovers;
+        self.cdn_lookups += other.cdn_lookups;
+    }
+
     /// Requests served by `from`.
     pub fn served(&self, from: ServedFrom) -> u64 {
         self.served_from[from as usize]
@@ -163,6 +174,9 @@ pub struct Recorder {
     /// Post-warm-up (requests, bytes) served from each region (origin fetches).
     pub region_served: Vec<(u64, u64)>,
     interval: Counts,
+    /// Counts since the last flush: each request is counted once, here, and flushed into the
+    /// interval's counts and (after warm-up) the totals.
+    pending_counts: Counts,
     interval_latency: Histogram<u64>,
     /// Load times recorded since the last flush, per geography: each request is recorded once,
     /// here, and flushed into the interval's histogram and (after warm-up) the totals.
@@ -186,6 +200,7 @@ impl Recorder {
             notices: Vec::new(),
             region_served: vec![(0, 0); regions],
             interval: Counts::default(),
+            pending_counts: Counts::default(),
             interval_latency: latency_histogram(),
             pending: (0..geos).map(|_| PendingLatency::default()).collect(),
             pending_counted: false,
@@ -224,19 +239,18 @@ impl Recorder {
     ) {
         let served = from != ServedFrom::Failed;
         let bytes = if served { bytes } else { 0 };
-        self.interval.add(from, bytes, failovers, reached_cdn);
         let counted = t >= self.warmup;
         if counted != self.pending_counted {
-            self.flush_latency();
+            self.flush();
             self.pending_counted = counted;
         }
+        self.pending_counts.add(from, bytes, failovers, reached_cdn);
         if served {
             self.pending[geo].record(load_us);
         }
         if !counted {
             return;
         }
-        self.total.add(from, bytes, failovers, reached_cdn);
         if served {
             if let Some(r) = region {
                 self.region_served[r].0 += 1;
@@ -256,7 +270,7 @@ impl Recorder {
     /// Closes the interval ending at `row.end`; `row.counts` and `row.latency_us` are filled in
     /// here.
     pub fn close_interval(&mut self, mut row: Row) {
-        self.flush_latency();
+        self.flush();
         row.counts = std::mem::take(&mut self.interval);
         let h = &self.interval_latency;
         row.latency_us =
@@ -265,7 +279,14 @@ impl Recorder {
         self.rows.push(row);
     }
 
-    fn flush_latency(&mut self) {
+    /// Merges the pending counts and load times into the interval's and (after warm-up) the
+    /// totals.
+    fn flush(&mut self) {
+        self.interval.merge(&self.pending_counts);
+        if self.pending_counted {
+            self.total.merge(&self.pending_counts);
+        }
+        self.pending_counts = Counts::default();
         for (g, p) in self.pending.iter_mut().enumerate() {
             if self.pending_counted {
                 p.drain_into(&mut [&mut self.interval_latency, &mut self.latency_geo[g]]);
@@ -277,7 +298,7 @@ impl Recorder {
 
     /// Merges the per-geography histograms into the overall one (call once, at the end).
     pub fn finish(&mut self) {
-        self.flush_latency();
+        self.flush();
         for h in &self.latency_geo {
             self.latency.add(h).expect("same bounds");
         }
