@@ -225,7 +225,7 @@ impl Workload {
     }
 
     /// The age of a fresh view in microseconds, or [`CATALOG_VIEW`]: the next draw of `clips`.
-    #[inline]
+    #[inline(always)]
     fn draw_fresh(&mut self) -> u64 {
         if self.clips.chance(self.new_share) {
             (self.exp.sample(&mut self.clips) * self.new_decay_secs * 1e6) as u64
