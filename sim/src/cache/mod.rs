@@ -145,27 +145,58 @@ pub enum AnyCache {
     Random(RandomCache),
 }
 
+/// Code generic over the cache type, run by [`with_policy`] for one policy's type: how a caller
+/// compiles its loop once per policy (no dispatch per request).
+pub trait PolicyVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Runs with `make`, which builds an empty cache of the policy.
+    fn visit<C: EdgeCache + Into<AnyCache> + 'static>(self, make: &dyn Fn() -> C) -> Self::Output;
+}
+
+/// Calls `visitor` with a maker of `policy`'s caches holding at most `capacity_bytes` (`u64::MAX`
+/// for unlimited), RANDOM's eviction stream seeded with `seed`. The one place that maps a policy
+/// to its type.
+pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: u64, visitor: V) -> V::Output {
+    match policy {
+        Policy::Lru | Policy::Fifo | Policy::Sieve => visitor.visit(&|| ListCache::new(policy, capacity_bytes)),
+        Policy::S3Fifo => visitor.visit(&|| S3FifoCache::new(capacity_bytes)),
+        Policy::Lfu => visitor.visit(&|| LfuCache::new(capacity_bytes)),
+        Policy::Ttl => visitor.visit(&|| TtlCache::new(capacity_bytes, false)),
+        Policy::TtlReset => visitor.visit(&|| TtlCache::new(capacity_bytes, true)),
+        Policy::Random => visitor.visit(&|| RandomCache::new(capacity_bytes, seed)),
+    }
+}
+
 impl AnyCache {
     /// A cache of `policy` holding at most `capacity_bytes` (`u64::MAX` for unlimited).
     pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
-        match policy {
-            Policy::Lru | Policy::Fifo | Policy::Sieve => AnyCache::List(ListCache::new(policy, capacity_bytes)),
-            Policy::S3Fifo => AnyCache::S3Fifo(S3FifoCache::new(capacity_bytes)),
-            Policy::Lfu => AnyCache::Lfu(LfuCache::new(capacity_bytes)),
-            Policy::Ttl => AnyCache::Ttl(TtlCache::new(capacity_bytes, false)),
-            Policy::TtlReset => AnyCache::Ttl(TtlCache::new(capacity_bytes, true)),
-            Policy::Random => AnyCache::Random(RandomCache::new(capacity_bytes, RANDOM_DEFAULT_SEED)),
-        }
+        AnyCache::with_seed(policy, capacity_bytes, RANDOM_DEFAULT_SEED)
     }
 
     /// Like [`AnyCache::new`], with the seed of RANDOM's eviction stream (ignored by the others).
     pub fn with_seed(policy: Policy, capacity_bytes: u64, seed: u64) -> Self {
-        match policy {
-            Policy::Random => AnyCache::Random(RandomCache::new(capacity_bytes, seed)),
-            _ => AnyCache::new(policy, capacity_bytes),
+        struct Any;
+        impl PolicyVisitor for Any {
+            type Output = AnyCache;
+            fn visit<C: EdgeCache + Into<AnyCache> + 'static>(self, make: &dyn Fn() -> C) -> AnyCache {
+                make().into()
+            }
         }
+        with_policy(policy, capacity_bytes, seed, Any)
     }
 }
+
+macro_rules! into_any {
+    ($($variant:ident($ty:ty)),*) => {$(
+        impl From<$ty> for AnyCache {
+            fn from(c: $ty) -> Self {
+                AnyCache::$variant(c)
+            }
+        }
+    )*};
+}
+into_any!(List(ListCache), S3Fifo(S3FifoCache), Lfu(LfuCache), Ttl(TtlCache), Random(RandomCache));
 
 /// Forwards a call to the policy inside.
 macro_rules! each {

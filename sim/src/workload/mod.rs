@@ -24,7 +24,8 @@ use clipsim_engine::{ClipId, GeoId, RegionId, SimDuration, SimTime};
 
 const HOUR_US: u64 = 3_600_000_000;
 /// Uploads expected per bucket of the upload index (see `uploads.rs`: a bucket holds up to 7 in
-/// one cache line; at a mean of 2, about one bucket in 900 holds more).
+/// one cache line; at a mean of 2, about one bucket in 900 holds more, unless the bucket length
+/// is clamped to its 1 ms to 1 hour range).
 const UPLOADS_PER_BUCKET: f64 = 2.0;
 /// The largest clip drawn: 100 GB.
 const CLIP_BYTES_MAX: u64 = 100_000_000_000;
@@ -249,10 +250,13 @@ impl Workload {
         self.peek_nth(0)
     }
 
-    /// The arrival `k` places after the next one (`k < LOOKAHEAD`), drawing it if needed.
+    /// The arrival `k` places after the next one, drawing it if needed.
+    ///
+    /// # Panics
+    /// If `k` is not below [`LOOKAHEAD`] (callers pass constants: the check compiles away).
     #[inline]
     pub fn peek_nth(&mut self, k: usize) -> Arrival {
-        debug_assert!(k < LOOKAHEAD);
+        assert!(k < LOOKAHEAD, "the workload draws at most LOOKAHEAD arrivals ahead");
         while self.ahead_len <= k {
             let a = self.draw();
             self.ahead[(self.ahead_head + self.ahead_len) % LOOKAHEAD] = a;
@@ -402,5 +406,53 @@ impl ClipFactory {
     /// Time until the next upload at `per_day` uploads a day (exponential).
     pub fn next_upload_gap(&mut self, per_day: f64) -> SimDuration {
         SimDuration::from_micros((self.rng.exp1() * 86_400e6 / per_day) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+    use std::path::Path;
+
+    /// The picks drawn ahead (catalog draws, fresh-or-catalog choices with their ages) are exactly
+    /// the picks of drawing each one when it is needed, as the workload did before it drew ahead.
+    #[test]
+    fn picks_drawn_ahead_equal_picks_drawn_when_needed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-baseline.toml");
+        let sc = scenario::load(&path, &Default::default()).expect("the shipped scenario loads");
+        assert!(sc.traffic.new_clip_share > 0.0, "the scenario has fresh-clip views");
+        let mut w = Workload::new(&sc);
+        // Ages of minutes, so that fresh views find uploads within the test's few hours.
+        w.new_decay_secs = 600.0;
+        let mut clips = Stream::new(sc.seed, Purpose::Clips);
+        let mut picks = Stream::new(sc.seed, Purpose::CatalogPicks);
+        let exp = ExpZiggurat::new();
+        let mut uploads: Vec<(u64, ClipId)> = Vec::new();
+        let mut rng = Stream::new(99, Purpose::Uploads);
+        let (mut t, mut fresh) = (0u64, 0);
+        for i in 0..20_000u32 {
+            t += rng.below(2_000_000);
+            // No upload for the first picks (the fresh-or-catalog stream is not drawn then).
+            if i % 7 == 6 {
+                let clip = ClipId(sc.catalog.clips + i);
+                w.on_upload(SimTime(t), clip);
+                uploads.push((t, clip));
+            }
+            let got = w.pick_clip(SimTime(t));
+            let mut want = None;
+            if !uploads.is_empty() && clips.chance(sc.traffic.new_clip_share) {
+                let age_us = (exp.sample(&mut clips) * w.new_decay_secs * 1e6) as u64;
+                if let Some(target) = t.checked_sub(age_us) {
+                    let n = uploads.partition_point(|&(u, _)| u <= target);
+                    want = n.checked_sub(1).map(|n| uploads[n].1);
+                }
+            }
+            let alias = w.catalog.as_ref().expect("a Zipf catalog");
+            let want = want.unwrap_or_else(|| ClipId(alias.sample_with(picks.next_u64())));
+            assert_eq!(got, want, "pick {i}");
+            fresh += usize::from(got.0 >= sc.catalog.clips);
+        }
+        assert!(fresh > 2_000, "fresh views were exercised: {fresh}");
     }
 }

@@ -38,7 +38,8 @@ pub(super) struct Uploads {
 }
 
 impl Uploads {
-    /// No uploads yet; buckets of `bucket_us` (1 µs to one hour).
+    /// No uploads yet; buckets of `bucket_us`, at least 1 µs and at most `u32::MAX` µs (the
+    /// workload uses 1 ms to 1 hour).
     pub(super) fn new(bucket_us: u64) -> Self {
         assert!((1..=u64::from(u32::MAX)).contains(&bucket_us), "a bucket's offsets fit in u32");
         Uploads { all: Vec::new(), buckets: Vec::new(), bucket_us }

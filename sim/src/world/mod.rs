@@ -13,7 +13,7 @@ mod serve;
 pub use faults::{Faults, TargetState};
 use serve::PathRtts;
 
-use crate::cache::{EdgeCache, LfuCache, ListCache, Policy, RandomCache, S3FifoCache, TtlCache, RANDOM_DEFAULT_SEED};
+use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
 use crate::record::{Notice, Recorder, Row};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Scenario, SpikeClip};
@@ -54,7 +54,7 @@ impl Ev {
 }
 
 /// How many arrivals past the next one the loop draws, to prefetch their state (see
-/// `World::prefetch_ahead`); the trace generator draws the same way.
+/// `Sim::prefetch_ahead`); the trace generator draws the same way.
 pub(crate) const PREFETCH_FAR: usize = 3;
 const _: () = assert!(PREFETCH_FAR < crate::workload::LOOKAHEAD, "the workload draws at most LOOKAHEAD ahead");
 /// Where the edge's entry is prefetched (its index entry is prefetched at [`PREFETCH_FAR`]).
@@ -110,20 +110,17 @@ impl<C: EdgeCache> Run for Sim<C> {
 impl World {
     /// Builds the world at time 0: the catalog uploaded, the first events scheduled.
     pub fn new(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
-        let Some(cdn) = &sc.cdn else {
-            // No edges: the type does not matter.
-            return Ok(World(Box::new(Sim::new(sc, |_| ListCache::new(Policy::Lru, 0))?)));
-        };
-        let (policy, cap) = (cdn.eviction, cdn.edge_capacity_bytes.unwrap_or(u64::MAX));
-        Ok(World(match policy {
-            Policy::Lru | Policy::Fifo | Policy::Sieve => Box::new(Sim::new(sc, |_| ListCache::new(policy, cap))?),
-            Policy::S3Fifo => Box::new(Sim::new(sc, |_| S3FifoCache::new(cap))?),
-            Policy::Lfu => Box::new(Sim::new(sc, |_| LfuCache::new(cap))?),
-            Policy::Ttl | Policy::TtlReset => {
-                Box::new(Sim::new(sc, |_| TtlCache::new(cap, policy == Policy::TtlReset))?)
+        struct Build(Scenario);
+        impl PolicyVisitor for Build {
+            type Output = Result<World, clipsim_engine::ConfigError>;
+            fn visit<C: EdgeCache + Into<AnyCache> + 'static>(self, make: &dyn Fn() -> C) -> Self::Output {
+                Ok(World(Box::new(Sim::new(self.0, make)?)))
             }
-            Policy::Random => Box::new(Sim::new(sc, |_| RandomCache::new(cap, RANDOM_DEFAULT_SEED))?),
-        }))
+        }
+        // Without a CDN there are no edges: the type does not matter.
+        let (policy, cap) =
+            sc.cdn.as_ref().map_or((Policy::Lru, 0), |c| (c.eviction, c.edge_capacity_bytes.unwrap_or(u64::MAX)));
+        cache::with_policy(policy, cap, RANDOM_DEFAULT_SEED, Build(sc))
     }
 
     /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
@@ -180,9 +177,9 @@ fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64> {
 }
 
 impl<C: EdgeCache> Sim<C> {
-    /// Builds the world at time 0 with `edge(geo)` as each geography's edge cache: the catalog
+    /// Builds the world at time 0 with an `edge()` per geography (with a CDN): the catalog
     /// uploaded, the first events scheduled.
-    fn new(sc: Scenario, edge: impl Fn(usize) -> C) -> Result<Self, clipsim_engine::ConfigError> {
+    fn new(sc: Scenario, edge: impl Fn() -> C) -> Result<Self, clipsim_engine::ConfigError> {
         let mut engine = Engine::with_policies(
             sc.engine.clone(),
             sc.source_policy,
@@ -205,7 +202,7 @@ impl<C: EdgeCache> Sim<C> {
                 .handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
                 .expect("catalog clips are dense, non-empty and in known regions");
         }
-        let edges = if sc.cdn.is_some() { (0..sc.geos.len()).map(edge).collect() } else { Vec::new() };
+        let edges = if sc.cdn.is_some() { (0..sc.geos.len()).map(|_| edge()).collect() } else { Vec::new() };
         let probe_base_us = (0..regions)
             .map(|r| {
                 let row = &sc.engine.latency_ms[r];
