@@ -4,7 +4,8 @@
 //! in frequency go to the oldest, as in libCacheSim's `LFU`). A new object starts at frequency 1.
 //! Frequencies are counted while an object is cached: an evicted object starts again at 1.
 
-use super::links::{Ends, Link, Slab, SlotIndex};
+use super::index::SlotIndex;
+use super::links::{Ends, Link, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 

@@ -111,29 +111,3 @@ impl<N> Slab<N> {
         self.free.push(i);
     }
 }
-
-/// A dense key -> slot index (NONE when absent), grown on demand.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SlotIndex(Vec<u32>);
-
-impl SlotIndex {
-    #[inline]
-    pub fn get(&self, key: u32) -> u32 {
-        self.0.get(key as usize).copied().unwrap_or(NONE)
-    }
-
-    #[inline]
-    pub fn set(&mut self, key: u32, slot: u32) {
-        if key as usize >= self.0.len() {
-            self.0.resize(key as usize + 1, NONE);
-        }
-        self.0[key as usize] = slot;
-    }
-
-    #[inline]
-    pub fn clear(&mut self, key: u32) {
-        if let Some(s) = self.0.get_mut(key as usize) {
-            *s = NONE;
-        }
-    }
-}

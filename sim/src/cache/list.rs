@@ -4,6 +4,7 @@
 //! FIFO never moves anything; SIEVE sets a visited bit on a hit and evicts with a hand that walks
 //! from the tail toward the head, clearing visited bits and removing the first unvisited object.
 
+use super::index::SlotIndex;
 use super::{EdgeCache, Policy, NONE};
 use clipsim_engine::SimTime;
 
@@ -30,8 +31,8 @@ pub struct ListCache {
     policy: Kind,
     capacity_bytes: u64,
     used_bytes: u64,
-    /// key -> node index, or NONE.
-    slot_of: Vec<u32>,
+    /// key -> node index.
+    slot_of: SlotIndex,
     nodes: Vec<Node>,
     free: Vec<u32>,
     head: u32,
@@ -58,7 +59,7 @@ impl ListCache {
             policy,
             capacity_bytes,
             used_bytes: 0,
-            slot_of: Vec::new(),
+            slot_of: SlotIndex::default(),
             nodes: Vec::new(),
             free: Vec::new(),
             head: NONE,
@@ -70,7 +71,7 @@ impl ListCache {
 
     #[inline]
     fn slot(&self, key: u32) -> u32 {
-        self.slot_of.get(key as usize).copied().unwrap_or(NONE)
+        self.slot_of.get(key)
     }
 
     fn unlink(&mut self, i: u32) {
@@ -108,7 +109,7 @@ impl ListCache {
         }
         self.unlink(i);
         let n = self.nodes[i as usize];
-        self.slot_of[n.key as usize] = NONE;
+        self.slot_of.clear(n.key);
         self.used_bytes -= n.size_bytes;
         self.len -= 1;
         self.free.push(i);
@@ -195,10 +196,7 @@ impl EdgeCache for ListCache {
                 (self.nodes.len() - 1) as u32
             }
         };
-        if key as usize >= self.slot_of.len() {
-            self.slot_of.resize(key as usize + 1, NONE);
-        }
-        self.slot_of[key as usize] = i;
+        self.slot_of.set(key, i);
         self.push_head(i);
         self.used_bytes += size_bytes;
         self.len += 1;
@@ -223,16 +221,14 @@ impl EdgeCache for ListCache {
     /// Hints that `key` will be looked up soon: loads its index entry.
     #[inline]
     fn prefetch_index(&self, key: u32) {
-        if let Some(slot) = self.slot_of.get(key as usize) {
-            clipsim_engine::hint::prefetch(slot);
-        }
+        self.slot_of.prefetch(key);
     }
 
     /// Hints that `key` will be looked up soon: loads its node. Reads its index entry, so call
     /// it after [`EdgeCache::prefetch_index`] had time to land.
     #[inline]
     fn prefetch_entry(&self, key: u32) {
-        let i = self.slot(key);
+        let i = self.slot_of.get_cheap(key);
         if let Some(node) = self.nodes.get(i as usize) {
             clipsim_engine::hint::prefetch(node);
         }

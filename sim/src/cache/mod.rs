@@ -11,6 +11,7 @@
 //! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
 //! the cached size (as libCacheSim does).
 
+mod index;
 mod lfu;
 mod links;
 mod list;

@@ -2,7 +2,7 @@
 //! same seed gives the same evictions). Objects sit in a dense array; eviction swaps the victim
 //! with the last one, so every step is O(1).
 
-use super::links::SlotIndex;
+use super::index::SlotIndex;
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 use rand::RngCore;

@@ -19,7 +19,8 @@
 //! Every step is O(1) amortised (each reinsertion lowers a frequency) and allocation-free once
 //! the slabs have grown to their high-water marks.
 
-use super::links::{Ends, Link, Slab, SlotIndex};
+use super::index::SlotIndex;
+use super::links::{Ends, Link, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 

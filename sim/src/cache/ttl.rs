@@ -11,7 +11,8 @@
 //! first to expire when every object has the same TTL). Objects sit in one list ordered by when
 //! their timer was set, so every step is O(1).
 
-use super::links::{Ends, Link, Slab, SlotIndex};
+use super::index::SlotIndex;
+use super::links::{Ends, Link, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 
