@@ -382,7 +382,7 @@ impl ClipFactory {
                         a
                     }
                 };
-                (libm::exp(mu + sigma * z).round() as u64).clamp(1, CLIP_BYTES_MAX)
+                round_positive(libm::exp(mu + sigma * z)).clamp(1, CLIP_BYTES_MAX)
             }
         };
         let primary = if self.primaries.len() == 1 {
@@ -409,11 +409,47 @@ impl ClipFactory {
     }
 }
 
+/// `x.round() as u64` for `x >= 0` (halves away from zero, saturating), without the call to the C
+/// library's `round` that `f64::round` compiles to on baseline x86-64: for `x < 2^52` the fraction
+/// `x - trunc(x)` is exact, and larger doubles are whole numbers.
+#[inline]
+fn round_positive(x: f64) -> u64 {
+    let whole = x as u64;
+    if x < 4_503_599_627_370_496.0 {
+        // Branch-free: the half is a coin flip for the branch predictor.
+        whole + u64::from(x - whole as f64 >= 0.5)
+    } else {
+        whole
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scenario;
     use std::path::Path;
+
+    #[test]
+    fn round_positive_is_round() {
+        let mut rng = Stream::new(5, Purpose::Catalog);
+        let specials = [
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e19,
+            1e300,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        let drawn = (0..100_000).map(|i| libm::exp(rng.unit() * 40.0) + if i % 3 == 0 { 0.5 } else { 0.0 });
+        for x in specials.into_iter().chain(drawn) {
+            assert_eq!(round_positive(x), x.round() as u64, "{x}");
+        }
+    }
 
     /// The picks drawn ahead (catalog draws, fresh-or-catalog choices with their ages) are exactly
     /// the picks of drawing each one when it is needed, as the workload did before it drew ahead.
