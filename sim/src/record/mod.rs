@@ -306,14 +306,43 @@ impl Recorder {
 
     /// The top-`n` clips by post-warm-up views (ties: lower clip id), with their stats.
     pub fn top_clips(&self, n: usize) -> Vec<(u32, ClipStat)> {
-        let key = |c: &u32| (std::cmp::Reverse(self.clips[*c as usize].views), *c);
-        let mut ids: Vec<u32> = (0..self.clips.len() as u32).filter(|&c| self.clips[c as usize].views > 0).collect();
-        if ids.len() > n && n > 0 {
-            ids.select_nth_unstable_by_key(n - 1, key);
-            ids.truncate(n);
+        // (views, id) side by side, so that the selection compares keys in one contiguous array
+        // instead of looking each clip up at random in the per-clip table.
+        let mut keys: Vec<(std::cmp::Reverse<u32>, u32)> = (self.clips.iter().zip(0u32..))
+            .filter(|(s, _)| s.views > 0)
+            .map(|(s, c)| (std::cmp::Reverse(s.views), c))
+            .collect();
+        if keys.len() > n && n > 0 {
+            keys.select_nth_unstable(n - 1);
         }
-        ids.sort_by_key(key);
-        ids.truncate(n);
-        ids.into_iter().map(|c| (c, self.clips[c as usize])).collect()
+        keys.truncate(n);
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, c)| (c, self.clips[c as usize])).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Stream};
+
+    /// The top clips are those of a full sort by (views descending, id), ties included.
+    #[test]
+    fn top_clips_are_the_first_of_a_full_sort() {
+        let mut rng = Stream::new(7, Purpose::Clips);
+        let mut rec = Recorder::new(SimTime::ZERO, 1, 1, 5_000, 5_000);
+        for (c, s) in rec.clips.iter_mut().enumerate() {
+            // Few distinct view counts, many ties, some clips never viewed.
+            s.views = rng.below(12) as u32;
+            s.origin_fetches = c as u32;
+        }
+        let mut want: Vec<u32> = (0..5_000).filter(|&c| rec.clips[c as usize].views > 0).collect();
+        want.sort_by_key(|&c| (std::cmp::Reverse(rec.clips[c as usize].views), c));
+        for n in [0, 1, 100, 4_000, 10_000] {
+            let got = rec.top_clips(n);
+            let ids: Vec<u32> = got.iter().map(|&(c, _)| c).collect();
+            assert_eq!(ids, want[..n.min(want.len())], "n = {n}");
+            assert!(got.iter().all(|&(c, s)| s.origin_fetches == c), "stats belong to their clip");
+        }
     }
 }
