@@ -65,22 +65,20 @@ impl SlotIndex {
     #[inline]
     pub fn set(&mut self, key: u32, slot: u32) {
         debug_assert!(key != NONE, "u32::MAX is not a key");
-        match self.direct.get_mut(key as usize) {
-            Some(s) => *s = slot,
-            None => self.set_outside(key, slot),
+        if let Some(s) = self.direct.get_mut(key as usize) {
+            *s = slot;
+        } else if !self.is_hashed && key < DIRECT_KEYS_MAX {
+            self.direct.resize(key as usize + 1, NONE);
+            self.direct[key as usize] = slot;
+        } else {
+            self.set_hashed(key, slot);
         }
     }
 
-    /// `set` of a key outside the direct array: grows it, or turns the index hashed, or sets the
-    /// key in the table. Out of line, like the other calls into the table, so that the direct
-    /// path stays as small as a bare array's.
+    /// `set` once the index is (or is about to turn) hashed. Out of line, like the other calls
+    /// into the table, so that the direct path stays as small as a bare array's.
     #[inline(never)]
-    fn set_outside(&mut self, key: u32, slot: u32) {
-        if !self.is_hashed && key < DIRECT_KEYS_MAX {
-            self.direct.resize(key as usize + 1, NONE);
-            self.direct[key as usize] = slot;
-            return;
-        }
+    fn set_hashed(&mut self, key: u32, slot: u32) {
         if !self.is_hashed {
             for (k, &s) in self.direct.iter().enumerate() {
                 if s != NONE {
