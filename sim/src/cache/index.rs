@@ -54,9 +54,21 @@ impl SlotIndex {
     /// The slot of `key`, or NONE.
     #[inline]
     pub fn get(&self, key: u32) -> u32 {
+        self.lookup(key, HashSlots::get)
+    }
+
+    /// The slot of `key` if finding it takes one load, else NONE: a cheap lookup for hints.
+    #[inline]
+    pub fn get_cheap(&self, key: u32) -> u32 {
+        self.lookup(key, HashSlots::get_at_home)
+    }
+
+    /// The array's entry for `key`, or else, if hashed, what `in_table` finds.
+    #[inline(always)]
+    fn lookup(&self, key: u32, in_table: fn(&HashSlots, u32) -> u32) -> u32 {
         match self.direct.get(key as usize) {
             Some(&slot) => slot,
-            None if self.is_hashed => self.hashed.get(key),
+            None if self.is_hashed => in_table(&self.hashed, key),
             None => NONE,
         }
     }
@@ -98,16 +110,6 @@ impl SlotIndex {
             Some(s) => *s = NONE,
             None if self.is_hashed => self.hashed.clear(key),
             None => {}
-        }
-    }
-
-    /// The slot of `key` if finding it takes one load, else NONE: a cheap lookup for hints.
-    #[inline]
-    pub fn get_cheap(&self, key: u32) -> u32 {
-        match self.direct.get(key as usize) {
-            Some(&slot) => slot,
-            None if self.is_hashed => self.hashed.get_at_home(key),
-            None => NONE,
         }
     }
 
