@@ -205,9 +205,27 @@ impl S3Model {
     }
 }
 
-/// Added to the keys the fast caches see: 0, and keys so large that the caches index them with a
-/// hash table instead of a direct array (see `cache/index.rs`). The models see the plain keys.
-const KEY_OFFSETS: [u32; 2] = [0, 3_000_000_000];
+/// How the fast caches' keys relate to the models' plain keys: the same; all so large that the
+/// caches index them with a hash table instead of a direct array (see `cache/index.rs`); or the
+/// keys from 20 up large, so that a cache switches to the hash table while it holds small keys.
+#[derive(Clone, Copy, Debug)]
+enum Keys {
+    Plain,
+    Large,
+    Mixed,
+}
+
+impl Keys {
+    const ALL: [Keys; 3] = [Keys::Plain, Keys::Large, Keys::Mixed];
+
+    fn of(self, k: u32) -> u32 {
+        match self {
+            Keys::Large => k + 3_000_000_000,
+            Keys::Mixed if k >= 20 => k + 3_000_000_000,
+            _ => k,
+        }
+    }
+}
 
 fn requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
     (20u64..400, prop::collection::vec((0u32..40, 1u64..60), 1..400)).prop_map(|(cap, reqs)| {
@@ -232,14 +250,14 @@ proptest! {
     #[test]
     fn list_policies_and_lfu_match_their_models((cap, reqs) in requests()) {
         for policy in [Policy::Lru, Policy::Fifo, Policy::Sieve, Policy::Lfu] {
-            for offset in KEY_OFFSETS {
+            for keys in Keys::ALL {
                 let mut fast = AnyCache::new(policy, cap);
                 let mut model = Model::new(policy, cap);
                 for (step, &(k, s)) in reqs.iter().enumerate() {
-                    let hit = fast.get(k + offset, SimTime::ZERO);
-                    prop_assert_eq!(hit, model.get(k), "{} step {} key {}+{}", policy.name(), step, k, offset);
+                    let hit = fast.get(keys.of(k), SimTime::ZERO);
+                    prop_assert_eq!(hit, model.get(k), "{} step {} key {} {:?}", policy.name(), step, k, keys);
                     if !hit {
-                        fast.insert(k + offset, s, SimTime::NEVER);
+                        fast.insert(keys.of(k), s, SimTime::NEVER);
                         model.insert(k, s);
                     }
                     prop_assert_eq!(fast.used_bytes(), model.used(), "{} step {}", policy.name(), step);
@@ -251,14 +269,14 @@ proptest! {
 
     #[test]
     fn s3fifo_matches_its_model((cap, reqs) in requests()) {
-        for offset in KEY_OFFSETS {
+        for keys in Keys::ALL {
             let mut fast = AnyCache::new(Policy::S3Fifo, cap);
             let mut model = S3Model::new(cap);
             for (step, &(k, s)) in reqs.iter().enumerate() {
-                let hit = fast.get(k + offset, SimTime::ZERO);
-                prop_assert_eq!(hit, model.get(k), "step {} key {}+{}", step, k, offset);
+                let hit = fast.get(keys.of(k), SimTime::ZERO);
+                prop_assert_eq!(hit, model.get(k), "step {} key {} {:?}", step, k, keys);
                 if !hit {
-                    fast.insert(k + offset, s, SimTime::NEVER);
+                    fast.insert(keys.of(k), s, SimTime::NEVER);
                     model.insert(k, s);
                 }
                 prop_assert_eq!(fast.used_bytes(), model.used(), "step {}", step);
@@ -272,16 +290,18 @@ proptest! {
         (cap, reqs) in requests(),
         ttl in 1u64..50,
     ) {
-        let mut c = AnyCache::new(policy, cap);
-        for (t, &(k, s)) in reqs.iter().enumerate() {
-            let now = SimTime(t as u64);
-            if !c.get(k, now) {
-                c.insert(k, s, SimTime(t as u64 + ttl));
-            }
-            prop_assert!(c.used_bytes() <= cap);
-            if t % 17 == 0 {
-                c.remove(k);
-                prop_assert!(!c.get(k, now));
+        for keys in Keys::ALL {
+            let mut c = AnyCache::new(policy, cap);
+            for (t, &(k, s)) in reqs.iter().enumerate() {
+                let (k, now) = (keys.of(k), SimTime(t as u64));
+                if !c.get(k, now) {
+                    c.insert(k, s, SimTime(t as u64 + ttl));
+                }
+                prop_assert!(c.used_bytes() <= cap);
+                if t % 17 == 0 {
+                    c.remove(k);
+                    prop_assert!(!c.get(k, now));
+                }
             }
         }
     }

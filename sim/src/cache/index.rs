@@ -91,6 +91,9 @@ impl SlotIndex {
     /// into the table, so that the direct path stays as small as a bare array's.
     #[inline(never)]
     fn set_hashed(&mut self, key: u32, slot: u32) {
+        // Every key at or above DIRECT_KEYS_MAX comes here: the one check that keeps the table's
+        // empty marker out of it, off the direct path.
+        assert!(key != NONE, "u32::MAX is not a key");
         if !self.is_hashed {
             for (k, &s) in self.direct.iter().enumerate() {
                 if s != NONE {
@@ -268,7 +271,7 @@ mod tests {
 
     /// Small keys and, rarely, large ones (which turn a `SlotIndex` hashed).
     fn any_keys() -> impl Strategy<Value = u32> + Clone {
-        prop_oneof![20 => 0u32..64, 1 => DIRECT_KEYS_MAX..DIRECT_KEYS_MAX + 8, 1 => (u32::MAX - 8)..(u32::MAX - 1)]
+        prop_oneof![20 => 0u32..64, 1 => DIRECT_KEYS_MAX..DIRECT_KEYS_MAX + 8, 1 => (u32::MAX - 8)..=(u32::MAX - 1)]
     }
 
     fn ops(key: impl Strategy<Value = u32> + Clone) -> impl Strategy<Value = Vec<Op>> {
@@ -308,7 +311,7 @@ mod tests {
     }
 
     fn all_keys() -> Vec<u32> {
-        (0u32..64).chain(DIRECT_KEYS_MAX..DIRECT_KEYS_MAX + 8).chain((u32::MAX - 8)..(u32::MAX - 1)).collect()
+        (0u32..64).chain(DIRECT_KEYS_MAX..DIRECT_KEYS_MAX + 8).chain((u32::MAX - 8)..=(u32::MAX - 1)).collect()
     }
 
     proptest! {
