@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A/B wall-clock comparison of two clipsim binaries on one scenario (docs/benchmarks.md): runs
 # them alternately RUNS times each (default 5), so that both see the same load on a shared
-# machine, and prints each one's sorted times and median, their ratio, and whether the two
-# left the same summary.json (git commit aside) and timeseries.csv.
+# machine, and prints each one's sorted times and median, their ratio, the median user and system
+# CPU times, and whether the two left the same summary.json (git commit aside) and timeseries.csv.
 #
 # Usage: bash benches/ab.sh OLD_BINARY NEW_BINARY SCENARIO [RUNS]
 # e.g.   git stash; cargo build --release; cp target/release/clipsim /tmp/clipsim-old; git stash pop
@@ -21,8 +21,11 @@ for _ in $(seq "$runs"); do
     for side in old new; do
         bin=$old
         [ "$side" = new ] && bin=$new
-        /usr/bin/time -f "%e" -o "$tmp/t" "$bin" run "$scenario" --out "$tmp/$side" -q --force >/dev/null
-        cat "$tmp/t" >>"$tmp/$side.times"
+        /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$bin" run "$scenario" --out "$tmp/$side" -q --force >/dev/null
+        read -r wall user sys <"$tmp/t"
+        echo "$wall" >>"$tmp/$side.times"
+        echo "$user" >>"$tmp/$side.user"
+        echo "$sys" >>"$tmp/$side.sys"
     done
 done
 
@@ -31,6 +34,11 @@ for side in old new; do
     printf '%s  median %6.2f s   runs: %s\n' "$side" "$(median "$tmp/$side.times")" "$(sort -n "$tmp/$side.times" | tr '\n' ' ')"
 done
 awk -v a="$(median "$tmp/old.times")" -v b="$(median "$tmp/new.times")" 'BEGIN {printf "new/old  %.3f\n", b / a}'
+# User time is the simulator's own work; system time (faulting in and zeroing memory) varies
+# between runs on a VM, by up to ~0.7 s for a 10 M-clip catalog.
+for side in old new; do
+    printf '%s  median user %6.2f s, sys %5.2f s\n' "$side" "$(median "$tmp/$side.user")" "$(median "$tmp/$side.sys")"
+done
 same() { cmp -s <(grep -v git_commit "$tmp/old/$1") <(grep -v git_commit "$tmp/new/$1"); }
 for f in summary.json timeseries.csv; do
     if same "$f"; then echo "$f: identical"; else echo "$f: DIFFERENT"; fi
