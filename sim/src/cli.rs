@@ -170,9 +170,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
-    let dir =
-        report::write_into(&result, staging).with_context(|| format!("writing the report of {}", path.display()))?;
     let summary = report::summarize(&result);
+    let dir = report::write_into(&result, &summary, staging)
+        .with_context(|| format!("writing the report of {}", path.display()))?;
     if result.interrupted {
         eprintln!(
             "interrupted at simulated time {}: a partial report, marked as interrupted, is in {}",

@@ -306,18 +306,30 @@ impl Recorder {
 
     /// The top-`n` clips by post-warm-up views (ties: lower clip id), with their stats.
     pub fn top_clips(&self, n: usize) -> Vec<(u32, ClipStat)> {
-        // (views, id) side by side, so that the selection compares keys in one contiguous array
-        // instead of looking each clip up at random in the per-clip table.
-        let mut keys: Vec<(std::cmp::Reverse<u32>, u32)> = (self.clips.iter().zip(0u32..))
-            .filter(|(s, _)| s.views > 0)
-            .map(|(s, c)| (std::cmp::Reverse(s.views), c))
-            .collect();
-        if keys.len() > n && n > 0 {
-            keys.select_nth_unstable(n - 1);
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        if n == 0 {
+            return Vec::new();
         }
-        keys.truncate(n);
-        keys.sort_unstable();
-        keys.into_iter().map(|(_, c)| (c, self.clips[c as usize])).collect()
+        // One pass over the clips keeping the best `n` so far in a heap whose top is the worst
+        // of them: (Reverse(views), id) is larger for fewer views, then for a higher id. Clips
+        // come in id order, so a later clip displaces the worst only with strictly more views,
+        // one comparison for almost every clip. O(clips + n log n), n keys of memory.
+        let mut best: BinaryHeap<(Reverse<u32>, u32)> = BinaryHeap::with_capacity(n);
+        for (s, c) in self.clips.iter().zip(0u32..) {
+            if s.views == 0 {
+                continue;
+            }
+            let key = (Reverse(s.views), c);
+            if best.len() < n {
+                best.push(key);
+            } else if let Some(mut worst) = best.peek_mut() {
+                if key < *worst {
+                    *worst = key;
+                }
+            }
+        }
+        best.into_sorted_vec().into_iter().map(|(_, c)| (c, self.clips[c as usize])).collect()
     }
 }
 

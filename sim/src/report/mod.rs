@@ -30,14 +30,14 @@ pub fn summary_json(s: &Summary) -> String {
 
 /// Writes every report file for `r` into `dest` atomically. Returns the directory.
 pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputError> {
-    write_into(r, Staging::begin(dest, force)?)
+    write_into(r, &summarize(r), Staging::begin(dest, force)?)
 }
 
-/// Writes every report file for `r` into a staging directory begun earlier, then moves it into
-/// place. Returns the directory.
-pub fn write_into(r: &RunResult, staging: Staging) -> Result<PathBuf, OutputError> {
-    let summary = summarize(r);
-    staging.write("summary.json", summary_json(&summary).as_bytes())?;
+/// Writes every report file for `r`, whose summary is `summary`, into a staging directory begun
+/// earlier, then moves it into place. Returns the directory. (The caller passes the summary so
+/// that it is built once: at a large catalog, ranking the top clips is not free.)
+pub fn write_into(r: &RunResult, summary: &Summary, staging: Staging) -> Result<PathBuf, OutputError> {
+    staging.write("summary.json", summary_json(summary).as_bytes())?;
     let csv = timeseries::timeseries_csv(r).map_err(|e| OutputError::Io {
         path: staging.dir().join("timeseries.csv"),
         err: std::io::Error::other(e.to_string()),
@@ -49,6 +49,6 @@ pub fn write_into(r: &RunResult, staging: Staging) -> Result<PathBuf, OutputErro
         staging.write(&c.file, c.svg.as_bytes())?;
         listed.push((c.file.as_str(), c.caption.as_str()));
     }
-    staging.write("report.md", markdown::report_md(r, &summary, &listed).as_bytes())?;
+    staging.write("report.md", markdown::report_md(r, summary, &listed).as_bytes())?;
     staging.commit()
 }
