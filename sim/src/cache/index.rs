@@ -94,15 +94,25 @@ impl SlotIndex {
         // Every key at or above DIRECT_KEYS_MAX comes here: the one check that keeps the table's
         // empty marker out of it, off the direct path.
         assert!(key != NONE, "u32::MAX is not a key");
-        if !self.is_hashed {
-            for (k, &s) in self.direct.iter().enumerate() {
-                if s != NONE {
-                    self.hashed.set(k as u32, s);
-                }
-            }
-            self.direct = Vec::new();
-            self.is_hashed = true;
+        if self.is_hashed {
+            self.hashed.set(key, slot);
+        } else {
+            self.turn_hashed_and_set(key, slot);
         }
+    }
+
+    /// Moves the array's keys into the table, once, then maps `key`. Apart from `set_hashed`, so
+    /// that its every call is a check and a jump into the table, with no registers to save.
+    #[cold]
+    #[inline(never)]
+    fn turn_hashed_and_set(&mut self, key: u32, slot: u32) {
+        for (k, &s) in self.direct.iter().enumerate() {
+            if s != NONE {
+                self.hashed.set(k as u32, s);
+            }
+        }
+        self.direct = Vec::new();
+        self.is_hashed = true;
         self.hashed.set(key, slot);
     }
 
