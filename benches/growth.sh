@@ -7,7 +7,8 @@
 #
 # each run RUNS times (default 3) with `clipsim run -q`; prints the median wall time, the median
 # set-up time (the same variant with almost no requests: catalog, alias table, report), the
-# time per request net of set-up, the peak RSS, and the median user and system CPU times.
+# time per request net of set-up, the peak RSS, the median user and system CPU times, and the
+# edges' hit rate (of the last run).
 #
 # Usage: bash benches/growth.sh [RUNS]
 set -euo pipefail
@@ -37,15 +38,18 @@ measure() {
 
 # The kernel's time (sys_s: mostly faulting in and zeroing the tables' memory) varies between
 # runs on this VM by up to ~0.7 s at 10 M clips; user_s is the simulator's own work.
-printf '%-12s %12s %12s %10s %10s %14s %10s %8s %8s\n' variant clips requests wall_s setup_s ns_per_request rss_mb user_s sys_s
+printf '%-12s %12s %12s %10s %10s %14s %10s %8s %8s %9s\n' variant clips requests wall_s setup_s ns_per_request rss_mb user_s sys_s edge_hit
 row() { # NAME CLIPS RATE
     variant "$1" "$2" "$3"
     variant "$1-setup" "$2" 0.000001
     read -r wall rss user sys < <(measure "$1")
     read -r setup _ < <(measure "$1-setup")
     requests=$(grep -o '"simulated": [0-9]*' "$tmp/out-$1/summary.json" | grep -o '[0-9]*$')
-    awk -v n="$1" -v c="$2" -v r="$requests" -v w="$wall" -v s="$setup" -v m="$rss" -v u="$user" -v k="$sys" \
-        'BEGIN { printf "%-12s %12d %12d %10.2f %10.2f %14.1f %10.0f %8.2f %8.2f\n", n, c, r, w, s, (w - s) * 1e9 / r, m / 1024, u, k }'
+    # The edges' hit rate: a larger catalog sends more views to the origin, which is more work
+    # per request (docs/benchmarks.md, "Why").
+    hit=$(grep -o '"cdn_cache": [0-9.e-]*' "$tmp/out-$1/summary.json" | grep -o '[0-9.e-]*$')
+    awk -v n="$1" -v c="$2" -v r="$requests" -v w="$wall" -v s="$setup" -v m="$rss" -v u="$user" -v k="$sys" -v h="$hit" \
+        'BEGIN { printf "%-12s %12d %12d %10.2f %10.2f %14.1f %10.0f %8.2f %8.2f %8.1f%%\n", n, c, r, w, s, (w - s) * 1e9 / r, m / 1024, u, k, h * 100 }'
 }
 row r10m 1000000 115.740740740
 row r100m 1000000 1157.40740740
