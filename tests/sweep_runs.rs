@@ -259,3 +259,41 @@ fn ctrl_c_stops_keeps_finished_points_and_says_how_to_resume() {
         .count();
     assert_eq!(leftovers, 0, "an interrupted run leaves no temporary file");
 }
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_secret_in_the_base_scenario_is_in_no_output_and_shards_still_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml")).unwrap();
+    let base_text = base_text.replacen("[cdn]\n", "[cdn]\ncloudflare_api_key = \"sk-live-TOPSECRET\"\n", 1);
+    assert!(base_text.contains("TOPSECRET"), "the seed baseline has a [cdn] table");
+    std::fs::write(dir.path().join("base.toml"), base_text).unwrap();
+    let quick_text = std::fs::read_to_string(quick()).unwrap().replace("../seed-baseline.toml", "base.toml");
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(&sweep, quick_text).unwrap();
+    let (a, b) = (dir.path().join("shard0"), dir.path().join("shard1"));
+    for (i, d) in [&a, &b].into_iter().enumerate() {
+        ok(&clipsim(&["sweep", s(&sweep), "--out", s(d), "--shard", &format!("{i}/2"), "-q"]));
+    }
+    let merged = dir.path().join("merged");
+    ok(&clipsim(&["merge", s(&a), s(&b), "--out", s(&merged), "-q"]));
+    let files: Vec<PathBuf> = [&a, &b, &merged].into_iter().flat_map(|d| all_files(d)).collect();
+    assert!(files.iter().any(|f| f.ends_with("sweep.json")), "the manifest is among them");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("TOPSECRET"), "{} holds the secret", f.display());
+    }
+}

@@ -9,10 +9,50 @@ use super::error::InputError;
 use super::raw::{DurOrSecs, RawScenario};
 use std::path::Path;
 
-/// Whether a variable or key name holds a secret whose value must never be written out.
+/// Whether a variable or key name (or key path) holds a secret whose value must never be
+/// written out: its name contains KEY, SECRET, TOKEN or PASSWORD. A key named just `key` (a
+/// sweep axis's `key = "mirror.ttl_days"`) names a setting, not a secret.
 pub fn is_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["KEY", "SECRET", "TOKEN", "PASSWORD"].iter().any(|w| upper.contains(w))
+    let last = upper.rsplit('.').next().unwrap_or(&upper);
+    let last = last.split('[').next().unwrap_or(last);
+    ["SECRET", "TOKEN", "PASSWORD"].iter().any(|w| upper.contains(w)) || (last.contains("KEY") && last != "KEY")
+}
+
+/// The placeholder written instead of a secret's value.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` (TOML) with the value of every key that names a secret ([`is_secret`]) replaced by
+/// the string [`REDACTED`], everything else as written, so that a copy of a scenario kept in an
+/// output (a sweep's manifest) never holds a secret. Text that is not valid TOML comes back as
+/// it is: it fails to load anyway, and load errors redact secrets themselves.
+pub fn redact_secrets(text: &str) -> String {
+    use toml_edit::visit_mut::{self, VisitMut};
+    struct Redact(bool);
+    impl VisitMut for Redact {
+        fn visit_table_like_kv_mut(&mut self, key: toml_edit::KeyMut<'_>, node: &mut toml_edit::Item) {
+            if is_secret(key.get()) {
+                if let Some(v) = node.as_value_mut() {
+                    if v.as_str() != Some(REDACTED) {
+                        let decor = v.decor().clone();
+                        *v = toml_edit::Value::from(REDACTED);
+                        *v.decor_mut() = decor;
+                        self.0 = true;
+                    }
+                    return;
+                }
+            }
+            visit_mut::visit_table_like_kv_mut(self, key, node);
+        }
+    }
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else { return text.to_string() };
+    let mut r = Redact(false);
+    r.visit_document_mut(&mut doc);
+    if r.0 {
+        doc.to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// One override that was applied, for the record (secret values are redacted).
@@ -39,7 +79,7 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
             line: Some(i + 1),
             column: Some(col),
             key_path: key.to_string(),
-            value: value.map(|v| if is_secret(key) { "<redacted>".to_string() } else { format!("\"{v}\"") }),
+            value: value.map(|v| if is_secret(key) { REDACTED.to_string() } else { format!("\"{v}\"") }),
             expected,
         };
         let Some((name, value)) = body.split_once('=') else {
@@ -90,7 +130,7 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
                 ))
             }
         }
-        let shown_value = if is_secret(name) { "<redacted>".to_string() } else { value.to_string() };
+        let shown_value = if is_secret(name) { REDACTED.to_string() } else { value.to_string() };
         applied.push(Applied { name: name.to_string(), shown_value });
     }
     Ok(applied)
@@ -144,9 +184,29 @@ mod tests {
     }
 
     #[test]
+    fn redacting_replaces_only_secret_values() {
+        let text =
+            "# a scenario\n[cdn]\nprovider = \"cloudflare\"  # kept\ncloudflare_api_key = \"sk-live-1\" # gone\n\
+                    [extra]\nt = { db_password = 'p4ss', n = 3 }\n[[x]]\naccess_token = 7\n";
+        let out = redact_secrets(text);
+        assert!(!out.contains("sk-live-1") && !out.contains("p4ss") && !out.contains("= 7"), "{out}");
+        assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
+        assert!(
+            out.contains("provider = \"cloudflare\"  # kept") && out.contains("# gone") && out.contains("n = 3"),
+            "{out}"
+        );
+        assert_eq!(redact_secrets(&out), out, "idempotent");
+        let plain = "[cdn]\nprovider = \"bunny\"\n";
+        assert_eq!(redact_secrets(plain), plain);
+        assert_eq!(redact_secrets("not = = toml"), "not = = toml");
+    }
+
+    #[test]
     fn secrets_are_never_shown_even_in_errors() {
         let mut r = raw();
         assert!(is_secret("CDN_CLOUDFLARE_API_KEY") && is_secret("db_password") && !is_secret("CDN_PROVIDER"));
+        assert!(is_secret("cdn.cloudflare_api_key") && is_secret("x.apikey[2]") && is_secret("a.auth_token"));
+        assert!(!is_secret("axes[0].key") && !is_secret("key"), "a sweep axis's key is a setting");
         let e = apply(Path::new(".env"), "CDN_ENABLED=maybe\n", &mut r).unwrap_err();
         assert!(e.to_string().contains("\"maybe\""));
     }

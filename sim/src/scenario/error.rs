@@ -71,7 +71,7 @@ impl<'a> Locator<'a> {
     pub fn error(&self, key_path: &str, expected: impl Into<String>) -> InputError {
         let (pos, mut value) = self.find(key_path);
         if super::env::is_secret(key_path) && value.is_some() {
-            value = Some("<redacted>".to_string());
+            value = Some(super::env::REDACTED.to_string());
         }
         let (line, column) = match pos {
             Some(off) => {

@@ -85,7 +85,7 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
         let value = if key_path.is_empty() {
             None
         } else if env::is_secret(&key_path) {
-            Some("<redacted>".to_string())
+            Some(env::REDACTED.to_string())
         } else {
             error::Locator::new(path, text).error(&key_path, "").value
         };

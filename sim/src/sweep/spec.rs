@@ -6,6 +6,7 @@
 //! `toml_edit` values, exactly as written, and set into the base scenario's text by dotted key
 //! path ([`apply`]); the scenario parser then checks them like any other scenario value.
 
+use crate::scenario::env::redact_secrets;
 use crate::scenario::error::{line_col, Locator};
 use crate::scenario::{self, InputError};
 use serde::de::DeserializeOwned;
@@ -440,7 +441,9 @@ pub fn load(path: &Path) -> Result<Spec, InputError> {
     let base_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&raw.sweep.base));
     let base_text = scenario::read_text(&base_path)
         .map_err(|e| Locator::new(path, &text).error("sweep.base", format!("the base scenario: {}", e.expected)))?;
-    from_texts(path, &text, &base_path, &base_text)
+    // The sweep keeps both texts (its manifest, for `merge`, and every point's scenario): with
+    // secrets redacted, which the simulation never uses.
+    from_texts(path, &redact_secrets(&text), &base_path, &redact_secrets(&base_text))
 }
 
 /// `a/b/../c` as `a/c` (lexically: a `..` after a normal component removes it).
