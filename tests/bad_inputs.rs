@@ -1,6 +1,7 @@
 //! The corpus of malformed scenario files in `tests/bad/`: each must be refused by
 //! `clipsim validate` (and `clipsim run`) with exit status 2 and a message that names the file,
-//! the line and column, and contains the fragment on the file's first line (`# expect: ...`).
+//! the line and column, and contains the fragment on the file's first line (`# expect: ...`),
+//! but not the one on an optional second line (`# never: ...`, a secret that must not be shown).
 //! None may panic.
 
 use std::path::PathBuf;
@@ -26,6 +27,13 @@ fn expectation(path: &PathBuf) -> String {
         .to_string()
 }
 
+/// The text of the optional `# never: ...` second line.
+fn never(path: &PathBuf) -> Option<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    text.lines().nth(1).and_then(|l| l.strip_prefix("# never: ")).map(str::to_string)
+}
+
 #[test]
 fn the_corpus_is_large_enough() {
     assert!(corpus().len() >= 60, "the corpus has {} files; the reliability bar is 60", corpus().len());
@@ -37,6 +45,7 @@ fn every_malformed_scenario_is_refused_with_a_located_message() {
     let mut failures = Vec::new();
     for path in corpus() {
         let expect = expectation(&path);
+        let never = never(&path);
         for sub in ["validate", "run"] {
             let mut cmd = Command::new(bin);
             cmd.arg(sub).arg(&path);
@@ -52,8 +61,12 @@ fn every_malformed_scenario_is_refused_with_a_located_message() {
                 parts.next().is_some_and(|l| l.parse::<u32>().is_ok())
                     && parts.next().is_some_and(|c| c.parse::<u32>().is_ok())
             };
-            let ok =
-                out.status.code() == Some(2) && stderr.contains(&expect) && located && !stderr.contains("panicked");
+            let shown = never.as_ref().is_some_and(|n| stderr.contains(n.as_str()));
+            let ok = out.status.code() == Some(2)
+                && stderr.contains(&expect)
+                && located
+                && !shown
+                && !stderr.contains("panicked");
             if !ok {
                 failures.push(format!(
                     "{name} ({sub}): status {:?}, expected `{expect}`, got: {}",

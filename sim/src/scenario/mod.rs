@@ -81,22 +81,26 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
             None => (None, None),
         };
         let key_path = if key_path == "." { String::new() } else { key_path };
-        // The value as written, when the path leads to one (the message alone may not show it).
-        let value = if key_path.is_empty() {
+        let message = inner.message().trim();
+        let secret = env::is_secret(&key_path);
+        // The value as written, when the path leads to one (the message alone may not show it);
+        // not for an unknown key, which is wrong whatever its value (and may be a misspelt
+        // secret's).
+        let value = if key_path.is_empty() || message.starts_with("unknown field") {
             None
-        } else if env::is_secret(&key_path) {
+        } else if secret {
             Some(env::REDACTED.to_string())
         } else {
             error::Locator::new(path, text).error(&key_path, "").value
         };
-        InputError {
-            file: path.to_path_buf(),
-            line,
-            column,
-            key_path,
-            value,
-            expected: inner.message().trim().to_string(),
-        }
+        // A parser message can quote the value ("invalid type: integer `123`, expected a
+        // string"): for a secret, only what was expected.
+        let expected = match message.rsplit_once("expected ") {
+            _ if !secret => message.to_string(),
+            Some((_, wanted)) => wanted.to_string(),
+            None => "a valid value".to_string(),
+        };
+        InputError { file: path.to_path_buf(), line, column, key_path, value, expected }
     })
 }
 
