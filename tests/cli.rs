@@ -98,6 +98,26 @@ fn env_file_overrides_and_secrets_never_leak() {
         }
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains("TOPSECRET"));
+    // The report says what was overridden, and how to reproduce the run.
+    let report = std::fs::read_to_string(dir.path().join("r/report.md")).unwrap();
+    assert!(
+        report.contains(
+            "Overrides from `prod.env`: `CDN_ENABLED=false`, `MIRROR_TTL_DAYS=2`, `CDN_CLOUDFLARE_API_KEY=<redacted>`."
+        ),
+        "{report}"
+    );
+    assert!(report.contains(" --env prod.env --seed "), "{report}");
+    // A value the .env file sets that the scenario's checks refuse is blamed on the .env line,
+    // with the .env's value, not on the scenario file's (valid) value of that key.
+    std::fs::write(dir.path().join("odd.env"), "# prod\nMIRROR_MAX_PER_CLIP=0\nCDN_PROVIDER=akamai\n").unwrap();
+    let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "odd.env"], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("odd.env:3:14: `CDN_PROVIDER` = \"akamai\": a CDN provider: one of"), "{err}");
+    std::fs::write(dir.path().join("odd.env"), "# prod\nMIRROR_MAX_PER_CLIP=0\n").unwrap();
+    let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "odd.env"], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("odd.env:2:21: `MIRROR_MAX_PER_CLIP` = \"0\": 1 to 8 (`mirror.max_per_clip`)"), "{err}");
     // A bad value in the .env file is located in the .env file.
     std::fs::write(dir.path().join("bad.env"), "CDN_API_KEY=x\nMIRROR_TTL_DAYS=seven\n").unwrap();
     let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "bad.env"], dir.path());
@@ -213,6 +233,12 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
         serde_json::from_slice(&std::fs::read(dir.path().join("long/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["interrupted"], true);
     assert!(summary["duration_s"].as_f64().unwrap() < 30.0 * 86_400.0);
-    assert!(std::fs::read_to_string(dir.path().join("long/report.md")).unwrap().contains("**Interrupted**"));
+    let report = std::fs::read_to_string(dir.path().join("long/report.md")).unwrap();
+    assert!(
+        report.contains("**Interrupted** at simulated time ") && report.contains(" of the planned 30d"),
+        "{report}"
+    );
+    // The report's figures are for the simulated part, not the planned 30 days.
+    assert!(!report.contains("Simulated 30d") && !report.contains("bill for the simulated 30d"), "{report}");
     assert!(!staged(), "the staging directory was renamed into place");
 }

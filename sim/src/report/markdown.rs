@@ -86,13 +86,19 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     if let Some(d) = &sc.description {
         let _ = writeln!(o, "{d}\n");
     }
+    // What was simulated: the whole duration, or up to the interruption.
+    let simulated = if r.interrupted { super::fmt_time(r.end) } else { sc.duration.to_string() };
     if r.interrupted {
-        let _ = writeln!(o, "> **Interrupted** at simulated time {:.0} s of {:.0} s: every figure below covers only the simulated part.\n", r.end.as_secs_f64(), sc.duration.as_secs_f64());
+        let _ = writeln!(
+            o,
+            "> **Interrupted** at simulated time {simulated} of the planned {}: every figure below covers only the simulated part.\n",
+            sc.duration
+        );
     }
     let _ = writeln!(
         o,
         "Simulated {} with seed {} ({} requests, {} after the {} warm-up). Scenario SHA-256 `{}`, clipsim {} (commit `{}`).\n",
-        sc.duration,
+        simulated,
         sc.seed,
         s.requests.simulated.thousands(),
         s.requests.total.thousands(),
@@ -101,6 +107,15 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         s.version,
         &s.git_commit[..s.git_commit.len().min(12)]
     );
+    if let Some(env) = &sc.env {
+        let set: Vec<String> = env.applied.iter().map(|(name, value)| format!("`{name}={value}`")).collect();
+        let _ = writeln!(
+            o,
+            "Overrides from `{}`: {}.\n",
+            env.file.display(),
+            if set.is_empty() { "none applied".to_string() } else { set.join(", ") }
+        );
+    }
 
     // Targets.
     let _ = writeln!(o, "## Targets\n");
@@ -128,7 +143,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     let total = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
     let _ = writeln!(o, "## At a glance\n");
     let _ = writeln!(o, "| figure | value |\n| --- | --- |");
-    let _ = writeln!(o, "| bill for the simulated {} | {} |", sc.duration, dollars(total));
+    let _ = writeln!(o, "| bill for the simulated {simulated} | {} |", dollars(total));
     let _ =
         writeln!(o, "| cost per GB delivered | {} |", s.cost_per_gb_usd.map_or("n/a".into(), |c| format!("${c:.4}")));
     let _ = writeln!(o, "| delivered | {} |", gb(s.bytes_served as f64));
@@ -169,7 +184,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
 
     // Expected vs simulated.
     if let Some(e) = &sc.expected {
-        let months = sc.duration.as_secs_f64() / sc.engine.billing.month.as_secs_f64();
+        let months = r.end.as_secs_f64() / sc.engine.billing.month.as_secs_f64();
         let _ = writeln!(o, "## The estimate beside the simulation\n");
         if let Some(src) = &e.source {
             let _ = writeln!(o, "Estimate: {src}. The simulated bill covers {months:.2} billing month(s).\n");
@@ -357,6 +372,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         let _ = writeln!(o);
     }
 
-    let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {} --seed {}\n```", sc.path.display(), sc.seed);
+    let env = sc.env.as_ref().map_or(String::new(), |e| format!(" --env {}", e.file.display()));
+    let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {}{env} --seed {}\n```", sc.path.display(), sc.seed);
     o
 }

@@ -62,6 +62,35 @@ pub struct Applied {
     pub name: String,
     /// Its value, or `<redacted>`.
     pub shown_value: String,
+    /// The scenario key it sets (`CDN_CACHE_TTL` sets `cdn.cache_ttl`).
+    pub key_path: String,
+    /// Where its value is written in the `.env` file (1-based line and column).
+    pub line: usize,
+    /// See `line`.
+    pub column: usize,
+}
+
+/// `e`, a validation error in a scenario loaded with the overrides `applied` from `file`,
+/// pointed at the `.env` line that set the offending key, if one did: there the value is
+/// wrong, not in the scenario file, where the key may hold something valid or not appear at
+/// all. The last override of a key wins, as it did when applied.
+pub fn blame(e: InputError, file: &Path, applied: &[Applied]) -> InputError {
+    let sets = |a: &&Applied| {
+        e.key_path.strip_prefix(a.key_path.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    let Some(a) = applied.iter().rev().find(sets) else { return e };
+    let value = if is_secret(&a.name) { REDACTED.to_string() } else { format!("\"{}\"", a.shown_value) };
+    // The key path, which names the item of a list (`mirror.regions[1]`); not the error's value,
+    // which the scenario file's text supplied.
+    let expected = format!("{} (`{}`)", e.expected, e.key_path);
+    InputError {
+        file: file.to_path_buf(),
+        line: Some(a.line),
+        column: Some(a.column),
+        key_path: a.name.clone(),
+        value: Some(value),
+        expected,
+    }
 }
 
 /// Applies the `.env` text to `raw`. Returns what was applied, in file order.
@@ -131,7 +160,9 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
             }
         }
         let shown_value = if is_secret(name) { REDACTED.to_string() } else { value.to_string() };
-        applied.push(Applied { name: name.to_string(), shown_value });
+        // CDN_CACHE_TTL sets cdn.cache_ttl, MIRROR_TTL_DAYS mirror.ttl_days: every known name.
+        let key_path = name.to_ascii_lowercase().replacen('_', ".", 1);
+        applied.push(Applied { name: name.to_string(), shown_value, key_path, line: i + 1, column: value_col });
     }
     Ok(applied)
 }

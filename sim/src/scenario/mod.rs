@@ -109,9 +109,10 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
     let mut raw = parse_raw(path, text)?;
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
+    let mut applied = Vec::new();
     if let Some(env_path) = &overrides.env_file {
         let env_text = read_text(env_path)?;
-        let applied = env::apply(env_path, &env_text, &mut raw)?;
+        applied = env::apply(env_path, &env_text, &mut raw)?;
         for a in applied.iter().filter(|a| !env::is_secret(&a.name)) {
             hasher.update(format!("\n#env {}={}", a.name, a.shown_value).as_bytes());
         }
@@ -125,5 +126,15 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
     }
     let sha = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
     let loc = error::Locator::new(path, text);
-    validate::validate(raw, &loc, path.to_path_buf(), sha)
+    let mut sc = validate::validate(raw, &loc, path.to_path_buf(), sha).map_err(|e| match &overrides.env_file {
+        Some(env_path) => env::blame(e, env_path, &applied),
+        None => e,
+    })?;
+    if let Some(env_path) = &overrides.env_file {
+        sc.env = Some(EnvOverrides {
+            file: env_path.clone(),
+            applied: applied.into_iter().map(|a| (a.name, a.shown_value)).collect(),
+        });
+    }
+    Ok(sc)
 }

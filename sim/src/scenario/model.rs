@@ -23,6 +23,8 @@ pub struct Scenario {
     pub sha256: String,
     /// Where it was read from.
     pub path: PathBuf,
+    /// The `.env` overrides it was loaded with (`--env`), if any.
+    pub env: Option<EnvOverrides>,
     /// Viewer geographies, indexed by [`GeoId`].
     pub geos: Vec<String>,
     /// The catalog.
@@ -55,6 +57,15 @@ pub struct Scenario {
     pub source_policy: clipsim_engine::SourcePolicy,
     /// Mirror placement policy.
     pub placement: clipsim_engine::PlacementPolicy,
+}
+
+/// The `.env` file a scenario was loaded with and what it set, for the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvOverrides {
+    /// The file.
+    pub file: PathBuf,
+    /// The variables applied, in file order, with their values (secrets as `<redacted>`).
+    pub applied: Vec<(String, String)>,
 }
 
 /// A provider as the report names it.

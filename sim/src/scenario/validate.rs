@@ -267,6 +267,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         report_interval,
         sha256,
         path,
+        env: None,
         geos,
         catalog,
         traffic,
