@@ -131,3 +131,38 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The seed baseline cut to `duration` with `views_per_month` views, written beside `dir`'s other
+/// files and run; returns the report directory.
+fn short_run(dir: &std::path::Path, name: &str, duration: &str, views_per_month: u64) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml")).unwrap();
+    let text = text
+        .replace("duration = \"30d\"", &format!("duration = \"{duration}\""))
+        .replace("warmup = \"1d\"", "warmup = \"0s\"")
+        .replace("clips = 100000 ", "clips = 2000 ")
+        .replace("views_per_month = 1000000", &format!("views_per_month = {views_per_month}"));
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("loads");
+    assert_eq!(sc.duration.to_string(), duration, "the duration was replaced");
+    let out = dir.join(name);
+    report::write(&run_scenario(sc).expect("runs"), &out, false).expect("writes");
+    out
+}
+
+#[test]
+fn a_short_run_charts_time_in_hours_and_a_run_without_views_has_no_hit_rate_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = short_run(dir.path(), "day", "1d", 3_000_000);
+    for chart in ["hit_rates", "outages"] {
+        let svg = std::fs::read_to_string(out.join(format!("charts/{chart}.svg"))).unwrap();
+        assert!(svg.contains("simulated time (hours)") && !svg.contains("(days)"), "{chart}: {svg}");
+        // Whole hours as ticks, not days rounded to 0 and 1.
+        assert!(svg.contains("\n15\n</text>") && svg.contains("\n20\n</text>"), "{chart}: {svg}");
+    }
+    let out = short_run(dir.path(), "empty", "2h", 1);
+    assert!(!out.join("charts/hit_rates.svg").exists(), "a hit-rate chart with no rate in it");
+    assert!(out.join("charts/outages.svg").exists(), "the health lanes are still worth a chart");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!report.contains("hit_rates.svg"), "report.md links only the charts written");
+}

@@ -2,7 +2,7 @@
 //! chart has a title, labelled axes with units, and a legend.
 
 use crate::world::RunResult;
-use clipsim_engine::{Category, Health, MoneyNanos};
+use clipsim_engine::{Category, Health, MoneyNanos, SimTime};
 use plotters::prelude::*;
 
 /// One chart file.
@@ -50,8 +50,55 @@ pub fn all(r: &RunResult) -> Vec<Chart> {
     out
 }
 
-fn days(t_s: f64) -> f64 {
-    t_s / 86_400.0
+/// The time axis of a run's charts, in the largest unit that gives at least two of them over the
+/// run: days, hours or minutes (a one-day run in days would have ticks at 0.2, 0.4, ...).
+#[derive(Clone, Copy)]
+struct TimeAxis {
+    secs_per_unit: f64,
+    unit: &'static str,
+}
+
+impl TimeAxis {
+    fn of(r: &RunResult) -> Self {
+        let span_s = r.end.as_secs_f64();
+        let (secs_per_unit, unit) = if span_s >= 2.0 * 86_400.0 {
+            (86_400.0, "days")
+        } else if span_s >= 2.0 * 3_600.0 {
+            (3_600.0, "hours")
+        } else {
+            (60.0, "minutes")
+        };
+        TimeAxis { secs_per_unit, unit }
+    }
+
+    /// Where simulated time `t` falls on the axis.
+    fn at(self, t: SimTime) -> f64 {
+        t.as_secs_f64() / self.secs_per_unit
+    }
+
+    fn desc(self) -> String {
+        format!("simulated time ({})", self.unit)
+    }
+}
+
+/// A tick value with as many decimals as it needs, up to two: `0`, `0.5`, `12`, `2.25`.
+fn tick(v: &f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+/// A tick label only at whole numbers (days of a bar chart), empty elsewhere.
+fn whole_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
 }
 
 fn latency_cdf(r: &RunResult, svg: &mut String) -> Res {
@@ -117,7 +164,8 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
     if rows.is_empty() {
         return Err("no data".into());
     }
-    let x_max = days(r.end.as_secs_f64()).max(1e-3);
+    let axis = TimeAxis::of(r);
+    let x_max = axis.at(r.end).max(1e-3);
     let root = SVGBackend::with_string(svg, (W, H + 40)).into_drawing_area();
     root.fill(&WHITE)?;
     // The legend gets its own strip under the chart, so it never hides a line.
@@ -130,12 +178,12 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
         .build_cartesian_2d(0f64..x_max, 0f64..1.0)?;
     chart
         .configure_mesh()
-        .x_desc("simulated time (days)")
+        .x_desc(axis.desc())
         .y_desc("hit rate")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&tick)
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .draw()?;
-    let warm = days(r.scenario.warmup.as_secs_f64());
+    let warm = axis.at(SimTime::ZERO + r.scenario.warmup);
     if warm > 0.0 {
         chart.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, 1.0)], BLACK.mix(0.06).filled())))?;
     }
@@ -147,12 +195,16 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
     let mut legend = Vec::new();
     for (i, (name, f)) in series.iter().enumerate() {
         let pts: Vec<(f64, f64)> =
-            rows.iter().filter_map(|row| f(&row.counts).map(|v| (days(row.end.as_secs_f64()), v))).collect();
+            rows.iter().filter_map(|row| f(&row.counts).map(|v| (axis.at(row.end), v))).collect();
         if pts.is_empty() {
             continue;
         }
         chart.draw_series(LineSeries::new(pts, color(i).stroke_width(2)))?;
         legend.push((name.to_string(), color(i), false));
+    }
+    if legend.is_empty() {
+        // No interval had a rate (no request reached an edge or an origin): no chart.
+        return Err("no data".into());
     }
     if warm > 0.0 {
         legend.push(("warm-up (not counted)".to_string(), RGBColor(220, 220, 220), true));
@@ -221,7 +273,7 @@ fn cost_by_day(r: &RunResult, svg: &mut String) -> Res {
         .configure_mesh()
         .x_desc("simulated day")
         .y_desc("cost (USD per day)")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&whole_tick)
         .y_label_formatter(&|v| format!("${v:.2}"))
         .draw()?;
     for (k, cat) in Category::ALL.iter().enumerate() {
@@ -258,9 +310,11 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
         return Err("no data".into());
     }
     let sc = &r.scenario;
-    let x_max = days(r.end.as_secs_f64()).max(1e-3);
+    let axis = TimeAxis::of(r);
+    let x_max = axis.at(r.end).max(1e-3);
     let lanes = sc.engine.regions.len() + usize::from(sc.cdn.is_some());
-    let root = SVGBackend::with_string(svg, (W, H + 40 * lanes as u32)).into_drawing_area();
+    // Under the chart, a 40-pixel lane per target and room for the lanes' tick labels and caption.
+    let root = SVGBackend::with_string(svg, (W, H + 40 * lanes as u32 + 20)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, bottom) = root.split_vertically(H);
     let min_avail = rows.iter().filter_map(|r| r.counts.availability()).fold(1.0f64, f64::min);
@@ -274,23 +328,20 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
         .build_cartesian_2d(0f64..x_max, y_lo..y_hi)?;
     chart
         .configure_mesh()
-        .x_desc("simulated time (days)")
+        .x_desc(axis.desc())
         .y_desc("share of requests served")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&tick)
         .y_label_formatter(&|v| format!("{:.3}%", v * 100.0))
         .draw()?;
     let red = RGBColor(214, 39, 40);
     chart
         .draw_series(sc.outages.iter().map(|o| {
-            Rectangle::new(
-                [(days(o.start.as_secs_f64()), y_lo), (days(o.end.as_secs_f64()).min(x_max), y_hi)],
-                red.mix(0.15).filled(),
-            )
+            Rectangle::new([(axis.at(o.start), y_lo), (axis.at(o.end).min(x_max), y_hi)], red.mix(0.15).filled())
         }))?
         .label("outage (ground truth)")
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], red.mix(0.3).filled()));
     let pts: Vec<(f64, f64)> =
-        rows.iter().filter_map(|row| row.counts.availability().map(|a| (days(row.end.as_secs_f64()), a))).collect();
+        rows.iter().filter_map(|row| row.counts.availability().map(|a| (axis.at(row.end), a))).collect();
     let blue = color(0);
     chart
         .draw_series(LineSeries::new(pts, blue.stroke_width(2)))?
@@ -307,7 +358,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     let mut lane_chart = ChartBuilder::on(&bottom)
         .margin_left(16)
         .margin_right(16)
-        .x_label_area_size(28)
+        .x_label_area_size(48)
         .y_label_area_size(80)
         .build_cartesian_2d(0f64..x_max, 0f64..lanes as f64)?;
     let names: Vec<String> = sc
@@ -331,7 +382,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
             }
         })
         .x_desc("believed health: green healthy, orange degraded, red unhealthy")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&tick)
         .draw()?;
     let health_color = |h: Health| match h {
         Health::Healthy => RGBColor(44, 160, 44),
@@ -340,7 +391,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     };
     let mut prev_end = 0.0;
     for row in rows {
-        let x1 = days(row.end.as_secs_f64());
+        let x1 = axis.at(row.end);
         for lane in 0..lanes {
             let h = if lane < sc.engine.regions.len() {
                 row.region_health[lane]
@@ -357,4 +408,17 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_show_the_decimals_they_need() {
+        let shown: Vec<String> = [0.0, 0.5, 0.25, 1.0, 12.0, 100.0, 2.375, -0.0001].iter().map(tick).collect();
+        assert_eq!(shown, ["0", "0.5", "0.25", "1", "12", "100", "2.38", "0"]);
+        let whole: Vec<String> = [0.0, 0.5, 3.0, 2.9999999999].iter().map(whole_tick).collect();
+        assert_eq!(whole, ["0", "", "3", "3"]);
+    }
 }
