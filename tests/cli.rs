@@ -142,6 +142,10 @@ fn compare_shows_deltas() {
         text.contains("| cost: total |") && text.contains("| load P50 (ms) |") && text.contains("| availability |"),
         "{text}"
     );
+    // A rate's difference is in percentage points, its change relative.
+    let row = text.lines().find(|l| l.starts_with("| CDN edge hit rate |")).expect("a hit-rate row");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(cells[2].ends_with(" %") && cells[4].ends_with(" pp") && cells[5].ends_with(" %"), "{row}");
     let out = clipsim(&["compare", "a", "nowhere"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere/summary.json"));

@@ -504,7 +504,7 @@ mod tests {
         assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.max_per_clip", "0".into()));
         let mut c = small();
         c.mirror.ttl = SimDuration::ZERO;
-        assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.ttl", "0us".into()));
+        assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.ttl", "0s".into()));
         let mut c = small();
         c.mirror.regions.push(RegionId(7));
         assert_eq!(field_of(c.validate().unwrap_err()), ("mirror.regions", "7".into()));

@@ -140,8 +140,11 @@ impl fmt::Display for SimTime {
 
 impl fmt::Display for SimDuration {
     /// Formats as the largest whole unit that divides the value: `90s`, `15m`, `6h`, `30d`,
-    /// falling back to `ms` and `us`.
+    /// falling back to `ms` and `us`; zero is `0s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return write!(f, "0s");
+        }
         const UNITS: [(u64, &str); 5] = [
             (86_400 * MICROS_PER_SEC, "d"),
             (3_600 * MICROS_PER_SEC, "h"),
@@ -243,7 +246,7 @@ mod tests {
         assert_eq!(SimDuration::from_secs(90).to_string(), "90s");
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1500ms");
         assert_eq!(SimDuration::from_micros(7).to_string(), "7us");
-        assert_eq!(SimDuration::ZERO.to_string(), "0us");
+        assert_eq!(SimDuration::ZERO.to_string(), "0s");
     }
 
     #[test]

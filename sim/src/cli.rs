@@ -111,7 +111,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 sc.geos.len(),
                 sc.duration,
                 sc.cdn.as_ref().map_or("off".to_string(), |c| c.name.clone()),
-                if sc.engine.mirror.enabled { "on" } else { "off" }
+                match (sc.engine.mirror.enabled, sc.engine.mirror.regions.is_empty()) {
+                    (false, _) => "off",
+                    (true, true) => "on, but in no region (mirror.regions is empty)",
+                    (true, false) => "on",
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -206,13 +210,13 @@ fn install_run_stop_handler() {
 
 fn headline(s: &report::Summary, dir: &Path) -> String {
     let mut out = format!(
-        "{}: {} requests, availability {}, P50 {} ms, cost ${:.2} (${}/GB)\n",
+        "{}: {} requests, availability {}, P50 {}, cost ${:.2} ({})\n",
         s.scenario.name,
         s.requests.total,
         s.availability.map_or("n/a".into(), |a| format!("{:.4} %", a * 100.0)),
-        s.latency_ms.p50.map_or("n/a".into(), |v| format!("{v:.0}")),
+        s.latency_ms.p50.map_or("n/a".into(), |v| format!("{v:.0} ms")),
         s.cost_usd["total"],
-        s.cost_per_gb_usd.map_or("n/a".into(), |c| format!("{c:.4}")),
+        s.cost_per_gb_usd.map_or("nothing delivered".into(), |c| format!("${c:.4}/GB")),
     );
     for t in &s.targets {
         out.push_str(&format!(

@@ -23,6 +23,7 @@ pub fn compare_dirs(a: &Path, b: &Path) -> Result<String> {
     let mut o = String::new();
     let _ = writeln!(o, "# {} vs {}\n", name(&va), name(&vb));
     let _ = writeln!(o, "A: {}  \nB: {}\n", a.display(), b.display());
+    // `B - A` in the metric's unit (rates in percentage points); `change` relative to A.
     let _ = writeln!(o, "| metric | A | B | B - A | change |\n| --- | ---: | ---: | ---: | ---: |");
     let rows: [(&str, &str, Kind); 20] = [
         ("cost: total", "cost_usd.total", Kind::Usd),
@@ -111,8 +112,14 @@ impl Kind {
             Kind::Gb => format!("{:.1}", v / 1e9),
         }
     }
+    /// A difference: of rates in percentage points (`+6.17 pp`, not `+6.17 %`, which would read
+    /// as relative).
     fn fmt_delta(self, d: f64) -> String {
-        let s = self.fmt(d.abs());
+        let s = match self {
+            Kind::Pct => format!("{:.2} pp", d.abs() * 100.0),
+            Kind::Pct4 => format!("{:.4} pp", d.abs() * 100.0),
+            _ => self.fmt(d.abs()),
+        };
         if d < 0.0 {
             format!("-{s}")
         } else {

@@ -320,6 +320,13 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
             dollars(cost_of(&|m| matches!(m, Meter::OriginEgressDirect | Meter::OriginEgressToCdn)))
         );
     }
+    if sc.warmup.as_micros() > 0 {
+        let _ = writeln!(
+            o,
+            "\nRequests and bytes served count after the {} warm-up, like every request figure; costs, like the bill, cover the whole run.",
+            sc.warmup
+        );
+    }
     let _ = writeln!(o);
 
     // Delivery.

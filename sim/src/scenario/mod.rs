@@ -93,15 +93,46 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
         } else {
             error::Locator::new(path, text).error(&key_path, "").value
         };
+        let message = plain_words(message, key_path.is_empty());
         // A parser message can quote the value ("invalid type: integer `123`, expected a
         // string"): for a secret, only what was expected.
         let expected = match message.rsplit_once("expected ") {
-            _ if !secret => message.to_string(),
+            _ if !secret => message,
             Some((_, wanted)) => wanted.to_string(),
             None => "a valid value".to_string(),
         };
         InputError { file: path.to_path_buf(), line, column, key_path, value, expected }
     })
+}
+
+/// The TOML parser's message in a planner's words: Rust's type names (`expected u64`) as the
+/// values they take, an integer past TOML's range and a missing top-level table said plainly.
+fn plain_words(message: &str, top_level: bool) -> String {
+    const TYPES: [(&str, &str); 9] = [
+        ("u64", "a whole number, 0 or more"),
+        ("usize", "a whole number, 0 or more"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u8", "a whole number from 0 to 255"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ];
+    for (rust, words) in TYPES {
+        if let Some(head) = message.strip_suffix(&format!("expected {rust}")) {
+            return format!("{head}expected {words}");
+        }
+    }
+    if message == "number too large to fit in target type" {
+        return "a number too large for TOML (whole numbers go up to 9223372036854775807)".into();
+    }
+    match message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        Some(table) if top_level => {
+            format!("the [{table}] table is missing (it names the scenario; every other table has defaults)")
+        }
+        _ => message.to_string(),
+    }
 }
 
 /// Parses and checks scenario text read from `path`.
