@@ -166,3 +166,69 @@ fn a_short_run_charts_time_in_hours_and_a_run_without_views_has_no_hit_rate_char
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(!report.contains("hit_rates.svg"), "report.md links only the charts written");
 }
+
+#[test]
+fn the_timeline_follows_each_spike_and_its_clips_first_mirrors() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_scenario(common::scaled(&common::root().join("scenarios/viral-spike.toml"), 5.0)).expect("runs");
+    let out = dir.path().join("spike");
+    report::write(&r, &out, false).expect("writes");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let timeline = &report[report.find("## Timeline").expect("a timeline")..];
+    for line in [
+        "- 5d 00:00:00: viral spike starts on new clip ",
+        "- 5d 12:00:00: viral spike on clip ",
+        "- 15d 00:00:00: viral spike starts on catalog clip 99 (popularity rank 100)",
+        "- 15d 06:00:00: viral spike on clip 99 ends",
+    ] {
+        assert!(timeline.contains(line), "missing {line:?} in\n{timeline}");
+    }
+    // The hot new clip is mirrored at the first hourly sync after its spike began, once per
+    // region in the timeline.
+    let ordered: Vec<&str> = timeline.lines().filter(|l| l.contains("ordered, ") && !l.contains("clip 99 ")).collect();
+    assert!(!ordered.is_empty(), "{timeline}");
+    assert!(ordered.iter().all(|l| l.contains("1h 00m 00s after the spike began")), "{timeline}");
+    let mut regions: Vec<&str> = ordered.iter().map(|l| l.split(" in ").nth(1).unwrap()).collect();
+    let n = regions.len();
+    regions.dedup();
+    assert_eq!(regions.len(), n, "one line per region: {timeline}");
+    // In time order.
+    let times: Vec<&str> = timeline.lines().filter_map(|l| l.strip_prefix("- ")).map(|l| &l[..11]).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by_key(|t| {
+        let (d, hms) = t.split_once("d ").unwrap();
+        (d.parse::<u32>().unwrap(), hms.to_string())
+    });
+    assert_eq!(times, sorted);
+}
+
+#[test]
+fn the_timeline_says_what_is_still_in_force_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join("scenarios/region-outage.toml")).unwrap();
+    // The run ends 3 hours into the 6-hour outage of us-east-1 that starts at day 10.
+    let text =
+        text.replacen("duration = \"30d\"", "duration = \"243h\"", 1).replace("start = \"20d\"", "start = \"2d\"");
+    let path = dir.path().join("cut.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("loads");
+    sc.catalog.clips = 2000;
+    let out = dir.path().join("cut");
+    report::write(&run_scenario(sc).expect("runs"), &out, false).expect("writes");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("- 10d 03:00:00: outage region:us-east-1 (down) still in force at the end"), "{report}");
+}
+
+#[test]
+fn a_cost_alert_never_cleared_is_in_the_timeline_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_scenario(common::scaled(&common::root().join("scenarios/price-shift.toml"), 10.0)).expect("runs");
+    let out = dir.path().join("prices");
+    report::write(&r, &out, false).expect("writes");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let raised = report.matches(": cost alert: ").count();
+    let cleared = report.matches(": cost alert cleared: ").count();
+    assert!(raised > 0, "the scenario's alert fires: {report}");
+    let still = report.contains("- 30d 00:00:00: cost alert still raised at the end");
+    assert_eq!(still, raised > cleared, "raised {raised}, cleared {cleared}: {report}");
+}

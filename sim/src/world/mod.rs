@@ -107,6 +107,24 @@ impl<C: EdgeCache> Run for Sim<C> {
     }
 }
 
+/// A step of a spike clip's mirror, for the timeline.
+#[derive(Clone, Copy)]
+enum MirrorStep {
+    Ordered,
+    Ready,
+    Failed,
+}
+
+impl MirrorStep {
+    fn name(self) -> &'static str {
+        match self {
+            MirrorStep::Ordered => "ordered",
+            MirrorStep::Ready => "ready",
+            MirrorStep::Failed => "failed",
+        }
+    }
+}
+
 /// Catalog clips drawn per batch at set-up (see `World::new`).
 const CATALOG_BATCH: usize = 1024;
 
@@ -160,6 +178,14 @@ struct Sim<C> {
     throughput_bps: Vec<u64>,
     net_rng: Stream,
     rtts: PathRtts,
+    /// Each spike's clip, once it has one: the timeline follows its mirrors (how long the sync
+    /// takes to mirror a hot clip).
+    spike_clips: Vec<Option<ClipId>>,
+    /// Per spike, the regions whose first mirror order and first ready copy of the spike's clip
+    /// are in the timeline (bit `2 * region` and `2 * region + 1`; later cycles are left out).
+    spike_noted: Vec<u128>,
+    /// Whether a cost alert is raised (not yet cleared), for the timeline's end.
+    alert_raised: bool,
 }
 
 /// Quantiles in the viewer-throughput table.
@@ -246,6 +272,17 @@ impl<C: EdgeCache> Sim<C> {
             throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
             rtts: PathRtts::new(&sc, &faults),
+            spike_clips: sc
+                .traffic
+                .spikes
+                .iter()
+                .map(|s| match s.clip {
+                    SpikeClip::Rank(r) => Some(ClipId(r)),
+                    SpikeClip::New => None,
+                })
+                .collect(),
+            spike_noted: vec![0; sc.traffic.spikes.len()],
+            alert_raised: false,
             faults,
             engine,
             sc,
@@ -334,6 +371,7 @@ impl<C: EdgeCache> Sim<C> {
         }
         self.engine.close_books(end).expect("end is not before the last event");
         self.drain_outputs(end);
+        self.close_timeline(end);
         self.rec.finish();
         RunResult {
             workload_bytes: self.workload.heap_bytes(),
@@ -381,6 +419,7 @@ impl<C: EdgeCache> Sim<C> {
                 let clip = self.upload(t, false);
                 self.workload.set_spike_clip(i, clip, t);
                 self.rec.notices.push(Notice { at: t, what: format!("viral spike starts on new clip {}", clip.0) });
+                self.spike_clips[i] = Some(clip);
             }
             Ev::Upload => {
                 self.upload(t, true);
@@ -389,6 +428,7 @@ impl<C: EdgeCache> Sim<C> {
             }
             Ev::CopyDone { clip, from: _, to, ok, bytes } => {
                 let (clip, region) = (ClipId(clip), RegionId(to));
+                self.note_spike_mirror(t, clip, region, if ok { MirrorStep::Ready } else { MirrorStep::Failed });
                 let input = if ok {
                     Input::ReplicationFinished { clip, region }
                 } else {
@@ -468,7 +508,10 @@ impl<C: EdgeCache> Sim<C> {
     fn drain_outputs(&mut self, t: SimTime) {
         while let Some(out) = self.engine.poll_output() {
             match out {
-                Output::Replicate { clip, from, to, size } => self.start_copy(t, clip, from, to, size),
+                Output::Replicate { clip, from, to, size } => {
+                    self.note_spike_mirror(t, clip, to, MirrorStep::Ordered);
+                    self.start_copy(t, clip, from, to, size);
+                }
                 Output::HealthChanged { target, from, to } => {
                     let name = match target {
                         HealthTarget::Region(r) => self.sc.engine.regions[r.index()].name.clone(),
@@ -478,18 +521,24 @@ impl<C: EdgeCache> Sim<C> {
                         .notices
                         .push(Notice { at: t, what: format!("{name} believed {} (was {})", to.name(), from.name()) });
                 }
-                Output::CostAlert { cost_per_gb_nanos, threshold_nanos } => self.rec.notices.push(Notice {
-                    at: t,
-                    what: format!(
-                        "cost alert: {} per GB over the window, above {}",
-                        MoneyNanos(cost_per_gb_nanos as i64),
-                        MoneyNanos(threshold_nanos as i64)
-                    ),
-                }),
-                Output::CostAlertCleared { cost_per_gb_nanos } => self.rec.notices.push(Notice {
-                    at: t,
-                    what: format!("cost alert cleared: {} per GB", MoneyNanos(cost_per_gb_nanos as i64)),
-                }),
+                Output::CostAlert { cost_per_gb_nanos, threshold_nanos } => {
+                    self.alert_raised = true;
+                    self.rec.notices.push(Notice {
+                        at: t,
+                        what: format!(
+                            "cost alert: {} per GB over the window, above {}",
+                            MoneyNanos(cost_per_gb_nanos as i64),
+                            MoneyNanos(threshold_nanos as i64)
+                        ),
+                    });
+                }
+                Output::CostAlertCleared { cost_per_gb_nanos } => {
+                    self.alert_raised = false;
+                    self.rec.notices.push(Notice {
+                        at: t,
+                        what: format!("cost alert cleared: {} per GB", MoneyNanos(cost_per_gb_nanos as i64)),
+                    });
+                }
                 Output::ReplicationAbandoned { clip, region } => self.rec.notices.push(Notice {
                     at: t,
                     what: format!(
@@ -501,6 +550,62 @@ impl<C: EdgeCache> Sim<C> {
                 Output::DeleteMirror { .. } | Output::MonthClosed { .. } => {}
             }
         }
+    }
+
+    /// A timeline line when a copy of a spike's clip to a region is first ordered or first
+    /// ready after the spike began, and whenever one fails.
+    fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
+        let spikes = &self.sc.traffic.spikes;
+        let Some(i) = (0..spikes.len()).find(|&i| self.spike_clips[i] == Some(clip) && spikes[i].start <= t) else {
+            return;
+        };
+        // Regions beyond 64 go unnoted (ids are dense and far fewer in practice).
+        let bit = match what {
+            MirrorStep::Ordered => 1u128.checked_shl(2 * region.0),
+            MirrorStep::Ready => 1u128.checked_shl(2 * region.0 + 1),
+            MirrorStep::Failed => Some(0),
+        };
+        let Some(bit) = bit.filter(|&b| self.spike_noted[i] & b == 0 || b == 0) else { return };
+        self.spike_noted[i] |= bit;
+        let s = (t - spikes[i].start).as_secs();
+        self.rec.notices.push(Notice {
+            at: t,
+            what: format!(
+                "mirror of spike clip {} in {} {}, {}h {:02}m {:02}s after the spike began",
+                clip.0,
+                self.sc.engine.regions[region.index()].name,
+                what.name(),
+                s / 3600,
+                s % 3600 / 60,
+                s % 60
+            ),
+        });
+    }
+
+    /// The timeline's lines that no event makes: spikes on catalog clips starting, every spike
+    /// ending, and what is still in force at `end` (outages, a raised cost alert); then the
+    /// timeline in time order (stable: lines of one instant keep their order).
+    fn close_timeline(&mut self, end: SimTime) {
+        let notices = &mut self.rec.notices;
+        for (s, clip) in self.sc.traffic.spikes.iter().zip(&self.spike_clips) {
+            if let (SpikeClip::Rank(r), true) = (s.clip, s.start < end) {
+                notices.push(Notice {
+                    at: s.start,
+                    what: format!("viral spike starts on catalog clip {r} (popularity rank {})", r + 1),
+                });
+            }
+            if let (Some(c), true) = (clip, s.end <= end) {
+                notices.push(Notice { at: s.end, what: format!("viral spike on clip {} ends", c.0) });
+            }
+        }
+        for o in self.sc.outages.iter().filter(|o| o.start < end && o.end > end) {
+            notices
+                .push(Notice { at: end, what: format!("outage {} ({}) still in force at the end", o.label, o.kind) });
+        }
+        if self.alert_raised {
+            notices.push(Notice { at: end, what: "cost alert still raised at the end".into() });
+        }
+        notices.sort_by_key(|n| n.at);
     }
 
     fn start_copy(&mut self, t: SimTime, clip: ClipId, from: RegionId, to: RegionId, size: Bytes) {
