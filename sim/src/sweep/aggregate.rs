@@ -47,10 +47,34 @@ pub fn stat(xs: &[f64]) -> Stat {
     Stat { mean, ci95: Some((mean - half, mean + half)) }
 }
 
+impl Stat {
+    /// The interval cut to the range the value can take (`lo..=hi`): a rate's interval can
+    /// reach past 100 % when the replicas are near it, which no replica can.
+    pub fn within(self, lo: f64, hi: f64) -> Stat {
+        Stat { mean: self.mean, ci95: self.ci95.map(|(a, b)| (a.clamp(lo, hi), b.clamp(lo, hi))) }
+    }
+}
+
+/// The range a figure or target can take: rates from 0 to 1, everything else (money, load
+/// times) 0 or more.
+fn range_of(name: &str) -> (f64, f64) {
+    if name == "availability" || name.ends_with("hit_rate") {
+        (0.0, 1.0)
+    } else {
+        (0.0, f64::INFINITY)
+    }
+}
+
 /// The same over values that may be missing: `None` unless every replica has one.
 pub fn stat_opt(xs: &[Option<f64>]) -> Option<Stat> {
     let all: Option<Vec<f64>> = xs.iter().copied().collect();
     all.filter(|v| !v.is_empty()).map(|v| stat(&v))
+}
+
+/// [`stat_opt`] with the interval cut to the range of the figure `name` ([`range_of`]).
+fn stat_in(xs: &[Option<f64>], name: &str) -> Option<Stat> {
+    let (lo, hi) = range_of(name);
+    stat_opt(xs).map(|s| s.within(lo, hi))
 }
 
 /// A target's verdict at one point.
@@ -146,7 +170,7 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
     }
     let col = |path: &[&str]| -> Vec<Option<f64>> { sums.iter().map(|s| num(s, path)).collect() };
     let bill_sum_nanos: i128 = bills.iter().map(|&b| i128::from(b)).sum();
-    let bill = stat(&bills.iter().map(|&b| b as f64 / 1e9).collect::<Vec<_>>());
+    let bill = stat(&bills.iter().map(|&b| b as f64 / 1e9).collect::<Vec<_>>()).within(0.0, f64::INFINITY);
     let first_targets = sums[0].get("targets").and_then(Json::as_array).ok_or("a summary without targets")?;
     let mut verdicts = Vec::new();
     for (ti, t) in first_targets.iter().enumerate() {
@@ -157,7 +181,8 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
             .iter()
             .map(|s| s.get("targets").and_then(|ts| ts.get(ti)).and_then(|t| t.get("actual")).and_then(Json::as_f64))
             .collect();
-        let st = stat_opt(&actuals);
+        let (lo, hi) = range_of(&name);
+        let st = stat_opt(&actuals).map(|s| s.within(lo, hi));
         let pass = st.is_some_and(|s| if direction == "<=" { s.mean <= target } else { s.mean >= target });
         verdicts.push(Verdict {
             margin: st.and_then(|s| margin(&name, &direction, target, s.mean)),
@@ -179,13 +204,13 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
         replicas: sums.len(),
         bill_sum_nanos,
         bill,
-        cost_per_gb: stat_opt(&col(&["cost_per_gb_usd"])),
-        p50: stat_opt(&col(&["latency_ms", "p50"])),
-        p95: stat_opt(&col(&["latency_ms", "p95"])),
-        availability: stat_opt(&col(&["availability"])),
-        cdn_hit: stat_opt(&col(&["hit_rates", "cdn_cache"])),
-        mirror_hit: stat_opt(&col(&["hit_rates", "mirror"])),
-        top100_hit: stat_opt(&col(&["hit_rates", "mirror_top100"])),
+        cost_per_gb: stat_in(&col(&["cost_per_gb_usd"]), "cost_per_gb"),
+        p50: stat_in(&col(&["latency_ms", "p50"]), "p50_load_ms"),
+        p95: stat_in(&col(&["latency_ms", "p95"]), "p95_load_ms"),
+        availability: stat_in(&col(&["availability"]), "availability"),
+        cdn_hit: stat_in(&col(&["hit_rates", "cdn_cache"]), "cdn_hit_rate"),
+        mirror_hit: stat_in(&col(&["hit_rates", "mirror"]), "mirror_hit_rate"),
+        top100_hit: stat_in(&col(&["hit_rates", "mirror_top100"]), "top100_mirror_hit_rate"),
         verdicts,
         all_pass,
         nearly,
@@ -205,6 +230,14 @@ mod tests {
         let (lo, hi) = s.ci95.unwrap();
         assert!((hi - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-12 && (2.0 - lo - (hi - 2.0)).abs() < 1e-12);
         assert_eq!(stat(&[5.0]).ci95, None, "one replica: no interval");
+        // Rates near 100 %: the interval stops at 100 %, a rate near 0 at 0.
+        let near_one = stat(&[1.0, 0.99, 1.0]).within(0.0, 1.0);
+        assert_eq!(near_one.ci95.unwrap().1, 1.0);
+        assert!(near_one.ci95.unwrap().0 < 0.99);
+        let near_zero = stat_in(&[Some(0.0), Some(0.01), Some(0.0)], "mirror_hit_rate").unwrap();
+        assert_eq!(near_zero.ci95.unwrap().0, 0.0);
+        assert_eq!(range_of("top100_mirror_hit_rate"), (0.0, 1.0));
+        assert_eq!(range_of("p95_load_ms"), (0.0, f64::INFINITY));
         assert_eq!(t_975(31), Z_975);
         assert_eq!(stat_opt(&[Some(1.0), None]), None);
     }
