@@ -181,6 +181,10 @@ fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
     let csv = std::fs::read_to_string(dir.path().join("mrc.csv")).unwrap();
     let svg = std::fs::read_to_string(dir.path().join("mrc.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Miss ratio by cache size") && svg.contains("s3fifo"));
+    // One set of x labels: the sizes simulated, where their points are; the trace's size readable.
+    assert!(svg.contains("2,029,769,728 unique bytes, 2.03 GB"), "{svg}");
+    assert!(svg.contains("\n1%\n</text>") && svg.contains("\n30%\n</text>"), "{svg}");
+    assert!(!svg.contains("\n1.0%\n</text>"), "no tick labels beside the marks: {svg}");
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
     // 10% and 202976972 bytes are the same size: one row each per policy.
     assert_eq!(rows.len(), 4 * 3, "{csv}");

@@ -571,7 +571,6 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
     let y_max = c.points.iter().map(|p| p.miss_ratio).fold(0.0, f64::max).min(1.0);
     let y_min = c.points.iter().map(|p| p.miss_ratio).fold(1.0, f64::min);
     let (y_lo, y_hi) = ((y_min - 0.05).max(0.0), (y_max + 0.05).min(1.0).max(y_min + 0.1));
-    let unit = if c.ignore_obj_size { "objects" } else { "bytes" };
     {
         let root = SVGBackend::with_string(&mut svg, (960, 520)).into_drawing_area();
         let e = |e: DrawingAreaErrorKind<_>| e.to_string();
@@ -583,8 +582,14 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                 policies.push(p.policy);
             }
         }
-        let x_desc = format!("cache size (share of the trace's {} unique {unit})", c.unique);
-        let fmt_x = |v: &f64| {
+        use crate::report::Thousands;
+        let unique = if c.ignore_obj_size {
+            format!("{} unique objects", c.unique.thousands())
+        } else {
+            format!("{} unique bytes, {:.2} GB", c.unique.thousands(), c.unique as f64 / 1e9)
+        };
+        let x_desc = format!("cache size, as a share of the trace's {unique}; the sizes simulated are marked");
+        let share = |v: f64| {
             let pct = v * 100.0;
             if pct >= 10.0 {
                 format!("{pct:.0}%")
@@ -594,6 +599,9 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                 format!("{pct:.2}%")
             }
         };
+        // The axis has no tick labels of its own: the marks of the sizes simulated label it (a
+        // size given in bytes with its share), so there is one set of labels, where the points are.
+        let fmt_x = |_: &f64| String::new();
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
@@ -631,9 +639,14 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                             BLACK.mix(0.15).stroke_width(1),
                         )))
                         .map_err(e)?;
+                    let label = if p.size_label.ends_with('%') {
+                        p.size_label.clone()
+                    } else {
+                        format!("{} ({})", p.size_label, share(p.share))
+                    };
                     chart
                         .draw_series(std::iter::once(Text::new(
-                            p.size_label.clone(),
+                            label,
                             (p.share, y_lo + (y_hi - y_lo) * 0.02),
                             ("sans-serif", 13).into_font().color(&BLACK.mix(0.7)),
                         )))

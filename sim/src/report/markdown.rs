@@ -2,6 +2,7 @@
 
 use super::summary::{cost_by_category, Summary};
 use super::timeseries::usd;
+use super::Thousands;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
@@ -48,24 +49,6 @@ fn gb(bytes: f64) -> String {
         format!("{:.2} TB", gb / 1000.0)
     } else {
         format!("{gb:.1} GB")
-    }
-}
-
-trait Thousands {
-    fn thousands(&self) -> String;
-}
-
-impl Thousands for u64 {
-    fn thousands(&self) -> String {
-        let s = self.to_string();
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        out
     }
 }
 

@@ -15,6 +15,25 @@ use crate::world::RunResult;
 use clipsim_engine::SimTime;
 use std::path::{Path, PathBuf};
 
+/// Whole numbers with thousands separators: `1,234,567`.
+pub(crate) trait Thousands {
+    fn thousands(&self) -> String;
+}
+
+impl Thousands for u64 {
+    fn thousands(&self) -> String {
+        let s = self.to_string();
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    }
+}
+
 /// `3d 04:05:06` for a simulated time.
 pub fn fmt_time(t: SimTime) -> String {
     let s = t.as_secs();
