@@ -32,14 +32,23 @@ fn dollars(m: MoneyNanos) -> String {
     }
 }
 
-/// Usage of a category over the whole run in its natural unit, and the unit's name.
+/// Usage of a category over the whole run in its price unit, and the unit's name.
 fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
     let lines = r.engine.bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == c);
     let total: u128 = lines.map(|l| l.usage).sum();
     match c {
         Category::Storage => (total as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64, "GB-month"),
-        Category::Requests => (total as f64 / 10_000.0, "10k requests"),
+        Category::Requests => (total as f64 / 10_000.0, "10,000 requests"),
         _ => (total as f64 / BYTES_PER_GB as f64, "GB"),
+    }
+}
+
+/// `q` of a price unit as a planner reads it: `3043 GB-month`, and requests counted one by one
+/// (`1,870,034 requests`, not `187 10,000 requests`).
+fn usage_text(q: f64, unit: &str) -> String {
+    match unit.strip_prefix("10,000 ") {
+        Some(what) => format!("{} {what}", ((q * 10_000.0).round() as u64).thousands()),
+        None => format!("{q:.0} {unit}"),
     }
 }
 
@@ -211,11 +220,16 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
             let rate = costs[i].as_usd_f64() / usage;
             let line = match est {
                 Some(est) => format!(
-                    "the estimate's ${est:.2} buys {:.0} {unit} at ${rate:.4} per {unit}; the simulation used {usage:.0} {unit} (${:.2})",
-                    est / rate,
+                    "the estimate's ${est:.2} buys {} at ${rate:.4} per {unit}; the simulation used {} (${:.2})",
+                    usage_text(est / rate, unit),
+                    usage_text(usage, unit),
                     costs[i].as_usd_f64()
                 ),
-                None => format!("not in the estimate; the simulation used {usage:.0} {unit} at ${rate:.4} per {unit} (${:.2})", costs[i].as_usd_f64()),
+                None => format!(
+                    "not in the estimate; the simulation used {} at ${rate:.4} per {unit} (${:.2})",
+                    usage_text(usage, unit),
+                    costs[i].as_usd_f64()
+                ),
             };
             let _ = writeln!(o, "- {}: {line}.", c.name());
         }
@@ -365,4 +379,16 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     let env = sc.env.as_ref().map_or(String::new(), |e| format!(" --env {}", e.file.display()));
     let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {}{env} --seed {}\n```", sc.path.display(), sc.seed);
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_reads_in_plain_units() {
+        assert_eq!(usage_text(187.0216, "10,000 requests"), "1,870,216 requests");
+        assert_eq!(usage_text(3043.48, "GB-month"), "3043 GB-month");
+        assert_eq!(usage_text(9802.6, "GB"), "9803 GB");
+    }
 }
