@@ -169,8 +169,11 @@ pub struct Recorder {
     pub clips: Vec<ClipStat>,
     /// The rows so far.
     pub rows: Vec<Row>,
-    /// Health changes, cost alerts, outages.
+    /// Health changes, cost alerts, outages: the timeline, in time order.
     pub notices: Vec<Notice>,
+    /// What was still in force when the run ended (an outage, a raised cost alert), apart from
+    /// the timeline so that a long timeline cut for the report never hides it.
+    pub at_end: Vec<String>,
     /// Post-warm-up (requests, bytes) served from each region (origin fetches).
     pub region_served: Vec<(u64, u64)>,
     interval: Counts,
@@ -198,6 +201,7 @@ impl Recorder {
             clips: per_clip,
             rows: Vec::new(),
             notices: Vec::new(),
+            at_end: Vec::new(),
             region_served: vec![(0, 0); regions],
             interval: Counts::default(),
             pending_counts: Counts::default(),

@@ -51,7 +51,7 @@ pub fn all(r: &RunResult) -> Vec<Chart> {
 }
 
 /// The time axis of a run's charts, in the largest unit that gives at least two of them over the
-/// run: days, hours or minutes (a one-day run in days would have ticks at 0.2, 0.4, ...).
+/// run: days, hours, minutes or seconds (a one-day run in days would have ticks at 0.2, 0.4, ...).
 #[derive(Clone, Copy)]
 struct TimeAxis {
     secs_per_unit: f64,
@@ -65,8 +65,10 @@ impl TimeAxis {
             (86_400.0, "days")
         } else if span_s >= 2.0 * 3_600.0 {
             (3_600.0, "hours")
-        } else {
+        } else if span_s >= 120.0 {
             (60.0, "minutes")
+        } else {
+            (1.0, "seconds")
         };
         TimeAxis { secs_per_unit, unit }
     }

@@ -364,7 +364,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
 
     // Timeline.
     let notices = &r.recorder.notices;
-    if !notices.is_empty() {
+    if !notices.is_empty() || !r.recorder.at_end.is_empty() {
         let _ = writeln!(o, "## Timeline\n");
         const SHOWN: usize = 60;
         for n in notices.iter().take(SHOWN) {
@@ -372,6 +372,10 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         }
         if notices.len() > SHOWN {
             let _ = writeln!(o, "- ... and {} more", notices.len() - SHOWN);
+        }
+        // What was still in force at the end, however long the timeline.
+        for what in &r.recorder.at_end {
+            let _ = writeln!(o, "- {}: {what} at the end", super::fmt_time(r.end));
         }
         let _ = writeln!(o);
     }

@@ -9,30 +9,37 @@ use super::error::InputError;
 use super::raw::{DurOrSecs, RawScenario};
 use std::path::Path;
 
-/// Whether a variable or key name (or key path) holds a secret whose value must never be
-/// written out: its name contains KEY, SECRET, TOKEN or PASSWORD. A key named just `key` (a
-/// sweep axis's `key = "mirror.ttl_days"`) names a setting, not a secret.
+/// Whether a variable or key name (or the last part of a key path) holds a secret whose value
+/// must never be written out. Its words (split at `_`, `-` and the like) are looked at: one
+/// containing SECRET, TOKEN, PASSWORD or PASSWD, one ending in APIKEY, or KEY after another word
+/// (`CDN_CLOUDFLARE_API_KEY`, `access_key`). So a sweep axis's `key` and names the user picks,
+/// such as a geography `turkey` or a provider `keycdn`, are not secrets.
 pub fn is_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     let last = upper.rsplit('.').next().unwrap_or(&upper);
-    let last = last.split('[').next().unwrap_or(last);
-    ["SECRET", "TOKEN", "PASSWORD"].iter().any(|w| upper.contains(w)) || (last.contains("KEY") && last != "KEY")
+    let words: Vec<&str> = last.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().any(|(i, w)| {
+        ["SECRET", "TOKEN", "PASSWORD", "PASSWD"].iter().any(|s| w.contains(s))
+            || w.ends_with("APIKEY")
+            || (i > 0 && (*w == "KEY" || *w == "KEYS"))
+    })
 }
 
 /// The placeholder written instead of a secret's value.
 pub const REDACTED: &str = "<redacted>";
 
-/// `text` (TOML) with the value of every key that names a secret ([`is_secret`]) replaced by
-/// the string [`REDACTED`], everything else as written, so that a copy of a scenario kept in an
-/// output (a sweep's manifest) never holds a secret. Text that is not valid TOML comes back as
-/// it is: it fails to load anyway, and load errors redact secrets themselves.
+/// `text` (TOML) with the string value of every key that names a secret ([`is_secret`])
+/// replaced by the string [`REDACTED`], everything else as written, so that a copy of a scenario
+/// kept in an output (a sweep's manifest) or hashed never holds a secret. A value that is not a
+/// string stays, to be refused as it would be without redaction. Text that is not valid TOML
+/// comes back as it is: it fails to load anyway, and load errors redact secrets themselves.
 pub fn redact_secrets(text: &str) -> String {
     use toml_edit::visit_mut::{self, VisitMut};
     struct Redact(bool);
     impl VisitMut for Redact {
         fn visit_table_like_kv_mut(&mut self, key: toml_edit::KeyMut<'_>, node: &mut toml_edit::Item) {
             if is_secret(key.get()) {
-                if let Some(v) = node.as_value_mut() {
+                if let Some(v) = node.as_value_mut().filter(|v| v.is_str()) {
                     if v.as_str() != Some(REDACTED) {
                         let decor = v.decor().clone();
                         *v = toml_edit::Value::from(REDACTED);
@@ -218,9 +225,12 @@ mod tests {
     fn redacting_replaces_only_secret_values() {
         let text =
             "# a scenario\n[cdn]\nprovider = \"cloudflare\"  # kept\ncloudflare_api_key = \"sk-live-1\" # gone\n\
-                    [extra]\nt = { db_password = 'p4ss', n = 3 }\n[[x]]\naccess_token = 7\n";
+                    [extra]\nt = { db_password = 'p4ss', n = 3 }\n[[x]]\naccess_token = \"7\"\nother_token = 7\n\
+                    [traffic.geos]\nturkey = 0.2\n[providers]\nkeycdn = { kind = \"cdn\" }\n";
         let out = redact_secrets(text);
-        assert!(!out.contains("sk-live-1") && !out.contains("p4ss") && !out.contains("= 7"), "{out}");
+        assert!(!out.contains("sk-live-1") && !out.contains("p4ss") && !out.contains("= \"7\""), "{out}");
+        assert!(out.contains("other_token = 7"), "not a string: refused as it would be unredacted: {out}");
+        assert!(out.contains("turkey = 0.2") && out.contains("keycdn = { kind = \"cdn\" }"), "{out}");
         assert_eq!(out.matches(REDACTED).count(), 3, "{out}");
         assert!(
             out.contains("provider = \"cloudflare\"  # kept") && out.contains("# gone") && out.contains("n = 3"),
@@ -233,11 +243,24 @@ mod tests {
     }
 
     #[test]
+    fn the_scenario_hash_does_not_depend_on_a_secret() {
+        let load = |key: &str| {
+            let text = format!("[scenario]\nname = \"s\"\n\n[cdn]\ncloudflare_api_key = \"{key}\"\n");
+            super::super::from_str(Path::new("s.toml"), &text, &Default::default()).expect("valid").sha256
+        };
+        assert_eq!(load("sk-live-1"), load("sk-live-2"));
+        let plain = super::super::from_str(Path::new("s.toml"), "[scenario]\nname = \"s\"\n", &Default::default());
+        assert_ne!(load("sk-live-1"), plain.expect("valid").sha256, "the rest of the text still counts");
+    }
+
+    #[test]
     fn secrets_are_never_shown_even_in_errors() {
         let mut r = raw();
         assert!(is_secret("CDN_CLOUDFLARE_API_KEY") && is_secret("db_password") && !is_secret("CDN_PROVIDER"));
         assert!(is_secret("cdn.cloudflare_api_key") && is_secret("x.apikey[2]") && is_secret("a.auth_token"));
         assert!(!is_secret("axes[0].key") && !is_secret("key"), "a sweep axis's key is a setting");
+        assert!(!is_secret("traffic.geos.turkey") && !is_secret("providers.keycdn") && !is_secret("monkey_bars"));
+        assert!(is_secret("aws_access_keys") && is_secret("x.client_secret") && is_secret("AUTHTOKEN"));
         let e = apply(Path::new(".env"), "CDN_ENABLED=maybe\n", &mut r).unwrap_err();
         assert!(e.to_string().contains("\"maybe\""));
     }

@@ -116,6 +116,14 @@ enum MirrorStep {
 }
 
 impl MirrorStep {
+    fn bit(self) -> u8 {
+        match self {
+            MirrorStep::Ordered => 1,
+            MirrorStep::Ready => 2,
+            MirrorStep::Failed => 4,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             MirrorStep::Ordered => "ordered",
@@ -181,9 +189,9 @@ struct Sim<C> {
     /// Each spike's clip, once it has one: the timeline follows its mirrors (how long the sync
     /// takes to mirror a hot clip).
     spike_clips: Vec<Option<ClipId>>,
-    /// Per spike, the regions whose first mirror order and first ready copy of the spike's clip
-    /// are in the timeline (bit `2 * region` and `2 * region + 1`; later cycles are left out).
-    spike_noted: Vec<u128>,
+    /// Per spike and region, which steps of the spike clip's mirror are in the timeline already
+    /// (`MirrorStep::bit`): only the first of each, later TTL cycles and retries are left out.
+    spike_noted: Vec<Vec<u8>>,
     /// Whether a cost alert is raised (not yet cleared), for the timeline's end.
     alert_raised: bool,
 }
@@ -281,7 +289,7 @@ impl<C: EdgeCache> Sim<C> {
                     SpikeClip::New => None,
                 })
                 .collect(),
-            spike_noted: vec![0; sc.traffic.spikes.len()],
+            spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
             faults,
             engine,
@@ -552,21 +560,21 @@ impl<C: EdgeCache> Sim<C> {
         }
     }
 
-    /// A timeline line when a copy of a spike's clip to a region is first ordered or first
-    /// ready after the spike began, and whenever one fails.
+    /// A timeline line when a copy of a spike's clip to a region is first ordered, first ready
+    /// or first fails after the spike began (the latest spike on that clip to have begun).
     fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
         let spikes = &self.sc.traffic.spikes;
-        let Some(i) = (0..spikes.len()).find(|&i| self.spike_clips[i] == Some(clip) && spikes[i].start <= t) else {
+        let Some(i) = (0..spikes.len())
+            .filter(|&i| self.spike_clips[i] == Some(clip) && spikes[i].start <= t)
+            .max_by_key(|&i| spikes[i].start)
+        else {
             return;
         };
-        // Regions beyond 64 go unnoted (ids are dense and far fewer in practice).
-        let bit = match what {
-            MirrorStep::Ordered => 1u128.checked_shl(2 * region.0),
-            MirrorStep::Ready => 1u128.checked_shl(2 * region.0 + 1),
-            MirrorStep::Failed => Some(0),
-        };
-        let Some(bit) = bit.filter(|&b| self.spike_noted[i] & b == 0 || b == 0) else { return };
-        self.spike_noted[i] |= bit;
+        let noted = &mut self.spike_noted[i][region.index()];
+        if *noted & what.bit() != 0 {
+            return;
+        }
+        *noted |= what.bit();
         let s = (t - spikes[i].start).as_secs();
         self.rec.notices.push(Notice {
             at: t,
@@ -582,9 +590,9 @@ impl<C: EdgeCache> Sim<C> {
         });
     }
 
-    /// The timeline's lines that no event makes: spikes on catalog clips starting, every spike
-    /// ending, and what is still in force at `end` (outages, a raised cost alert); then the
-    /// timeline in time order (stable: lines of one instant keep their order).
+    /// The timeline's lines that no event makes (spikes on catalog clips starting, every spike
+    /// ending), then the timeline in time order (stable: lines of one instant keep their order);
+    /// and, apart, what is still in force at `end` (outages, a raised cost alert).
     fn close_timeline(&mut self, end: SimTime) {
         let notices = &mut self.rec.notices;
         for (s, clip) in self.sc.traffic.spikes.iter().zip(&self.spike_clips) {
@@ -598,14 +606,14 @@ impl<C: EdgeCache> Sim<C> {
                 notices.push(Notice { at: s.end, what: format!("viral spike on clip {} ends", c.0) });
             }
         }
+        notices.sort_by_key(|n| n.at);
+        let at_end = &mut self.rec.at_end;
         for o in self.sc.outages.iter().filter(|o| o.start < end && o.end > end) {
-            notices
-                .push(Notice { at: end, what: format!("outage {} ({}) still in force at the end", o.label, o.kind) });
+            at_end.push(format!("outage {} ({}) still in force", o.label, o.kind));
         }
         if self.alert_raised {
-            notices.push(Notice { at: end, what: "cost alert still raised at the end".into() });
+            at_end.push("cost alert still raised".into());
         }
-        notices.sort_by_key(|n| n.at);
     }
 
     fn start_copy(&mut self, t: SimTime, clip: ClipId, from: RegionId, to: RegionId, size: Bytes) {
