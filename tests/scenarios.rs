@@ -239,6 +239,7 @@ fn a_cost_alert_never_cleared_is_in_the_timeline_at_the_end() {
     assert_eq!(r.recorder.at_end, ["cost alert still raised"]);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("- 30d 00:00:00: cost alert still raised at the end"), "{report}");
+    assert!(report.contains("These are the prices at the start: 3 price change(s) during the run"), "{report}");
     // However long the timeline, the end state is shown after the lines that fit.
     let first = r.recorder.notices[0].clone();
     r.recorder.notices.extend(std::iter::repeat_n(first, 100));

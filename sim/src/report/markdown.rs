@@ -289,6 +289,13 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     for p in &sc.providers {
         let _ = writeln!(o, "- `{}` ({}): {}", p.name, p.kind.name(), p.source);
     }
+    if !sc.price_changes.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nThese are the prices at the start: {} price change(s) during the run (in the timeline) re-price usage from their time on, so a line that spans one blends the two rates.",
+            sc.price_changes.len()
+        );
+    }
     let _ = writeln!(o);
 
     // Regions.
