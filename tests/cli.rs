@@ -109,21 +109,20 @@ fn env_file_overrides_and_secrets_never_leak() {
     assert!(report.contains(" --env prod.env --seed "), "{report}");
     // A value the .env file sets that the scenario's checks refuse is blamed on the .env line,
     // with the .env's value, not on the scenario file's (valid) value of that key.
-    std::fs::write(dir.path().join("odd.env"), "# prod\nMIRROR_MAX_PER_CLIP=0\nCDN_PROVIDER=akamai\n").unwrap();
-    let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "odd.env"], dir.path());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2));
+    // `validate` with a .env file of `text`: its stderr, after checking it refused with status 2.
+    let refused = |text: &str| {
+        std::fs::write(dir.path().join("odd.env"), text).unwrap();
+        let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "odd.env"], dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let err = refused("# prod\nMIRROR_MAX_PER_CLIP=0\nCDN_PROVIDER=akamai\n");
     assert!(err.contains("odd.env:3:14: `CDN_PROVIDER` = \"akamai\": a CDN provider: one of"), "{err}");
-    std::fs::write(dir.path().join("odd.env"), "# prod\nMIRROR_MAX_PER_CLIP=0\n").unwrap();
-    let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "odd.env"], dir.path());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused("# prod\nMIRROR_MAX_PER_CLIP=0\n");
     assert!(err.contains("odd.env:2:21: `MIRROR_MAX_PER_CLIP` = \"0\": 1 to 8 (`mirror.max_per_clip`)"), "{err}");
     // A bad value in the .env file is located in the .env file.
-    std::fs::write(dir.path().join("bad.env"), "CDN_API_KEY=x\nMIRROR_TTL_DAYS=seven\n").unwrap();
-    let out = clipsim(&["validate", sc.to_str().unwrap(), "--env", "bad.env"], dir.path());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("bad.env:1:1: `CDN_API_KEY`: a known variable"), "{err}");
+    let err = refused("CDN_API_KEY=x\nMIRROR_TTL_DAYS=seven\n");
+    assert!(err.contains("odd.env:1:1: `CDN_API_KEY`: a known variable"), "{err}");
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn written_reports_are_byte_identical_and_complete() {
         let r = run_scenario(common::scaled(&path, 40.0)).expect("runs");
         let out = dir.path().join(format!("run{i}"));
         report::write(&r, &out, false).expect("writes");
-        let mut files: Vec<(String, Vec<u8>)> = walk(&out)
+        let mut files: Vec<(String, Vec<u8>)> = common::walk(&out)
             .into_iter()
             .map(|p| (p.strip_prefix(&out).unwrap().display().to_string(), std::fs::read(&p).unwrap()))
             .collect();
@@ -117,19 +117,6 @@ fn written_reports_are_byte_identical_and_complete() {
         assert!(names.contains(&expected), "missing {expected}: {names:?}");
     }
     assert_eq!(outputs[0], outputs[1], "two runs wrote different files");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The seed baseline cut to `duration` with `views_per_month` views, written beside `dir`'s other

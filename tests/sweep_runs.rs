@@ -260,20 +260,6 @@ fn ctrl_c_stops_keeps_finished_points_and_says_how_to_resume() {
     assert_eq!(leftovers, 0, "an interrupted run leaves no temporary file");
 }
 
-/// Every file under `dir`, recursively.
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(all_files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_secret_in_the_base_scenario_is_in_no_output_and_shards_still_merge() {
     let dir = tempfile::tempdir().unwrap();
@@ -290,7 +276,7 @@ fn a_secret_in_the_base_scenario_is_in_no_output_and_shards_still_merge() {
     }
     let merged = dir.path().join("merged");
     ok(&clipsim(&["merge", s(&a), s(&b), "--out", s(&merged), "-q"]));
-    let files: Vec<PathBuf> = [&a, &b, &merged].into_iter().flat_map(|d| all_files(d)).collect();
+    let files: Vec<PathBuf> = [&a, &b, &merged].into_iter().flat_map(|d| common::walk(d)).collect();
     assert!(files.iter().any(|f| f.ends_with("sweep.json")), "the manifest is among them");
     for f in files {
         let bytes = std::fs::read(&f).unwrap();

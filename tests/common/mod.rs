@@ -56,3 +56,17 @@ pub fn scaled(path: &Path, factor: f64) -> Scenario {
     scenario::from_str(path, &doc.to_string(), &Overrides::default())
         .unwrap_or_else(|e| panic!("scaled {} does not validate: {e}", path.display()))
 }
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
