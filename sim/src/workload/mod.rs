@@ -244,6 +244,11 @@ impl Workload {
         self.enter_piece(t);
     }
 
+    /// Spike `spike`'s clip, once it has one (a "new" spike's at its start).
+    pub fn spike_clip(&self, spike: usize) -> Option<ClipId> {
+        self.spikes[spike].clip
+    }
+
     /// The next arrival, without consuming it.
     #[inline]
     pub fn peek(&mut self) -> Arrival {

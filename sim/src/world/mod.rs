@@ -186,9 +186,6 @@ struct Sim<C> {
     throughput_bps: Vec<u64>,
     net_rng: Stream,
     rtts: PathRtts,
-    /// Each spike's clip, once it has one: the timeline follows its mirrors (how long the sync
-    /// takes to mirror a hot clip).
-    spike_clips: Vec<Option<ClipId>>,
     /// Per spike and region, which steps of the spike clip's mirror are in the timeline already
     /// (`MirrorStep::bit`): only the first of each, later TTL cycles and retries are left out.
     spike_noted: Vec<Vec<u8>>,
@@ -280,15 +277,6 @@ impl<C: EdgeCache> Sim<C> {
             throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
             rtts: PathRtts::new(&sc, &faults),
-            spike_clips: sc
-                .traffic
-                .spikes
-                .iter()
-                .map(|s| match s.clip {
-                    SpikeClip::Rank(r) => Some(ClipId(r)),
-                    SpikeClip::New => None,
-                })
-                .collect(),
             spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
             faults,
@@ -427,7 +415,6 @@ impl<C: EdgeCache> Sim<C> {
                 let clip = self.upload(t, false);
                 self.workload.set_spike_clip(i, clip, t);
                 self.rec.notices.push(Notice { at: t, what: format!("viral spike starts on new clip {}", clip.0) });
-                self.spike_clips[i] = Some(clip);
             }
             Ev::Upload => {
                 self.upload(t, true);
@@ -565,7 +552,7 @@ impl<C: EdgeCache> Sim<C> {
     fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
         let spikes = &self.sc.traffic.spikes;
         let Some(i) = (0..spikes.len())
-            .filter(|&i| self.spike_clips[i] == Some(clip) && spikes[i].start <= t)
+            .filter(|&i| self.workload.spike_clip(i) == Some(clip) && spikes[i].start <= t)
             .max_by_key(|&i| spikes[i].start)
         else {
             return;
@@ -595,7 +582,8 @@ impl<C: EdgeCache> Sim<C> {
     /// and, apart, what is still in force at `end` (outages, a raised cost alert).
     fn close_timeline(&mut self, end: SimTime) {
         let notices = &mut self.rec.notices;
-        for (s, clip) in self.sc.traffic.spikes.iter().zip(&self.spike_clips) {
+        for (i, s) in self.sc.traffic.spikes.iter().enumerate() {
+            let clip = self.workload.spike_clip(i);
             if let (SpikeClip::Rank(r), true) = (s.clip, s.start < end) {
                 notices.push(Notice {
                     at: s.start,
