@@ -40,6 +40,11 @@ pub struct ListCache {
     /// SIEVE's hand (NONE: start from the tail).
     hand: u32,
     len: usize,
+    /// The key of the last `get` that missed, until the next `insert` (NONE: none). Only an
+    /// insert adds a key, so an insert of this key can skip looking it up again: the simulator
+    /// inserts what its edge just missed, and at large catalogs the index is a hash table where
+    /// that second lookup costs a probe loop.
+    known_absent: u32,
 }
 
 impl ListCache {
@@ -66,6 +71,7 @@ impl ListCache {
             tail: NONE,
             hand: NONE,
             len: 0,
+            known_absent: NONE,
         }
     }
 
@@ -140,10 +146,12 @@ impl EdgeCache for ListCache {
     fn get(&mut self, key: u32, now: SimTime) -> bool {
         let i = self.slot(key);
         if i == NONE {
+            self.known_absent = key;
             return false;
         }
         if self.nodes[i as usize].expires_at <= now {
             self.drop_node(i);
+            self.known_absent = key;
             return false;
         }
         match self.policy {
@@ -163,10 +171,14 @@ impl EdgeCache for ListCache {
         if size_bytes > self.capacity_bytes {
             return false;
         }
-        let existing = self.slot(key);
-        if existing != NONE {
-            self.drop_node(existing);
+        if key != self.known_absent {
+            let existing = self.slot(key);
+            if existing != NONE {
+                self.drop_node(existing);
+            }
         }
+        debug_assert_eq!(self.slot(key), NONE, "inserting {key}, not held");
+        self.known_absent = NONE;
         let mut evicted = false;
         while self.used_bytes + size_bytes > self.capacity_bytes {
             let v = self.victim();
@@ -307,5 +319,34 @@ mod tests {
         c.remove(1);
         c.remove(42);
         assert!(c.is_empty());
+    }
+
+    /// An insert after a missed `get` skips the second lookup; any insert in between (of that
+    /// key or another, admitted or not) must make the next one look again. Plain and large keys
+    /// (the direct array and the hash table).
+    #[test]
+    fn inserts_after_a_miss_still_replace_what_is_held() {
+        for base in [0, 3_000_000_000] {
+            for policy in [Policy::Lru, Policy::Fifo, Policy::Sieve] {
+                let mut c = ListCache::new(policy, 100);
+                let (a, b) = (base + 1, base + 2);
+                assert!(!c.get(a, T0));
+                assert!(c.insert(a, 10, NEVER));
+                assert!(c.insert(a, 20, NEVER), "a replace right after the insert that followed the miss");
+                assert_eq!((c.len(), c.used_bytes()), (1, 20), "{policy:?} {base}");
+                assert!(!c.get(b, T0));
+                assert!(!c.insert(b, 101, NEVER), "larger than the cache");
+                assert!(c.insert(b, 30, NEVER));
+                assert!(c.insert(b, 40, NEVER));
+                assert!(!c.get(base + 3, T0));
+                assert!(c.insert(a, 5, NEVER), "a key other than the one that missed");
+                assert_eq!((c.len(), c.used_bytes()), (2, 45), "{policy:?} {base}");
+                c.remove(a);
+                assert!(!c.get(a, T0));
+                c.remove(b);
+                assert!(c.insert(a, 7, NEVER), "the missed key, removed meanwhile as well");
+                assert_eq!((c.len(), c.used_bytes()), (1, 7), "{policy:?} {base}");
+            }
+        }
     }
 }
