@@ -560,8 +560,9 @@ mod tests {
                     assert_eq!(batch.len(), n);
                     got.extend_from_slice(&batch);
                 }
-                let want: Vec<_> = (0..got.len()).map(|_| one.next_clip()).collect();
-                assert_eq!(got, want, "{size:?}");
+                for (i, &clip) in got.iter().enumerate() {
+                    assert_eq!(clip, one.next_clip(), "clip {i} of {size:?}");
+                }
                 assert_eq!(batched.next_clip(), one.next_clip(), "the streams are in the same state after");
                 assert!(
                     got.iter().map(|c| c.1).collect::<std::collections::BTreeSet<_>>().len()
