@@ -40,8 +40,8 @@ pub struct ListCache {
     /// SIEVE's hand (NONE: start from the tail).
     hand: u32,
     len: usize,
-    /// The key of the last `get` that missed, until the next `insert` (NONE: none). Only an
-    /// insert adds a key, so an insert of this key can skip looking it up again: the simulator
+    /// The key of the last `get` that missed, until the next admitted `insert` (NONE: none).
+    /// Only an admitted insert adds a key, so an insert of this key can skip looking it up again: the simulator
     /// inserts what its edge just missed, and at large catalogs the index is a hash table where
     /// that second lookup costs a probe loop.
     known_absent: u32,
@@ -321,9 +321,10 @@ mod tests {
         assert!(c.is_empty());
     }
 
-    /// An insert after a missed `get` skips the second lookup; any insert in between (of that
-    /// key or another, admitted or not) must make the next one look again. Plain and large keys
-    /// (the direct array and the hash table).
+    /// An insert after a missed `get` skips the second lookup; an admitted insert in between (of
+    /// that key or another) must make the next one look again, and a `get` that hits or finds
+    /// the object expired must leave what it found to be replaced. Plain and large keys (the
+    /// direct array and the hash table).
     #[test]
     fn inserts_after_a_miss_still_replace_what_is_held() {
         for base in [0, 3_000_000_000] {
@@ -346,6 +347,12 @@ mod tests {
                 c.remove(b);
                 assert!(c.insert(a, 7, NEVER), "the missed key, removed meanwhile as well");
                 assert_eq!((c.len(), c.used_bytes()), (1, 7), "{policy:?} {base}");
+                assert!(c.get(a, T0));
+                assert!(c.insert(a, 8, SimTime(10)), "a replace after a hit");
+                assert_eq!((c.len(), c.used_bytes()), (1, 8), "{policy:?} {base}");
+                assert!(!c.get(a, SimTime(10)), "expired");
+                assert!(c.insert(a, 9, NEVER), "an insert after the expired object was dropped");
+                assert_eq!((c.len(), c.used_bytes()), (1, 9), "{policy:?} {base}");
             }
         }
     }
