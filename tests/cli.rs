@@ -29,6 +29,16 @@ fn run_writes_a_report_and_check_fails_on_missed_targets() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("r1/summary.json")).unwrap()).unwrap();
+    // The console's headline reads like the report: separators, units, cents.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let total = summary["requests"]["total"].as_u64().unwrap();
+    assert!(total >= 1000, "the check below needs a separator");
+    let grouped = format!("{},{:03} requests", total / 1000, total % 1000);
+    assert!(stdout.contains(&grouped), "{grouped:?} in:\n{stdout}");
+    let cost = summary["cost_usd"]["total"].as_f64().unwrap();
+    assert!(stdout.contains(&format!("cost ${cost:.2} (")), "cost to the cent in:\n{stdout}");
+    assert!(stdout.contains("p50_load_ms              <= 2000 ms      actual "), "{stdout}");
+    assert!(stdout.contains("availability             >= 99.9900 %"), "{stdout}");
     for key in [
         "scenario",
         "seed",

@@ -186,7 +186,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(crate::sweep::EXIT_INTERRUPTED));
     }
     if !args.quiet {
-        println!("{}", headline(&summary, &dir));
+        println!("{}", report::headline(&summary, &dir));
     }
     let failed = summary.targets.iter().any(|t| !t.pass);
     Ok(if args.check && failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -206,30 +206,6 @@ fn install_run_stop_handler() {
     if let Err(e) = r {
         eprintln!("warning: cannot catch Ctrl-C ({e})");
     }
-}
-
-fn headline(s: &report::Summary, dir: &Path) -> String {
-    let mut out = format!(
-        "{}: {} requests, availability {}, P50 {}, cost ${:.2} ({})\n",
-        s.scenario.name,
-        s.requests.total,
-        s.availability.map_or("n/a".into(), |a| format!("{:.4} %", a * 100.0)),
-        s.latency_ms.p50.map_or("n/a".into(), |v| format!("{v:.0} ms")),
-        s.cost_usd["total"],
-        s.cost_per_gb_usd.map_or("nothing delivered".into(), |c| format!("${c:.4}/GB")),
-    );
-    for t in &s.targets {
-        out.push_str(&format!(
-            "  {:<24} {} {:<12} actual {:<14} {}\n",
-            t.name,
-            t.direction,
-            t.target,
-            t.actual.map_or("n/a".into(), |a| format!("{a:.6}")),
-            if t.pass { "pass" } else { "FAIL" }
-        ));
-    }
-    out.push_str(&format!("report: {}", dir.join("report.md").display()));
-    out
 }
 
 /// Trace subcommands.

@@ -61,7 +61,8 @@ fn gb(bytes: f64) -> String {
     }
 }
 
-fn target_value(name: &str, v: Option<f64>) -> String {
+/// A target's value in its unit (`604 ms`, `99.9900 %`, `$0.1420`), for the report and the console.
+pub(super) fn target_value(name: &str, v: Option<f64>) -> String {
     match name {
         "p50_load_ms" | "p95_load_ms" => ms(v),
         "cost_per_gb" => v.map_or("n/a".into(), |x| format!("${x:.4}")),

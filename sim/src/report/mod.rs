@@ -3,11 +3,13 @@
 
 mod charts;
 pub mod compare;
+mod console;
 mod markdown;
 pub mod output;
 pub mod summary;
 pub mod timeseries;
 
+pub use console::headline;
 pub use output::{OutputError, Staging};
 pub use summary::{summarize, Summary};
 
