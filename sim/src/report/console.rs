@@ -4,6 +4,7 @@
 use super::markdown::target_value;
 use super::summary::Summary;
 use super::Thousands;
+use crate::sweep::output::usd;
 use std::path::Path;
 
 /// The run's headline, its targets and where the report is.
@@ -14,7 +15,7 @@ pub fn headline(s: &Summary, dir: &Path) -> String {
         s.requests.total.thousands(),
         target_value("availability", s.availability),
         target_value("p50_load_ms", s.latency_ms.p50),
-        cents(s.cost_usd["total"]),
+        usd(s.cost_usd["total"]),
         s.cost_per_gb_usd
             .map_or("nothing delivered".into(), |c| format!("{}/GB", target_value("cost_per_gb", Some(c)))),
     );
@@ -30,26 +31,4 @@ pub fn headline(s: &Summary, dir: &Path) -> String {
     }
     out.push_str(&format!("report: {}", dir.join("report.md").display()));
     out
-}
-
-/// Dollars to the cent with thousands separators: `$1,391.66`.
-fn cents(usd: f64) -> String {
-    let c = (usd.abs() * 100.0).round() as u64;
-    let sign = if usd < 0.0 && c > 0 { "-" } else { "" };
-    format!("{sign}${}.{:02}", (c / 100).thousands(), c % 100)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cents;
-
-    #[test]
-    fn cents_have_separators_and_two_decimals() {
-        assert_eq!(cents(1391.664), "$1,391.66");
-        assert_eq!(cents(0.006), "$0.01");
-        assert_eq!(cents(0.0), "$0.00");
-        assert_eq!(cents(1_234_567.891), "$1,234,567.89");
-        assert_eq!(cents(-12.5), "-$12.50");
-        assert_eq!(cents(-0.001), "$0.00");
-    }
 }
