@@ -491,6 +491,114 @@ mod tests {
         assert_eq!(ledger.close_month(SimTime(1)).lines[0].cost, MoneyNanos(2));
     }
 
+    /// Usages whose exact cost ends in .2, .5 and .5 of a nanodollar (1.2, 1.5 and 2.5 GB at one
+    /// nanodollar per GB) give a different bill under each rounding rule: down 1, 1, 2; up 2, 2,
+    /// 3; half-up 1, 2, 3; half-even 1, 2, 2. A bill line rounds down.
+    #[test]
+    fn bill_lines_round_down_not_up_nor_to_nearest() {
+        for (tenths_of_gb, want_nanos) in [(12u128, 1i64), (15, 1), (25, 2), (19, 1), (30, 3)] {
+            let mut ledger = Ledger::new(SimTime::ZERO);
+            let line = ledger.add_line(key(Meter::InterRegion), RateTable::flat(1).unwrap());
+            ledger.add(line, tenths_of_gb * GB / 10);
+            let bill = ledger.close_month(SimTime(1));
+            assert_eq!(bill.lines[0].cost, MoneyNanos(want_nanos), "{tenths_of_gb} tenths of a GB");
+        }
+    }
+
+    /// The cost a segment reports for the cost alert is rounded down per line: two lines of 0.6
+    /// nanodollars each are 0, not the 1 of rounding their sum; their month, by contrast, is
+    /// rounded once per line over all its segments.
+    #[test]
+    fn segment_costs_round_down_per_line() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let a = ledger.add_line(key(Meter::CdnEgress), RateTable::flat(1).unwrap());
+        let b = ledger.add_line(LineKey { zone: 1, ..key(Meter::CdnEgress) }, RateTable::flat(1).unwrap());
+        for _ in 0..2 {
+            ledger.add(a, 6 * GB / 10);
+            ledger.add(b, 6 * GB / 10);
+            assert_eq!(ledger.close_segment(), SegmentCost { total: MoneyNanos(0), cdn: MoneyNanos(0) });
+        }
+        assert_eq!(ledger.take_uncollected(), SegmentCost::default());
+        // Each line used 1.2 GB this month: 1 nanodollar each.
+        assert_eq!(ledger.close_month(SimTime(1)).total(), MoneyNanos(2));
+    }
+
+    /// Only the CDN's lines count towards a segment's CDN cost.
+    #[test]
+    fn segment_cdn_cost_is_the_cdn_lines() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let cdn = ledger.add_line(key(Meter::CdnRequests), RateTable::flat(10_000).unwrap());
+        let origin = ledger.add_line(key(Meter::OriginRequests), RateTable::flat(20_000).unwrap());
+        ledger.add(cdn, 10_000);
+        ledger.add(origin, 10_000);
+        let want = SegmentCost { total: MoneyNanos(30_000), cdn: MoneyNanos(10_000) };
+        assert_eq!(ledger.close_segment(), want);
+        ledger.add(cdn, 20_000);
+        ledger.close_segment();
+        assert_eq!(
+            ledger.take_uncollected(),
+            SegmentCost { total: MoneyNanos(50_000), cdn: MoneyNanos(30_000) },
+            "every segment since the last take"
+        );
+        assert_eq!(ledger.take_uncollected(), SegmentCost::default(), "taken once");
+    }
+
+    /// The names and units are the report's keys (`cost_usd.*`, bill lines): fixed.
+    #[test]
+    fn meter_and_category_names_and_units() {
+        let names: Vec<(&str, &str, Category)> =
+            Meter::ALL.iter().map(|m| (m.name(), m.price_unit(), m.category())).collect();
+        assert_eq!(
+            names,
+            [
+                ("storage", "GB-month", Category::Storage),
+                ("cdn_egress", "GB", Category::CdnEgress),
+                ("cdn_requests", "10k requests", Category::Requests),
+                ("origin_egress_direct", "GB", Category::OriginEgress),
+                ("origin_egress_to_cdn", "GB", Category::OriginEgress),
+                ("origin_requests", "10k requests", Category::Requests),
+                ("inter_region", "GB", Category::InterRegion),
+            ]
+        );
+        let categories: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(categories, ["storage", "cdn_egress", "origin_egress", "inter_region", "requests"]);
+        let geo: Vec<bool> = Meter::ALL.iter().map(|m| m.zone_is_geo()).collect();
+        assert_eq!(geo, [false, true, true, false, false, false, false]);
+        let gb_month = 30 * 86_400 * 1_000_000 * GB;
+        assert_eq!(Meter::ALL.map(|m| m.units_per_price_unit()), [gb_month, GB, 10_000, GB, GB, 10_000, GB]);
+    }
+
+    /// A tier boundary belongs to the next tier: usage exactly up to it is all at the first
+    /// rate, one unit past it is at the second.
+    #[test]
+    fn a_tier_boundary_belongs_to_the_next_tier() {
+        let table = RateTable::tiered(vec![
+            Tier { from_units: 0, nanos_per_unit: 10 },
+            Tier { from_units: 2, nanos_per_unit: 7 },
+        ])
+        .unwrap();
+        let unit = 10_000;
+        assert_eq!(table.price_numerator(0, 2 * unit, unit), 2 * unit * 10);
+        assert_eq!(table.price_numerator(0, 2 * unit + 1, unit), 2 * unit * 10 + 7);
+        assert_eq!(table.price_numerator(2 * unit, 1, unit), 7);
+        assert_eq!(table.price_numerator(2 * unit - 1, 2, unit), 10 + 7);
+        // Two tiers may not start at the same place, and a later tier may not start earlier.
+        for second in [0, 1] {
+            let t = RateTable::tiered(vec![
+                Tier { from_units: 0, nanos_per_unit: 1 },
+                Tier { from_units: 1, nanos_per_unit: 1 },
+                Tier { from_units: second, nanos_per_unit: 1 },
+            ]);
+            assert!(matches!(t, Err(RateTableError::TiersOutOfOrder { index: 2, .. })), "{t:?}");
+        }
+        assert!(RateTable::tiered(vec![Tier { from_units: 0, nanos_per_unit: 1 }; TIERS_MAX]).is_err());
+        let most: Vec<Tier> = (0..TIERS_MAX as u64).map(|i| Tier { from_units: i, nanos_per_unit: 1 }).collect();
+        assert!(RateTable::tiered(most.clone()).is_ok());
+        let too_many: Vec<Tier> = (0..=TIERS_MAX as u64).map(|i| Tier { from_units: i, nanos_per_unit: 1 }).collect();
+        assert_eq!(RateTable::tiered(too_many), Err(RateTableError::TooManyTiers(TIERS_MAX + 1)));
+        assert!(RateTable::flat(RATE_NANOS_MAX).is_ok());
+    }
+
     #[test]
     fn tiers_split_usage_and_reset_each_month() {
         // CloudFront-like: first 10 TB at $0.085, then $0.080.

@@ -14,9 +14,16 @@
 //! * the job timers (month close, cost-alert check, cleanup, sync, copy retries, in that order at
 //!   equal times) and what each job must output: new mirrors placed by the documented demand-ranked
 //!   greedy rule and copied from the documented source, deletions of expired mirrors, retried
-//!   copies, monthly bills;
+//!   copies, cost alerts, monthly bills;
 //! * usage per bill line and month (bytes delivered on each path, requests, inter-region copies,
-//!   byte-microseconds stored) and the counters the engine must report.
+//!   byte-microseconds stored) and the counters the engine must report;
+//! * the money: every line's rate table (flat or tiered, with boundaries a few price units apart
+//!   so that requests and months cross them), price changes at any instant (mid-hour, on a timer
+//!   instant, several in an hour; for one zone or all), each unit of usage priced at once at the
+//!   tier it falls in under the table in force when it was used, the month's numerator divided
+//!   once and rounded down; and the cost alert's window of per-segment costs (rounded down per
+//!   line and segment) against the bytes delivered, with the alerts it must raise and clear.
+//!   The arithmetic is the model's own (its tier walk, its price units), not the engine's.
 //!
 //! The harness plays the outside world: the copies in flight (from `Output::Replicate`), regions
 //! and a CDN that are *really* down (toggled by ops; the engine learns it only from probes and
@@ -66,8 +73,8 @@ struct Params {
     alert_window_checks: u64,
     alert_threshold: u64,
     alert_total: bool,
-    /// Flat rate (nanodollars per price unit) of meter `m` of provider `p`: `rates[m * 3 + p]`.
-    rates: Vec<u64>,
+    /// Rate table of meter `m` of provider `p` at the start: `rates[m * 3 + p]`.
+    rates: Vec<MTable>,
 }
 
 const S3: ProviderId = ProviderId(0);
@@ -79,8 +86,31 @@ fn meter_index(m: Meter) -> usize {
 }
 
 impl Params {
-    fn rate(&self, meter: Meter, provider: ProviderId) -> u64 {
-        self.rates[meter_index(meter) * 3 + provider.index()]
+    fn table(&self, meter: Meter, provider: ProviderId) -> &MTable {
+        &self.rates[meter_index(meter) * 3 + provider.index()]
+    }
+
+    /// Every bill line the engine must have, in no particular order.
+    fn line_keys(&self) -> BTreeSet<LineKey> {
+        let mut keys = BTreeSet::new();
+        for r in 0..self.regions {
+            for meter in [
+                Meter::StorageByteTime,
+                Meter::OriginEgressDirect,
+                Meter::OriginEgressToCdn,
+                Meter::OriginRequests,
+                Meter::InterRegion,
+            ] {
+                keys.insert(LineKey { meter, provider: self.provider_of(r), zone: r });
+            }
+        }
+        if self.cdn {
+            for g in 0..self.geos {
+                keys.insert(LineKey { meter: Meter::CdnEgress, provider: CDN, zone: g });
+                keys.insert(LineKey { meter: Meter::CdnRequests, provider: CDN, zone: g });
+            }
+        }
+        keys
     }
 
     fn provider_of(&self, r: u32) -> ProviderId {
@@ -120,7 +150,7 @@ impl Params {
         }
         for meter in Meter::ALL {
             for p in [S3, GCS, CDN] {
-                cfg.set_rate(meter, p, RateTable::flat(self.rate(meter, p)).expect("rate within limits"));
+                cfg.set_rate(meter, p, engine_table(self.table(meter, p)));
             }
         }
         let m = &mut cfg.mirror;
@@ -155,6 +185,73 @@ fn rate() -> impl Strategy<Value = u64> {
     prop_oneof![Just(0u64), 1u64..=1_000, 1u64..=2_000_000_000]
 }
 
+/// A rate table as the model keeps it: `(first price unit, nanodollars per price unit)`, the
+/// first from 0, the rest ascending.
+type MTable = Vec<(u64, u64)>;
+
+/// One bill line's month so far, in the model.
+#[derive(Clone, Copy, Debug, Default)]
+struct MLine {
+    /// Usage in base units.
+    usage: u128,
+    /// Exact price numerator (nanodollars x base units).
+    numerator: u128,
+    /// The numerator since the line's pricing segment began.
+    segment: u128,
+}
+
+/// A flat rate, or up to four tiers whose boundaries are a few price units apart, so that a month
+/// crosses them (a clip is up to 2 GB, a month up to 48 hours): mid-request, mid-month and, with
+/// price changes, between changes.
+fn table() -> impl Strategy<Value = MTable> {
+    prop_oneof![
+        2 => rate().prop_map(|r| vec![(0, r)]),
+        3 => prop::collection::vec((1u64..=3, rate()), 1..=3).prop_flat_map(|rest| {
+            rate().prop_map(move |first| {
+                let mut t = vec![(0, first)];
+                let mut from = 0;
+                for &(step, r) in &rest {
+                    from += step;
+                    t.push((from, r));
+                }
+                t
+            })
+        }),
+    ]
+}
+
+fn engine_table(t: &MTable) -> RateTable {
+    RateTable::tiered(t.iter().map(|&(from_units, nanos_per_unit)| Tier { from_units, nanos_per_unit }).collect())
+        .expect("tiers from 0, ascending, rates within limits")
+}
+
+/// The exact price numerator (`nanodollars x base units`) of `amount` base units metered from
+/// position `start` of the month, walking the tiers from the one `start` is in: the model's own
+/// arithmetic, written from the documented rule (each unit at the rate of the tier it falls in).
+fn tiered_numerator(table: &MTable, start: u128, amount: u128, unit: u128) -> u128 {
+    let end = start + amount;
+    let mut pos = start;
+    let mut numerator = 0u128;
+    while pos < end {
+        let tier = table.iter().rposition(|&(from, _)| u128::from(from) * unit <= pos).expect("a tier from 0");
+        let tier_end = table.get(tier + 1).map_or(end, |&(from, _)| (u128::from(from) * unit).min(end));
+        numerator += (tier_end - pos) * u128::from(table[tier].1);
+        pos = tier_end;
+    }
+    numerator
+}
+
+/// Base units in one price unit, from the documented units (not the engine's constants): bytes
+/// per GB, byte-microseconds per GB-month of 30 days, requests per 10,000.
+fn unit(meter: Meter) -> u128 {
+    const GB: u128 = 1_000_000_000;
+    match meter {
+        Meter::StorageByteTime => GB * 30 * 86_400 * 1_000_000,
+        Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => GB,
+        Meter::CdnRequests | Meter::OriginRequests => 10_000,
+    }
+}
+
 fn params() -> impl Strategy<Value = Params> {
     let topo = (
         2u32..=4,
@@ -184,7 +281,7 @@ fn params() -> impl Strategy<Value = Params> {
         1u64..=4,
         prop_oneof![Just(0u64), Just(50_000_000), Just(u64::MAX / 4)],
         any::<bool>(),
-        prop::collection::vec(rate(), 21),
+        prop::collection::vec(table(), 21),
     );
     (topo, mirror, health, billing).prop_map(|(t, m, h, b)| {
         let (regions, geos, two_storage, cdn, latency, mask) = t;
@@ -278,6 +375,13 @@ enum Op {
         by: u64,
         kind: u8,
     },
+    /// Change a meter's rate table for one provider (in one zone, or all), at the current time.
+    PriceChange {
+        meter: u8,
+        provider: u8,
+        zone: Option<u32>,
+        table: MTable,
+    },
     /// Try an invalid input.
     Bad {
         kind: u8,
@@ -306,7 +410,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u32>().prop_map(Op::ToggleDown),
         1 => any::<u32>().prop_map(Op::EvictEdge),
         1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
-        1 => (0u8..10, any::<u32>(), any::<u32>()).prop_map(|(kind, a, b)| Op::Bad { kind, a, b }),
+        1 => (0u8..7, 0u8..3, prop::option::weighted(0.3, 0u32..4), table())
+            .prop_map(|(meter, provider, zone, table)| Op::PriceChange { meter, provider, zone, table }),
+        1 => (0u8..11, any::<u32>(), any::<u32>()).prop_map(|(kind, a, b)| Op::Bad { kind, a, b }),
     ]
 }
 
@@ -365,10 +471,20 @@ struct Model {
     health: Vec<MHealth>,
     stored: Vec<u64>,
     accrued_to: SimTime,
-    /// Usage of the current month per line.
-    usage: BTreeMap<LineKey, u128>,
-    /// Closed months: (start, end, usage per line).
-    closed: Vec<(SimTime, SimTime, BTreeMap<LineKey, u128>)>,
+    /// The rate table in force on every bill line.
+    tables: BTreeMap<LineKey, MTable>,
+    /// This month, per line.
+    usage: BTreeMap<LineKey, MLine>,
+    /// Segment costs (rounded down per line and segment) not yet taken by a cost-alert check:
+    /// (all lines, CDN lines).
+    uncollected: (i64, i64),
+    /// Bytes delivered since the last cost-alert check: (every path, through the CDN).
+    delivered: (u64, u64),
+    /// The cost-alert window: (cost, bytes) of the last checks, oldest first.
+    alert_window: std::collections::VecDeque<(i64, u64)>,
+    alert_raised: bool,
+    /// Closed months: (start, end, usage and numerator per line).
+    closed: Vec<(SimTime, SimTime, BTreeMap<LineKey, MLine>)>,
     month_start: SimTime,
     counters: Counters,
     active_records: u64,
@@ -395,7 +511,12 @@ impl Model {
             ],
             stored: vec![0; p.regions as usize],
             accrued_to: zero,
+            tables: p.line_keys().into_iter().map(|k| (k, p.table(k.meter, k.provider).clone())).collect(),
             usage: BTreeMap::new(),
+            uncollected: (0, 0),
+            delivered: (0, 0),
+            alert_window: std::iter::repeat_n((0, 0), p.alert_window_checks as usize).collect(),
+            alert_raised: false,
             closed: Vec::new(),
             month_start: zero,
             counters: Counters::default(),
@@ -434,8 +555,68 @@ impl Model {
         self.mirrors.range((c, 0)..(c + 1, 0)).map(|(&(_, r), m)| (r, m))
     }
 
+    /// Meters `amount` base units on a line, priced at once at the line's table in force and at
+    /// the month's tier position.
     fn meter(&mut self, meter: Meter, provider: ProviderId, zone: u32, amount: u128) {
-        *self.usage.entry(LineKey { meter, provider, zone }).or_insert(0) += amount;
+        let key = LineKey { meter, provider, zone };
+        let table = self.tables.get(&key).unwrap_or_else(|| panic!("model: usage on {key:?}, not a bill line"));
+        let line = self.usage.entry(key).or_default();
+        let numerator = tiered_numerator(table, line.usage, amount, unit(meter));
+        line.usage += amount;
+        line.numerator += numerator;
+        line.segment += numerator;
+    }
+
+    /// Ends the current pricing segment of every line (at a price change, a cost-alert check and
+    /// a month's close): each line's segment cost, rounded down, is kept for the cost alert.
+    fn close_segments(&mut self) {
+        for (key, line) in &mut self.usage {
+            let cost = Self::cost(key, std::mem::take(&mut line.segment));
+            self.uncollected.0 += cost;
+            if matches!(key.meter, Meter::CdnEgress | Meter::CdnRequests) {
+                self.uncollected.1 += cost;
+            }
+        }
+    }
+
+    /// The documented cost-alert check: the window's cost per GB delivered (total or CDN) above
+    /// the threshold raises the alert, at or below it clears it; nothing changes on a window
+    /// without delivered bytes.
+    fn check_alert(&mut self, at: SimTime, out: &mut Vec<Output>) {
+        self.accrue(at);
+        self.close_segments();
+        let (cost, delivered) = (std::mem::take(&mut self.uncollected), std::mem::take(&mut self.delivered));
+        let sample = if self.p.alert_total { (cost.0, delivered.0) } else { (cost.1, delivered.1) };
+        self.alert_window.pop_front();
+        self.alert_window.push_back(sample);
+        let cost: i64 = self.alert_window.iter().map(|s| s.0).sum();
+        let bytes: u64 = self.alert_window.iter().map(|s| s.1).sum();
+        if bytes == 0 {
+            return;
+        }
+        // Dollars per GB: cost / (bytes / 10^9), compared exactly as fractions.
+        let cost_x_gb = u128::try_from(cost).expect("costs are not negative") * 1_000_000_000;
+        let above = cost_x_gb > u128::from(self.p.alert_threshold) * u128::from(bytes);
+        let per_gb = u64::try_from(cost_x_gb / u128::from(bytes)).unwrap_or(u64::MAX);
+        if above && !self.alert_raised {
+            self.alert_raised = true;
+            self.counters.cost_alerts += 1;
+            out.push(Output::CostAlert { cost_per_gb_nanos: per_gb, threshold_nanos: self.p.alert_threshold });
+        } else if !above && self.alert_raised {
+            self.alert_raised = false;
+            out.push(Output::CostAlertCleared { cost_per_gb_nanos: per_gb });
+        }
+    }
+
+    /// A price change: usage so far (storage up to `t`) stays at the old tables.
+    fn price_change(&mut self, meter: Meter, provider: ProviderId, zone: Option<u32>, table: &MTable, t: SimTime) {
+        self.accrue(t);
+        self.close_segments();
+        for (key, t) in &mut self.tables {
+            if key.meter == meter && key.provider == provider && zone.is_none_or(|z| z == key.zone) {
+                *t = table.clone();
+            }
+        }
     }
 
     /// Accrues stored byte-time of every region up to `t`.
@@ -457,9 +638,9 @@ impl Model {
         *s = s.checked_add_signed(delta).expect("model: stored bytes below zero");
     }
 
-    fn cost(&self, key: &LineKey, usage: u128) -> i64 {
-        let rate = u128::from(self.p.rate(key.meter, key.provider));
-        i64::try_from(usage * rate / key.meter.units_per_price_unit()).expect("cost fits i64")
+    /// A line's cost: its exact numerator divided by the price unit, rounded down once.
+    fn cost(key: &LineKey, numerator: u128) -> i64 {
+        i64::try_from(numerator / unit(key.meter)).expect("cost fits i64")
     }
 
     fn poll_timeout(&self) -> SimTime {
@@ -501,10 +682,8 @@ impl Model {
 
     // ----- jobs -----
 
-    /// Runs every job due at or before `t` and appends the outputs they must give. Returns
-    /// whether a cost-alert check ran.
-    fn run_jobs(&mut self, t: SimTime, out: &mut Vec<Output>) -> bool {
-        let mut alert_ran = false;
+    /// Runs every job due at or before `t` and appends the outputs they must give.
+    fn run_jobs(&mut self, t: SimTime, out: &mut Vec<Output>) {
         loop {
             let retry = self.retries.iter().map(|r| (r.0, r.1)).min();
             let jobs = [
@@ -516,7 +695,7 @@ impl Model {
             ];
             let at = *jobs.iter().min().expect("5 jobs");
             if at > t {
-                return alert_ran;
+                return;
             }
             let which = jobs.iter().position(|&j| j == at).expect("the min is there");
             match which {
@@ -527,7 +706,7 @@ impl Model {
                 }
                 1 => {
                     self.next_alert = at + self.p.alert_check;
-                    alert_ran = true;
+                    self.check_alert(at, out);
                 }
                 2 => self.cleanup(at, out),
                 3 => self.sync(at, out),
@@ -543,8 +722,9 @@ impl Model {
 
     fn close_month(&mut self, at: SimTime) -> Output {
         self.accrue(at);
+        self.close_segments();
         let usage = std::mem::take(&mut self.usage);
-        let total: i64 = usage.iter().map(|(k, &u)| self.cost(k, u)).sum();
+        let total: i64 = usage.iter().map(|(k, line)| Self::cost(k, line.numerator)).sum();
         let month = self.closed.len() as u32;
         self.closed.push((self.month_start, at, usage));
         self.month_start = at;
@@ -771,6 +951,8 @@ impl Model {
     }
 
     fn serve_edge(&mut self, geo: u32, size: u64) {
+        self.delivered.0 += size;
+        self.delivered.1 += size;
         self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
         self.meter(Meter::CdnRequests, CDN, geo, 1);
         self.counters.cdn_lookups += 1;
@@ -781,7 +963,9 @@ impl Model {
     fn serve_origin(&mut self, region: u32, geo: u32, size: u64, via_cdn: bool, from: ServedFrom) {
         let p = self.p.provider_of(region);
         self.meter(Meter::OriginRequests, p, region, 1);
+        self.delivered.0 += size;
         if via_cdn {
+            self.delivered.1 += size;
             self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
             self.meter(Meter::CdnRequests, CDN, geo, 1);
             self.counters.cdn_lookups += 1;
@@ -828,7 +1012,7 @@ struct RunResult {
 /// 3. no source believed unhealthy is tried while an untried source not believed unhealthy exists;
 /// 4. every request ends in exactly one outcome;
 /// 5. bytes by source add up to the bytes served;
-/// 6. every bill line costs `floor(usage x rate / unit)` and the usage equals what the harness
+/// 6. every bill line costs `floor(sum of usage x tier rate in force / unit)` and the usage equals what the harness
 ///    and the model metered;
 /// 7. determinism (in the proptest body: two runs compare equal);
 /// 8. an input at an earlier time is `TimeWentBackwards` and changes nothing (nor do other
@@ -849,8 +1033,6 @@ struct Harness {
     edge: BTreeSet<(u32, u32)>,
     log: Vec<Output>,
     totals: Totals,
-    alert_raised: bool,
-    cost_alerts: u64,
 }
 
 fn sort_delete_runs(v: &mut [Output]) {
@@ -885,8 +1067,6 @@ impl Harness {
             edge: BTreeSet::new(),
             log: Vec::new(),
             totals: Totals::default(),
-            alert_raised: false,
-            cost_alerts: 0,
         }
     }
 
@@ -894,33 +1074,10 @@ impl Harness {
         std::iter::from_fn(|| self.engine.poll_output()).collect()
     }
 
-    /// Compares the engine's outputs with the model's (deletions in any order; cost alerts only
-    /// when `alert_ran`), records them, and puts ordered copies in flight.
-    fn absorb(&mut self, mut actual: Vec<Output>, mut expected: Vec<Output>, alert_ran: bool, what: &str) {
+    /// Compares the engine's outputs with the model's (deletions in any order), records them,
+    /// and puts ordered copies in flight.
+    fn absorb(&mut self, mut actual: Vec<Output>, mut expected: Vec<Output>, what: &str) {
         self.log.extend(actual.iter().cloned());
-        let mut alerts = Vec::new();
-        actual.retain(|o| {
-            let is_alert = matches!(o, Output::CostAlert { .. } | Output::CostAlertCleared { .. });
-            if is_alert {
-                alerts.push(o.clone());
-            }
-            !is_alert
-        });
-        assert!(alerts.is_empty() || alert_ran, "{what}: cost alert output without a cost-alert check: {alerts:?}");
-        for a in alerts {
-            match a {
-                Output::CostAlert { threshold_nanos, .. } => {
-                    assert!(!self.alert_raised, "{what}: cost alert raised twice without being cleared");
-                    assert_eq!(threshold_nanos, self.model.p.alert_threshold);
-                    self.alert_raised = true;
-                    self.cost_alerts += 1;
-                }
-                _ => {
-                    assert!(self.alert_raised, "{what}: cost alert cleared while not raised");
-                    self.alert_raised = false;
-                }
-            }
-        }
         sort_delete_runs(&mut actual);
         sort_delete_runs(&mut expected);
         assert_eq!(actual, expected, "{what}: outputs differ from the model's (left: engine, right: model)");
@@ -983,7 +1140,7 @@ impl Harness {
                 self.engine_now = self.now;
                 self.model.upload(size, primary, self.now);
                 let out = self.drain();
-                self.absorb(out, vec![], false, "upload");
+                self.absorb(out, vec![], "upload");
             }
             Op::Vote { clip, delta } => {
                 let n = self.model.clips.len() as u32;
@@ -996,7 +1153,7 @@ impl Harness {
                 let mc = &mut self.model.clips[c as usize];
                 mc.votes = mc.votes.saturating_add(delta);
                 let out = self.drain();
-                self.absorb(out, vec![], false, "vote");
+                self.absorb(out, vec![], "vote");
             }
             Op::Probe { target, flip, latency } => self.probe(target, flip, latency),
             Op::Copy { pick, ok, frac } => self.copy(pick, ok, frac),
@@ -1008,6 +1165,16 @@ impl Harness {
             Op::EvictEdge(g) => {
                 let g = g % self.model.p.geos;
                 self.edge.retain(|&(geo, _)| geo != g);
+            }
+            Op::PriceChange { meter, provider, zone, ref table } => {
+                let meter = Meter::ALL[usize::from(meter) % Meter::ALL.len()];
+                let provider = [S3, GCS, CDN][usize::from(provider) % 3];
+                let input = Input::PriceChange { meter, provider, zone, table: engine_table(table) };
+                self.engine.handle_input(self.now, input).expect("a known provider");
+                self.engine_now = self.now;
+                self.model.price_change(meter, provider, zone, table, self.now);
+                let out = self.drain();
+                self.absorb(out, vec![], "price change");
             }
             Op::Backwards { by, kind } => self.backwards(by, kind),
             Op::Bad { kind, a, b } => self.bad(kind, a, b),
@@ -1028,8 +1195,8 @@ impl Harness {
             self.engine_now = t;
             let actual = self.drain();
             let mut expected = Vec::new();
-            let alert_ran = self.model.run_jobs(t, &mut expected);
-            self.absorb(actual, expected, alert_ran, &format!("jobs at {t}"));
+            self.model.run_jobs(t, &mut expected);
+            self.absorb(actual, expected, &format!("jobs at {t}"));
         }
         self.now = target;
     }
@@ -1061,7 +1228,7 @@ impl Harness {
             self.model.health[idx as usize]
         );
         let out = self.drain();
-        self.absorb(out, expected, false, "probe");
+        self.absorb(out, expected, "probe");
     }
 
     fn copy(&mut self, pick: u32, ok: bool, frac: u8) {
@@ -1087,7 +1254,7 @@ impl Harness {
         }
         self.engine_now = self.now;
         let out = self.drain();
-        self.absorb(out, expected, false, "copy report");
+        self.absorb(out, expected, "copy report");
     }
 
     /// Property 2 for a step naming `region` as a `kind` copy of `clip`.
@@ -1350,9 +1517,18 @@ impl Harness {
                     "UnknownRegion",
                 )
             }
-            _ => {
+            9 => {
                 let input = Input::ClipUploaded { clip: ClipId(n), size: Bytes(1), primary: RegionId(regions + a % 3) };
                 (self.engine.handle_input(now, input), "UnknownRegion")
+            }
+            _ => {
+                let input = Input::PriceChange {
+                    meter: Meter::ALL[b as usize % Meter::ALL.len()],
+                    provider: ProviderId(3 + a % 3),
+                    zone: None,
+                    table: RateTable::flat(1).expect("a valid table"),
+                };
+                (self.engine.handle_input(now, input), "UnknownProvider")
             }
         };
         let err = result.expect_err("an invalid input must be refused");
@@ -1415,9 +1591,7 @@ impl Harness {
         assert_eq!(c.requests_total, self.totals.requests, "requests begun");
         assert_eq!(c.finished(), c.requests_total, "every request ends in exactly one outcome");
         assert_eq!(c.bytes_served().0, self.totals.served_bytes, "bytes by source add up to the bytes served");
-        let mut want = self.model.counters.clone();
-        want.cost_alerts = self.cost_alerts;
-        assert_eq!(c, &want, "counters differ from the model's (left: engine)");
+        assert_eq!(c, &self.model.counters, "counters differ from the model's (left: engine)");
         // Gauges.
         let m = self.engine.metrics(now);
         let mm = &self.model.mirrors;
@@ -1441,28 +1615,10 @@ impl Harness {
         self.engine.close_books(end).expect("close at the current time");
         let out = self.drain();
         let last = self.model.close_month(end);
-        self.absorb(out, vec![last], false, "close_books");
+        self.absorb(out, vec![last], "close_books");
         let bills = self.engine.bills().to_vec();
         assert_eq!(bills.len(), self.model.closed.len(), "number of bills");
-        let p = &self.model.p;
-        let mut keys = BTreeSet::new();
-        for r in 0..p.regions {
-            for meter in [
-                Meter::StorageByteTime,
-                Meter::OriginEgressDirect,
-                Meter::OriginEgressToCdn,
-                Meter::OriginRequests,
-                Meter::InterRegion,
-            ] {
-                keys.insert(LineKey { meter, provider: p.provider_of(r), zone: r });
-            }
-        }
-        if p.cdn {
-            for g in 0..p.geos {
-                keys.insert(LineKey { meter: Meter::CdnEgress, provider: CDN, zone: g });
-                keys.insert(LineKey { meter: Meter::CdnRequests, provider: CDN, zone: g });
-            }
-        }
+        let keys = self.model.p.line_keys();
         let mut per_meter: BTreeMap<Meter, u128> = BTreeMap::new();
         let mut month_totals = Vec::new();
         for (i, bill) in bills.iter().enumerate() {
@@ -1472,11 +1628,15 @@ impl Harness {
             assert_eq!(got_keys, keys, "bill lines of month {i}");
             assert_eq!(got_keys.len(), bill.lines.len(), "one line per key");
             for line in &bill.lines {
-                let want_usage = usage.get(&line.key).copied().unwrap_or(0);
+                let MLine { usage: want_usage, numerator, .. } = usage.get(&line.key).copied().unwrap_or_default();
                 assert_eq!(line.usage, want_usage, "usage of {:?} in month {i} (left: engine, right: model)", line.key);
-                let rate = u128::from(p.rate(line.key.meter, line.key.provider));
-                let want_cost = line.usage * rate / line.key.meter.units_per_price_unit();
-                assert_eq!(line.cost.0 as u128, want_cost, "cost of {:?} in month {i}: usage x rate / unit", line.key);
+                assert_eq!(
+                    line.cost.0,
+                    Model::cost(&line.key, numerator),
+                    "cost of {:?} in month {i}: each unit at its tier's rate in force when it was used, \
+                     summed exactly, rounded down once (left: engine, right: model)",
+                    line.key
+                );
                 *per_meter.entry(line.key.meter).or_insert(0) += line.usage;
             }
             month_totals.push(Output::MonthClosed { month: i as u32, total: bill.total() });
@@ -1512,15 +1672,27 @@ fn run(p: &Params, ops: &[Op]) -> RunResult {
     h.finish()
 }
 
+/// The committed seeds of past failures, relative to the crate root: the one file the model
+/// check reads and writes.
+const REGRESSIONS: &str = "tests/model.proptest-regressions";
+
+#[test]
+fn the_committed_failure_seeds_are_where_the_model_check_reads_them() {
+    let text = std::fs::read_to_string(REGRESSIONS).expect("the regressions file the config names exists");
+    assert!(text.lines().any(|l| l.starts_with("cc ")), "{REGRESSIONS} holds at least one seed");
+    assert!(
+        !std::path::Path::new("proptest-regressions").exists(),
+        "seeds written to proptest-regressions/ would never be replayed: move them to {REGRESSIONS}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
         max_shrink_iters: 4096,
-        // Integration tests have no lib.rs beside them: keep failures in the crate's
-        // proptest-regressions directory (the working directory of a test is the crate root).
-        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(
-            "proptest-regressions/model.txt",
-        ))),
+        // Integration tests have no lib.rs beside them: failures are kept beside this file (a
+        // test's working directory is its crate root) and replayed before any new case.
+        failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(REGRESSIONS))),
         ..ProptestConfig::default()
     })]
 
