@@ -162,7 +162,7 @@ fn compare_shows_deltas() {
 
 #[test]
 fn validate_accepts_the_planners_example_as_written() {
-    let out = clipsim(&["validate", common::shared().join("scenario-example.toml").to_str().unwrap()], &common::root());
+    let out = clipsim(&["validate", common::data().join("scenario-example.toml").to_str().unwrap()], &common::root());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 

@@ -1,53 +1,211 @@
-//! The golden `summary.json` of `scenarios/seed-baseline.toml`, at full scale.
+//! Golden outputs: a net under every change that could move a number a planner reads.
 //!
-//! Any change to the engine's decisions, the workload, the stand-ins or the bill changes this
-//! file. When the change is intended, regenerate it and commit it with the change:
+//! * Every scenario file in `scenarios/` (the `bench/` ones included; `sweeps/` holds sweep files,
+//!   whose golden is the quick sweep's in `tests/sweep_runs.rs`) and the planner's example in
+//!   `tests/data/`, at a reduced scale (about 25,000 requests each): `tests/golden/scaled/` holds
+//!   each run's `NAME.summary.json` and `NAME.bill.json` (every month and every line with its usage
+//!   and cost in nanodollars).
+//! * `seed-baseline` at full scale: `tests/golden/seed-baseline.summary.json`.
+//!
+//! They are compared field by field: a failure names the first field that differs (its JSON key
+//! path) with both values, and how many fields differ in all. `version` and `git_commit` are left
+//! out (they change with every release and commit). When a change is meant to move numbers,
+//! regenerate every golden and commit them with the change, so that review sees the numbers move:
 //!
 //! ```sh
 //! CLIPSIM_BLESS=1 cargo test --test golden
 //! ```
-//!
-//! `version` and `git_commit` are left out of the comparison (they change with every release and
-//! commit); every other byte must match.
 
 mod common;
 
+use clipsim_sim::world::RunResult;
 use clipsim_sim::{report, run_scenario, scenario};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
-fn golden_text() -> String {
-    let path = common::root().join("scenarios/seed-baseline.toml");
-    let sc = scenario::load(&path, &Default::default()).expect("seed-baseline validates");
-    let r = run_scenario(sc).expect("runs");
-    let json = report::summary_json(&report::summarize(&r));
-    json.lines()
+/// About how many requests a reduced-scale golden run serves.
+const REQUESTS_TARGET: f64 = 25_000.0;
+
+fn blessing() -> bool {
+    std::env::var_os("CLIPSIM_BLESS").is_some()
+}
+
+/// The scenario files with a reduced-scale golden: (golden name, path).
+fn cases() -> Vec<(String, PathBuf)> {
+    let root = common::root().join("scenarios");
+    let mut cases: Vec<(String, PathBuf)> = common::walk(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && !p.starts_with(root.join("sweeps")))
+        .map(|p| {
+            let rel = p.strip_prefix(&root).expect("under scenarios/").with_extension("");
+            (rel.to_string_lossy().replace('/', "-"), p)
+        })
+        .collect();
+    cases.push(("example-scenario-example".into(), common::data().join("scenario-example.toml")));
+    cases.sort();
+    cases
+}
+
+/// `summary.json` of a run, as written, without the fields that change with every commit.
+fn summary_text(r: &RunResult) -> String {
+    report::summary_json(&report::summarize(r))
+        .lines()
         .filter(|l| !l.starts_with("  \"version\":") && !l.starts_with("  \"git_commit\":"))
         .map(|l| format!("{l}\n"))
         .collect()
 }
 
-#[test]
-fn seed_baseline_summary_matches_the_golden_file() {
-    let golden = common::root().join("tests/golden/seed-baseline.summary.json");
-    let actual = golden_text();
-    if std::env::var_os("CLIPSIM_BLESS").is_some() {
-        std::fs::write(&golden, &actual).unwrap();
-        return;
+/// A run's bill: every month, every line.
+fn bill_text(r: &RunResult) -> String {
+    let cfg = &r.scenario.engine;
+    let bill: Vec<Value> = r
+        .engine
+        .bills()
+        .iter()
+        .map(|b| {
+            let lines: Vec<Value> = b
+                .lines
+                .iter()
+                .map(|l| {
+                    json!({
+                        "meter": l.key.meter.name(),
+                        "provider": cfg.providers[l.key.provider.index()],
+                        "zone": cfg.zone_name(l.key.meter, l.key.zone),
+                        // Byte-microseconds of storage do not fit a JSON number's safe range.
+                        "usage": l.usage.to_string(),
+                        "cost_nanodollars": l.cost.0,
+                    })
+                })
+                .collect();
+            json!({
+                "month": b.month,
+                "start_us": b.start.as_micros(),
+                "end_us": b.end.as_micros(),
+                "total_nanodollars": b.total().0,
+                "lines": lines,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&bill).expect("serialisable") + "\n"
+}
+
+/// Every leaf that differs between `expected` and `actual`: (key path, expected, actual).
+fn differences(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, String, String)>) {
+    match (expected, actual) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                let p = format!("{path}.{k}");
+                match b.get(k) {
+                    Some(vb) => differences(&p, va, vb, out),
+                    None => out.push((p, va.to_string(), "(missing)".into())),
+                }
+            }
+            for (k, vb) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                out.push((format!("{path}.{k}"), "(missing)".into(), vb.to_string()));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                let p = format!("{path}[{i}]");
+                match (a.get(i), b.get(i)) {
+                    (Some(va), Some(vb)) => differences(&p, va, vb, out),
+                    (va, vb) => out.push((
+                        p,
+                        va.map_or("(missing)".into(), Value::to_string),
+                        vb.map_or("(missing)".into(), Value::to_string),
+                    )),
+                }
+            }
+        }
+        _ if expected != actual => out.push((path.to_string(), expected.to_string(), actual.to_string())),
+        _ => {}
     }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-        panic!("{}: {e}; create it with CLIPSIM_BLESS=1 cargo test --test golden", golden.display())
-    });
-    if actual != expected {
-        let diff: Vec<String> = expected
-            .lines()
-            .zip(actual.lines())
-            .filter(|(a, b)| a != b)
-            .take(20)
-            .map(|(a, b)| format!("- {a}\n+ {b}"))
-            .collect();
-        panic!(
-            "summary.json of seed-baseline differs from {} (if intended: CLIPSIM_BLESS=1 cargo test --test golden):\n{}",
+}
+
+/// Compares `text` (JSON) with the golden file field by field, or writes it when blessing; the
+/// error names the first differing field.
+fn check(golden: &Path, text: &str) -> Result<(), String> {
+    if blessing() {
+        std::fs::create_dir_all(golden.parent().expect("a parent")).unwrap();
+        std::fs::write(golden, text).unwrap();
+        return Ok(());
+    }
+    let actual: Value = serde_json::from_str(text).expect("the run's output is JSON");
+    let expected = std::fs::read_to_string(golden)
+        .map_err(|e| format!("{}: {e}; create it with CLIPSIM_BLESS=1 cargo test --test golden", golden.display()))?;
+    let expected: Value = serde_json::from_str(&expected).map_err(|e| format!("{}: {e}", golden.display()))?;
+    let mut diffs = Vec::new();
+    differences("", &expected, &actual, &mut diffs);
+    match diffs.first() {
+        None => Ok(()),
+        Some((path, want, got)) => Err(format!(
+            "{}: `{}` is {got}, the golden says {want} ({} field(s) differ in all; if the change is meant, \
+             CLIPSIM_BLESS=1 cargo test --test golden)",
             golden.display(),
-            diff.join("\n")
-        );
+            path.trim_start_matches('.'),
+            diffs.len()
+        )),
     }
+}
+
+/// The scale factor that brings a scenario to about [`REQUESTS_TARGET`] requests.
+fn factor_for(path: &Path) -> f64 {
+    let sc = scenario::load(path, &Default::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spikes: f64 =
+        sc.traffic.spikes.iter().map(|s| s.views_per_hour * (s.end - s.start).as_secs_f64() / 3600.0).sum();
+    let requests = sc.traffic.views_per_sec * sc.duration.as_secs_f64() + spikes;
+    (requests / REQUESTS_TARGET).max(1.0)
+}
+
+#[test]
+fn every_scenario_file_matches_its_reduced_scale_golden() {
+    let dir = common::root().join("tests/golden/scaled");
+    let mut failures = Vec::new();
+    for (name, path) in cases() {
+        let r = run_scenario(common::scaled(&path, factor_for(&path))).expect("runs");
+        common::cross_check(&r);
+        for (kind, text) in [("summary", summary_text(&r)), ("bill", bill_text(&r))] {
+            if let Err(e) = check(&dir.join(format!("{name}.{kind}.json")), &text) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} golden(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_golden_file_belongs_to_a_scenario() {
+    let names: Vec<String> =
+        cases().into_iter().flat_map(|(n, _)| [format!("{n}.summary.json"), format!("{n}.bill.json")]).collect();
+    let dir = common::root().join("tests/golden/scaled");
+    let orphans: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| !names.contains(f))
+        .collect();
+    assert!(orphans.is_empty(), "goldens in {} with no scenario (delete them): {orphans:?}", dir.display());
+}
+
+#[test]
+fn seed_baseline_summary_matches_its_full_scale_golden() {
+    let golden = common::root().join("tests/golden/seed-baseline.summary.json");
+    let sc = scenario::load(&common::root().join("scenarios/seed-baseline.toml"), &Default::default())
+        .expect("seed-baseline validates");
+    check(&golden, &summary_text(&run_scenario(sc).expect("runs"))).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The comparison finds a changed number, an added and a missing field, and names the first.
+#[test]
+fn the_comparison_names_the_first_differing_field() {
+    let expected = json!({"a": {"b": [1, 2, {"c": 3.5}]}, "d": "x"});
+    let actual = json!({"a": {"b": [1, 2, {"c": 3.25}]}, "e": true});
+    let mut diffs = Vec::new();
+    differences("", &expected, &actual, &mut diffs);
+    let paths: Vec<&str> = diffs.iter().map(|d| d.0.as_str()).collect();
+    assert_eq!(paths, [".a.b[2].c", ".d", ".e"]);
+    assert_eq!((diffs[0].1.as_str(), diffs[0].2.as_str()), ("3.5", "3.25"));
+    let mut none = Vec::new();
+    differences("", &expected, &expected.clone(), &mut none);
+    assert!(none.is_empty());
 }

@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn shared(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces").join(name);
-    assert!(p.is_file(), "{} is missing: the sample traces live in shared/traces beside the repository", p.display());
-    p
+/// A sample trace in `tests/data/traces/` (its README says where it comes from).
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/traces").join(name)
 }
 
 fn clipsim(args: &[&str]) -> Output {
@@ -34,7 +33,7 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn replay_prints_the_counts_and_json_has_the_keys() {
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let o = clipsim(&["replay", s(&bin), "--policy", "lru", "--size", "10%", "--json"]);
     let v = json(&o);
     for key in ["requests", "hits", "miss_ratio", "byte_miss_ratio"] {
@@ -52,7 +51,7 @@ fn replay_prints_the_counts_and_json_has_the_keys() {
 
 #[test]
 fn csv_replay_by_column_numbers_and_names() {
-    let csv = shared("cloudPhysicsIO.csv");
+    let csv = sample("cloudPhysicsIO.csv");
     let by_number = json(&clipsim(&[
         "replay",
         s(&csv),
@@ -78,7 +77,7 @@ fn csv_replay_by_column_numbers_and_names() {
 #[test]
 fn a_compressed_trace_replays_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let zst = dir.path().join("cloudPhysicsIO.oracleGeneral.bin.zst");
     let raw = std::fs::read(&bin).unwrap();
     std::fs::write(&zst, zstd::encode_all(&raw[..], 3).unwrap()).unwrap();
@@ -94,7 +93,7 @@ fn a_compressed_trace_replays_the_same() {
 #[test]
 fn a_truncated_binary_record_stops_with_its_number_and_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = std::fs::read(shared("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    let raw = std::fs::read(sample("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
     let cut = dir.path().join("cut.oracleGeneral.bin");
     std::fs::write(&cut, &raw[..100 * 24 + 10]).unwrap();
     let o = clipsim(&["replay", s(&cut), "--size", "1GB"]);
@@ -126,7 +125,7 @@ fn a_malformed_csv_row_stops_with_its_number_and_offset() {
 
 #[test]
 fn usage_errors_exit_2_with_a_message() {
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let cases: [(&[&str], &str); 7] = [
         (&["replay", s(&bin), "--policy", "arc", "--size", "1GB"], "expected one of lru, fifo, sieve"),
         (&["replay", s(&bin), "--size", "ten gigs"], "is not a cache size"),
@@ -151,7 +150,7 @@ fn usage_errors_exit_2_with_a_message() {
 
 #[test]
 fn ttl_replays() {
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let on_miss = json(&clipsim(&["replay", s(&bin), "--policy", "ttl", "--ttl", "10m", "--json"]));
     let reset = json(&clipsim(&["replay", s(&bin), "--policy", "ttl-reset", "--ttl", "10m", "--json"]));
     let forever = json(&clipsim(&["replay", s(&bin), "--policy", "lru", "--size", "100%", "--json"]));
@@ -165,7 +164,7 @@ fn ttl_replays() {
 #[test]
 fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let o = clipsim(&[
         "mrc",
         s(&bin),

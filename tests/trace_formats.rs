@@ -10,10 +10,9 @@ use clipsim_sim::trace::{parse_cache_size, CacheSize, Format, ReadOptions, Trace
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn shared(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces").join(name);
-    assert!(p.is_file(), "{} is missing: the sample traces live in shared/traces beside the repository", p.display());
-    p
+/// A sample trace in `tests/data/traces/` (its README says where it comes from).
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/traces").join(name)
 }
 
 /// Reads a whole file; the result or the error, never a panic.
@@ -144,7 +143,7 @@ fn a_generated_trace_holds_the_requests_the_simulator_serves() {
 
 #[test]
 fn the_one_pass_lru_curve_equals_replays_at_each_size() {
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let labels: Vec<String> =
         ["0.1%", "1%", "2%", "5%", "10%", "20%", "30%", "50%", "100%", "60000"].iter().map(|s| s.to_string()).collect();
     for ignore_obj_size in [false, true] {
@@ -174,7 +173,7 @@ fn the_one_pass_lru_curve_equals_replays_at_each_size() {
 
 #[test]
 fn curves_do_not_depend_on_the_number_of_threads() {
-    let bin = shared("cloudPhysicsIO.oracleGeneral.bin");
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let labels: Vec<String> = ["1%", "10%", "30%"].iter().map(|s| s.to_string()).collect();
     let run = |threads| {
         let opts = MrcOptions {
@@ -204,7 +203,7 @@ fn curves_do_not_depend_on_the_number_of_threads() {
 #[test]
 fn lru_by_replay_is_exact_when_sizes_change() {
     // cloudPhysicsIO.csv: 16,469 requests change their object's size.
-    let csv = shared("cloudPhysicsIO.csv");
+    let csv = sample("cloudPhysicsIO.csv");
     let labels = vec!["202976972".to_string()];
     let read = ReadOptions {
         csv: clipsim_sim::trace::CsvSpec { id: Some(clipsim_sim::trace::Col::parse("lbn")), ..Default::default() },

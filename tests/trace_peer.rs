@@ -1,5 +1,5 @@
 //! Peer results: replays of libCacheSim's sample trace reproduce libCacheSim's miss ratios
-//! (../shared/traces/README.md): LRU and FIFO exactly to 4 decimals, SIEVE and S3-FIFO within
+//! (tests/data/traces/README.md): LRU and FIFO exactly to 4 decimals, SIEVE and S3-FIFO within
 //! 0.005.
 
 use clipsim_sim::cache::Policy;
@@ -7,14 +7,9 @@ use clipsim_sim::trace::replay::{replay, ReplayOptions, ReplayReport};
 use clipsim_sim::trace::{parse_cache_size, CacheSize, Col, CsvSpec, ReadOptions};
 use std::path::PathBuf;
 
-fn shared(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces").join(name);
-    assert!(
-        p.is_file(),
-        "{} is missing: the peer-comparison traces live in shared/traces beside the repository (see shared/traces/README.md)",
-        p.display()
-    );
-    p
+/// A sample trace in `tests/data/traces/` (its README says where it comes from).
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/traces").join(name)
 }
 
 const BIN: &str = "cloudPhysicsIO.oracleGeneral.bin";
@@ -27,7 +22,7 @@ const TABLE: [(u64, [f64; 4]); 3] = [
 ];
 
 fn run(policy: Policy, size: CacheSize) -> ReplayReport {
-    replay(&shared(BIN), &ReplayOptions::new(policy, Some(size))).expect("the sample trace replays")
+    replay(&sample(BIN), &ReplayOptions::new(policy, Some(size))).expect("the sample trace replays")
 }
 
 fn miss(r: &ReplayReport) -> f64 {
@@ -89,11 +84,11 @@ fn sieve_and_s3fifo_are_within_half_a_point_of_libcachesim() {
 fn object_count_lru_matches_libcachesim() {
     let mut opts = ReplayOptions::new(Policy::Lru, Some(CacheSize::Absolute(4_897)));
     opts.ignore_obj_size = true;
-    let r = replay(&shared(BIN), &opts).unwrap();
+    let r = replay(&sample(BIN), &opts).unwrap();
     assert_eq!(round4(miss(&r)), 0.8049, "{}", miss(&r));
     // 10 % of the distinct objects is the same cache.
     opts.size = Some(parse_cache_size("10%").unwrap());
-    assert_eq!(replay(&shared(BIN), &opts).unwrap().cache_size, Some(4_897));
+    assert_eq!(replay(&sample(BIN), &opts).unwrap().cache_size, Some(4_897));
 }
 
 #[test]
@@ -108,7 +103,7 @@ fn csv_lru_matches_libcachesim() {
         },
         ..Default::default()
     };
-    let r = replay(&shared("cloudPhysicsIO.csv"), &opts).unwrap();
+    let r = replay(&sample("cloudPhysicsIO.csv"), &opts).unwrap();
     assert_eq!(r.requests, 113_872);
     assert_eq!(round4(miss(&r)), 0.8038, "{}", miss(&r));
 }

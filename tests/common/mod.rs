@@ -9,12 +9,12 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shared folder beside the repository (read-only in CI).
-pub fn shared() -> PathBuf {
-    root().join("../shared")
+/// Test data kept in the repository (`tests/data/README.md` says where each file comes from).
+pub fn data() -> PathBuf {
+    root().join("tests/data")
 }
 
-/// Every scenario shipped in `scenarios/`, plus the planner's example from `shared/`.
+/// Every scenario shipped in `scenarios/`, plus the planner's example (`tests/data/`).
 pub fn shipped_scenarios() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
         .expect("scenarios/ exists")
@@ -22,7 +22,7 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     v.sort();
-    v.push(shared().join("scenario-example.toml"));
+    v.push(data().join("scenario-example.toml"));
     v
 }
 
@@ -69,4 +69,104 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Checks a finished run's numbers against each other, each pair counted by two different paths:
+///
+/// * arrivals: the world's loop, the engine's `begin_request` and the recorder's rows;
+/// * outcomes, bytes, failovers and CDN lookups: the recorder (fed by the simulator's serving
+///   path) and the engine's counters;
+/// * every meter's usage on the bill: a recount from the recorder's outcomes (bytes through the
+///   CDN, straight to viewers, origin fetches; per region when the run has no warm-up);
+/// * `summary.json`: the recorder, the engine's counters and the bill, summed here.
+///
+/// No figure is compared with itself.
+pub fn cross_check(r: &clipsim_sim::world::RunResult) {
+    use clipsim_engine::{Category, Meter, ServedFrom};
+    let name = &r.scenario.name;
+    let c = r.engine.counters();
+    let rec = &r.recorder;
+    // The recorder's interval rows cover every request, warm-up included.
+    let mut rows = clipsim_sim::record::Counts::default();
+    for row in &rec.rows {
+        let k = &row.counts;
+        rows.requests += k.requests;
+        for i in 0..k.served_from.len() {
+            rows.served_from[i] += k.served_from[i];
+            rows.bytes_from[i] += k.bytes_from[i];
+        }
+        rows.failovers += k.failovers;
+        rows.cdn_lookups += k.cdn_lookups;
+        rows.cdn_served += k.cdn_served;
+        rows.cdn_bytes += k.cdn_bytes;
+    }
+    assert_eq!(c.requests_total, r.arrivals, "{name}: requests the engine began = arrivals the loop served");
+    assert_eq!(rows.requests, r.arrivals, "{name}: requests the recorder counted = arrivals");
+    assert_eq!(rows.served_from.iter().sum::<u64>(), r.arrivals, "{name}: served + failed = arrivals");
+    assert_eq!(rows.served_from, c.served_from, "{name}: outcomes, recorder (left) against engine");
+    assert_eq!(rows.bytes_from, c.bytes_from, "{name}: bytes by outcome, recorder (left) against engine");
+    assert_eq!(rows.bytes_from[ServedFrom::Failed as usize], 0, "{name}: a failed request delivers nothing");
+    assert_eq!(rows.failovers, c.failovers, "{name}: failovers, recorder (left) against engine");
+    assert_eq!(rows.cdn_lookups, c.cdn_lookups, "{name}: CDN lookups, recorder (left) against engine");
+
+    // The bill's usage, recounted from the outcomes.
+    let bills = r.engine.bills();
+    let usage = |m: Meter, zone: Option<u32>| -> u128 {
+        bills
+            .iter()
+            .flat_map(|b| &b.lines)
+            .filter(|l| l.key.meter == m && zone.is_none_or(|z| z == l.key.zone))
+            .map(|l| l.usage)
+            .sum()
+    };
+    let bytes: u64 = rows.bytes_from.iter().sum();
+    let edge = ServedFrom::Edge as usize;
+    let failed = ServedFrom::Failed as usize;
+    assert_eq!(usage(Meter::CdnEgress, None), u128::from(rows.cdn_bytes), "{name}: CDN egress = bytes through the CDN");
+    assert_eq!(usage(Meter::CdnRequests, None), u128::from(rows.cdn_served), "{name}: CDN requests");
+    assert_eq!(
+        usage(Meter::OriginEgressDirect, None),
+        u128::from(bytes - rows.cdn_bytes),
+        "{name}: origin egress direct = bytes not through the CDN"
+    );
+    assert_eq!(
+        usage(Meter::OriginEgressToCdn, None),
+        u128::from(rows.cdn_bytes - rows.bytes_from[edge]),
+        "{name}: origin egress to the CDN = bytes through the CDN that the edge did not hold"
+    );
+    let origin_fetches = rows.requests - rows.served_from[edge] - rows.served_from[failed];
+    assert_eq!(usage(Meter::OriginRequests, None), u128::from(origin_fetches), "{name}: origin requests");
+    let no_warmup = r.scenario.warmup.as_micros() == 0;
+    if no_warmup {
+        for (zone, &(requests, bytes)) in (0u32..).zip(&rec.region_served) {
+            assert_eq!(usage(Meter::OriginRequests, Some(zone)), u128::from(requests), "{name}: GETs in region {zone}");
+            let egress = usage(Meter::OriginEgressDirect, Some(zone)) + usage(Meter::OriginEgressToCdn, Some(zone));
+            assert_eq!(egress, u128::from(bytes), "{name}: egress of region {zone}");
+        }
+    }
+
+    // summary.json against the recorder, the engine and the bill.
+    let s = clipsim_sim::report::summarize(r);
+    assert_eq!(s.requests.simulated, r.arrivals, "{name}");
+    assert_eq!((s.requests.total, s.requests.failed), (rec.total.requests, rec.total.failed()), "{name}");
+    if no_warmup {
+        assert_eq!(s.requests.total, c.requests_total, "{name}: summary requests = engine's");
+        for f in ServedFrom::ALL {
+            assert_eq!(s.served_from[f.name()], c.served_from[f as usize], "{name}: served_from.{}", f.name());
+        }
+        assert_eq!(s.bytes_served, c.bytes_from.iter().sum::<u64>(), "{name}: bytes served = engine's");
+        assert_eq!(s.failovers, c.failovers, "{name}: failovers = engine's");
+        let served = c.requests_total - c.served_from[failed];
+        let availability = (c.requests_total > 0).then(|| served as f64 / c.requests_total as f64);
+        assert_eq!(s.availability, availability, "{name}: availability = served / requests, from the engine");
+    }
+    let mut total = 0i64;
+    for cat in Category::ALL {
+        let sum: i64 =
+            bills.iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == cat).map(|l| l.cost.0).sum();
+        assert_eq!(s.cost_nanodollars[cat.name()], sum, "{name}: cost of {} = its bill lines", cat.name());
+        assert_eq!(s.cost_usd[cat.name()], sum as f64 / 1e9, "{name}: cost_usd.{}", cat.name());
+        total += sum;
+    }
+    assert_eq!(s.cost_nanodollars["total"], total, "{name}: the summary's total is the bill's");
 }

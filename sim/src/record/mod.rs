@@ -31,6 +31,10 @@ pub struct Counts {
     pub failovers: u64,
     /// Requests that reached the CDN edge (hit or miss).
     pub cdn_lookups: u64,
+    /// Requests delivered through the CDN (edge hits and origin fetches through it).
+    pub cdn_served: u64,
+    /// Bytes delivered through the CDN.
+    pub cdn_bytes: u64,
 }
 
 impl Counts {
@@ -40,6 +44,9 @@ impl Counts {
         self.bytes_from[from as usize] += bytes;
         self.failovers += u64::from(failovers);
         self.cdn_lookups += u64::from(reached_cdn);
+        let through_cdn = u64::from(reached_cdn && from != ServedFrom::Failed);
+        self.cdn_served += through_cdn;
+        self.cdn_bytes += through_cdn * bytes;
     }
 
     /// Adds `other`'s counts.
@@ -51,6 +58,8 @@ impl Counts {
         }
         self.failovers += other.failovers;
         self.cdn_lookups += other.cdn_lookups;
+        self.cdn_served += other.cdn_served;
+        self.cdn_bytes += other.cdn_bytes;
     }
 
     /// Requests served by `from`.
