@@ -209,3 +209,75 @@ fn the_comparison_names_the_first_differing_field() {
     differences("", &expected, &expected.clone(), &mut none);
     assert!(none.is_empty());
 }
+
+/// Removes every `version` and `git_commit` field, at any depth.
+fn strip_build_fields(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("version");
+            m.remove("git_commit");
+            m.values_mut().for_each(strip_build_fields);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_build_fields),
+        _ => {}
+    }
+}
+
+/// Every sweep file in `scenarios/sweeps/` with the shard of it that its golden holds (`None`:
+/// the whole sweep, whose `sweep.csv` is the golden). Shards keep the big sweeps to two points.
+const SWEEPS: [(&str, Option<&str>); 3] =
+    [("quick", None), ("seed-thresholds", Some("0/90")), ("speedup16", Some("0/8"))];
+
+#[test]
+fn every_sweep_file_matches_its_golden() {
+    let dir = common::root().join("scenarios/sweeps");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut known: Vec<&str> = SWEEPS.iter().map(|s| s.0).collect();
+    known.sort();
+    assert_eq!(files, known, "every sweep file in scenarios/sweeps/ needs an entry in SWEEPS");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (name, shard) in SWEEPS {
+        let out = tmp.path().join(name);
+        let sweep = dir.join(format!("{name}.toml"));
+        let mut args = vec!["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_clipsim")).args(&args).output().unwrap();
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        let golden = common::root().join("tests/golden/sweeps").join(format!("{name}.json"));
+        let value = if shard.is_none() {
+            // sweep.csv as rows of {column: cell}: a difference names the point and the column.
+            let mut reader = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+            let header = reader.headers().unwrap().clone();
+            let rows: Vec<Value> = reader
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    Value::Object(header.iter().zip(r.iter()).map(|(h, c)| (h.to_string(), json!(c))).collect())
+                })
+                .collect();
+            json!({ "sweep.csv": rows })
+        } else {
+            let mut points = serde_json::Map::new();
+            for p in common::walk(&out.join("points")) {
+                let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                strip_build_fields(&mut v);
+                points.insert(p.file_name().unwrap().to_string_lossy().into_owned(), v);
+            }
+            Value::Object(points)
+        };
+        let text = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        if let Err(e) = check(&golden, &text) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{} sweep golden(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
