@@ -140,6 +140,21 @@ mod tests {
         assert!(Staging::begin(&foreign, true).is_ok());
     }
 
+    /// A real ENOSPC, for any user: a staged file that is /dev/full (through a link). The error
+    /// names the file as it would be in the destination and the OS's reason; nothing is left.
+    #[test]
+    fn a_full_disk_is_a_clear_error_and_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("run");
+        let s = Staging::begin(&dest, false).unwrap();
+        std::os::unix::fs::symlink("/dev/full", s.dir().join("summary.json")).unwrap();
+        let err = s.write("summary.json", &[b'x'; 4096]).unwrap_err().to_string();
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(err.contains(&dest.join("summary.json").display().to_string()), "{err}");
+        drop(s);
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "nothing left behind");
+    }
+
     #[test]
     fn an_abandoned_staging_leaves_nothing() {
         let root = tempfile::tempdir().unwrap();
