@@ -353,11 +353,6 @@ impl Ledger {
         id
     }
 
-    /// The id of the line with this key, if any (a linear scan: not for the hot path).
-    pub fn find(&self, key: LineKey) -> Option<LineId> {
-        self.lines.iter().position(|l| l.key == key).map(|i| LineId(i as u32))
-    }
-
     /// Every line key, in line order.
     pub fn keys(&self) -> impl Iterator<Item = LineKey> + '_ {
         self.lines.iter().map(|l| l.key)
@@ -638,6 +633,13 @@ mod tests {
         // 1 TB for 30 days.
         ledger.add(line, 1_000 * GB * 30 * 86_400 * 1_000_000);
         assert_eq!(ledger.close_month(SimTime(1)).lines[0].cost, MoneyNanos::from_usd(23));
+    }
+
+    #[test]
+    fn a_table_keeps_its_tiers() {
+        let tiers = vec![Tier { from_units: 0, nanos_per_unit: 9 }, Tier { from_units: 4, nanos_per_unit: 3 }];
+        assert_eq!(RateTable::tiered(tiers.clone()).unwrap().tiers(), tiers);
+        assert_eq!(RateTable::flat(5).unwrap().tiers(), [Tier { from_units: 0, nanos_per_unit: 5 }]);
     }
 
     #[test]

@@ -521,6 +521,178 @@ mod tests {
         assert_eq!(field_of(c.validate().unwrap_err()).0, "billing.cost_alert.window");
     }
 
+    /// A configuration with `providers`, `regions` and `geos` of each (regions stored by the
+    /// first provider, every latency set).
+    fn sized(providers: usize, regions: usize, geos: usize) -> EngineConfig {
+        let mut c = EngineConfig::new();
+        for p in 0..providers {
+            c.add_provider(&format!("p{p}"));
+        }
+        for r in 0..regions {
+            c.add_region(&format!("r{r}"), ProviderId(0));
+        }
+        for g in 0..geos {
+            c.add_geo(&format!("g{g}"));
+        }
+        for r in 0..regions {
+            for g in 0..geos {
+                c.set_latency_ms(RegionId(r as u32), GeoId(g as u32), 10);
+            }
+        }
+        c
+    }
+
+    /// Every limit accepts its bound and refuses the first value past it, naming the field.
+    #[test]
+    fn every_limit_accepts_its_bound_and_refuses_one_past_it() {
+        let ok = |c: &EngineConfig| c.validate().unwrap_or_else(|e| panic!("refused: {e}"));
+        let field = |c: &EngineConfig| field_of(c.validate().expect_err("must be refused")).0;
+        // Topology.
+        ok(&sized(PROVIDERS_MAX, REGIONS_MAX, GEOS_MAX));
+        ok(&sized(1, 1, 1));
+        assert_eq!(field(&sized(PROVIDERS_MAX + 1, 1, 1)), "providers");
+        assert_eq!(field(&sized(1, REGIONS_MAX + 1, 1)), "regions");
+        assert_eq!(field(&sized(1, 1, GEOS_MAX + 1)), "geos");
+        assert_eq!(field(&sized(1, 0, 1)), "regions");
+        assert_eq!(field(&sized(1, 1, 0)), "geos");
+        let mut c = EngineConfig::new();
+        c.add_region("r", ProviderId(0));
+        c.add_geo("g");
+        assert_eq!(field(&c), "providers");
+        let mut c = sized(1, 2, 1);
+        c.regions[1].storage_provider = ProviderId(1);
+        assert_eq!(field_of(c.validate().unwrap_err()), ("regions.storage_provider", "1".into()));
+        let mut c = sized(2, 1, 1);
+        c.set_cdn(ProviderId(1));
+        ok(&c);
+        c.cdn_provider = Some(ProviderId(2));
+        assert_eq!(field(&c), "cdn_provider");
+        let mut c = sized(1, 2, 2);
+        c.latency_ms.pop();
+        assert_eq!(field(&c), "latency_ms");
+        let mut c = sized(1, 2, 2);
+        c.latency_ms[1].pop();
+        assert_eq!(field(&c), "latency_ms");
+        // Mirrors.
+        let mirror = |f: &dyn Fn(&mut MirrorConfig)| {
+            let mut c = sized(1, REGIONS_MAX, 1);
+            f(&mut c.mirror);
+            c
+        };
+        ok(&mirror(&|m| m.max_per_clip = MIRRORS_PER_CLIP_MAX as u8));
+        assert_eq!(field(&mirror(&|m| m.max_per_clip = MIRRORS_PER_CLIP_MAX as u8 + 1)), "mirror.max_per_clip");
+        assert_eq!(field(&mirror(&|m| m.sync_interval = SimDuration::ZERO)), "mirror.sync_interval");
+        assert_eq!(field(&mirror(&|m| m.cleanup_interval = SimDuration::ZERO)), "mirror.cleanup_interval");
+        assert_eq!(
+            field(&mirror(&|m| {
+                m.retry_backoff_base = SimDuration::ZERO;
+                m.retry_backoff_max = SimDuration::ZERO;
+            })),
+            "mirror.retry_backoff_base"
+        );
+        ok(&mirror(&|m| m.retry_backoff_max = m.retry_backoff_base));
+        assert_eq!(
+            field(&mirror(&|m| m.retry_backoff_max = SimDuration(m.retry_backoff_base.as_micros() - 1))),
+            "mirror.retry_backoff_max"
+        );
+        ok(&mirror(&|m| m.copy_attempts_max = 1));
+        assert_eq!(field(&mirror(&|m| m.copy_attempts_max = 0)), "mirror.copy_attempts_max");
+        ok(&mirror(&|m| m.score_half_life = Some(SimDuration(1))));
+        assert_eq!(field(&mirror(&|m| m.score_half_life = Some(SimDuration::ZERO))), "mirror.score_half_life");
+        // Each region at most once, the highest ids included; distinct regions are fine.
+        ok(&mirror(&|m| m.regions = (0..REGIONS_MAX as u32).map(RegionId).collect()));
+        for r in [0, 1, 33, REGIONS_MAX as u32 - 1] {
+            assert_eq!(field(&mirror(&|m| m.regions = vec![RegionId(r), RegionId(r)])), "mirror.regions", "region {r}");
+        }
+        // A threshold that cannot be reached is refused only when mirroring is on and it is above 0.
+        let unreachable = |enabled: bool, threshold: u64| {
+            mirror(&|m| {
+                m.enabled = enabled;
+                m.view_weight = 0;
+                m.vote_weight = 0;
+                m.replication_threshold = threshold;
+            })
+        };
+        assert_eq!(field(&unreachable(true, 1)), "mirror.replication_threshold");
+        ok(&unreachable(true, 0));
+        ok(&unreachable(false, 1));
+        ok(&mirror(&|m| m.vote_weight = 0));
+        ok(&mirror(&|m| m.view_weight = 0));
+        ok(&mirror(&|m| m.replication_threshold = i64::MAX as u64));
+        assert_eq!(field(&mirror(&|m| m.replication_threshold = i64::MAX as u64 + 1)), "mirror.replication_threshold");
+        ok(&mirror(&|m| {
+            m.enabled = false;
+            m.replication_threshold = u64::MAX;
+        }));
+        // Health and billing.
+        let other = |f: &dyn Fn(&mut EngineConfig)| {
+            let mut c = sized(2, 2, 2);
+            f(&mut c);
+            c
+        };
+        assert_eq!(field(&other(&|c| c.health.unhealthy_after_failures = 0)), "health.unhealthy_after_failures");
+        assert_eq!(field(&other(&|c| c.health.healthy_after_successes = 0)), "health.healthy_after_successes");
+        ok(&other(&|c| {
+            c.health.unhealthy_after_failures = 1;
+            c.health.healthy_after_successes = 1;
+        }));
+        ok(&other(&|c| c.billing.month = SimDuration::from_hours(1)));
+        assert_eq!(
+            field(&other(&|c| c.billing.month = SimDuration(SimDuration::from_hours(1).as_micros() - 1))),
+            "billing.month"
+        );
+        let alert = |check: SimDuration, window: SimDuration| {
+            other(&|c| {
+                c.billing.cost_alert.check_interval = check;
+                c.billing.cost_alert.window = window;
+            })
+        };
+        let min = SimDuration::from_mins(1);
+        assert_eq!(field(&alert(SimDuration::ZERO, min)), "billing.cost_alert.check_interval");
+        ok(&alert(min, min));
+        ok(&alert(min, min.saturating_mul(10_000)));
+        ok(&alert(SimDuration(7), SimDuration(7 * 10_000)));
+        assert_eq!(field(&alert(min, min.saturating_mul(10_001))), "billing.cost_alert.window");
+        assert_eq!(field(&alert(min, SimDuration(min.as_micros() - 1))), "billing.cost_alert.window");
+        assert_eq!(field(&alert(min, SimDuration(min.as_micros() * 3 / 2))), "billing.cost_alert.window");
+        // Rates name known providers and zones.
+        let rate = |provider: u32, meter: Meter, zone: Option<u32>| {
+            other(&|c| {
+                c.billing.rates.push(RateEntry {
+                    meter,
+                    provider: ProviderId(provider),
+                    zone,
+                    table: RateTable::flat(1).unwrap(),
+                })
+            })
+        };
+        ok(&rate(1, Meter::InterRegion, Some(1)));
+        ok(&rate(1, Meter::CdnEgress, Some(1)));
+        assert_eq!(field(&rate(2, Meter::InterRegion, None)), "billing.rates.provider");
+        assert_eq!(
+            field_of(rate(1, Meter::InterRegion, Some(2)).validate().unwrap_err()),
+            ("billing.rates.zone", "2".into())
+        );
+        assert_eq!(field(&rate(1, Meter::CdnEgress, Some(2))), "billing.rates.zone");
+    }
+
+    #[test]
+    fn names_map_to_their_ids() {
+        let mut c = sized(2, 3, 2);
+        c.geos[1] = "eu".into();
+        assert_eq!(c.region_id("r2"), Some(RegionId(2)));
+        assert_eq!(c.region_id("r0"), Some(RegionId(0)));
+        assert_eq!(c.region_id("nowhere"), None);
+        assert_eq!(c.geo_id("eu"), Some(GeoId(1)));
+        assert_eq!(c.geo_id("g0"), Some(GeoId(0)));
+        assert_eq!(c.geo_id("mars"), None);
+        assert_eq!(c.provider_id("p1"), Some(ProviderId(1)));
+        assert_eq!(c.provider_id("p0"), Some(ProviderId(0)));
+        assert_eq!(c.provider_id("acme"), None);
+        assert_eq!(c.zone_name(Meter::CdnEgress, 1), "eu");
+        assert_eq!(c.zone_name(Meter::InterRegion, 1), "r1");
+    }
+
     #[test]
     fn every_used_line_needs_a_rate() {
         let c = small();

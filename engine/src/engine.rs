@@ -17,6 +17,10 @@ use std::collections::{BinaryHeap, VecDeque};
 /// Geographies whose demand counters live inside the clip record (more use a side table).
 pub(crate) const DEMAND_INLINE: usize = 5;
 
+/// The most clips an engine holds: ids are `u32`, and `u32::MAX` marks "no clip" in the mirror
+/// chains ([`crate::mirrors::NONE`]).
+pub const CLIPS_MAX: usize = u32::MAX as usize - 1;
+
 /// Per-clip state: 32 bytes, aligned so that a request touches exactly one cache line.
 ///
 /// Demand counters are `u16` and record the *mix* of a clip's recent viewers: when one reaches
@@ -200,7 +204,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 if clip != expected {
                     return Err(EngineError::ClipIdNotNext { clip, expected });
                 }
-                if self.clips.len() >= u32::MAX as usize - 1 {
+                if self.clips.len() >= CLIPS_MAX {
                     return Err(EngineError::TooManyClips);
                 }
                 if size.0 == 0 {
@@ -220,9 +224,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 if self.topo.geos() > DEMAND_INLINE {
                     self.demand_ext.extend(std::iter::repeat_n(0, self.topo.geos()));
                 }
-                if self.clips.len() > self.reached_threshold.len() * 64 {
-                    self.reached_threshold.push(0);
-                }
+                self.reached_threshold.resize(self.clips.len().div_ceil(64), 0);
                 self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
             }
@@ -333,11 +335,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     pub(crate) fn accrue_storage(&mut self, region: RegionId, at: SimTime) {
         let r = region.index();
+        debug_assert!(at >= self.stored_since[r], "storage accrues forward in time");
         let elapsed = at.saturating_since(self.stored_since[r]).as_micros();
-        if elapsed > 0 {
-            self.ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
-            self.stored_since[r] = at;
-        }
+        self.ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+        self.stored_since[r] = at;
     }
 
     pub(crate) fn accrue_all_storage(&mut self, at: SimTime) {
@@ -598,3 +599,69 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
 
 // The per-clip budget (at most 64 bytes) and one cache line per request depend on this.
 const _: () = assert!(size_of::<Clip>() == 32);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Input, Meter, RateTable};
+
+    /// An engine with one region and `geos` geographies, and one clip.
+    fn engine(geos: u32) -> Engine {
+        let mut cfg = EngineConfig::new();
+        let s3 = cfg.add_provider("s3");
+        let r = cfg.add_region("r", s3);
+        for g in 0..geos {
+            let g = cfg.add_geo(&format!("g{g}"));
+            cfg.set_latency_ms(r, g, 10);
+        }
+        for m in Meter::ALL.into_iter().filter(|m| !m.zone_is_geo()) {
+            cfg.set_rate(m, s3, RateTable::flat(1).unwrap());
+        }
+        let mut e = Engine::new(cfg).unwrap();
+        for c in 0..3 {
+            let input = Input::ClipUploaded { clip: ClipId(c), size: Bytes(1), primary: RegionId(0) };
+            e.handle_input(SimTime::ZERO, input).unwrap();
+        }
+        e
+    }
+
+    /// Demand counters of a clip, inline (up to five geographies) or in the side table (more):
+    /// each clip counts its own views per geography, and when one counter is full every counter
+    /// of that clip is halved, so that the mix of viewers is kept.
+    #[test]
+    fn demand_counts_views_per_clip_and_geography_and_halves_when_full() {
+        for geos in [3, 7] {
+            let mut e = engine(geos);
+            let last = geos as usize - 1;
+            for _ in 0..u16::MAX {
+                e.bump_demand(1, last);
+            }
+            for _ in 0..1001 {
+                e.bump_demand(1, 1);
+            }
+            e.bump_demand(2, 0);
+            let mut want = [0u32; crate::config::GEOS_MAX];
+            want[last] = u32::from(u16::MAX);
+            want[1] = 1001;
+            assert_eq!(e.demand_of(1), want, "{geos} geographies: clip 1 before its counter overflows");
+            assert_eq!(e.demand_of(0), [0; crate::config::GEOS_MAX], "clip 0 was not viewed");
+            let mut one = [0u32; crate::config::GEOS_MAX];
+            one[0] = 1;
+            assert_eq!(e.demand_of(2), one, "clip 2's one view");
+            // The last counter is full: the next view halves clip 1's counters first, then counts.
+            e.bump_demand(1, last);
+            want[last] = u32::from(u16::MAX / 2) + 1;
+            want[1] = 500;
+            assert_eq!(e.demand_of(1), want, "{geos} geographies: halved");
+            assert_eq!(e.demand_of(2), one, "clip 2 is not halved");
+        }
+    }
+
+    /// The clip record is 32 bytes; beyond five geographies each clip also has a u16 per geography.
+    #[test]
+    fn state_per_clip_is_the_record_plus_the_side_table() {
+        assert_eq!(engine(5).state_bytes_per_clip(), 32);
+        assert_eq!(engine(6).state_bytes_per_clip(), 32 + 12);
+        assert_eq!(engine(7).state_bytes_per_clip(), 32 + 14);
+    }
+}

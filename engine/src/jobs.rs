@@ -76,11 +76,17 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             topology: &self.topo,
         };
         self.placement.place(&view, &mut targets);
+        let mut free = candidates;
         for &to in targets.as_slice() {
-            if candidates & (1 << to.0) == 0 || self.clips[i].records >= max {
-                debug_assert!(false, "placement returned {to}, which is not a free candidate");
-                continue;
-            }
+            // A placement policy that names a region that is not a free candidate (or names one
+            // twice), or more regions than there are free slots, is a bug in that policy.
+            assert!(
+                free & (1 << to.0) != 0 && self.clips[i].records < max,
+                "placement returned {to} for {clip}, which is not a free candidate (free {free:#b}, \
+                 {} of {max} slots used)",
+                self.clips[i].records
+            );
+            free &= !(1 << to.0);
             let head = &mut self.clips[i].first_mirror;
             self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
             self.clips[i].records += 1;
@@ -250,18 +256,92 @@ mod tests {
         e.finish(&req, step).unwrap()
     }
 
-    fn run_until(e: &mut Engine, t: SimTime) -> Vec<Output> {
+    /// Runs every timer due up to `t`. A timer that does not move on when run is a bug: it fails
+    /// the test after a bounded number of runs instead of hanging it.
+    fn run_until<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors>(
+        e: &mut Engine<S, P, T>,
+        t: SimTime,
+    ) -> Vec<Output> {
         let mut out = Vec::new();
-        while e.poll_timeout() <= t {
+        for _ in 0..100_000 {
             let at = e.poll_timeout();
+            if at > t {
+                return out;
+            }
             e.handle_timeout(at).unwrap();
             out.extend(std::iter::from_fn(|| e.poll_output()));
         }
-        out
+        panic!("timers still due at {} after 100,000 runs", e.poll_timeout());
     }
 
     fn replicate_orders(out: &[Output]) -> usize {
         out.iter().filter(|o| matches!(o, Output::Replicate { .. })).count()
+    }
+
+    /// A placement that returns a fixed list of regions, whatever it is shown.
+    struct Fixed(&'static [u32]);
+
+    impl PlaceMirrors for Fixed {
+        fn place(&self, _view: &crate::policy::PlacementView<'_>, out: &mut crate::policy::RegionList) {
+            for &r in self.0 {
+                out.push(RegionId(r));
+            }
+        }
+    }
+
+    /// Three regions (the clip's primary is region 0), a popular clip, one sync with `placement`.
+    fn sync_with(placement: Fixed, max_per_clip: u8) -> Vec<Output> {
+        let mut cfg = EngineConfig::new();
+        let s3 = cfg.add_provider("s3");
+        let g = cfg.add_geo("g");
+        for r in 0..3 {
+            let region = cfg.add_region(&format!("r{r}"), s3);
+            cfg.set_latency_ms(region, g, 10 + r);
+        }
+        for m in Meter::ALL.into_iter().filter(|m| !m.zone_is_geo()) {
+            cfg.set_rate(m, s3, RateTable::flat(1).unwrap());
+        }
+        cfg.mirror.replication_threshold = 1;
+        cfg.mirror.max_per_clip = max_per_clip;
+        let ttl = TtlPolicy { ttl: cfg.mirror.ttl, refresh_on_sync: false };
+        let mut e = Engine::with_policies(cfg, SourcePolicy::SeedChain, placement, ttl).unwrap();
+        e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(0), size: Bytes(GB), primary: RegionId(0) })
+            .unwrap();
+        let req = e.begin_request(SimTime(1), ClipId(0), GeoId(0)).unwrap();
+        let step = e.next_step(SimTime(1), &req);
+        e.finish(&req, step).unwrap();
+        run_until(&mut e, SimTime::ZERO + SimDuration::from_hours(1))
+    }
+
+    #[test]
+    fn a_placement_of_free_candidates_is_ordered() {
+        let out = sync_with(Fixed(&[2, 1]), 2);
+        let to: Vec<u32> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Replicate { to, .. } => Some(to.0),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(to, [2, 1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "placement returned RegionId#0 for ClipId#0, which is not a free candidate")]
+    fn a_placement_naming_the_primary_is_a_bug() {
+        sync_with(Fixed(&[0]), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "placement returned RegionId#1 for ClipId#0, which is not a free candidate")]
+    fn a_placement_naming_a_region_twice_is_a_bug() {
+        sync_with(Fixed(&[1, 1]), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "placement returned RegionId#2 for ClipId#0, which is not a free candidate")]
+    fn a_placement_beyond_the_free_slots_is_a_bug() {
+        sync_with(Fixed(&[1, 2]), 1);
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub mod units;
 
 pub use billing::{BillLine, Category, LineKey, Meter, MonthBill, RateTable, Tier};
 pub use config::{AlertScope, ConfigError, CostAlertConfig, EngineConfig, MirrorConfig, RateEntry, RegionConfig};
-pub use engine::Engine;
+pub use engine::{Engine, CLIPS_MAX};
 pub use health::{Health, HealthConfig};
 pub use ids::{ClipId, GeoId, ProviderId, RegionId};
 pub use io::{EngineError, HealthTarget, Input, Output, Step};

@@ -65,17 +65,16 @@ impl Mirror {
     }
 }
 
-/// The slab.
+/// The slab (engine-internal).
 #[derive(Clone, Debug, Default)]
-pub struct MirrorTable {
+pub(crate) struct MirrorTable {
     slots: Vec<Option<Mirror>>,
     free: Vec<u32>,
-    live: usize,
 }
 
 impl MirrorTable {
     /// Inserts a record at the head of the chain starting at `*head`; returns its index.
-    pub fn insert(&mut self, head: &mut u32, mut mirror: Mirror) -> u32 {
+    pub(crate) fn insert(&mut self, head: &mut u32, mut mirror: Mirror) -> u32 {
         mirror.next = *head;
         let idx = match self.free.pop() {
             Some(i) => {
@@ -88,12 +87,11 @@ impl MirrorTable {
             }
         };
         *head = idx;
-        self.live += 1;
         idx
     }
 
     /// Removes record `idx` from the chain starting at `*head`; returns it.
-    pub fn remove(&mut self, head: &mut u32, idx: u32) -> Mirror {
+    pub(crate) fn remove(&mut self, head: &mut u32, idx: u32) -> Mirror {
         let next = self.get(idx).next;
         if *head == idx {
             *head = next;
@@ -109,31 +107,30 @@ impl MirrorTable {
                 cur = m.next;
             }
         }
-        self.live -= 1;
         self.free.push(idx);
         self.slots[idx as usize].take().expect("checked live above")
     }
 
     /// The record at `idx`, which must be live.
     #[inline]
-    pub fn get(&self, idx: u32) -> &Mirror {
+    pub(crate) fn get(&self, idx: u32) -> &Mirror {
         self.slots[idx as usize].as_ref().expect("index of a live record")
     }
 
     /// The record at `idx`, which must be live.
     #[inline]
-    pub fn get_mut(&mut self, idx: u32) -> &mut Mirror {
+    pub(crate) fn get_mut(&mut self, idx: u32) -> &mut Mirror {
         self.slots[idx as usize].as_mut().expect("index of a live record")
     }
 
     /// The records of the chain starting at `head`, newest first.
     #[inline]
-    pub fn chain(&self, head: u32) -> Chain<'_> {
+    pub(crate) fn chain(&self, head: u32) -> Chain<'_> {
         Chain { table: self, cur: head }
     }
 
     /// Calls `f` on every record of the chain starting at `head`.
-    pub fn for_each_in_chain_mut(&mut self, head: u32, mut f: impl FnMut(&mut Mirror)) {
+    pub(crate) fn for_each_in_chain_mut(&mut self, head: u32, mut f: impl FnMut(&mut Mirror)) {
         let mut cur = head;
         while cur != NONE {
             let m = self.get_mut(cur);
@@ -143,29 +140,19 @@ impl MirrorTable {
     }
 
     /// The record of the chain in `region`, if any.
-    pub fn find(&self, head: u32, region: RegionId) -> Option<u32> {
+    pub(crate) fn find(&self, head: u32, region: RegionId) -> Option<u32> {
         self.chain(head).find(|(_, m)| m.region == region).map(|(i, _)| i)
     }
 
     /// Every live record with its index, in index order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &Mirror)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &Mirror)> + '_ {
         self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|m| (i as u32, m)))
-    }
-
-    /// Number of live records.
-    pub fn len(&self) -> usize {
-        self.live
-    }
-
-    /// Whether there are no records.
-    pub fn is_empty(&self) -> bool {
-        self.live == 0
     }
 }
 
 /// Iterator over one clip's records.
 #[derive(Clone, Debug)]
-pub struct Chain<'a> {
+pub(crate) struct Chain<'a> {
     table: &'a MirrorTable,
     cur: u32,
 }
@@ -201,7 +188,7 @@ mod tests {
         let removed = t.remove(&mut a, a1);
         assert_eq!(removed.region, RegionId(1));
         assert_eq!(t.chain(a).count(), 1);
-        assert_eq!(t.len(), 2);
+        assert_eq!(t.iter().count(), 2);
         // The freed slot is reused.
         let a3 = t.insert(&mut a, Mirror::pending(ClipId(0), RegionId(1), RegionId(0), SimTime(1)));
         assert_eq!(a3, a1);

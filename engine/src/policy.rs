@@ -300,6 +300,54 @@ mod tests {
         Topology::new(&cfg)
     }
 
+    /// The most mirrors a clip may have, plus the primary, all fit one chain, in either order.
+    #[test]
+    fn a_chain_holds_every_mirror_and_the_primary() {
+        let n = MIRRORS_PER_CLIP_MAX + 1;
+        let region = |r: usize| RegionConfig { name: format!("r{r}"), storage_provider: ProviderId(0) };
+        let cfg = EngineConfig {
+            providers: vec!["s3".into()],
+            regions: (0..n).map(region).collect(),
+            geos: vec!["g".into()],
+            latency_ms: (0..n).map(|r| vec![10 + r as u32]).collect(),
+            cdn_provider: None,
+            mirror: MirrorConfig::seed_defaults(vec![]),
+            health: Default::default(),
+            billing: BillingConfig { month: SimDuration::from_days(30), rates: vec![], cost_alert: Default::default() },
+        };
+        let t = Topology::new(&cfg);
+        let health = vec![Health::Healthy; n];
+        let mirrors: Vec<RegionId> = (1..n as u32).rev().map(RegionId).collect();
+        let view = RouteView { geo: GeoId(0), primary: RegionId(0), mirrors: &mirrors, health: &health, topology: &t };
+        for policy in [SourcePolicy::SeedChain, SourcePolicy::LatencyFirst] {
+            let mut chain = Chain::new(PRIMARY_PLACEHOLDER);
+            policy.order(&view, &mut chain);
+            let regions: Vec<u32> = chain.as_slice().iter().map(|c| c.region.0).collect();
+            let want: Vec<u32> = match policy {
+                // Nearest mirror (region 1: 11 ms) first, then the other mirrors by latency, then the primary.
+                SourcePolicy::SeedChain => (1..n as u32).chain([0]).collect(),
+                SourcePolicy::LatencyFirst => (0..n as u32).collect(),
+            };
+            assert_eq!(regions, want, "{policy:?}");
+        }
+    }
+
+    /// The sort is stable (equal keys keep their order) and `is_empty` says whether it holds any.
+    #[test]
+    fn stack_vecs_sort_stably_and_know_when_they_are_empty() {
+        let mut v: StackVec<(u8, char), 6> = StackVec::new((0, ' '));
+        assert!(v.is_empty());
+        for item in [(2, 'a'), (1, 'b'), (2, 'c'), (1, 'd'), (0, 'e')] {
+            assert!(v.push(item));
+        }
+        assert!(!v.is_empty());
+        v.sort_by_key(|&(k, _)| k);
+        assert_eq!(v.as_slice(), [(0, 'e'), (1, 'b'), (1, 'd'), (2, 'a'), (2, 'c')]);
+        assert!(v.push((9, 'f')));
+        assert!(!v.push((9, 'g')), "full");
+        assert_eq!(v.len(), 6);
+    }
+
     #[test]
     fn seed_chain_tries_the_local_mirror_then_others_then_the_primary() {
         let t = topo();

@@ -164,7 +164,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn attempt_failed(&mut self, req: &mut Request, step: Step) -> Result<(), EngineError> {
         match step {
             Step::Edge if req.cdn == CdnPath::Ready => req.cdn = CdnPath::Failed,
-            Step::Origin { region, via_cdn, .. } if via_cdn == (req.cdn == CdnPath::Missed) => {
+            Step::Origin { region, via_cdn, .. } => {
+                self.check_origin_step(req, step, region, via_cdn)?;
                 req.tried |= 1u64 << region.0;
             }
             _ => return Err(EngineError::StepMismatch { step, reason: "not the request's current step" }),
@@ -189,14 +190,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 ServedFrom::Edge
             }
             Step::Origin { region, kind, via_cdn } => {
-                let untried = req.tried & (1u64 << region.0) == 0;
-                if req.cdn == CdnPath::Ready
-                    || via_cdn != (req.cdn == CdnPath::Missed)
-                    || region.index() >= self.topo.regions()
-                    || !untried
-                {
-                    return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
-                }
+                self.check_origin_step(req, step, region, via_cdn)?;
                 let r = region.index();
                 self.ledger.add(self.lines.origin_requests[r], 1);
                 if via_cdn {
@@ -225,6 +219,22 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         }
         self.counters.served_from[from as usize] += 1;
         Ok(from)
+    }
+
+    /// Whether an origin step could be the request's current one: the CDN is not to be asked
+    /// first, the step goes through the CDN exactly when the edge missed, and it names a known
+    /// region not yet tried for this request.
+    #[inline]
+    fn check_origin_step(&self, req: &Request, step: Step, region: RegionId, via_cdn: bool) -> Result<(), EngineError> {
+        let known = region.index() < self.topo.regions();
+        if req.cdn == CdnPath::Ready
+            || via_cdn != (req.cdn == CdnPath::Missed)
+            || !known
+            || req.tried & (1u64 << region.0) != 0
+        {
+            return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
+        }
+        Ok(())
     }
 
     fn meter_cdn(&mut self, geo: usize, size: u64) {

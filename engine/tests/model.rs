@@ -38,6 +38,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 const SEC: u64 = 1_000_000;
+/// The most geographies a case has: more than the engine keeps inline per clip (five), so that
+/// its side table of demand counters is exercised too.
+const GEOS_MAX: u32 = 7;
 const MIN: u64 = 60 * SEC;
 
 // ---------------------------------------------------------------------------------------------
@@ -52,8 +55,15 @@ struct Params {
     /// Odd regions are stored by a second storage provider.
     two_storage: bool,
     cdn: bool,
-    /// `latency[r * 3 + g]`, in ms; few distinct values so that ties happen.
+    /// `latency[r * GEOS_MAX + g]`, in ms; few distinct values so that ties happen.
     latency: Vec<u32>,
+    /// Score points per view and per unit of vote score.
+    view_weight: u32,
+    vote_weight: u32,
+    /// The source policy: `SourcePolicy::LatencyFirst` instead of the seed's chain.
+    latency_first: bool,
+    /// The placement policy: `PlacementPolicy::DemandOnly` instead of filling every slot.
+    demand_only: bool,
     mirror_mask: u64,
     threshold: u64,
     max_per_clip: u8,
@@ -122,7 +132,7 @@ impl Params {
     }
 
     fn lat(&self, r: u32, g: u32) -> u32 {
-        self.latency[(r * 3 + g) as usize]
+        self.latency[(r * GEOS_MAX + g) as usize]
     }
 
     fn mirror_allowed(&self, r: u32) -> bool {
@@ -156,6 +166,8 @@ impl Params {
         let m = &mut cfg.mirror;
         m.regions = (0..self.regions).filter(|&r| self.mirror_allowed(r)).map(RegionId).collect();
         m.replication_threshold = self.threshold;
+        m.view_weight = self.view_weight;
+        m.vote_weight = self.vote_weight;
         m.max_per_clip = self.max_per_clip;
         m.ttl = self.ttl;
         m.sync_interval = self.sync;
@@ -255,10 +267,10 @@ fn unit(meter: Meter) -> u128 {
 fn params() -> impl Strategy<Value = Params> {
     let topo = (
         2u32..=4,
-        2u32..=3,
+        prop_oneof![3 => 2u32..=3, 1 => 4u32..=GEOS_MAX],
         any::<bool>(),
         prop::bool::weighted(0.7),
-        prop::collection::vec(1u32..=5, 12),
+        prop::collection::vec(1u32..=5, 4 * GEOS_MAX as usize),
         prop_oneof![2 => Just(u64::MAX), 1 => any::<u64>()],
     );
     let mirror = (
@@ -274,7 +286,15 @@ fn params() -> impl Strategy<Value = Params> {
         10u64..=600,
         1u64..=8,
     );
-    let health = (1u32..=3, 1u32..=3, 100u64..=400);
+    let health = (
+        1u32..=3,
+        1u32..=3,
+        100u64..=400,
+        prop_oneof![3 => Just(1u32), 1 => 2u32..=3],
+        0u32..=3,
+        prop::bool::weighted(0.3),
+        prop::bool::weighted(0.3),
+    );
     let billing = (
         6u64..=48,
         prop::sample::select(vec![30u64, 60, 120]),
@@ -286,7 +306,7 @@ fn params() -> impl Strategy<Value = Params> {
     (topo, mirror, health, billing).prop_map(|(t, m, h, b)| {
         let (regions, geos, two_storage, cdn, latency, mask) = t;
         let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
-        let (fail_n, ok_m, degraded_ms) = h;
+        let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only) = h;
         let (month_hours, check_mins, window_checks, alert_threshold, alert_total, rates) = b;
         Params {
             regions,
@@ -294,6 +314,10 @@ fn params() -> impl Strategy<Value = Params> {
             two_storage,
             cdn,
             latency: latency.into_iter().map(|x| x * 30).collect(),
+            view_weight,
+            vote_weight,
+            latency_first,
+            demand_only,
             mirror_mask: mask & ((1 << regions) - 1),
             threshold,
             max_per_clip,
@@ -339,6 +363,11 @@ enum Op {
     AdvanceToExpiry(u32),
     Upload {
         size: u64,
+        primary: u32,
+    },
+    /// Upload `count` small clips at once (a catalog), so that clip ids pass 64 and 128.
+    Catalog {
+        count: u32,
         primary: u32,
     },
     Vote {
@@ -397,6 +426,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u32>().prop_map(Op::AdvanceToExpiry),
         2 => (prop_oneof![1u64..=1_000, 1u64..=2_000_000_000], any::<u32>())
             .prop_map(|(size, primary)| Op::Upload { size, primary }),
+        1 => (60u32..=140, any::<u32>()).prop_map(|(count, primary)| Op::Catalog { count, primary }),
         1 => (any::<u32>(), -3i32..=5).prop_map(|(clip, delta)| Op::Vote { clip, delta }),
         4 => (
             any::<u32>(),
@@ -462,6 +492,7 @@ enum Cdn {
     Failed,
 }
 
+#[derive(Clone)]
 struct Model {
     p: Params,
     clips: Vec<MClip>,
@@ -544,7 +575,8 @@ impl Model {
     }
 
     fn score(&self, c: usize) -> i64 {
-        i64::from(self.clips[c].views) + i64::from(self.clips[c].votes)
+        let (views, votes) = (i64::from(self.clips[c].views), i64::from(self.clips[c].votes));
+        views * i64::from(self.p.view_weight) + votes * i64::from(self.p.vote_weight)
     }
 
     fn records(&self, c: u32) -> usize {
@@ -782,6 +814,10 @@ impl Model {
                 (Reverse(gain), closeness, r)
             };
             let i = (0..left.len()).min_by_key(|&i| rank(&left[i])).expect("not empty");
+            // DemandOnly: never where nobody would gain.
+            if self.p.demand_only && rank(&left[i]).0 == Reverse(0) {
+                break;
+            }
             let r = left.remove(i);
             for g in 0..geos {
                 best[g as usize] = best[g as usize].min(u64::from(self.p.lat(r, g)));
@@ -923,8 +959,9 @@ impl Model {
     }
 
     /// The documented seed chain: the active mirror in the viewer's nearest region, the other
-    /// active mirrors (healthiest, then lowest latency, then lower id), the primary; first the
-    /// untried copies not believed unhealthy, then the untried unhealthy ones.
+    /// active mirrors (healthiest, then lowest latency, then lower id), the primary; or, with
+    /// `LatencyFirst`, every copy (primary included) by health, latency and id. First the untried
+    /// copies not believed unhealthy, then the untried unhealthy ones.
     fn expected_step(&self, clip: u32, geo: u32, cdn: Cdn, tried: &BTreeSet<u32>, now: SimTime) -> Step {
         if cdn == Cdn::Ready {
             return Step::Edge;
@@ -932,14 +969,27 @@ impl Model {
         let via_cdn = cdn == Cdn::Missed;
         let nearest = self.nearest(geo);
         let active: Vec<u32> = self.mirrors_of(clip).filter(|(_, m)| m.serveable(now)).map(|(r, _)| r).collect();
+        let rank = |r: u32| (self.region_health(r), self.p.lat(r, geo), r);
+        let primary = self.clips[clip as usize].primary;
         let mut chain: Vec<(u32, SourceKind)> = Vec::new();
-        if active.contains(&nearest) {
-            chain.push((nearest, SourceKind::LocalMirror));
+        if self.p.latency_first {
+            let kind = |r: u32| match r {
+                _ if r == primary => SourceKind::Primary,
+                _ if r == nearest => SourceKind::LocalMirror,
+                _ => SourceKind::RemoteMirror,
+            };
+            let mut all: Vec<u32> = active.into_iter().chain([primary]).collect();
+            all.sort_by_key(|&r| rank(r));
+            chain.extend(all.into_iter().map(|r| (r, kind(r))));
+        } else {
+            if active.contains(&nearest) {
+                chain.push((nearest, SourceKind::LocalMirror));
+            }
+            let mut rest: Vec<u32> = active.into_iter().filter(|&r| r != nearest).collect();
+            rest.sort_by_key(|&r| rank(r));
+            chain.extend(rest.into_iter().map(|r| (r, SourceKind::RemoteMirror)));
+            chain.push((primary, SourceKind::Primary));
         }
-        let mut rest: Vec<u32> = active.into_iter().filter(|&r| r != nearest).collect();
-        rest.sort_by_key(|&r| (self.region_health(r), self.p.lat(r, geo), r));
-        chain.extend(rest.into_iter().map(|r| (r, SourceKind::RemoteMirror)));
-        chain.push((self.clips[clip as usize].primary, SourceKind::Primary));
         for last_resort in [false, true] {
             for &(r, kind) in &chain {
                 if !tried.contains(&r) && (self.region_health(r) == Health::Unhealthy) == last_resort {
@@ -1056,7 +1106,10 @@ fn sort_delete_runs(v: &mut [Output]) {
 
 impl Harness {
     fn new(p: &Params) -> Self {
-        let engine = Engine::new(p.config()).expect("valid config");
+        let source = if p.latency_first { SourcePolicy::LatencyFirst } else { SourcePolicy::SeedChain };
+        let placement = if p.demand_only { PlacementPolicy::DemandOnly } else { PlacementPolicy::DemandRanked };
+        let ttl = TtlPolicy { ttl: p.ttl, refresh_on_sync: p.refresh };
+        let engine = Engine::with_policies(p.config(), source, placement, ttl).expect("valid config");
         Harness {
             engine,
             model: Model::new(p),
@@ -1132,15 +1185,11 @@ impl Harness {
                     self.advance(t.0 - now.0);
                 }
             }
-            Op::Upload { size, primary } => {
-                let clip = ClipId(self.model.clips.len() as u32);
-                let primary = primary % self.model.p.regions;
-                let input = Input::ClipUploaded { clip, size: Bytes(size), primary: RegionId(primary) };
-                self.engine.handle_input(self.now, input).expect("valid upload");
-                self.engine_now = self.now;
-                self.model.upload(size, primary, self.now);
-                let out = self.drain();
-                self.absorb(out, vec![], "upload");
+            Op::Upload { size, primary } => self.upload(size, primary),
+            Op::Catalog { count, primary } => {
+                for i in 0..count {
+                    self.upload(u64::from(i % 7 + 1) * 1_000, primary.wrapping_add(i / 5));
+                }
             }
             Op::Vote { clip, delta } => {
                 let n = self.model.clips.len() as u32;
@@ -1180,6 +1229,17 @@ impl Harness {
             Op::Bad { kind, a, b } => self.bad(kind, a, b),
         }
         self.check_invariants();
+    }
+
+    fn upload(&mut self, size: u64, primary: u32) {
+        let clip = ClipId(self.model.clips.len() as u32);
+        let primary = primary % self.model.p.regions;
+        let input = Input::ClipUploaded { clip, size: Bytes(size), primary: RegionId(primary) };
+        self.engine.handle_input(self.now, input).expect("valid upload");
+        self.engine_now = self.now;
+        self.model.upload(size, primary, self.now);
+        let out = self.drain();
+        self.absorb(out, vec![], "upload");
     }
 
     fn advance(&mut self, us: u64) {
@@ -1325,8 +1385,8 @@ impl Harness {
                 step, expected,
                 "next_step differs from the model's seed chain (cdn: {cdn:?}, tried: {tried:?})"
             );
-            if bogus && attempt == 0 {
-                self.try_bogus(&mut req, step, cdn);
+            if bogus {
+                self.try_bogus(&mut req, step, cdn, &tried);
             }
             let forced = fail_mask & (1 << attempt.min(7)) != 0;
             match step {
@@ -1397,8 +1457,10 @@ impl Harness {
         assert_eq!(self.engine.poll_output(), None, "a request gives no outputs");
     }
 
-    /// Steps that do not fit the request are refused and change nothing.
-    fn try_bogus(&mut self, req: &mut Request, step: Step, cdn: Cdn) {
+    /// Steps that do not fit the request are refused and change nothing: the current step with
+    /// the wrong CDN path, failing where nothing was tried, the edge when it is not the current
+    /// step, and a region that already failed for this request.
+    fn try_bogus(&mut self, req: &mut Request, step: Step, cdn: Cdn, tried: &BTreeSet<u32>) {
         let before = self.snapshot();
         let req_before = *req;
         let primary = RegionId(self.model.clips[req.clip.index()].primary);
@@ -1410,6 +1472,12 @@ impl Harness {
         let mut bad = vec![wrong, Step::Failed];
         if cdn != Cdn::Ready {
             bad.push(Step::Edge);
+        }
+        let via_cdn = cdn == Cdn::Missed;
+        for &r in tried {
+            for kind in [SourceKind::Primary, SourceKind::LocalMirror, SourceKind::RemoteMirror] {
+                bad.push(Step::Origin { region: RegionId(r), kind, via_cdn });
+            }
         }
         for s in bad {
             if s != Step::Failed {
@@ -1542,10 +1610,30 @@ impl Harness {
         assert_eq!(self.engine.now(), self.engine_now, "engine.now() is the latest time handled");
         assert_eq!(self.engine.poll_timeout(), self.model.poll_timeout(), "poll_timeout differs from the model's");
         assert_eq!(self.engine.clip_count(), self.model.clips.len());
+        assert_eq!(format!("{:?}", self.engine.config()), format!("{:?}", p.config()), "the configuration given");
+        let keys: BTreeSet<LineKey> = self.engine.line_keys().collect();
+        assert_eq!(keys, p.line_keys(), "bill lines");
+        // The month so far, as if it closed now: the model's usage with storage accrued to now.
+        let mut model = self.model.clone();
+        model.accrue(now);
+        model.close_segments();
+        let preview = self.engine.bill_preview(now);
+        assert_eq!(preview.start, model.month_start, "the previewed month's start");
+        for line in &preview.lines {
+            let m = model.usage.get(&line.key).copied().unwrap_or_default();
+            assert_eq!(
+                (line.usage, line.cost.0),
+                (m.usage, Model::cost(&line.key, m.numerator)),
+                "preview of {:?} at {now} (left: engine)",
+                line.key
+            );
+        }
         // Property 1, and the records equal the model's.
         let mut total = 0;
         for (c, mc) in self.model.clips.iter().enumerate() {
             let clip = ClipId(c as u32);
+            assert_eq!(self.engine.clip_size(clip), Ok(Bytes(mc.size)), "size of {clip}");
+            assert_eq!(self.engine.clip_primary(clip), Ok(RegionId(mc.primary)), "primary of {clip}");
             let got: Vec<Mirror> = self.engine.mirrors_of(clip).expect("known clip").copied().collect();
             total += got.len();
             assert!(
