@@ -132,6 +132,36 @@ mod tests {
 
     const MS: fn(u64) -> SimDuration = SimDuration::from_millis;
 
+    /// `region_health_status` is 1 / 0.5 / 0; doubled it is 2 / 1 / 0.
+    #[test]
+    fn status_gauge_is_twice_the_seed_value() {
+        assert_eq!(Health::Healthy.status_gauge_x2(), 2);
+        assert_eq!(Health::Degraded.status_gauge_x2(), 1);
+        assert_eq!(Health::Unhealthy.status_gauge_x2(), 0);
+    }
+
+    /// Each good probe moves the average 1/8 of the way to the sample, rounding toward the old
+    /// average: 100_000 + 80_007 / 8 = 110_000 up, then 110_000 - 89_997 / 8 = 98_751 down.
+    #[test]
+    fn latency_average_moves_an_eighth_of_the_way_rounding_toward_the_old_average() {
+        let cfg = HealthConfig::default();
+        let mut h = TargetHealth::default();
+        assert_eq!(h.latency_avg(), None);
+        h.on_probe(&cfg, true, SimDuration(100_000));
+        assert_eq!(h.latency_avg(), Some(SimDuration(100_000)));
+        h.on_probe(&cfg, true, SimDuration(180_007));
+        assert_eq!(h.latency_avg(), Some(SimDuration(110_000)));
+        h.on_probe(&cfg, true, SimDuration(20_003));
+        assert_eq!(h.latency_avg(), Some(SimDuration(98_751)));
+    }
+
+    #[test]
+    fn states_have_lower_case_names() {
+        assert_eq!(Health::Healthy.name(), "healthy");
+        assert_eq!(Health::Degraded.name(), "degraded");
+        assert_eq!(Health::Unhealthy.name(), "unhealthy");
+    }
+
     #[test]
     fn needs_consecutive_failures_to_go_unhealthy() {
         let cfg = HealthConfig::default();
@@ -174,8 +204,11 @@ mod tests {
         }
         assert_eq!(h.state(), Health::Degraded);
         assert!(h.latency_avg().unwrap() > MS(500));
+        probes = 0;
         while h.state() == Health::Degraded {
             h.on_probe(&cfg, true, MS(10));
+            probes += 1;
+            assert!(probes < 20, "never recovered");
         }
         assert_eq!(h.state(), Health::Healthy);
     }

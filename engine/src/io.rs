@@ -269,3 +269,50 @@ impl fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each variant names the offending ids (`ClipId#7`), times (`t=2s`) and counts.
+    #[test]
+    fn errors_explain_what_was_refused() {
+        let cases = [
+            (
+                EngineError::TimeWentBackwards { now: SimTime(1_500_000), last: SimTime(2_000_000) },
+                "time went backwards: input at t=1500ms after t=2s",
+            ),
+            (EngineError::UnknownClip { clip: ClipId(7), clips: 3 }, "unknown clip ClipId#7: 3 clips exist"),
+            (
+                EngineError::ClipIdNotNext { clip: ClipId(5), expected: ClipId(2) },
+                "upload of ClipId#5: clip ids are dense, expected ClipId#2",
+            ),
+            (EngineError::EmptyClip { clip: ClipId(0) }, "upload of ClipId#0 has size 0: expected at least 1 byte"),
+            (EngineError::TooManyClips, "too many clips: ids are u32"),
+            (
+                EngineError::UnknownRegion { region: RegionId(4), regions: 2 },
+                "unknown region RegionId#4: 2 regions exist",
+            ),
+            (
+                EngineError::UnknownProvider { provider: ProviderId(9), providers: 1 },
+                "unknown provider ProviderId#9: 1 providers exist",
+            ),
+            (EngineError::UnknownGeo { geo: GeoId(6), geos: 5 }, "unknown geography GeoId#6: 5 exist"),
+            (
+                EngineError::NoPendingMirror { clip: ClipId(1), region: RegionId(2) },
+                "no pending mirror of ClipId#1 in RegionId#2",
+            ),
+            (
+                EngineError::TransferTooLarge { clip: ClipId(3), bytes: Bytes(2_048), size: Bytes(1_024) },
+                "failed copy of ClipId#3 reports 2048 bytes moved, more than its 1024 bytes",
+            ),
+            (
+                EngineError::StepMismatch { step: Step::Edge, reason: "the request skips the CDN" },
+                "step Edge does not fit: the request skips the CDN",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+    }
+}

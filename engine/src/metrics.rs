@@ -208,3 +208,172 @@ impl MetricsSnapshot {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counters of 16 finished requests: 6 edge, 3 local mirror, 1 remote mirror, 2 primary via
+    /// the CDN, 0 primary direct, 4 failed; 12 CDN lookups.
+    fn sixteen_requests() -> Counters {
+        Counters { served_from: [6, 3, 1, 2, 0, 4], cdn_lookups: 12, ..Counters::default() }
+    }
+
+    #[test]
+    fn outcomes_have_their_summary_json_names() {
+        let names: Vec<&str> = ServedFrom::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["edge", "local_mirror", "remote_mirror", "primary_via_cdn", "primary_direct", "failed"]);
+    }
+
+    #[test]
+    fn only_local_and_remote_mirrors_are_mirrors() {
+        let mirrors: Vec<ServedFrom> = ServedFrom::ALL.into_iter().filter(|s| s.is_mirror()).collect();
+        assert_eq!(mirrors, [ServedFrom::LocalMirror, ServedFrom::RemoteMirror]);
+    }
+
+    #[test]
+    fn served_counts_one_outcome() {
+        let c = sixteen_requests();
+        assert_eq!(c.served(ServedFrom::Edge), 6);
+        assert_eq!(c.served(ServedFrom::LocalMirror), 3);
+        assert_eq!(c.served(ServedFrom::Failed), 4);
+    }
+
+    /// Everything but the 6 edge hits needed an origin fetch: 16 - 6.
+    #[test]
+    fn origin_fetches_are_finished_requests_minus_edge_hits() {
+        assert_eq!(sixteen_requests().origin_fetches(), 10);
+    }
+
+    /// (3 local + 1 remote) mirror serves of 10 origin fetches.
+    #[test]
+    fn mirror_hit_rate_is_mirror_serves_over_origin_fetches() {
+        assert_eq!(sixteen_requests().mirror_hit_rate(), Some(0.4));
+    }
+
+    /// 6 edge hits of 12 CDN lookups.
+    #[test]
+    fn cdn_cache_hit_rate_is_edge_hits_over_cdn_lookups() {
+        assert_eq!(sixteen_requests().cdn_cache_hit_rate(), Some(0.5));
+    }
+
+    /// 16 - 4 failed = 12 served of 16 finished.
+    #[test]
+    fn availability_is_the_share_of_finished_requests_not_failed() {
+        assert_eq!(sixteen_requests().availability(), Some(0.75));
+    }
+
+    #[test]
+    fn rates_are_undefined_before_any_request() {
+        let c = Counters::default();
+        assert_eq!(c.mirror_hit_rate(), None);
+        assert_eq!(c.cdn_cache_hit_rate(), None);
+        assert_eq!(c.availability(), None);
+    }
+
+    #[test]
+    fn ratio_divides_and_is_none_for_a_zero_denominator() {
+        assert_eq!(ratio(3, 4), Some(0.75));
+        assert_eq!(ratio(0, 4), Some(0.0));
+        assert_eq!(ratio(5, 0), None);
+        assert_eq!(ratio(0, 0), None);
+    }
+
+    /// 1.2 GB local + 0.3 GB remote mirror bytes; three regions, one per health state.
+    fn snapshot() -> MetricsSnapshot {
+        let mut counters = sixteen_requests();
+        counters.failovers = 5;
+        counters.bytes_from = [600, 1_200_000_000, 300_000_000, 900, 0, 0];
+        let region = |name: &str, health, latency_us: Option<u64>, lag_us: Option<u64>| RegionGauges {
+            name: name.to_string(),
+            health,
+            latency: latency_us.map(SimDuration),
+            replication_lag: lag_us.map(SimDuration),
+            stored_bytes: 1_000,
+        };
+        MetricsSnapshot {
+            counters,
+            total_active_mirrors: 7,
+            expired_awaiting_cleanup: 2,
+            pending_mirrors: 1,
+            cdn_bandwidth_bytes: 123_456,
+            cdn_latency_avg: Some(SimDuration(42_500)),
+            regions: vec![
+                region("us-east-1", Health::Healthy, Some(12_250), Some(1_500_000)),
+                region("eu-west-1", Health::Degraded, None, None),
+                region("ap-south-1", Health::Unhealthy, Some(80_000), Some(250_000)),
+            ],
+        }
+    }
+
+    /// The seed's metric names, `{region="..."}` labels, ratios and display units (GB, ms,
+    /// seconds, 1 / 0.5 / 0 health); a region without a lag report has no lag line.
+    #[test]
+    fn prometheus_text_has_the_seed_names_labels_and_values() {
+        let text = snapshot().to_prometheus();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "# HELP mirror_hit_rate Share of origin fetches served by a mirror.",
+                "mirror_hit_rate 0.4",
+                "# HELP total_active_mirrors Mirrors serveable now.",
+                "total_active_mirrors 7",
+                "# HELP mirror_failover_total Failed attempts that moved to the next source.",
+                "mirror_failover_total 5",
+                "# HELP mirror_bandwidth_gb GB served from mirrors.",
+                "mirror_bandwidth_gb 1.5",
+                "# HELP cdn_cache_hit_rate Share of CDN requests served by the edge.",
+                "cdn_cache_hit_rate 0.5",
+                "# HELP cdn_bandwidth_total Bytes delivered by the CDN.",
+                "cdn_bandwidth_total 123456",
+                "# HELP cdn_requests_total Requests that reached the CDN.",
+                "cdn_requests_total 12",
+                "# HELP cdn_latency_avg Smoothed CDN probe latency, ms.",
+                "cdn_latency_avg 42.5",
+                "# HELP region_health_status 1 healthy, 0.5 degraded, 0 unhealthy.",
+                "region_health_status{region=\"us-east-1\"} 1",
+                "region_health_status{region=\"eu-west-1\"} 0.5",
+                "region_health_status{region=\"ap-south-1\"} 0",
+                "# HELP region_latency_ms Smoothed probe latency per region.",
+                "region_latency_ms{region=\"us-east-1\"} 12.25",
+                "region_latency_ms{region=\"eu-west-1\"} NaN",
+                "region_latency_ms{region=\"ap-south-1\"} 80",
+                "# HELP pg_replication_lag_seconds Database replication lag as reported.",
+                "pg_replication_lag_seconds{region=\"us-east-1\"} 1.5",
+                "pg_replication_lag_seconds{region=\"ap-south-1\"} 0.25",
+            ]
+        );
+        assert!(text.ends_with('\n'), "every line is terminated");
+    }
+
+    /// Undefined ratios and an unknown CDN latency are `NaN`; no region means only the HELP lines.
+    #[test]
+    fn prometheus_text_of_an_idle_engine_has_nan_ratios() {
+        let snapshot = MetricsSnapshot {
+            counters: Counters::default(),
+            total_active_mirrors: 0,
+            expired_awaiting_cleanup: 0,
+            pending_mirrors: 0,
+            cdn_bandwidth_bytes: 0,
+            cdn_latency_avg: None,
+            regions: Vec::new(),
+        };
+        let text = snapshot.to_prometheus();
+        let values: Vec<&str> = text.lines().filter(|l| !l.starts_with("# HELP")).collect();
+        assert_eq!(
+            values,
+            [
+                "mirror_hit_rate NaN",
+                "total_active_mirrors 0",
+                "mirror_failover_total 0",
+                "mirror_bandwidth_gb 0",
+                "cdn_cache_hit_rate NaN",
+                "cdn_bandwidth_total 0",
+                "cdn_requests_total 0",
+                "cdn_latency_avg NaN",
+            ]
+        );
+        assert_eq!(text.lines().filter(|l| l.starts_with("# HELP")).count(), 11);
+    }
+}

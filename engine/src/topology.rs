@@ -79,3 +79,23 @@ impl Topology {
         self.nearest[g.index()]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_looked_up_by_id_in_configuration_order() {
+        let mut cfg = EngineConfig::new();
+        let s3 = cfg.add_provider("s3");
+        let use1 = cfg.add_region("us-east-1", s3);
+        let euw1 = cfg.add_region("eu-west-1", s3);
+        let na = cfg.add_geo("na");
+        let eu = cfg.add_geo("eu");
+        let topo = Topology::new(&cfg);
+        assert_eq!(topo.region_name(use1), "us-east-1");
+        assert_eq!(topo.region_name(euw1), "eu-west-1");
+        assert_eq!(topo.geo_name(na), "na");
+        assert_eq!(topo.geo_name(eu), "eu");
+    }
+}

@@ -263,4 +263,75 @@ mod tests {
         assert_eq!(SimTime(5) - SimTime(9), SimDuration::ZERO);
         assert_eq!(SimDuration::from_days(u64::MAX).as_micros(), u64::MAX);
     }
+
+    #[test]
+    fn times_convert_to_whole_units_rounding_down() {
+        assert_eq!(SimTime(2_500_999).as_micros(), 2_500_999);
+        assert_eq!(SimTime(2_500_999).as_secs(), 2);
+        assert_eq!(SimTime(999_999).as_secs(), 0);
+    }
+
+    #[test]
+    fn durations_convert_to_whole_units_rounding_down() {
+        assert_eq!(SimDuration(2_500_999).as_millis(), 2_500);
+        assert_eq!(SimDuration(999).as_millis(), 0);
+        assert_eq!(SimDuration(2_500_999).as_secs(), 2);
+        assert_eq!(SimDuration(999_999).as_secs(), 0);
+    }
+
+    /// The `f64` accessors divide by the unit without rounding (the values are exact in binary).
+    #[test]
+    fn display_accessors_divide_by_their_unit() {
+        assert_eq!(SimTime(2_500_000).as_secs_f64(), 2.5);
+        assert_eq!(SimDuration(1_250_000).as_secs_f64(), 1.25);
+        assert_eq!(Bytes(2_500_000_000).as_gb_f64(), 2.5);
+        assert_eq!(MoneyNanos(-1_250_000_000).as_usd_f64(), -1.25);
+    }
+
+    #[test]
+    fn time_difference_is_the_duration_between() {
+        assert_eq!(SimTime(9_000) - SimTime(5_000), SimDuration(4_000));
+    }
+
+    #[test]
+    fn adding_to_a_time_in_place_moves_it_forward_and_saturates() {
+        let mut t = SimTime(1_000);
+        t += SimDuration(2_500);
+        assert_eq!(t, SimTime(3_500));
+        t += SimDuration(u64::MAX);
+        assert_eq!(t, SimTime::NEVER);
+    }
+
+    #[test]
+    fn durations_and_bytes_add_and_saturate() {
+        assert_eq!(SimDuration(3) + SimDuration(4), SimDuration(7));
+        assert_eq!(SimDuration(u64::MAX) + SimDuration(1), SimDuration(u64::MAX));
+        assert_eq!(Bytes(300) + Bytes(45), Bytes(345));
+        assert_eq!(Bytes(u64::MAX) + Bytes(1), Bytes(u64::MAX));
+    }
+
+    #[test]
+    fn times_format_as_their_offset_from_the_start() {
+        assert_eq!(SimTime(90_000_000).to_string(), "t=90s");
+        assert_eq!(SimTime(1_500).to_string(), "t=1500us");
+        assert_eq!(SimTime::ZERO.to_string(), "t=0s");
+    }
+
+    /// Whole minutes that are not whole hours use `m`, not the seconds below it.
+    #[test]
+    fn durations_of_whole_minutes_format_in_minutes() {
+        assert_eq!(SimDuration::from_mins(15).to_string(), "15m");
+        assert_eq!(SimDuration::from_secs(61).to_string(), "61s");
+    }
+
+    /// The fraction keeps at least two digits (cents) and every nonzero digit; zero has no sign.
+    #[test]
+    fn money_pads_to_cents_and_signs_only_negative_amounts() {
+        assert_eq!(MoneyNanos::ZERO.to_string(), "$0.00");
+        assert_eq!(MoneyNanos(3 * NANOS_PER_USD).to_string(), "$3.00");
+        assert_eq!(MoneyNanos(100_000_000).to_string(), "$0.10");
+        assert_eq!(MoneyNanos(123_000_000).to_string(), "$0.123");
+        assert_eq!(MoneyNanos(-1).to_string(), "-$0.000000001");
+        assert_eq!(MoneyNanos(-42 * NANOS_PER_USD).to_string(), "-$42.00");
+    }
 }
