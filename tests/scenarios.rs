@@ -3,6 +3,7 @@
 
 mod common;
 
+use clipsim_sim::record::timeline::{Event, InForce};
 use clipsim_sim::report;
 use clipsim_sim::run_scenario;
 
@@ -191,17 +192,17 @@ fn a_cost_alert_never_cleared_is_in_the_timeline_at_the_end() {
     let mut r = run_scenario(common::scaled(&common::root().join("scenarios/price-shift.toml"), 10.0)).expect("runs");
     let out = dir.path().join("prices");
     report::write(&r, &out, false).expect("writes");
-    let notices = &r.recorder.notices;
-    let raised = notices.iter().filter(|n| n.what.starts_with("cost alert: ")).count();
-    let cleared = notices.iter().filter(|n| n.what.starts_with("cost alert cleared: ")).count();
+    let timeline = &r.recorder.timeline;
+    let raised = timeline.iter().filter(|n| matches!(n.event, Event::CostAlert { .. })).count();
+    let cleared = timeline.iter().filter(|n| matches!(n.event, Event::CostAlertCleared { .. })).count();
     assert!(raised > cleared, "the scenario's alert is never cleared: raised {raised}, cleared {cleared}");
-    assert_eq!(r.recorder.at_end, ["cost alert still raised"]);
+    assert_eq!(r.recorder.at_end, [InForce::CostAlert]);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("- 30d 00:00:00: cost alert still raised at the end"), "{report}");
     assert!(report.contains("These are the prices at the start: 3 price change(s) during the run"), "{report}");
     // However long the timeline, the end state is shown after the lines that fit.
-    let first = r.recorder.notices[0].clone();
-    r.recorder.notices.extend(std::iter::repeat_n(first, 100));
+    let first = r.recorder.timeline[0].clone();
+    r.recorder.timeline.extend(std::iter::repeat_n(first, 100));
     let long = dir.path().join("long");
     report::write(&r, &long, false).expect("writes");
     let report = std::fs::read_to_string(long.join("report.md")).unwrap();

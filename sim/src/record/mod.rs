@@ -5,6 +5,7 @@
 //! in the totals, the histograms or the per-clip counts that targets are checked against.
 
 mod pending;
+pub mod timeline;
 
 use clipsim_engine::{Health, MoneyNanos, ServedFrom, SimTime};
 use hdrhistogram::Histogram;
@@ -155,15 +156,6 @@ pub struct Row {
     pub outage_active: bool,
 }
 
-/// A notable event for the report's timeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    /// When.
-    pub at: SimTime,
-    /// What.
-    pub what: String,
-}
-
 /// The recorder.
 #[derive(Debug)]
 pub struct Recorder {
@@ -179,10 +171,10 @@ pub struct Recorder {
     /// The rows so far.
     pub rows: Vec<Row>,
     /// Health changes, cost alerts, outages: the timeline, in time order.
-    pub notices: Vec<Notice>,
+    pub timeline: Vec<timeline::Entry>,
     /// What was still in force when the run ended (an outage, a raised cost alert), apart from
     /// the timeline so that a long timeline cut for the report never hides it.
-    pub at_end: Vec<String>,
+    pub at_end: Vec<timeline::InForce>,
     /// Post-warm-up (requests, bytes) served from each region (origin fetches).
     pub region_served: Vec<(u64, u64)>,
     interval: Counts,
@@ -209,7 +201,7 @@ impl Recorder {
             latency_geo: (0..geos).map(|_| latency_histogram()).collect(),
             clips: per_clip,
             rows: Vec::new(),
-            notices: Vec::new(),
+            timeline: Vec::new(),
             at_end: Vec::new(),
             region_served: vec![(0, 0); regions],
             interval: Counts::default(),

@@ -371,18 +371,19 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     }
 
     // Timeline.
-    let notices = &r.recorder.notices;
-    if !notices.is_empty() || !r.recorder.at_end.is_empty() {
+    let timeline = &r.recorder.timeline;
+    if !timeline.is_empty() || !r.recorder.at_end.is_empty() {
         let _ = writeln!(o, "## Timeline\n");
         const SHOWN: usize = 60;
-        for n in notices.iter().take(SHOWN) {
-            let _ = writeln!(o, "- {}: {}", super::fmt_time(n.at), n.what);
+        for n in timeline.iter().take(SHOWN) {
+            let _ = writeln!(o, "- {}: {}", super::fmt_time(n.at), super::timeline::describe(sc, &n.event));
         }
-        if notices.len() > SHOWN {
-            let _ = writeln!(o, "- ... and {} more", notices.len() - SHOWN);
+        if timeline.len() > SHOWN {
+            let _ = writeln!(o, "- ... and {} more", timeline.len() - SHOWN);
         }
         // What was still in force at the end, however long the timeline.
-        for what in &r.recorder.at_end {
+        for &what in &r.recorder.at_end {
+            let what = super::timeline::describe_in_force(sc, what);
             let _ = writeln!(o, "- {}: {what} at the end", super::fmt_time(r.end));
         }
         let _ = writeln!(o);

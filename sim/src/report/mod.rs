@@ -7,6 +7,7 @@ mod console;
 mod markdown;
 pub mod output;
 pub mod summary;
+pub mod timeline;
 pub mod timeseries;
 
 pub use console::headline;

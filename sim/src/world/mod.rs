@@ -14,7 +14,8 @@ pub use faults::{Faults, TargetState};
 use serve::PathRtts;
 
 use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
-use crate::record::{Notice, Recorder, Row};
+use crate::record::timeline::{Entry, Event, InForce, MirrorStep};
+use crate::record::{Recorder, Row};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Scenario, SpikeClip};
 use crate::workload::{ClipFactory, Workload};
@@ -104,32 +105,6 @@ trait Run {
 impl<C: EdgeCache> Run for Sim<C> {
     fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         Sim::run(*self, progress, stop)
-    }
-}
-
-/// A step of a spike clip's mirror, for the timeline.
-#[derive(Clone, Copy)]
-enum MirrorStep {
-    Ordered,
-    Ready,
-    Failed,
-}
-
-impl MirrorStep {
-    fn bit(self) -> u8 {
-        match self {
-            MirrorStep::Ordered => 1,
-            MirrorStep::Ready => 2,
-            MirrorStep::Failed => 4,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            MirrorStep::Ordered => "ordered",
-            MirrorStep::Ready => "ready",
-            MirrorStep::Failed => "failed",
-        }
     }
 }
 
@@ -384,36 +359,21 @@ impl<C: EdgeCache> Sim<C> {
             Ev::Faults => {
                 self.faults.update(t);
                 self.rtts = PathRtts::new(&self.sc, &self.faults);
-                for o in self.sc.outages.iter().filter(|o| o.start == t || o.end == t) {
-                    let what = if o.start == t { "starts" } else { "ends" };
-                    self.rec.notices.push(Notice { at: t, what: format!("outage {} ({}) {what}", o.label, o.kind) });
+                for (i, o) in self.sc.outages.iter().enumerate().filter(|(_, o)| o.start == t || o.end == t) {
+                    let event = if o.start == t { Event::OutageStarts(i) } else { Event::OutageEnds(i) };
+                    self.rec.timeline.push(Entry { at: t, event });
                 }
             }
             Ev::Price(i) => {
+                self.rec.timeline.push(Entry { at: t, event: Event::PriceChange(i) });
                 let input = self.sc.price_changes[i].1.clone();
-                if let Input::PriceChange { meter, provider, zone, table } = &input {
-                    let where_ =
-                        zone.map_or("every zone".to_string(), |z| self.sc.engine.zone_name(*meter, z).to_string());
-                    let first = table.tiers()[0].nanos_per_unit;
-                    self.rec.notices.push(Notice {
-                        at: t,
-                        what: format!(
-                            "price change: {} {} in {where_} now {} per {}{}",
-                            self.sc.engine.providers[provider.index()],
-                            meter.name(),
-                            MoneyNanos(first as i64),
-                            meter.price_unit(),
-                            if table.tiers().len() > 1 { " (first tier)" } else { "" }
-                        ),
-                    });
-                }
                 self.engine.handle_input(t, input).expect("price changes name known providers");
             }
             Ev::SpikeStart(i) => {
                 // A spike's clip takes its views from the spike alone, not from the fresh-upload share.
                 let clip = self.upload(t, false);
                 self.workload.set_spike_clip(i, clip, t);
-                self.rec.notices.push(Notice { at: t, what: format!("viral spike starts on new clip {}", clip.0) });
+                self.rec.timeline.push(Entry { at: t, event: Event::SpikeStartsOnNewClip { clip } });
             }
             Ev::Upload => {
                 self.upload(t, true);
@@ -507,40 +467,21 @@ impl<C: EdgeCache> Sim<C> {
                     self.start_copy(t, clip, from, to, size);
                 }
                 Output::HealthChanged { target, from, to } => {
-                    let name = match target {
-                        HealthTarget::Region(r) => self.sc.engine.regions[r.index()].name.clone(),
-                        HealthTarget::Cdn => "cdn".into(),
-                    };
-                    self.rec
-                        .notices
-                        .push(Notice { at: t, what: format!("{name} believed {} (was {})", to.name(), from.name()) });
+                    self.rec.timeline.push(Entry { at: t, event: Event::HealthChanged { target, from, to } });
                 }
                 Output::CostAlert { cost_per_gb_nanos, threshold_nanos } => {
                     self.alert_raised = true;
-                    self.rec.notices.push(Notice {
-                        at: t,
-                        what: format!(
-                            "cost alert: {} per GB over the window, above {}",
-                            MoneyNanos(cost_per_gb_nanos as i64),
-                            MoneyNanos(threshold_nanos as i64)
-                        ),
-                    });
+                    let event = Event::CostAlert { per_gb_nanos: cost_per_gb_nanos, threshold_nanos };
+                    self.rec.timeline.push(Entry { at: t, event });
                 }
                 Output::CostAlertCleared { cost_per_gb_nanos } => {
                     self.alert_raised = false;
-                    self.rec.notices.push(Notice {
-                        at: t,
-                        what: format!("cost alert cleared: {} per GB", MoneyNanos(cost_per_gb_nanos as i64)),
-                    });
+                    let event = Event::CostAlertCleared { per_gb_nanos: cost_per_gb_nanos };
+                    self.rec.timeline.push(Entry { at: t, event });
                 }
-                Output::ReplicationAbandoned { clip, region } => self.rec.notices.push(Notice {
-                    at: t,
-                    what: format!(
-                        "copy of clip {} to {} abandoned",
-                        clip.0,
-                        self.sc.engine.regions[region.index()].name
-                    ),
-                }),
+                Output::ReplicationAbandoned { clip, region } => {
+                    self.rec.timeline.push(Entry { at: t, event: Event::CopyAbandoned { clip, region } });
+                }
                 Output::DeleteMirror { .. } | Output::MonthClosed { .. } => {}
             }
         }
@@ -561,45 +502,31 @@ impl<C: EdgeCache> Sim<C> {
             return;
         }
         *noted |= what.bit();
-        let s = (t - spikes[i].start).as_secs();
-        self.rec.notices.push(Notice {
-            at: t,
-            what: format!(
-                "mirror of spike clip {} in {} {}, {}h {:02}m {:02}s after the spike began",
-                clip.0,
-                self.sc.engine.regions[region.index()].name,
-                what.name(),
-                s / 3600,
-                s % 3600 / 60,
-                s % 60
-            ),
-        });
+        let since_spike = t - spikes[i].start;
+        self.rec.timeline.push(Entry { at: t, event: Event::SpikeMirror { clip, region, step: what, since_spike } });
     }
 
     /// The timeline's lines that no event makes (spikes on catalog clips starting, every spike
     /// ending), then the timeline in time order (stable: lines of one instant keep their order);
     /// and, apart, what is still in force at `end` (outages, a raised cost alert).
     fn close_timeline(&mut self, end: SimTime) {
-        let notices = &mut self.rec.notices;
+        let timeline = &mut self.rec.timeline;
         for (i, s) in self.sc.traffic.spikes.iter().enumerate() {
             let clip = self.workload.spike_clip(i);
-            if let (SpikeClip::Rank(r), true) = (s.clip, s.start < end) {
-                notices.push(Notice {
-                    at: s.start,
-                    what: format!("viral spike starts on catalog clip {r} (popularity rank {})", r + 1),
-                });
+            if let (SpikeClip::Rank(rank), true) = (s.clip, s.start < end) {
+                timeline.push(Entry { at: s.start, event: Event::SpikeStartsOnCatalogClip { rank } });
             }
-            if let (Some(c), true) = (clip, s.end <= end) {
-                notices.push(Notice { at: s.end, what: format!("viral spike on clip {} ends", c.0) });
+            if let (Some(clip), true) = (clip, s.end <= end) {
+                timeline.push(Entry { at: s.end, event: Event::SpikeEnds { clip } });
             }
         }
-        notices.sort_by_key(|n| n.at);
+        timeline.sort_by_key(|n| n.at);
         let at_end = &mut self.rec.at_end;
-        for o in self.sc.outages.iter().filter(|o| o.start < end && o.end > end) {
-            at_end.push(format!("outage {} ({}) still in force", o.label, o.kind));
+        for (i, _) in self.sc.outages.iter().enumerate().filter(|(_, o)| o.start < end && o.end > end) {
+            at_end.push(InForce::Outage(i));
         }
         if self.alert_raised {
-            at_end.push("cost alert still raised".into());
+            at_end.push(InForce::CostAlert);
         }
     }
 
