@@ -492,7 +492,6 @@ enum Cdn {
     Failed,
 }
 
-#[derive(Clone)]
 struct Model {
     p: Params,
     clips: Vec<MClip>,
@@ -662,6 +661,21 @@ impl Model {
             }
         }
         self.accrued_to = t;
+    }
+
+    /// The month so far as if it closed at `now`: every line's usage, with storage accrued to
+    /// `now` (without changing the model).
+    fn preview(&self, now: SimTime) -> BTreeMap<LineKey, MLine> {
+        let mut usage = self.usage.clone();
+        let elapsed = u128::from(now.0 - self.accrued_to.0);
+        for r in 0..self.p.regions {
+            let key = LineKey { meter: Meter::StorageByteTime, provider: self.p.provider_of(r), zone: r };
+            let amount = u128::from(self.stored[r as usize]) * elapsed;
+            let line = usage.entry(key).or_default();
+            line.numerator += tiered_numerator(&self.tables[&key], line.usage, amount, unit(key.meter));
+            line.usage += amount;
+        }
+        usage
     }
 
     fn change_stored(&mut self, r: u32, delta: i64, t: SimTime) {
@@ -1110,6 +1124,7 @@ impl Harness {
         let placement = if p.demand_only { PlacementPolicy::DemandOnly } else { PlacementPolicy::DemandRanked };
         let ttl = TtlPolicy { ttl: p.ttl, refresh_on_sync: p.refresh };
         let engine = Engine::with_policies(p.config(), source, placement, ttl).expect("valid config");
+        assert_eq!(format!("{:?}", engine.config()), format!("{:?}", p.config()), "the configuration given");
         Harness {
             engine,
             model: Model::new(p),
@@ -1610,17 +1625,14 @@ impl Harness {
         assert_eq!(self.engine.now(), self.engine_now, "engine.now() is the latest time handled");
         assert_eq!(self.engine.poll_timeout(), self.model.poll_timeout(), "poll_timeout differs from the model's");
         assert_eq!(self.engine.clip_count(), self.model.clips.len());
-        assert_eq!(format!("{:?}", self.engine.config()), format!("{:?}", p.config()), "the configuration given");
         let keys: BTreeSet<LineKey> = self.engine.line_keys().collect();
         assert_eq!(keys, p.line_keys(), "bill lines");
         // The month so far, as if it closed now: the model's usage with storage accrued to now.
-        let mut model = self.model.clone();
-        model.accrue(now);
-        model.close_segments();
+        let model = self.model.preview(now);
         let preview = self.engine.bill_preview(now);
-        assert_eq!(preview.start, model.month_start, "the previewed month's start");
+        assert_eq!(preview.start, self.model.month_start, "the previewed month's start");
         for line in &preview.lines {
-            let m = model.usage.get(&line.key).copied().unwrap_or_default();
+            let m = model.get(&line.key).copied().unwrap_or_default();
             assert_eq!(
                 (line.usage, line.cost.0),
                 (m.usage, Model::cost(&line.key, m.numerator)),
