@@ -24,6 +24,7 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod standins;
 pub mod sweep;
 pub mod trace;
 pub mod workload;

@@ -77,7 +77,9 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 /// * outcomes, bytes, failovers and CDN lookups: the recorder (fed by the simulator's serving
 ///   path) and the engine's counters;
 /// * every meter's usage on the bill: a recount from the recorder's outcomes (bytes through the
-///   CDN, straight to viewers, origin fetches; per region when the run has no warm-up);
+///   CDN, straight to viewers, origin fetches; per region when the run has no warm-up), and, line
+///   by line, what the stand-ins metered themselves (gets, bytes out and bytes stored over time
+///   per region, hits and fills per edge, bytes copied out of each region);
 /// * `summary.json`: the recorder, the engine's counters and the bill, summed here.
 ///
 /// No figure is compared with itself.
@@ -144,6 +146,31 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
             assert_eq!(egress, u128::from(bytes), "{name}: egress of region {zone}");
         }
     }
+
+    // The bill, line by line, against what the stand-ins metered themselves.
+    let m = &r.meters;
+    for (zone, s) in (0u32..).zip(&m.storage) {
+        assert_eq!(usage(Meter::OriginRequests, Some(zone)), u128::from(s.gets), "{name}: gets of region {zone}");
+        assert_eq!(
+            usage(Meter::OriginEgressDirect, Some(zone)),
+            u128::from(s.bytes_to_viewers),
+            "{name}: region {zone}"
+        );
+        assert_eq!(usage(Meter::OriginEgressToCdn, Some(zone)), u128::from(s.bytes_to_cdn), "{name}: region {zone}");
+        assert_eq!(
+            usage(Meter::StorageByteTime, Some(zone)),
+            s.byte_us,
+            "{name}: bytes stored over time in region {zone}"
+        );
+        let copied = u128::from(m.copied_out_bytes[zone as usize]);
+        assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");
+    }
+    for (zone, e) in (0u32..).zip(&m.edges) {
+        assert_eq!(usage(Meter::CdnEgress, Some(zone)), u128::from(e.hit_bytes + e.fill_bytes), "{name}: edge {zone}");
+        assert_eq!(usage(Meter::CdnRequests, Some(zone)), u128::from(e.hits + e.fills), "{name}: edge {zone}");
+    }
+    assert_eq!(m.edges.iter().map(|e| e.hits).sum::<u64>(), c.served_from[edge], "{name}: edge hits");
+    assert_eq!(m.edges.is_empty(), r.scenario.cdn.is_none(), "{name}: edges exactly with a CDN");
 
     // summary.json against the recorder, the engine and the bill.
     let s = clipsim_sim::report::summarize(r);

@@ -7,17 +7,14 @@
 //! uploads, copy completions, probes, engine timers, report ticks, then arrivals. Nothing here
 //! reads a clock.
 
-mod faults;
 mod serve;
-
-pub use faults::{Faults, TargetState};
-use serve::PathRtts;
 
 use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
 use crate::record::timeline::{Entry, Event, InForce, MirrorStep};
 use crate::record::{Recorder, Row};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Scenario, SpikeClip};
+use crate::standins::{prober, Cdn, Faults, Links, Meters, Storage};
 use crate::workload::{ClipFactory, Workload};
 use clipsim_engine::{
     Bytes, Category, ClipId, Engine, HealthTarget, Input, MoneyNanos, Output, RegionId, SimDuration, SimTime,
@@ -91,6 +88,8 @@ pub struct RunResult {
     pub arrivals: u64,
     /// Heap bytes of the workload at the end.
     pub workload_bytes: usize,
+    /// What the stand-ins metered (storage, edges, links), apart from the engine's bill.
+    pub meters: Meters,
 }
 
 /// The simulated world, its loop compiled for the scenario's edge eviction policy (one policy
@@ -140,17 +139,20 @@ struct Sim<C> {
     engine: Engine,
     workload: Workload,
     uploads: ClipFactory,
-    /// One per geography (none without a CDN).
-    edges: Vec<C>,
+    /// Each region's storage.
+    storage: Vec<Storage>,
+    /// The CDN's edges, one per geography (none without a CDN).
+    cdn: Cdn<C>,
+    links: Links,
+    /// What is really down or slow, from the scenario's outages.
     faults: Faults,
+    /// Whether a degraded target fails an attempt or a probe.
     fault_rng: Stream,
     votes_rng: Stream,
     heap: BinaryHeap<Reverse<(SimTime, u8, u64, Ev)>>,
     seq: u64,
-    /// When each directed link is free again, `[from * regions + to]`.
-    link_free: Vec<SimTime>,
-    /// Probe round trip of each region when healthy, microseconds.
-    probe_base_us: Vec<u64>,
+    /// One probe round's inputs (kept to reuse the allocation).
+    probe_inputs: Vec<Input>,
     rec: Recorder,
     end: SimTime,
     arrivals: u64,
@@ -160,7 +162,6 @@ struct Sim<C> {
     /// Viewer throughput, bits per second: one quantile of the throughput distribution each.
     throughput_bps: Vec<u64>,
     net_rng: Stream,
-    rtts: PathRtts,
     /// Per spike and region, which steps of the spike clip's mirror are in the timeline already
     /// (`MirrorStep::bit`): only the first of each, later TTL cycles and retries are left out.
     spike_noted: Vec<Vec<u8>>,
@@ -210,6 +211,7 @@ impl<C: EdgeCache> Sim<C> {
         // those lets the CPU overlap the chains of successive clips, and the exponentials run
         // vectorised. The same draws in the same order, the same bits.
         let mut batch = Vec::with_capacity(CATALOG_BATCH);
+        let mut catalog_bytes = vec![0u64; regions];
         for start in (0..sc.catalog.clips).step_by(CATALOG_BATCH) {
             let end = sc.catalog.clips.min(start.saturating_add(CATALOG_BATCH as u32));
             catalog.next_clips((end - start) as usize, &mut batch);
@@ -217,27 +219,30 @@ impl<C: EdgeCache> Sim<C> {
                 engine
                     .handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
                     .expect("catalog clips are dense, non-empty and in known regions");
+                catalog_bytes[primary.index()] += size;
             }
         }
-        let edges = if sc.cdn.is_some() { (0..sc.geos.len()).map(|_| edge()).collect() } else { Vec::new() };
-        let probe_base_us = (0..regions)
-            .map(|r| {
-                let row = &sc.engine.latency_ms[r];
-                u64::from(row.iter().copied().min().unwrap_or(0)) * 1000
-            })
-            .collect();
+        let cdn = match &sc.cdn {
+            Some(c) => Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.edge_rtt),
+            None => Cdn::none(),
+        };
+        let mut storage: Vec<Storage> = sc.engine.latency_ms.iter().map(|row| Storage::new(row)).collect();
+        for (s, &bytes) in storage.iter_mut().zip(&catalog_bytes) {
+            s.put(SimTime::ZERO, bytes);
+        }
         let faults = Faults::new(&sc.outages, regions);
         let end = SimTime::ZERO + sc.duration;
         let mut w = Sim {
             workload: Workload::new(&sc),
             uploads: ClipFactory::new(&sc, Purpose::Uploads),
-            edges,
+            storage,
+            cdn,
+            links: Links::new(regions, sc.network.inter_region_bps, sc.network.inter_region_rtt),
             fault_rng: Stream::new(sc.seed, Purpose::Faults),
             votes_rng: Stream::new(sc.seed, Purpose::Votes),
             heap: BinaryHeap::new(),
             seq: 0,
-            link_free: vec![SimTime::ZERO; regions * regions],
-            probe_base_us,
+            probe_inputs: Vec::new(),
             rec: Recorder::new(
                 SimTime::ZERO + sc.warmup,
                 sc.geos.len(),
@@ -250,7 +255,6 @@ impl<C: EdgeCache> Sim<C> {
             startup_bytes: sc.network.startup_bytes,
             throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
-            rtts: PathRtts::new(&sc, &faults),
             spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
             faults,
@@ -343,7 +347,13 @@ impl<C: EdgeCache> Sim<C> {
         self.drain_outputs(end);
         self.close_timeline(end);
         self.rec.finish();
+        let meters = Meters {
+            storage: self.storage.iter_mut().map(|s| s.meter(end)).collect(),
+            edges: self.cdn.meters(),
+            copied_out_bytes: self.links.copied_out().to_vec(),
+        };
         RunResult {
+            meters,
             workload_bytes: self.workload.heap_bytes(),
             scenario: self.sc,
             recorder: self.rec,
@@ -358,7 +368,11 @@ impl<C: EdgeCache> Sim<C> {
         match ev {
             Ev::Faults => {
                 self.faults.update(t);
-                self.rtts = PathRtts::new(&self.sc, &self.faults);
+                for (s, (&state, &lag)) in self.storage.iter_mut().zip(self.faults.region.iter().zip(&self.faults.lag))
+                {
+                    s.set_state(state, lag);
+                }
+                self.cdn.set_state(self.faults.cdn);
                 for (i, o) in self.sc.outages.iter().enumerate().filter(|(_, o)| o.start == t || o.end == t) {
                     let event = if o.start == t { Event::OutageStarts(i) } else { Event::OutageEnds(i) };
                     self.rec.timeline.push(Entry { at: t, event });
@@ -380,8 +394,13 @@ impl<C: EdgeCache> Sim<C> {
                 let gap = self.uploads.next_upload_gap(self.sc.catalog.uploads_per_day);
                 self.schedule(t + gap.max(SimDuration::from_micros(1)), Ev::Upload);
             }
-            Ev::CopyDone { clip, from: _, to, ok, bytes } => {
+            Ev::CopyDone { clip, from, to, ok, bytes } => {
                 let (clip, region) = (ClipId(clip), RegionId(to));
+                self.links.ended(RegionId(from), bytes);
+                if ok {
+                    let size = self.engine.clip_size(clip).expect("copies are of known clips");
+                    self.storage[to as usize].put(t, size.0);
+                }
                 self.note_spike_mirror(t, clip, region, if ok { MirrorStep::Ready } else { MirrorStep::Failed });
                 let input = if ok {
                     Input::ReplicationFinished { clip, region }
@@ -417,13 +436,9 @@ impl<C: EdgeCache> Sim<C> {
         let far = self.workload.peek_nth(PREFETCH_FAR);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
-        if let Some(edge) = self.edges.get(far.geo.index()) {
-            edge.prefetch_index(far.clip.0);
-        }
+        self.cdn.prefetch_index(far.geo.index(), far.clip.0);
         let near = self.workload.peek_nth(PREFETCH_NEAR);
-        if let Some(edge) = self.edges.get(near.geo.index()) {
-            edge.prefetch_entry(near.clip.0);
-        }
+        self.cdn.prefetch_entry(near.geo.index(), near.clip.0);
     }
 
     fn upload(&mut self, t: SimTime, fresh: bool) -> ClipId {
@@ -432,6 +447,7 @@ impl<C: EdgeCache> Sim<C> {
         self.engine
             .handle_input(t, Input::ClipUploaded { clip, size: Bytes(size), primary })
             .expect("uploads are dense, non-empty, in known regions");
+        self.storage[primary.index()].put(t, size);
         if fresh {
             self.workload.on_upload(t, clip);
         }
@@ -440,22 +456,10 @@ impl<C: EdgeCache> Sim<C> {
     }
 
     fn probe(&mut self, t: SimTime) {
-        for r in 0..self.sc.engine.regions.len() {
-            let st = self.faults.region[r];
-            let ok = !st.down && !self.fault_rng.chance(st.error_rate);
-            let latency = SimDuration::from_micros((self.probe_base_us[r] as f64 * st.latency_factor) as u64);
-            let region = RegionId(r as u32);
-            self.engine
-                .handle_input(t, Input::Probe { target: HealthTarget::Region(region), ok, latency })
-                .expect("known region");
-            let lag = self.faults.lag[r];
-            self.engine.handle_input(t, Input::ReplicationLag { region, lag }).expect("known region");
-        }
-        if let Some(cdn) = &self.sc.cdn {
-            let st = self.faults.cdn;
-            let ok = !st.down && !self.fault_rng.chance(st.error_rate);
-            let latency = SimDuration::from_micros((cdn.edge_rtt.as_micros() as f64 * st.latency_factor) as u64);
-            self.engine.handle_input(t, Input::Probe { target: HealthTarget::Cdn, ok, latency }).expect("cdn probe");
+        let cdn = self.sc.cdn.as_ref().map(|_| &self.cdn);
+        prober::probe_round(&self.storage, cdn, &mut self.fault_rng, &mut self.probe_inputs);
+        for input in self.probe_inputs.drain(..) {
+            self.engine.handle_input(t, input).expect("probes of known regions and of the CDN");
         }
     }
 
@@ -482,7 +486,8 @@ impl<C: EdgeCache> Sim<C> {
                 Output::ReplicationAbandoned { clip, region } => {
                     self.rec.timeline.push(Entry { at: t, event: Event::CopyAbandoned { clip, region } });
                 }
-                Output::DeleteMirror { .. } | Output::MonthClosed { .. } => {}
+                Output::DeleteMirror { region, size, .. } => self.storage[region.index()].delete(t, size.0),
+                Output::MonthClosed { .. } => {}
             }
         }
     }
@@ -531,32 +536,9 @@ impl<C: EdgeCache> Sim<C> {
     }
 
     fn start_copy(&mut self, t: SimTime, clip: ClipId, from: RegionId, to: RegionId, size: Bytes) {
-        let regions = self.sc.engine.regions.len();
-        let link = from.index() * regions + to.index();
-        let start = t.max(self.link_free[link]);
-        let bps = u128::from(self.sc.network.inter_region_bps);
-        let xfer = SimDuration::from_micros(((u128::from(size.0) * 8 * 1_000_000).div_ceil(bps)) as u64);
-        let done = start
-            + xfer
-            + self.sc.network.inter_region_rtt
-            + self.faults.lag[from.index()]
-            + self.faults.lag[to.index()];
-        match self.faults.copy_breaks(from, to, t, done) {
-            Some(broken) => {
-                let moved = broken.saturating_since(start).as_micros().min(xfer.as_micros());
-                let bytes = if xfer.as_micros() == 0 {
-                    0
-                } else {
-                    (u128::from(size.0) * u128::from(moved) / u128::from(xfer.as_micros())) as u64
-                };
-                self.link_free[link] = broken.max(start);
-                self.schedule(broken, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: false, bytes });
-            }
-            None => {
-                self.link_free[link] = start + xfer;
-                self.schedule(done, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: true, bytes: size.0 });
-            }
-        }
+        let lag = self.storage[from.index()].lag() + self.storage[to.index()].lag();
+        let end = self.links.start(t, from, to, size.0, lag, &self.faults);
+        self.schedule(end.at, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: end.ok, bytes: end.bytes });
     }
 
     fn report_row(&mut self, t: SimTime) {

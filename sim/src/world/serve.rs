@@ -7,38 +7,10 @@
 //! throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
 //! their RTT by their latency factor.
 
-use super::{Faults, Sim};
+use super::Sim;
 use crate::cache::EdgeCache;
-use crate::scenario::Scenario;
 use crate::workload::Arrival;
 use clipsim_engine::{Input, ServedFrom, Step};
-
-/// The round-trip times of the serving paths under the current faults, in microseconds:
-/// recomputed when an outage starts or ends, read per request.
-#[derive(Debug)]
-pub(super) struct PathRtts {
-    /// Viewer to edge.
-    edge_us: u64,
-    /// Viewer to origin, `[region * geos + geo]`.
-    origin_us: Vec<u64>,
-    geos: usize,
-}
-
-impl PathRtts {
-    /// The round trips of `sc`'s paths with `faults` in force.
-    pub(super) fn new(sc: &Scenario, faults: &Faults) -> Self {
-        let edge_us =
-            sc.cdn.as_ref().map_or(0, |cdn| (cdn.edge_rtt.as_micros() as f64 * faults.cdn.latency_factor) as u64);
-        let origin_us = sc
-            .engine
-            .latency_ms
-            .iter()
-            .zip(&faults.region)
-            .flat_map(|(row, st)| row.iter().map(|&ms| (f64::from(ms) * 1000.0 * st.latency_factor) as u64))
-            .collect();
-        PathRtts { edge_us, origin_us, geos: sc.geos.len() }
-    }
-}
 
 impl<C: EdgeCache> Sim<C> {
     /// Serves one arrival. O(1); allocates nothing.
@@ -58,30 +30,28 @@ impl<C: EdgeCache> Sim<C> {
             let step = self.engine.next_step(t, &req);
             match step {
                 Step::Edge => {
-                    let cdn = self.faults.cdn;
-                    if cdn.down || self.fault_rng.chance(cdn.error_rate) {
+                    if !self.cdn.answers(&mut self.fault_rng) {
                         load_us += timeout_us;
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    if self.edges[geo].get(a.clip.0, t) {
-                        load_us += self.rtts.edge_us * round_trips + startup_us;
+                    if self.cdn.lookup(geo, a.clip.0, req.size.0, t) {
+                        load_us += self.cdn.rtt_us() * round_trips + startup_us;
                         break self.engine.finish(&req, step).expect("current step");
                     }
                     req.edge_missed();
                 }
                 Step::Origin { region, via_cdn, .. } => {
-                    let st = self.faults.region[region.index()];
-                    if st.down || self.fault_rng.chance(st.error_rate) {
+                    let storage = &mut self.storage[region.index()];
+                    if !storage.answers(&mut self.fault_rng) {
                         load_us += timeout_us;
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    let origin_rtt = self.rtts.origin_us[region.index() * self.rtts.geos + geo];
+                    let origin_rtt = storage.serve(geo, req.size.0, via_cdn);
                     if via_cdn {
-                        load_us += self.rtts.edge_us * round_trips + origin_rtt;
-                        let cdn = self.sc.cdn.as_ref().expect("via_cdn only with a CDN");
-                        self.edges[geo].insert(a.clip.0, req.size.0, t + cdn.cache_ttl);
+                        load_us += self.cdn.rtt_us() * round_trips + origin_rtt;
+                        self.cdn.fill(geo, a.clip.0, req.size.0, t);
                     } else {
                         load_us += origin_rtt * round_trips;
                     }

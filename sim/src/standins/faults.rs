@@ -16,7 +16,8 @@ pub struct TargetState {
 }
 
 impl TargetState {
-    const UP: TargetState = TargetState { down: false, latency_factor: 1.0, error_rate: 0.0 };
+    /// Nothing wrong.
+    pub const UP: TargetState = TargetState { down: false, latency_factor: 1.0, error_rate: 0.0 };
 }
 
 /// Current outage state of every region, the CDN and every link.

@@ -1,0 +1,112 @@
+//! The CDN: one edge cache per viewer geography, each with the scenario's eviction policy and
+//! the CDN's cache TTL. A request asks its geography's edge; a miss is filled from the origin the
+//! engine picks, and the clip stays cached until its TTL runs out or it is evicted.
+
+use super::TargetState;
+use crate::cache::EdgeCache;
+use crate::rng::Stream;
+use clipsim_engine::{SimDuration, SimTime};
+
+/// What one edge did, counted by the stand-in itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EdgeMeter {
+    /// Requests the edge answered from its cache.
+    pub hits: u64,
+    /// Bytes of those.
+    pub hit_bytes: u64,
+    /// Requests it fetched from an origin and passed on (cached when admitted).
+    pub fills: u64,
+    /// Bytes of those.
+    pub fill_bytes: u64,
+}
+
+struct Edge<C> {
+    cache: C,
+    meter: EdgeMeter,
+}
+
+/// The CDN's edges (none when the scenario has no CDN).
+pub struct Cdn<C> {
+    edges: Vec<Edge<C>>,
+    ttl: SimDuration,
+    base_rtt_us: u64,
+    rtt_us: u64,
+    state: TargetState,
+}
+
+impl<C: EdgeCache> Cdn<C> {
+    /// `geos` edges made by `cache`, caching for `ttl`, `rtt` from the viewers.
+    pub fn new(geos: usize, cache: impl Fn() -> C, ttl: SimDuration, rtt: SimDuration) -> Self {
+        let edges = (0..geos).map(|_| Edge { cache: cache(), meter: EdgeMeter::default() }).collect();
+        Cdn { edges, ttl, base_rtt_us: rtt.as_micros(), rtt_us: rtt.as_micros(), state: TargetState::UP }
+    }
+
+    /// No CDN: no edges.
+    pub fn none() -> Self {
+        Cdn { edges: Vec::new(), ttl: SimDuration::ZERO, base_rtt_us: 0, rtt_us: 0, state: TargetState::UP }
+    }
+
+    /// Sets what is really wrong with the CDN from now on.
+    pub fn set_state(&mut self, state: TargetState) {
+        self.state = state;
+        self.rtt_us = (self.base_rtt_us as f64 * state.latency_factor) as u64;
+    }
+
+    /// Whether the CDN answers a request now (drawn from `rng` only when it is up).
+    #[inline]
+    pub fn answers(&self, rng: &mut Stream) -> bool {
+        !(self.state.down || rng.chance(self.state.error_rate))
+    }
+
+    /// The round trip from a viewer to an edge now, microseconds.
+    #[inline]
+    pub fn rtt_us(&self) -> u64 {
+        self.rtt_us
+    }
+
+    /// Looks `clip` up in the edge of `geo` at `now`; on a hit, meters `bytes` delivered.
+    #[inline(always)]
+    pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> bool {
+        let edge = &mut self.edges[geo];
+        let hit = edge.cache.get(clip, now);
+        edge.meter.hits += u64::from(hit);
+        edge.meter.hit_bytes += u64::from(hit) * bytes;
+        hit
+    }
+
+    /// Passes on `clip` (`bytes`) fetched from an origin after a miss in `geo`'s edge, and caches
+    /// it there until `now` plus the CDN's TTL.
+    #[inline(always)]
+    pub fn fill(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) {
+        let edge = &mut self.edges[geo];
+        edge.meter.fills += 1;
+        edge.meter.fill_bytes += bytes;
+        edge.cache.insert(clip, bytes, now + self.ttl);
+    }
+
+    /// A health probe: whether it answers (drawn like a request) and its round trip.
+    pub fn probe(&self, rng: &mut Stream) -> (bool, SimDuration) {
+        (self.answers(rng), SimDuration::from_micros(self.rtt_us))
+    }
+
+    /// Hints that `clip` will be looked up in `geo`'s edge soon: its index entry.
+    #[inline]
+    pub fn prefetch_index(&self, geo: usize, clip: u32) {
+        if let Some(e) = self.edges.get(geo) {
+            e.cache.prefetch_index(clip);
+        }
+    }
+
+    /// Hints that `clip` will be looked up in `geo`'s edge soon: its entry.
+    #[inline]
+    pub fn prefetch_entry(&self, geo: usize, clip: u32) {
+        if let Some(e) = self.edges.get(geo) {
+            e.cache.prefetch_entry(clip);
+        }
+    }
+
+    /// What each edge metered.
+    pub fn meters(&self) -> Vec<EdgeMeter> {
+        self.edges.iter().map(|e| e.meter.clone()).collect()
+    }
+}
