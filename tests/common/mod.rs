@@ -73,14 +73,13 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Checks a finished run's numbers against each other, each pair counted by two different paths:
 ///
-/// * arrivals: the world's loop, the engine's `begin_request` and the recorder's rows;
-/// * outcomes, bytes, failovers and CDN lookups: the recorder (fed by the simulator's serving
-///   path) and the engine's counters;
-/// * every meter's usage on the bill: a recount from the recorder's outcomes (bytes through the
-///   CDN, straight to viewers, origin fetches; per region when the run has no warm-up), and, line
-///   by line, what the stand-ins metered themselves (gets, bytes out and bytes stored over time
-///   per region, hits and fills per edge, bytes copied out of each region);
-/// * `summary.json`: the recorder, the engine's counters and the bill, summed here.
+/// * arrivals: the world's loop and the engine's `begin_request`; served and failed requests: the
+///   engine's outcomes and the recorder's own per-request records (views per clip, load times);
+/// * every line of the bill against what the stand-ins metered themselves (gets, bytes out and
+///   bytes stored over time per region, hits and fills per edge, bytes copied out of each
+///   region), and each meter's total against a recount from the engine's outcomes;
+/// * the time series: its intervals add up to the engine's final counters;
+/// * `summary.json`: against the recorder, the engine's counters and the bill, summed here.
 ///
 /// No figure is compared with itself.
 pub fn cross_check(r: &clipsim_sim::world::RunResult) {
@@ -88,7 +87,22 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     let name = &r.scenario.name;
     let c = r.engine.counters();
     let rec = &r.recorder;
-    // The recorder's interval rows cover every request, warm-up included.
+    let edge = ServedFrom::Edge as usize;
+    let failed = ServedFrom::Failed as usize;
+    assert_eq!(c.requests_total, r.arrivals, "{name}: requests the engine began = arrivals the loop served");
+    assert_eq!(c.served_from.iter().sum::<u64>(), r.arrivals, "{name}: served + failed = arrivals");
+    assert_eq!(c.bytes_from[failed], 0, "{name}: a failed request delivers nothing");
+    // The recorder's own records of the measured period (after the warm-up).
+    let t = &rec.total;
+    let views: u64 = rec.clips.iter().map(|s| u64::from(s.views)).sum();
+    assert_eq!(views, t.requests, "{name}: views recorded per clip = requests the engine counted");
+    assert_eq!(rec.latency.len(), t.requests - t.served_from[failed], "{name}: a load time per served request");
+    let origin_fetches: u64 = rec.clips.iter().map(|s| u64::from(s.origin_fetches)).sum();
+    assert_eq!(origin_fetches, t.requests - t.served_from[edge], "{name}: origin fetches per clip");
+    let mirror_served: u64 = rec.clips.iter().map(|s| u64::from(s.mirror_served)).sum();
+    let mirror = t.served_from[ServedFrom::LocalMirror as usize] + t.served_from[ServedFrom::RemoteMirror as usize];
+    assert_eq!(mirror_served, mirror, "{name}: mirror-served views per clip");
+    // The time series' intervals cover every request once.
     let mut rows = clipsim_sim::record::Counts::default();
     for row in &rec.rows {
         let k = &row.counts;
@@ -99,19 +113,10 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         }
         rows.failovers += k.failovers;
         rows.cdn_lookups += k.cdn_lookups;
-        rows.cdn_served += k.cdn_served;
-        rows.cdn_bytes += k.cdn_bytes;
     }
-    assert_eq!(c.requests_total, r.arrivals, "{name}: requests the engine began = arrivals the loop served");
-    assert_eq!(rows.requests, r.arrivals, "{name}: requests the recorder counted = arrivals");
-    assert_eq!(rows.served_from.iter().sum::<u64>(), r.arrivals, "{name}: served + failed = arrivals");
-    assert_eq!(rows.served_from, c.served_from, "{name}: outcomes, recorder (left) against engine");
-    assert_eq!(rows.bytes_from, c.bytes_from, "{name}: bytes by outcome, recorder (left) against engine");
-    assert_eq!(rows.bytes_from[ServedFrom::Failed as usize], 0, "{name}: a failed request delivers nothing");
-    assert_eq!(rows.failovers, c.failovers, "{name}: failovers, recorder (left) against engine");
-    assert_eq!(rows.cdn_lookups, c.cdn_lookups, "{name}: CDN lookups, recorder (left) against engine");
+    assert_eq!(rows, clipsim_sim::record::Counts::between(&Default::default(), c), "{name}: intervals add up");
 
-    // The bill's usage, recounted from the outcomes.
+    // Each meter's total, recounted from the engine's outcomes.
     let bills = r.engine.bills();
     let usage = |m: Meter, zone: Option<u32>| -> u128 {
         bills
@@ -121,23 +126,16 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
             .map(|l| l.usage)
             .sum()
     };
-    let bytes: u64 = rows.bytes_from.iter().sum();
-    let edge = ServedFrom::Edge as usize;
-    let failed = ServedFrom::Failed as usize;
-    assert_eq!(usage(Meter::CdnEgress, None), u128::from(rows.cdn_bytes), "{name}: CDN egress = bytes through the CDN");
-    assert_eq!(usage(Meter::CdnRequests, None), u128::from(rows.cdn_served), "{name}: CDN requests");
+    let bytes: u64 = c.bytes_from.iter().sum();
+    let origin_bytes = bytes - c.bytes_from[edge];
+    assert_eq!(usage(Meter::CdnEgress, None) + usage(Meter::OriginEgressDirect, None), u128::from(bytes), "{name}");
     assert_eq!(
-        usage(Meter::OriginEgressDirect, None),
-        u128::from(bytes - rows.cdn_bytes),
-        "{name}: origin egress direct = bytes not through the CDN"
+        usage(Meter::OriginEgressToCdn, None) + usage(Meter::OriginEgressDirect, None),
+        u128::from(origin_bytes),
+        "{name}: origin bytes"
     );
-    assert_eq!(
-        usage(Meter::OriginEgressToCdn, None),
-        u128::from(rows.cdn_bytes - rows.bytes_from[edge]),
-        "{name}: origin egress to the CDN = bytes through the CDN that the edge did not hold"
-    );
-    let origin_fetches = rows.requests - rows.served_from[edge] - rows.served_from[failed];
-    assert_eq!(usage(Meter::OriginRequests, None), u128::from(origin_fetches), "{name}: origin requests");
+    let origin_gets = c.finished() - c.served_from[edge] - c.served_from[failed];
+    assert_eq!(usage(Meter::OriginRequests, None), u128::from(origin_gets), "{name}: origin requests");
     let no_warmup = r.scenario.warmup.as_micros() == 0;
     if no_warmup {
         for (zone, &(requests, bytes)) in (0u32..).zip(&rec.region_served) {

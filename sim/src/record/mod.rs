@@ -1,4 +1,5 @@
-//! What a run measures: outcome counts, bytes, load-time histograms (hdrhistogram), per-clip
+//! What a run measures: outcome counts and bytes (copies of the engine's counters, taken at every
+//! report interval and at the end of the warm-up), load-time histograms (hdrhistogram), per-clip
 //! counts for the top-100 hit rate, and one time-series row per report interval.
 //!
 //! Requests before the warm-up are simulated and appear in the time series, but are not counted
@@ -7,7 +8,7 @@
 mod pending;
 pub mod timeline;
 
-use clipsim_engine::{Health, MoneyNanos, ServedFrom, SimTime};
+use clipsim_engine::{Counters, Health, MoneyNanos, ServedFrom, SimTime};
 use hdrhistogram::Histogram;
 use pending::PendingLatency;
 
@@ -19,7 +20,7 @@ pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_US_MAX, 3).expect("static bounds are valid")
 }
 
-/// Counts of one set of requests.
+/// Counts of the requests between two instants: the difference of the engine's counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Requests.
@@ -32,35 +33,20 @@ pub struct Counts {
     pub failovers: u64,
     /// Requests that reached the CDN edge (hit or miss).
     pub cdn_lookups: u64,
-    /// Requests delivered through the CDN (edge hits and origin fetches through it).
-    pub cdn_served: u64,
-    /// Bytes delivered through the CDN.
-    pub cdn_bytes: u64,
 }
 
 impl Counts {
-    fn add(&mut self, from: ServedFrom, bytes: u64, failovers: u8, reached_cdn: bool) {
-        self.requests += 1;
-        self.served_from[from as usize] += 1;
-        self.bytes_from[from as usize] += bytes;
-        self.failovers += u64::from(failovers);
-        self.cdn_lookups += u64::from(reached_cdn);
-        let through_cdn = u64::from(reached_cdn && from != ServedFrom::Failed);
-        self.cdn_served += through_cdn;
-        self.cdn_bytes += through_cdn * bytes;
-    }
-
-    /// Adds `other`'s counts.
-    fn merge(&mut self, other: &Counts) {
-        self.requests += other.requests;
-        for i in 0..self.served_from.len() {
-            self.served_from[i] += other.served_from[i];
-            self.bytes_from[i] += other.bytes_from[i];
+    /// The requests counted by `to` and not yet by `from` (two copies of the engine's counters,
+    /// `from` taken earlier).
+    pub fn between(from: &Counters, to: &Counters) -> Counts {
+        let diff = |a: u64, b: u64| b.checked_sub(a).expect("the engine's counters only grow");
+        Counts {
+            requests: diff(from.requests_total, to.requests_total),
+            served_from: std::array::from_fn(|i| diff(from.served_from[i], to.served_from[i])),
+            bytes_from: std::array::from_fn(|i| diff(from.bytes_from[i], to.bytes_from[i])),
+            failovers: diff(from.failovers, to.failovers),
+            cdn_lookups: diff(from.cdn_lookups, to.cdn_lookups),
         }
-        self.failovers += other.failovers;
-        self.cdn_lookups += other.cdn_lookups;
-        self.cdn_served += other.cdn_served;
-        self.cdn_bytes += other.cdn_bytes;
     }
 
     /// Requests served by `from`.
@@ -160,8 +146,12 @@ pub struct Row {
 #[derive(Debug)]
 pub struct Recorder {
     warmup: SimTime,
-    /// Post-warm-up totals.
+    /// Post-warm-up totals (set by [`Recorder::finish`]).
     pub total: Counts,
+    /// The engine's counters when the warm-up ended (`None` before).
+    at_warmup: Option<Counters>,
+    /// The engine's counters at the end of the last interval.
+    at_last_row: Counters,
     /// Post-warm-up load times, all geographies.
     pub latency: Histogram<u64>,
     /// Post-warm-up load times per geography.
@@ -177,10 +167,6 @@ pub struct Recorder {
     pub at_end: Vec<timeline::InForce>,
     /// Post-warm-up (requests, bytes) served from each region (origin fetches).
     pub region_served: Vec<(u64, u64)>,
-    interval: Counts,
-    /// Counts since the last flush: each request is counted once, here, and flushed into the
-    /// interval's counts and (after warm-up) the totals.
-    pending_counts: Counts,
     interval_latency: Histogram<u64>,
     /// Load times recorded since the last flush, per geography: each request is recorded once,
     /// here, and flushed into the interval's histogram and (after warm-up) the totals.
@@ -197,6 +183,8 @@ impl Recorder {
         Recorder {
             warmup,
             total: Counts::default(),
+            at_warmup: (warmup == SimTime::ZERO).then(Counters::default),
+            at_last_row: Counters::default(),
             latency: latency_histogram(),
             latency_geo: (0..geos).map(|_| latency_histogram()).collect(),
             clips: per_clip,
@@ -204,8 +192,6 @@ impl Recorder {
             timeline: Vec::new(),
             at_end: Vec::new(),
             region_served: vec![(0, 0); regions],
-            interval: Counts::default(),
-            pending_counts: Counts::default(),
             interval_latency: latency_histogram(),
             pending: (0..geos).map(|_| PendingLatency::default()).collect(),
             pending_counted: false,
@@ -227,8 +213,14 @@ impl Recorder {
         }
     }
 
-    /// Records one finished request.
-    #[allow(clippy::too_many_arguments)]
+    /// The warm-up ended: `counters` are the engine's now, before any request of the measured
+    /// period.
+    pub fn warmup_ends(&mut self, counters: &Counters) {
+        self.at_warmup = Some(counters.clone());
+    }
+
+    /// Records one finished request (its outcome is counted by the engine; this records its load
+    /// time, where it came from and its clip).
     #[inline(always)]
     pub fn request(
         &mut self,
@@ -239,17 +231,13 @@ impl Recorder {
         from: ServedFrom,
         bytes: u64,
         load_us: u64,
-        failovers: u8,
-        reached_cdn: bool,
     ) {
         let served = from != ServedFrom::Failed;
-        let bytes = if served { bytes } else { 0 };
         let counted = t >= self.warmup;
         if counted != self.pending_counted {
             self.flush();
             self.pending_counted = counted;
         }
-        self.pending_counts.add(from, bytes, failovers, reached_cdn);
         if served {
             self.pending[geo].record(load_us);
         }
@@ -272,11 +260,12 @@ impl Recorder {
         }
     }
 
-    /// Closes the interval ending at `row.end`; `row.counts` and `row.latency_us` are filled in
-    /// here.
-    pub fn close_interval(&mut self, mut row: Row) {
+    /// Closes the interval ending at `row.end`, when the engine's counters are `counters`;
+    /// `row.counts` and `row.latency_us` are filled in here.
+    pub fn close_interval(&mut self, mut row: Row, counters: &Counters) {
         self.flush();
-        row.counts = std::mem::take(&mut self.interval);
+        row.counts = Counts::between(&self.at_last_row, counters);
+        self.at_last_row = counters.clone();
         let h = &self.interval_latency;
         row.latency_us =
             (!h.is_empty()).then(|| [h.value_at_quantile(0.5), h.value_at_quantile(0.95), h.value_at_quantile(0.99)]);
@@ -284,14 +273,8 @@ impl Recorder {
         self.rows.push(row);
     }
 
-    /// Merges the pending counts and load times into the interval's and (after warm-up) the
-    /// totals.
+    /// Merges the pending load times into the interval's and (after warm-up) the totals.
     fn flush(&mut self) {
-        self.interval.merge(&self.pending_counts);
-        if self.pending_counted {
-            self.total.merge(&self.pending_counts);
-        }
-        self.pending_counts = Counts::default();
         for (g, p) in self.pending.iter_mut().enumerate() {
             if self.pending_counted {
                 p.drain_into(&mut [&mut self.interval_latency, &mut self.latency_geo[g]]);
@@ -301,8 +284,10 @@ impl Recorder {
         }
     }
 
-    /// Merges the per-geography histograms into the overall one (call once, at the end).
-    pub fn finish(&mut self) {
+    /// Takes the post-warm-up totals from the engine's final `counters` and merges the
+    /// per-geography histograms into the overall one (call once, at the end).
+    pub fn finish(&mut self, counters: &Counters) {
+        self.total = self.at_warmup.as_ref().map_or_else(Counts::default, |w| Counts::between(w, counters));
         self.flush();
         for h in &self.latency_geo {
             self.latency.add(h).expect("same bounds");

@@ -4,8 +4,8 @@
 //! Scheduled events wait in a binary heap ordered by (time, priority, sequence); arrivals come
 //! from the lazy workload and never enter the heap; the engine's timers come from
 //! `poll_timeout`. At equal times the order is: outage changes, price changes, spike starts,
-//! uploads, copy completions, probes, engine timers, report ticks, then arrivals. Nothing here
-//! reads a clock.
+//! uploads, copy completions, probes, engine timers, report ticks, the end of the warm-up, then
+//! arrivals. Nothing here reads a clock.
 
 mod serve;
 
@@ -35,6 +35,7 @@ enum Ev {
     CopyDone { clip: u32, from: u32, to: u32, ok: bool, bytes: u64 },
     Probe,
     Report,
+    WarmupEnds,
 }
 
 impl Ev {
@@ -47,6 +48,7 @@ impl Ev {
             Ev::CopyDone { .. } => 4,
             Ev::Probe => 5,
             Ev::Report => 7,
+            Ev::WarmupEnds => 8,
         }
     }
 }
@@ -278,6 +280,9 @@ impl<C: EdgeCache> Sim<C> {
         }
         w.schedule(SimTime::ZERO, Ev::Probe);
         w.schedule(SimTime::ZERO + w.sc.report_interval, Ev::Report);
+        if w.sc.warmup > SimDuration::ZERO {
+            w.schedule(SimTime::ZERO + w.sc.warmup, Ev::WarmupEnds);
+        }
         w.drain_outputs(SimTime::ZERO);
         Ok(w)
     }
@@ -346,7 +351,7 @@ impl<C: EdgeCache> Sim<C> {
         self.engine.close_books(end).expect("end is not before the last event");
         self.drain_outputs(end);
         self.close_timeline(end);
-        self.rec.finish();
+        self.rec.finish(self.engine.counters());
         let meters = Meters {
             storage: self.storage.iter_mut().map(|s| s.meter(end)).collect(),
             edges: self.cdn.meters(),
@@ -413,6 +418,7 @@ impl<C: EdgeCache> Sim<C> {
                 self.probe(t);
                 self.schedule(t + self.sc.probe_interval, Ev::Probe);
             }
+            Ev::WarmupEnds => self.rec.warmup_ends(self.engine.counters()),
             Ev::Report => {
                 self.report_row(t);
                 let next = t + self.sc.report_interval;
@@ -569,6 +575,6 @@ impl<C: EdgeCache> Sim<C> {
             cdn_latency_us: m.cdn_latency_avg.map(|d| d.as_micros()),
             outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
         };
-        self.rec.close_interval(row);
+        self.rec.close_interval(row, self.engine.counters());
     }
 }

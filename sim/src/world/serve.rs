@@ -66,16 +66,6 @@ impl<C: EdgeCache> Sim<C> {
             let delta = if self.votes_rng.chance(self.sc.traffic.upvote_share) { 1 } else { -1 };
             self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
         }
-        self.rec.request(
-            t,
-            geo,
-            a.clip.index(),
-            served_region,
-            from,
-            req.size.0,
-            load_us,
-            req.failed_attempts(),
-            req.reached_cdn() || from == ServedFrom::Edge,
-        );
+        self.rec.request(t, geo, a.clip.index(), served_region, from, req.size.0, load_us);
     }
 }
