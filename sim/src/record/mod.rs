@@ -221,6 +221,7 @@ impl Recorder {
 
     /// Records one finished request (its outcome is counted by the engine; this records its load
     /// time, where it came from and its clip).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn request(
         &mut self,
