@@ -17,9 +17,9 @@ use std::collections::{BinaryHeap, VecDeque};
 /// Geographies whose demand counters live inside the clip record (more use a side table).
 pub(crate) const DEMAND_INLINE: usize = 5;
 
-/// The most clips an engine holds: ids are `u32`, and `u32::MAX` marks "no clip" in the mirror
-/// chains ([`crate::mirrors::NONE`]).
-pub const CLIPS_MAX: usize = u32::MAX as usize - 1;
+/// The most clips an engine holds: ids are `u32` below [`crate::mirrors::NONE`] (`u32::MAX`),
+/// which marks "no record" in the mirror chains.
+pub const CLIPS_MAX: usize = NONE as usize;
 
 /// Per-clip state: 32 bytes, aligned so that a request touches exactly one cache line.
 ///
