@@ -256,3 +256,42 @@ fn a_price_change_takes_effect_at_its_instant_with_storage_accrued_up_to_it() {
     // An hour at the new price instead of the old moves the bill by this much; at least 1.
     assert!(stored * day_us / 24 * 23_000_000 / gb_month_byte_us >= 1);
 }
+
+/// How far ahead the loop prefetches (and so how many arrivals the workload draws ahead) changes
+/// no result: the scenarios with fresh uploads and a "new" clip's spike, where a view drawn too
+/// early could miss a clip uploaded just before it, give the same bytes at every distance.
+#[test]
+fn the_prefetch_distance_changes_no_result() {
+    use clipsim_sim::world::World;
+    let scenarios = [
+        common::root().join("scenarios/viral-spike.toml"),
+        common::data().join("scenario-example.toml"),
+        common::root().join("scenarios/bench/full-10m.toml"),
+    ];
+    for path in scenarios {
+        let factor = if path.ends_with("full-10m.toml") { 400.0 } else { 40.0 };
+        let render = |distances: Option<(usize, usize)>| {
+            let sc = common::scaled(&path, factor);
+            let world = World::new(sc).expect("builds");
+            let world = match distances {
+                Some((far, near)) => world.with_prefetch_distances(far, near),
+                None => world,
+            };
+            let r = world.run(&mut (), &std::sync::atomic::AtomicBool::new(false));
+            assert!(
+                r.recorder.clips.len() > r.scenario.catalog.clips as usize,
+                "{}: clips were uploaded",
+                path.display()
+            );
+            (report::summary_json(&report::summarize(&r)), report::timeseries::timeseries_csv(&r).expect("csv"))
+        };
+        let default = render(None);
+        for distances in [(0, 0), (1, 0), (3, 3)] {
+            assert!(
+                render(Some(distances)) == default,
+                "{}: prefetching {distances:?} ahead changed the run",
+                path.display()
+            );
+        }
+    }
+}

@@ -2,18 +2,17 @@
 //! the simulator serves, in the same order, with each clip's size, so that the very same
 //! requests can be replayed by `clipsim replay` or another simulator.
 //!
-//! It drives the scenario's lazy [`Workload`] exactly as the world does: catalog sizes from the
-//! catalog stream, uploads (on their schedule) and "new" spikes' clips from the upload stream,
-//! with a spike start before an upload before an arrival at the same instant, and arrivals drawn
-//! as far ahead as the world draws them (a spike start re-plans the arrivals drawn ahead). Nothing
-//! else the world simulates (outages, mirrors, the CDN) changes which requests arrive; the test
+//! It takes them from the scenario's [`Demand`], the driver the world uses too: catalog sizes
+//! from the catalog stream, uploads (on their schedule) and "new" spikes' clips from the upload
+//! stream, a spike start before an upload before a view at the same instant. Nothing else the
+//! world simulates (outages, mirrors, the CDN) changes which requests arrive; the test
 //! `a_generated_trace_holds_the_requests_the_simulator_serves` checks the two agree.
 
 use super::{CsvWriter, Format, OracleWriter, TraceError};
 use crate::rng::Purpose;
-use crate::scenario::{Scenario, SpikeClip};
-use crate::workload::{ClipFactory, Workload};
-use clipsim_engine::{SimDuration, SimTime};
+use crate::scenario::Scenario;
+use crate::workload::{ClipFactory, Demand, Next};
+use clipsim_engine::{ClipId, SimTime};
 use std::path::Path;
 
 /// One generated request.
@@ -31,14 +30,8 @@ pub struct Generated {
 
 /// The requests of a scenario, lazily.
 pub struct Generator {
-    workload: Workload,
-    uploads: ClipFactory,
+    demand: Demand,
     sizes: Vec<u64>,
-    /// ("new" spike start, spike index), in start then index order.
-    spikes: Vec<(SimTime, usize)>,
-    next_spike: usize,
-    next_upload: SimTime,
-    uploads_per_day: f64,
     end: SimTime,
 }
 
@@ -47,41 +40,12 @@ impl Generator {
     pub fn new(sc: &Scenario) -> Self {
         let mut catalog = ClipFactory::new(sc, Purpose::Catalog);
         let sizes = (0..sc.catalog.clips).map(|_| catalog.next_clip().0).collect();
-        let mut uploads = ClipFactory::new(sc, Purpose::Uploads);
-        let mut spikes: Vec<(SimTime, usize)> = sc
-            .traffic
-            .spikes
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.clip == SpikeClip::New)
-            .map(|(i, s)| (s.start, i))
-            .collect();
-        spikes.sort();
-        let next_upload = if sc.catalog.uploads_per_day > 0.0 {
-            SimTime::ZERO + uploads.next_upload_gap(sc.catalog.uploads_per_day)
-        } else {
-            SimTime::NEVER
-        };
-        Generator {
-            workload: Workload::new(sc),
-            uploads,
-            sizes,
-            spikes,
-            next_spike: 0,
-            next_upload,
-            uploads_per_day: sc.catalog.uploads_per_day,
-            end: SimTime::ZERO + sc.duration,
-        }
+        Generator { demand: Demand::new(sc), sizes, end: SimTime::ZERO + sc.duration }
     }
 
-    fn upload(&mut self, t: SimTime, fresh: bool) -> u32 {
-        let (size, _primary) = self.uploads.next_clip();
-        let clip = self.sizes.len() as u32;
+    fn add_clip(&mut self, size: u64) -> ClipId {
         self.sizes.push(size);
-        if fresh {
-            self.workload.on_upload(t, clipsim_engine::ClipId(clip));
-        }
-        clip
+        ClipId(self.sizes.len() as u32 - 1)
     }
 
     /// Clips known so far (catalog and uploads).
@@ -95,31 +59,24 @@ impl Iterator for Generator {
 
     fn next(&mut self) -> Option<Generated> {
         loop {
-            let arrival = self.workload.peek().time;
-            let spike = self.spikes.get(self.next_spike).map_or(SimTime::NEVER, |s| s.0);
-            let event = spike.min(self.next_upload);
-            if event.min(arrival) >= self.end {
-                return None;
-            }
-            if event <= arrival {
-                if spike <= self.next_upload {
-                    let i = self.spikes[self.next_spike].1;
-                    self.next_spike += 1;
-                    let clip = self.upload(spike, false);
-                    self.workload.set_spike_clip(i, clipsim_engine::ClipId(clip), spike);
-                } else {
-                    let t = self.next_upload;
-                    self.upload(t, true);
-                    let gap = self.uploads.next_upload_gap(self.uploads_per_day);
-                    self.next_upload = t + gap.max(SimDuration::from_micros(1));
+            let (t, next) = self.demand.next(self.end)?;
+            match next {
+                Next::SpikeStart(i) => {
+                    let (size, _primary) = self.demand.take_spike_clip();
+                    let clip = self.add_clip(size);
+                    self.demand.spike_clip_uploaded(i, clip);
                 }
-                continue;
+                Next::Upload => {
+                    let (size, _primary) = self.demand.take_upload();
+                    let clip = self.add_clip(size);
+                    self.demand.uploaded(t, clip);
+                }
+                Next::View => {
+                    let a = self.demand.take_view();
+                    let size = self.sizes[a.clip.index()];
+                    return Some(Generated { time: a.time, clip: a.clip.0, size, geo: a.geo.0 });
+                }
             }
-            let a = self.workload.pop();
-            // The world draws ahead after each arrival it takes (to prefetch their state); a
-            // spike start discards what was drawn ahead, so draw the same way.
-            self.workload.peek_nth(crate::world::PREFETCH_FAR);
-            return Some(Generated { time: a.time, clip: a.clip.0, size: self.sizes[a.clip.index()], geo: a.geo.0 });
         }
     }
 }

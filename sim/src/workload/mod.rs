@@ -11,12 +11,22 @@
 //!   upload whose age is drawn from an exponential with mean `new_clip_decay_days` (so a fresh
 //!   clip's popularity decays with that time constant); otherwise a catalog clip from a Zipf
 //!   alias table (O(1)). Catalog clip `k` has popularity rank `k`.
+//!
+//! **Drawing ahead changes nothing.** Arrivals may be drawn a few ahead of the one being served,
+//! so that the caller can prefetch what they will touch, but only what depends on nothing that
+//! happens in between is decided then: the time, the geography, whether a spike draws it, and the
+//! catalog clip it goes to unless it is a fresh upload's view. Whether it is (and which upload) is
+//! decided when it is taken, after every event before it, and a spike's clip is read then too.
+//! Every random stream is consumed in arrival order whatever the distance, so any lookahead gives
+//! the same requests (`tests/scenarios.rs` runs two distances and compares).
 
 mod alias;
+mod demand;
 mod exp;
 mod uploads;
 
 pub use alias::{zipf_weights, AliasTable};
+pub use demand::{Demand, Next};
 use uploads::Uploads;
 
 use crate::rng::{ExpZiggurat, Purpose, Stream};
@@ -30,6 +40,23 @@ const HOUR_US: u64 = 3_600_000_000;
 const UPLOADS_PER_BUCKET: f64 = 2.0;
 /// The largest clip drawn: 100 GB.
 const CLIP_BYTES_MAX: u64 = 100_000_000_000;
+
+/// An arrival as drawn ahead: what does not depend on the events before it.
+#[derive(Clone, Copy, Debug)]
+struct Drawn {
+    time: SimTime,
+    geo: GeoId,
+    who: Who,
+}
+
+/// Who an arrival drawn ahead views.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// A spike's clip (read when the arrival is taken: a "new" spike's clip is uploaded at its start).
+    Spike(usize),
+    /// This catalog clip, unless the view turns out to be a fresh upload's.
+    View(ClipId),
+}
 
 /// One view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,14 +119,13 @@ pub struct Workload {
     now: SimTime,
     /// Arrivals drawn but not yet consumed: `ahead_len` of them, the oldest at `ahead_head`
     /// (a ring of [`LOOKAHEAD`] slots).
-    ahead: [Arrival; LOOKAHEAD],
+    ahead: [Drawn; LOOKAHEAD],
     ahead_head: usize,
     ahead_len: usize,
 }
 
 /// How many arrivals the generator may draw ahead of the one being served, so that the caller
-/// can prefetch their state. Part of the model's definition: an arrival is drawn up to this many
-/// arrivals before it is served (so it cannot pick a clip uploaded in between).
+/// can prefetch their state (performance only: see the module's documentation).
 pub const LOOKAHEAD: usize = 4;
 const _: () = assert!(LOOKAHEAD.is_power_of_two(), "the lookahead ring wraps with a mask");
 
@@ -165,7 +191,7 @@ impl Workload {
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
-            ahead: [Arrival { time: SimTime::ZERO, clip: ClipId(0), geo: GeoId(0) }; LOOKAHEAD],
+            ahead: [Drawn { time: SimTime::ZERO, geo: GeoId(0), who: Who::View(ClipId(0)) }; LOOKAHEAD],
             ahead_head: 0,
             ahead_len: 0,
         };
@@ -207,7 +233,7 @@ impl Workload {
             self.piece_cum.push(acc);
         }
         for s in &self.spikes {
-            if s.start <= t && t < s.end && s.clip.is_some() {
+            if s.start <= t && t < s.end {
                 acc += s.rate_per_sec;
             }
             self.piece_cum.push(acc);
@@ -236,13 +262,9 @@ impl Workload {
         }
     }
 
-    /// Gives a "new" spike its clip (uploaded at the spike's start). Changes the rate from `t`.
-    pub fn set_spike_clip(&mut self, spike: usize, clip: ClipId, t: SimTime) {
+    /// Gives a "new" spike its clip (uploaded at the spike's start, before any of its views).
+    pub fn set_spike_clip(&mut self, spike: usize, clip: ClipId) {
         self.spikes[spike].clip = Some(clip);
-        // Re-plan from t: the arrivals drawn ahead were drawn without this spike's rate.
-        self.ahead_len = 0;
-        self.now = t;
-        self.enter_piece(t);
     }
 
     /// Spike `spike`'s clip, once it has one (a "new" spike's at its start).
@@ -250,18 +272,31 @@ impl Workload {
         self.spikes[spike].clip
     }
 
-    /// The next arrival, without consuming it.
+    /// The time of the next arrival.
     #[inline]
-    pub fn peek(&mut self) -> Arrival {
-        self.peek_nth(0)
+    pub fn peek_time(&mut self) -> SimTime {
+        self.drawn(0).time
     }
 
-    /// The arrival `k` places after the next one, drawing it if needed.
+    /// The arrival `k` places after the next one as far as it is known now, for prefetching: its
+    /// clip is a guess (a view that turns out to be a fresh upload's, or a "new" spike's before
+    /// the spike starts, goes to another clip).
     ///
     /// # Panics
     /// If `k` is not below [`LOOKAHEAD`] (callers pass constants: the check compiles away).
     #[inline]
     pub fn peek_nth(&mut self, k: usize) -> Arrival {
+        let d = self.drawn(k);
+        let clip = match d.who {
+            Who::Spike(i) => self.spikes[i].clip.unwrap_or(ClipId(0)),
+            Who::View(catalog) => catalog,
+        };
+        Arrival { time: d.time, clip, geo: d.geo }
+    }
+
+    /// The arrival `k` places after the next one, drawn if it was not yet.
+    #[inline]
+    fn drawn(&mut self, k: usize) -> Drawn {
         assert!(k < LOOKAHEAD, "the workload draws at most LOOKAHEAD arrivals ahead");
         while self.ahead_len <= k {
             let a = self.draw();
@@ -271,16 +306,20 @@ impl Workload {
         self.ahead[(self.ahead_head + k) % LOOKAHEAD]
     }
 
-    /// Consumes the next arrival.
+    /// Takes the next arrival, deciding now (after every event before it) which clip it views.
     #[inline]
     pub fn pop(&mut self) -> Arrival {
-        let a = self.peek();
+        let d = self.drawn(0);
         self.ahead_head = (self.ahead_head + 1) % LOOKAHEAD;
         self.ahead_len -= 1;
-        a
+        let clip = match d.who {
+            Who::Spike(i) => self.spikes[i].clip.expect("a spike's clip is known from its start, before its views"),
+            Who::View(catalog) => self.fresh_or(d.time, catalog),
+        };
+        Arrival { time: d.time, clip, geo: d.geo }
     }
 
-    fn draw(&mut self) -> Arrival {
+    fn draw(&mut self) -> Drawn {
         let mut budget = self.exp.sample(&mut self.arrivals);
         let mut t = self.now;
         loop {
@@ -300,20 +339,14 @@ impl Workload {
             self.enter_piece(t);
         }
         self.now = t;
-        let (clip, geo) = self.choose(t);
-        Arrival { time: t, clip, geo }
-    }
-
-    fn choose(&mut self, t: SimTime) -> (ClipId, GeoId) {
         let x = self.geos.unit() * self.piece_rate;
         let g_count = self.geo_shares.len();
         let k = self.piece_cum.iter().position(|&c| x < c).unwrap_or(self.piece_cum.len() - 1);
         if k >= g_count {
-            let (clip, geo) = (self.spikes[k - g_count].clip, self.spikes[k - g_count].geo);
-            let geo = geo.unwrap_or_else(|| self.pick_geo(t));
-            return (clip.expect("only spikes with a clip have rate"), geo);
+            let geo = self.spikes[k - g_count].geo.unwrap_or_else(|| self.pick_geo(t));
+            return Drawn { time: t, geo, who: Who::Spike(k - g_count) };
         }
-        (self.pick_clip(t), GeoId(k as u32))
+        Drawn { time: t, geo: GeoId(k as u32), who: Who::View(self.pick_catalog()) }
     }
 
     fn pick_geo(&mut self, _t: SimTime) -> GeoId {
@@ -322,7 +355,9 @@ impl Workload {
         GeoId(self.piece_cum.iter().position(|&c| x < c).unwrap_or(0) as u32)
     }
 
-    fn pick_clip(&mut self, t: SimTime) -> ClipId {
+    /// The clip a view at `t` goes to: a fresh upload's, with probability `new_clip_share` once
+    /// there are uploads (and one old enough), else the catalog clip drawn for it.
+    fn fresh_or(&mut self, t: SimTime, catalog: ClipId) -> ClipId {
         if self.new_share > 0.0 && !self.uploads.is_empty() {
             let age_us = self.fresh_ahead[self.fresh_pos];
             let later = self.draw_fresh();
@@ -339,6 +374,12 @@ impl Workload {
                 }
             }
         }
+        catalog
+    }
+
+    /// The catalog clip of the next view (one draw of the picks stream per view, whether or not
+    /// it turns out to be a fresh upload's).
+    fn pick_catalog(&mut self) -> ClipId {
         let x = self.picks_ahead[self.picks_pos];
         let later = self.picks.next_u64();
         self.picks_ahead[self.picks_pos] = later;
@@ -498,7 +539,8 @@ mod tests {
     }
 
     /// The picks drawn ahead (catalog draws, fresh-or-catalog choices with their ages) are exactly
-    /// the picks of drawing each one when it is needed, as the workload did before it drew ahead.
+    /// the picks of drawing each one when it is needed: one catalog draw per view, and a fresh
+    /// view goes to the latest upload at least its age old.
     #[test]
     fn picks_drawn_ahead_equal_picks_drawn_when_needed() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-baseline.toml");
@@ -521,7 +563,11 @@ mod tests {
                 w.on_upload(SimTime(t), clip);
                 uploads.push((t, clip));
             }
-            let got = w.pick_clip(SimTime(t));
+            let got = {
+                let catalog = w.pick_catalog();
+                w.fresh_or(SimTime(t), catalog)
+            };
+            let catalog = ClipId(w.catalog.as_ref().expect("a Zipf catalog").sample_with(picks.next_u64()));
             let mut want = None;
             if !uploads.is_empty() && clips.chance(sc.traffic.new_clip_share) {
                 let age_us = (exp.sample(&mut clips) * w.new_decay_secs * 1e6) as u64;
@@ -530,8 +576,7 @@ mod tests {
                     want = n.checked_sub(1).map(|n| uploads[n].1);
                 }
             }
-            let alias = w.catalog.as_ref().expect("a Zipf catalog");
-            let want = want.unwrap_or_else(|| ClipId(alias.sample_with(picks.next_u64())));
+            let want = want.unwrap_or(catalog);
             assert_eq!(got, want, "pick {i}");
             fresh += usize::from(got.0 >= sc.catalog.clips);
         }

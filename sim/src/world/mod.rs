@@ -15,7 +15,7 @@ use crate::record::{Recorder, Row};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Scenario, SpikeClip};
 use crate::standins::{prober, Cdn, Faults, Links, Meters, Storage};
-use crate::workload::{ClipFactory, Workload};
+use crate::workload::{ClipFactory, Demand};
 use clipsim_engine::{
     Bytes, Category, ClipId, Engine, HealthTarget, Input, MoneyNanos, Output, RegionId, SimDuration, SimTime,
 };
@@ -53,9 +53,10 @@ impl Ev {
     }
 }
 
-/// How many arrivals past the next one the loop draws, to prefetch their state (see
-/// `Sim::prefetch_ahead`); the trace generator draws the same way.
-pub(crate) const PREFETCH_FAR: usize = 3;
+/// How many arrivals past the next one the loop prefetches the state of (see
+/// `Sim::prefetch_ahead`): the engine's clip record, the recorder's counts and the edge's index
+/// entry. Performance only: any distance gives the same results.
+pub const PREFETCH_FAR: usize = 3;
 const _: () = assert!(PREFETCH_FAR < crate::workload::LOOKAHEAD, "the workload draws at most LOOKAHEAD ahead");
 /// Where the edge's entry is prefetched (its index entry is prefetched at [`PREFETCH_FAR`]).
 const PREFETCH_NEAR: usize = 2;
@@ -101,11 +102,17 @@ pub struct World(Box<dyn Run>);
 /// A [`Sim`] of some edge policy, run once.
 trait Run {
     fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult;
+    fn set_prefetch_distances(&mut self, far: usize, near: usize);
 }
 
 impl<C: EdgeCache> Run for Sim<C> {
     fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         Sim::run(*self, progress, stop)
+    }
+
+    fn set_prefetch_distances(&mut self, far: usize, near: usize) {
+        self.prefetch_far = far;
+        self.prefetch_near = near;
     }
 }
 
@@ -133,14 +140,24 @@ impl World {
     pub fn run(self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         self.0.run(progress, stop)
     }
+
+    /// Prefetches `far` and `near` arrivals ahead instead of [`PREFETCH_FAR`] and 2 (both below
+    /// [`crate::workload::LOOKAHEAD`]): for tests that show the distance changes no result.
+    pub fn with_prefetch_distances(mut self, far: usize, near: usize) -> Self {
+        assert!(far < crate::workload::LOOKAHEAD && near < crate::workload::LOOKAHEAD, "within the lookahead");
+        self.0.set_prefetch_distances(far, near);
+        self
+    }
 }
 
 /// The simulated world with edges of type `C`.
 struct Sim<C> {
     sc: Scenario,
     engine: Engine,
-    workload: Workload,
-    uploads: ClipFactory,
+    demand: Demand,
+    /// How far ahead arrivals' state is prefetched (see [`PREFETCH_FAR`]).
+    prefetch_far: usize,
+    prefetch_near: usize,
     /// Each region's storage.
     storage: Vec<Storage>,
     /// The CDN's edges, one per geography (none without a CDN).
@@ -235,8 +252,9 @@ impl<C: EdgeCache> Sim<C> {
         let faults = Faults::new(&sc.outages, regions);
         let end = SimTime::ZERO + sc.duration;
         let mut w = Sim {
-            workload: Workload::new(&sc),
-            uploads: ClipFactory::new(&sc, Purpose::Uploads),
+            demand: Demand::new(&sc),
+            prefetch_far: PREFETCH_FAR,
+            prefetch_near: PREFETCH_NEAR,
             storage,
             cdn,
             links: Links::new(regions, sc.network.inter_region_bps, sc.network.inter_region_rtt),
@@ -269,14 +287,12 @@ impl<C: EdgeCache> Sim<C> {
         for i in 0..w.sc.price_changes.len() {
             w.schedule(w.sc.price_changes[i].0, Ev::Price(i));
         }
-        for i in 0..w.sc.traffic.spikes.len() {
-            if w.sc.traffic.spikes[i].clip == SpikeClip::New {
-                w.schedule(w.sc.traffic.spikes[i].start, Ev::SpikeStart(i));
-            }
+        for k in 0..w.demand.new_spikes().len() {
+            let (start, i) = w.demand.new_spikes()[k];
+            w.schedule(start, Ev::SpikeStart(i));
         }
-        if w.sc.catalog.uploads_per_day > 0.0 {
-            let gap = w.uploads.next_upload_gap(w.sc.catalog.uploads_per_day);
-            w.schedule(SimTime::ZERO + gap, Ev::Upload);
+        if w.demand.next_upload_at() != SimTime::NEVER {
+            w.schedule(w.demand.next_upload_at(), Ev::Upload);
         }
         w.schedule(SimTime::ZERO, Ev::Probe);
         w.schedule(SimTime::ZERO + w.sc.report_interval, Ev::Report);
@@ -300,11 +316,11 @@ impl<C: EdgeCache> Sim<C> {
             // Serving schedules nothing and sets no engine timer, so `sched` stays valid.
             let serve_until = sched.0.min(self.end);
             loop {
-                let arrival_t = self.workload.peek().time;
+                let arrival_t = self.demand.views().peek_time();
                 if arrival_t >= serve_until {
                     break;
                 }
-                let a = self.workload.pop();
+                let a = self.demand.take_view();
                 self.prefetch_ahead();
                 self.serve(a);
                 debug_assert_eq!(self.next_event(), (sched, is_engine), "serving a request scheduled something");
@@ -359,7 +375,7 @@ impl<C: EdgeCache> Sim<C> {
         };
         RunResult {
             meters,
-            workload_bytes: self.workload.heap_bytes(),
+            workload_bytes: self.demand.views_ref().heap_bytes(),
             scenario: self.sc,
             recorder: self.rec,
             engine: self.engine,
@@ -390,14 +406,16 @@ impl<C: EdgeCache> Sim<C> {
             }
             Ev::SpikeStart(i) => {
                 // A spike's clip takes its views from the spike alone, not from the fresh-upload share.
-                let clip = self.upload(t, false);
-                self.workload.set_spike_clip(i, clip, t);
+                let (size, primary) = self.demand.take_spike_clip();
+                let clip = self.upload(t, size, primary);
+                self.demand.spike_clip_uploaded(i, clip);
                 self.rec.timeline.push(Entry { at: t, event: Event::SpikeStartsOnNewClip { clip } });
             }
             Ev::Upload => {
-                self.upload(t, true);
-                let gap = self.uploads.next_upload_gap(self.sc.catalog.uploads_per_day);
-                self.schedule(t + gap.max(SimDuration::from_micros(1)), Ev::Upload);
+                let (size, primary) = self.demand.take_upload();
+                let clip = self.upload(t, size, primary);
+                self.demand.uploaded(t, clip);
+                self.schedule(self.demand.next_upload_at(), Ev::Upload);
             }
             Ev::CopyDone { clip, from, to, ok, bytes } => {
                 let (clip, region) = (ClipId(clip), RegionId(to));
@@ -433,30 +451,26 @@ impl<C: EdgeCache> Sim<C> {
     /// Starts loading the state that the next arrivals will touch, while this one is served:
     /// four arrivals ahead the engine's clip record, the recorder's counts and the edge's index
     /// entry; three ahead the edge's entry itself (the distances that measured fastest, see
-    /// docs/benchmarks.md). The prefetches change no result; drawing the
-    /// arrivals ahead does, a little, and is part of the model (see `workload::LOOKAHEAD`): an
-    /// arrival is drawn before the events that precede it are handled, so it cannot pick a clip
-    /// uploaded just before it.
+    /// docs/benchmarks.md). Neither the prefetches nor drawing the arrivals ahead changes a
+    /// result (see `workload`: what depends on earlier events is decided when an arrival is
+    /// taken).
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let far = self.workload.peek_nth(PREFETCH_FAR);
+        let far = self.demand.views().peek_nth(self.prefetch_far);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
         self.cdn.prefetch_index(far.geo.index(), far.clip.0);
-        let near = self.workload.peek_nth(PREFETCH_NEAR);
+        let near = self.demand.views().peek_nth(self.prefetch_near);
         self.cdn.prefetch_entry(near.geo.index(), near.clip.0);
     }
 
-    fn upload(&mut self, t: SimTime, fresh: bool) -> ClipId {
-        let (size, primary) = self.uploads.next_clip();
+    /// Uploads a clip of `size` bytes to `primary` at `t`: to the engine and the region's storage.
+    fn upload(&mut self, t: SimTime, size: u64, primary: RegionId) -> ClipId {
         let clip = ClipId(self.engine.clip_count() as u32);
         self.engine
             .handle_input(t, Input::ClipUploaded { clip, size: Bytes(size), primary })
             .expect("uploads are dense, non-empty, in known regions");
         self.storage[primary.index()].put(t, size);
-        if fresh {
-            self.workload.on_upload(t, clip);
-        }
         self.rec.on_upload(clip.index());
         clip
     }
@@ -503,7 +517,7 @@ impl<C: EdgeCache> Sim<C> {
     fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
         let spikes = &self.sc.traffic.spikes;
         let Some(i) = (0..spikes.len())
-            .filter(|&i| self.workload.spike_clip(i) == Some(clip) && spikes[i].start <= t)
+            .filter(|&i| self.demand.views_ref().spike_clip(i) == Some(clip) && spikes[i].start <= t)
             .max_by_key(|&i| spikes[i].start)
         else {
             return;
@@ -523,7 +537,7 @@ impl<C: EdgeCache> Sim<C> {
     fn close_timeline(&mut self, end: SimTime) {
         let timeline = &mut self.rec.timeline;
         for (i, s) in self.sc.traffic.spikes.iter().enumerate() {
-            let clip = self.workload.spike_clip(i);
+            let clip = self.demand.views_ref().spike_clip(i);
             if let (SpikeClip::Rank(rank), true) = (s.clip, s.start < end) {
                 timeline.push(Entry { at: s.start, event: Event::SpikeStartsOnCatalogClip { rank } });
             }
