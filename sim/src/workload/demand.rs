@@ -100,7 +100,7 @@ impl Demand {
     pub fn take_upload(&mut self) -> (u64, RegionId) {
         let clip = self.uploads.next_clip();
         let gap = self.uploads.next_upload_gap(self.uploads_per_day);
-        self.next_upload = self.next_upload + gap.max(SimDuration::from_micros(1));
+        self.next_upload += gap.max(SimDuration::from_micros(1));
         clip
     }
 
