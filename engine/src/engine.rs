@@ -80,9 +80,11 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) ttl: T,
     pub(crate) now: SimTime,
     pub(crate) clips: Vec<Clip>,
-    /// Views by geography, `demand_ext[clip * geos + geo]`, used only when there are more than
-    /// [`DEMAND_INLINE`] geographies (else the counters are inside [`Clip`]).
+    /// Views by geography, `demand_ext[clip * side_geos + geo]`, used only when there are more
+    /// than [`DEMAND_INLINE`] geographies (else the counters are inside [`Clip`]).
     pub(crate) demand_ext: Vec<u16>,
+    /// The geographies counted in `demand_ext` per clip: all of them, or 0 when they fit inline.
+    pub(crate) side_geos: usize,
     pub(crate) mirrors: MirrorTable,
     /// One bit per clip, set once its score has reached the replication threshold: a superset of
     /// the clips a sync must look at, so that a sync costs O(clips / 64 + popular clips).
@@ -125,6 +127,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn with_policies(cfg: EngineConfig, selector: S, placement: P, ttl: T) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let topo = Topology::new(&cfg);
+        let side_geos = if topo.geos() > DEMAND_INLINE { topo.geos() } else { 0 };
         let (ledger, lines) = build_ledger(&cfg)?;
         let regions = cfg.regions.len();
         let mirror_region_mask = cfg.mirror.regions.iter().fold(0u64, |m, r| m | 1 << r.0);
@@ -144,6 +147,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             now: start,
             clips: Vec::new(),
             demand_ext: Vec::new(),
+            side_geos,
             mirrors: MirrorTable::default(),
             reached_threshold: Vec::new(),
             mirror_region_mask,
@@ -169,9 +173,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn reserve_clips(&mut self, clips: usize) {
         self.clips.reserve(clips);
         self.reached_threshold.reserve(clips.div_ceil(64));
-        if self.topo.geos() > DEMAND_INLINE {
-            self.demand_ext.reserve(clips.saturating_mul(self.topo.geos()));
-        }
+        self.demand_ext.reserve(clips.saturating_mul(self.side_geos));
     }
 
     pub(crate) fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
@@ -221,9 +223,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     records: 0,
                     demand: [0; DEMAND_INLINE],
                 });
-                if self.topo.geos() > DEMAND_INLINE {
-                    self.demand_ext.extend(std::iter::repeat_n(0, self.topo.geos()));
-                }
+                self.demand_ext.extend(std::iter::repeat_n(0, self.side_geos));
                 self.reached_threshold.resize(self.clips.len().div_ceil(64), 0);
                 self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
@@ -367,8 +367,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// When the engine next wants [`Engine::handle_timeout`] called.
     pub fn poll_timeout(&self) -> SimTime {
-        let retry = self.retries.peek().map_or(SimTime::NEVER, |Reverse((t, ..))| *t);
-        self.next_sync.min(self.next_cleanup).min(self.next_month).min(self.next_alert).min(retry)
+        self.job_timers().iter().map(|t| t.0).min().expect("five jobs")
     }
 
     /// Runs every job due at or before `now`, each at its own scheduled time, in time order;
@@ -377,9 +376,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
         self.advance(now)?;
         loop {
-            let retry = self.retries.peek().map_or(SimTime::NEVER, |Reverse((t, ..))| *t);
-            let jobs = [self.next_month, self.next_alert, self.next_cleanup, self.next_sync, retry];
-            let (which, &at) = jobs.iter().enumerate().min_by_key(|&(i, t)| (*t, i)).expect("five jobs");
+            let timers = self.job_timers();
+            let (which, &(at, _)) = timers.iter().enumerate().min_by_key(|&(i, t)| (t.0, i)).expect("five jobs");
             if at > now {
                 break;
             }
@@ -390,8 +388,17 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 3 => self.sync(at),
                 _ => self.retry_copy(at),
             }
+            // Each job reschedules itself (a retry leaves the queue), so the loop moves on.
+            assert!(self.job_timers()[which] != timers[which], "job {which} ran at {at} and did not reschedule");
         }
         Ok(())
+    }
+
+    /// When each job is next due: month close, cost-alert check, cleanup, sync, then the first
+    /// copy retry with its sequence number (the others' are 0).
+    fn job_timers(&self) -> [(SimTime, u64); 5] {
+        let retry = self.retries.peek().map_or((SimTime::NEVER, 0), |Reverse((t, seq, ..))| (*t, *seq));
+        [(self.next_month, 0), (self.next_alert, 0), (self.next_cleanup, 0), (self.next_sync, 0), retry]
     }
 
     /// Accrues storage up to `now` and closes the current (possibly partial) billing month, so
@@ -495,19 +502,15 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// Bytes of engine state per clip: the clip record, plus side-table demand counters when there
     /// are more than five geographies.
     pub fn state_bytes_per_clip(&self) -> usize {
-        let side = if self.topo.geos() > DEMAND_INLINE { size_of::<u16>() * self.topo.geos() } else { 0 };
-        size_of::<Clip>() + side
+        size_of::<Clip>() + size_of::<u16>() * self.side_geos
     }
 
     /// Counts one view of clip `i` from geography `g`, halving the clip's counters when one is full.
     #[inline]
     pub(crate) fn bump_demand(&mut self, i: usize, g: usize) {
-        let geos = self.topo.geos();
-        let counters: &mut [u16] = if geos <= DEMAND_INLINE {
-            &mut self.clips[i].demand[..geos]
-        } else {
-            &mut self.demand_ext[i * geos..(i + 1) * geos]
-        };
+        let (geos, side) = (self.topo.geos(), self.side_geos);
+        let counters: &mut [u16] =
+            if side == 0 { &mut self.clips[i].demand[..geos] } else { &mut self.demand_ext[i * side..(i + 1) * side] };
         if counters[g] == u16::MAX {
             for c in counters.iter_mut() {
                 *c /= 2;
@@ -518,12 +521,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// Clip `i`'s demand by geography, widened.
     pub(crate) fn demand_of(&self, i: usize) -> [u32; crate::config::GEOS_MAX] {
-        let geos = self.topo.geos();
-        let counters: &[u16] = if geos <= DEMAND_INLINE {
-            &self.clips[i].demand[..geos]
-        } else {
-            &self.demand_ext[i * geos..(i + 1) * geos]
-        };
+        let (geos, side) = (self.topo.geos(), self.side_geos);
+        let counters: &[u16] =
+            if side == 0 { &self.clips[i].demand[..geos] } else { &self.demand_ext[i * side..(i + 1) * side] };
         let mut out = [0u32; crate::config::GEOS_MAX];
         for (o, c) in out.iter_mut().zip(counters) {
             *o = u32::from(*c);
