@@ -180,7 +180,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if result.interrupted {
         eprintln!(
             "interrupted at simulated time {}: a partial report, marked as interrupted, is in {}",
-            report::fmt_time(result.end),
+            report::format::time(result.end),
             dir.display()
         );
         return Ok(ExitCode::from(crate::sweep::EXIT_INTERRUPTED));

@@ -582,11 +582,10 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                 policies.push(p.policy);
             }
         }
-        use crate::report::Thousands;
         let unique = if c.ignore_obj_size {
-            format!("{} unique objects", c.unique.thousands())
+            format!("{} unique objects", crate::report::format::count(c.unique))
         } else {
-            format!("{} unique bytes, {:.2} GB", c.unique.thousands(), c.unique as f64 / 1e9)
+            format!("{} unique bytes, {:.2} GB", crate::report::format::count(c.unique), c.unique as f64 / 1e9)
         };
         let x_desc = format!("cache size, as a share of the trace's {unique}; the sizes simulated are marked");
         let share = |v: f64| {

@@ -1,35 +1,18 @@
 //! `report.md`: what a planner reads. Targets first, then the bill, then how it was served.
 
+use super::format::{self, count, money_short as dollars};
 use super::summary::{cost_by_category, Summary};
-use super::timeseries::usd;
-use super::Thousands;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
 use std::fmt::Write as _;
 
 fn pct(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{:.2} %", x * 100.0))
+    format::or_na(v, |x| format::percent(x, 2))
 }
 
 fn ms(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{x:.0} ms"))
-}
-
-fn dollars(m: MoneyNanos) -> String {
-    let usd = m.as_usd_f64();
-    if usd.abs() >= 100.0 {
-        let whole = (usd.abs().round() as u64).thousands();
-        if usd < 0.0 {
-            format!("-${whole}")
-        } else {
-            format!("${whole}")
-        }
-    } else if usd < 0.0 {
-        format!("-${:.2}", -usd)
-    } else {
-        format!("${usd:.2}")
-    }
+    format::or_na(v, format::ms)
 }
 
 /// Usage of a category over the whole run in its price unit, and the unit's name.
@@ -47,27 +30,8 @@ fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
 /// (`1,870,034 requests`, not `187 10,000 requests`).
 fn usage_text(q: f64, unit: &str) -> String {
     match unit.strip_prefix("10,000 ") {
-        Some(what) => format!("{} {what}", ((q * 10_000.0).round() as u64).thousands()),
+        Some(what) => format!("{} {what}", count((q * 10_000.0).round() as u64)),
         None => format!("{q:.0} {unit}"),
-    }
-}
-
-fn gb(bytes: f64) -> String {
-    let gb = bytes / BYTES_PER_GB as f64;
-    if gb >= 1000.0 {
-        format!("{:.2} TB", gb / 1000.0)
-    } else {
-        format!("{gb:.1} GB")
-    }
-}
-
-/// A target's value in its unit (`604 ms`, `99.9900 %`, `$0.1420`), for the report and the console.
-pub(super) fn target_value(name: &str, v: Option<f64>) -> String {
-    match name {
-        "p50_load_ms" | "p95_load_ms" => ms(v),
-        "cost_per_gb" => v.map_or("n/a".into(), |x| format!("${x:.4}")),
-        "availability" => v.map_or("n/a".into(), |x| format!("{:.4} %", x * 100.0)),
-        _ => pct(v),
     }
 }
 
@@ -80,7 +44,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         let _ = writeln!(o, "{d}\n");
     }
     // What was simulated: the whole duration, or up to the interruption.
-    let simulated = if r.interrupted { super::fmt_time(r.end) } else { sc.duration.to_string() };
+    let simulated = if r.interrupted { format::time(r.end) } else { sc.duration.to_string() };
     if r.interrupted {
         let _ = writeln!(
             o,
@@ -93,8 +57,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         "Simulated {} with seed {} ({} requests, {} after the {} warm-up). Scenario SHA-256 `{}`, clipsim {} (commit `{}`).\n",
         simulated,
         sc.seed,
-        s.requests.simulated.thousands(),
-        s.requests.total.thousands(),
+        count(s.requests.simulated),
+        count(s.requests.total),
         sc.warmup,
         &sc.sha256[..16],
         s.version,
@@ -122,8 +86,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
                 "| `{}` | {} {} | {} | {} |",
                 t.name,
                 t.direction.replace("<=", "≤").replace(">=", "≥"),
-                target_value(t.name, Some(t.target)),
-                target_value(t.name, t.actual),
+                t.name.show(t.target),
+                t.name.show_opt(t.actual),
                 if t.pass { "pass" } else { "**FAIL**" }
             );
         }
@@ -139,12 +103,12 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     let _ = writeln!(o, "| bill for the simulated {simulated} | {} |", dollars(total));
     let _ =
         writeln!(o, "| cost per GB delivered | {} |", s.cost_per_gb_usd.map_or("n/a".into(), |c| format!("${c:.4}")));
-    let _ = writeln!(o, "| delivered | {} |", gb(s.bytes_served as f64));
+    let _ = writeln!(o, "| delivered | {} |", format::bytes(s.bytes_served as f64));
     let _ = writeln!(
         o,
         "| availability | {} ({} failed) |",
-        target_value("availability", s.availability),
-        s.requests.failed.thousands()
+        crate::report::target::Target::Availability.show_opt(s.availability),
+        count(s.requests.failed)
     );
     let _ = writeln!(
         o,
@@ -172,7 +136,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
             }
         }
     }
-    let _ = writeln!(o, "| failovers | {} |", s.failovers.thousands());
+    let _ = writeln!(o, "| failovers | {} |", count(s.failovers));
     let _ = writeln!(o, "| cost alerts | {} |\n", s.cost_alerts);
 
     // Expected vs simulated.
@@ -247,7 +211,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     // Bill.
     let _ = writeln!(o, "## The bill\n");
     let _ = writeln!(o, "Usage is metered exactly in bytes, byte-time and requests; each line is priced with its provider's tiered rates (tiers reset each billing month) and rounded down once to the nanodollar.\n");
-    let _ = writeln!(o, "| month | line | provider | zone | usage | cost |\n| --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(o, "| month | line | provider | zone | usage | cost (exact, to the nanodollar) |\n| --- | --- | --- | --- | --- | --- |");
     for bill in r.engine.bills() {
         for l in bill.lines.iter().filter(|l| l.usage > 0 || l.cost != MoneyNanos::ZERO) {
             let provider = &sc.engine.providers[l.key.provider.index()];
@@ -257,9 +221,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
                     format!("{:.1} GB-month", l.usage as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
                 }
                 Meter::CdnRequests | Meter::OriginRequests => {
-                    format!("{} requests", (l.usage.min(u128::from(u64::MAX)) as u64).thousands())
+                    format!("{} requests", count(l.usage.min(u128::from(u64::MAX)) as u64))
                 }
-                _ => gb(l.usage as f64),
+                _ => format::bytes(l.usage as f64),
             };
             let _ = writeln!(
                 o,
@@ -269,11 +233,10 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
                 provider,
                 zone,
                 usage,
-                format_args!("${}", usd(l.cost))
+                format::money_exact(l.cost)
             );
         }
-        let _ =
-            writeln!(o, "| {} | **total** | | | | **{}** |", bill.month + 1, format_args!("${}", usd(bill.total())));
+        let _ = writeln!(o, "| {} | **total** | | | | **{}** |", bill.month + 1, format::money_exact(bill.total()));
     }
     let _ = writeln!(o);
     let _ = writeln!(
@@ -318,9 +281,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
             "| {} | {} | {} | {} | {} | {} | {} |",
             reg.name,
             sc.engine.providers[reg.storage_provider.index()],
-            gb(metrics.regions[i].stored_bytes as f64),
-            req.thousands(),
-            gb(bytes as f64),
+            format::bytes(metrics.regions[i].stored_bytes as f64),
+            count(req),
+            format::bytes(bytes as f64),
             dollars(cost_of(&|m| m == Meter::StorageByteTime)),
             dollars(cost_of(&|m| matches!(m, Meter::OriginEgressDirect | Meter::OriginEgressToCdn)))
         );
@@ -339,8 +302,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     let _ = writeln!(o, "| source | requests | share |\n| --- | --- | --- |");
     for f in ServedFrom::ALL {
         let n = r.recorder.total.served(f);
-        let _ =
-            writeln!(o, "| {} | {} | {} |", f.name(), n.thousands(), pct(crate::record::ratio(n, s.requests.total)));
+        let _ = writeln!(o, "| {} | {} | {} |", f.name(), count(n), pct(crate::record::ratio(n, s.requests.total)));
     }
     let _ = writeln!(o, "\n| geography | share of views | P50 | P95 | P99 |\n| --- | --- | --- | --- | --- |");
     for (g, name) in sc.geos.iter().enumerate() {
@@ -376,7 +338,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         let _ = writeln!(o, "## Timeline\n");
         const SHOWN: usize = 60;
         for n in timeline.iter().take(SHOWN) {
-            let _ = writeln!(o, "- {}: {}", super::fmt_time(n.at), super::timeline::describe(sc, &n.event));
+            let _ = writeln!(o, "- {}: {}", format::time(n.at), super::timeline::describe(sc, &n.event));
         }
         if timeline.len() > SHOWN {
             let _ = writeln!(o, "- ... and {} more", timeline.len() - SHOWN);
@@ -384,7 +346,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
         // What was still in force at the end, however long the timeline.
         for &what in &r.recorder.at_end {
             let what = super::timeline::describe_in_force(sc, what);
-            let _ = writeln!(o, "- {}: {what} at the end", super::fmt_time(r.end));
+            let _ = writeln!(o, "- {}: {what} at the end", format::time(r.end));
         }
         let _ = writeln!(o);
     }

@@ -4,9 +4,11 @@
 mod charts;
 pub mod compare;
 mod console;
+pub mod format;
 mod markdown;
 pub mod output;
 pub mod summary;
+pub mod target;
 pub mod timeline;
 pub mod timeseries;
 
@@ -15,33 +17,7 @@ pub use output::{OutputError, Staging};
 pub use summary::{summarize, Summary};
 
 use crate::world::RunResult;
-use clipsim_engine::SimTime;
 use std::path::{Path, PathBuf};
-
-/// Whole numbers with thousands separators: `1,234,567`.
-pub(crate) trait Thousands {
-    fn thousands(&self) -> String;
-}
-
-impl Thousands for u64 {
-    fn thousands(&self) -> String {
-        let s = self.to_string();
-        let mut out = String::new();
-        for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        out
-    }
-}
-
-/// `3d 04:05:06` for a simulated time.
-pub fn fmt_time(t: SimTime) -> String {
-    let s = t.as_secs();
-    format!("{}d {:02}:{:02}:{:02}", s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60)
-}
 
 /// The summary as pretty JSON (stable key order), with a trailing newline.
 pub fn summary_json(s: &Summary) -> String {

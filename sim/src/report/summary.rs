@@ -1,14 +1,15 @@
 //! `summary.json`: the run's figures under stable keys (defined in `scenarios/README.md`).
 
+use super::target::Target;
 use crate::record::ratio;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, MoneyNanos, ServedFrom};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The summary. Field order is the JSON key order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenario identity.
     pub scenario: ScenarioId,
@@ -27,7 +28,7 @@ pub struct Summary {
     /// Request counts (after warm-up).
     pub requests: Requests,
     /// Requests by where they were served from.
-    pub served_from: BTreeMap<&'static str, u64>,
+    pub served_from: BTreeMap<String, u64>,
     /// Bytes delivered to viewers (after warm-up).
     pub bytes_served: u64,
     /// Hit rates.
@@ -43,9 +44,9 @@ pub struct Summary {
     /// Mirror life cycle counts (whole run).
     pub mirrors: Mirrors,
     /// The bill for the whole simulated period, by category, dollars.
-    pub cost_usd: BTreeMap<&'static str, f64>,
+    pub cost_usd: BTreeMap<String, f64>,
     /// The same, exact, in nanodollars.
-    pub cost_nanodollars: BTreeMap<&'static str, i64>,
+    pub cost_nanodollars: BTreeMap<String, i64>,
     /// Total cost / GB delivered over the whole run (warm-up included), dollars.
     pub cost_per_gb_usd: Option<f64>,
     /// Cost alerts raised.
@@ -55,7 +56,7 @@ pub struct Summary {
 }
 
 /// Scenario identity.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioId {
     /// Its name.
     pub name: String,
@@ -64,7 +65,7 @@ pub struct ScenarioId {
 }
 
 /// Request counts.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requests {
     /// After warm-up.
     pub total: u64,
@@ -75,7 +76,7 @@ pub struct Requests {
 }
 
 /// Hit rates.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HitRates {
     /// Edge hits / requests that reached the CDN.
     pub cdn_cache: Option<f64>,
@@ -86,7 +87,7 @@ pub struct HitRates {
 }
 
 /// Percentiles in ms.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// Median.
     pub p50: Option<f64>,
@@ -99,7 +100,7 @@ pub struct Latency {
 }
 
 /// Mirror life cycle.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Mirrors {
     /// Copies ordered.
     pub created: u64,
@@ -118,18 +119,18 @@ pub struct Mirrors {
 }
 
 /// One target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetResult {
-    /// `p50_load_ms`, `p95_load_ms`, `availability`, `cost_per_gb`, `top100_mirror_hit_rate`.
-    pub name: &'static str,
+    /// Which.
+    pub name: Target,
     /// The target value.
     pub target: f64,
     /// The simulated value (`null` when there is none, which fails).
     pub actual: Option<f64>,
     /// Whether it is met.
     pub pass: bool,
-    /// `<=` or `>=`.
-    pub direction: &'static str,
+    /// `<=` or `>=` (as [`Target::direction`] says; kept for readers of the JSON).
+    pub direction: String,
 }
 
 fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
@@ -162,31 +163,34 @@ pub fn summarize(r: &RunResult) -> Summary {
     let mut cost_usd = BTreeMap::new();
     let mut cost_nanos = BTreeMap::new();
     for (i, c) in Category::ALL.iter().enumerate() {
-        cost_usd.insert(c.name(), costs[i].as_usd_f64());
-        cost_nanos.insert(c.name(), costs[i].0);
+        cost_usd.insert(c.name().to_string(), costs[i].as_usd_f64());
+        cost_nanos.insert(c.name().to_string(), costs[i].0);
     }
-    cost_usd.insert("total", total.as_usd_f64());
-    cost_nanos.insert("total", total.0);
+    cost_usd.insert("total".into(), total.as_usd_f64());
+    cost_nanos.insert("total".into(), total.0);
     let bytes_all_run: u64 = r.engine.counters().bytes_served().0;
     let cost_per_gb = (bytes_all_run > 0).then(|| total.as_usd_f64() / (bytes_all_run as f64 / BYTES_PER_GB as f64));
     let c = r.engine.counters();
     let metrics = r.engine.metrics(r.end);
     let lat = latency(&rec.latency);
-    let mut targets = Vec::new();
-    let tg = &sc.targets;
-    // `vacuous`: with no value at all the target holds (the top 100 clips needed no origin fetch,
-    // so no mirror had anything to serve); for every other target a missing value fails.
-    let mut check = |name, target: Option<f64>, actual: Option<f64>, at_most: bool, vacuous: bool| {
-        if let Some(target) = target {
-            let pass = actual.map_or(vacuous, |a| if at_most { a <= target } else { a >= target });
-            targets.push(TargetResult { name, target, actual, pass, direction: if at_most { "<=" } else { ">=" } });
-        }
-    };
-    check("p50_load_ms", tg.p50_load_ms, lat.p50, true, false);
-    check("p95_load_ms", tg.p95_load_ms, lat.p95, true, false);
-    check("availability", tg.availability, t.availability(), false, false);
-    check("cost_per_gb", tg.cost_per_gb_nanos.map(|n| n as f64 / 1e9), cost_per_gb, true, false);
-    check("top100_mirror_hit_rate", tg.top100_mirror_hit_rate, ratio(top_mirror, top_origin), false, true);
+    let targets = Target::ALL
+        .into_iter()
+        .filter_map(|name| {
+            let target = sc.targets.get(name)?;
+            let actual = match name {
+                Target::P50LoadMs => lat.p50,
+                Target::P95LoadMs => lat.p95,
+                Target::Availability => t.availability(),
+                Target::CostPerGb => cost_per_gb,
+                Target::Top100MirrorHitRate => ratio(top_mirror, top_origin),
+            };
+            // With no value at all the top-100 target holds (those clips needed no origin fetch,
+            // so no mirror had anything to serve); any other target fails without a value.
+            let vacuous = name == Target::Top100MirrorHitRate;
+            let pass = actual.map_or(vacuous, |a| name.met(a, target));
+            Some(TargetResult { name, target, actual, pass, direction: name.direction().into() })
+        })
+        .collect();
     Summary {
         scenario: ScenarioId { name: sc.name.clone(), sha256: sc.sha256.clone() },
         seed: sc.seed,
@@ -196,7 +200,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         warmup_s: sc.warmup.as_secs_f64(),
         interrupted: r.interrupted,
         requests: Requests { total: t.requests, failed: t.failed(), simulated: r.arrivals },
-        served_from: ServedFrom::ALL.iter().map(|f| (f.name(), t.served(*f))).collect(),
+        served_from: ServedFrom::ALL.iter().map(|f| (f.name().to_string(), t.served(*f))).collect(),
         bytes_served: t.bytes(),
         hit_rates: HitRates {
             cdn_cache: t.cdn_hit_rate(),

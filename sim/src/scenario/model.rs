@@ -269,6 +269,20 @@ pub struct Targets {
     pub top100_mirror_hit_rate: Option<f64>,
 }
 
+impl Targets {
+    /// A target's value in its unit (dollars for the cost per GB), when it is checked.
+    pub fn get(&self, t: crate::report::target::Target) -> Option<f64> {
+        use crate::report::target::Target;
+        match t {
+            Target::P50LoadMs => self.p50_load_ms,
+            Target::P95LoadMs => self.p95_load_ms,
+            Target::Availability => self.availability,
+            Target::CostPerGb => self.cost_per_gb_nanos.map(|n| n as f64 / 1e9),
+            Target::Top100MirrorHitRate => self.top100_mirror_hit_rate,
+        }
+    }
+}
+
 /// A monthly estimate to compare with, in nanodollars.
 #[derive(Clone, Debug, Default)]
 pub struct Expected {

@@ -6,7 +6,8 @@
 //! the mean. The bill is averaged from the exact integer nanodollars of each replica.
 
 use super::run::PointFile;
-use serde_json::Value as Json;
+use crate::report::summary::Summary;
+use crate::report::target::Target;
 
 /// A point nearly meets the targets when it misses at least one and misses each by less than
 /// this share of the target (for availability: of the unavailability the target allows).
@@ -55,10 +56,10 @@ impl Stat {
     }
 }
 
-/// The range a figure or target can take: rates from 0 to 1, everything else (money, load
-/// times) 0 or more.
-fn range_of(name: &str) -> (f64, f64) {
-    if name == "availability" || name.ends_with("hit_rate") {
+/// The range a figure or target can take: shares (rates) from 0 to 1, everything else (money,
+/// load times) 0 or more.
+fn range(share: bool) -> (f64, f64) {
+    if share {
         (0.0, 1.0)
     } else {
         (0.0, f64::INFINITY)
@@ -71,21 +72,19 @@ pub fn stat_opt(xs: &[Option<f64>]) -> Option<Stat> {
     all.filter(|v| !v.is_empty()).map(|v| stat(&v))
 }
 
-/// [`stat_opt`] with the interval cut to the range of the figure `name` ([`range_of`]).
-fn stat_in(xs: &[Option<f64>], name: &str) -> Option<Stat> {
-    let (lo, hi) = range_of(name);
+/// [`stat_opt`] with the interval cut to the range of the figure (a share or not, [`range`]).
+fn stat_in(xs: &[Option<f64>], share: bool) -> Option<Stat> {
+    let (lo, hi) = range(share);
     stat_opt(xs).map(|s| s.within(lo, hi))
 }
 
 /// A target's verdict at one point.
 #[derive(Clone, Debug)]
 pub struct Verdict {
-    /// `p50_load_ms`, `availability`, ...
-    pub name: String,
+    /// Which target.
+    pub name: Target,
     /// The value required.
     pub target: f64,
-    /// `<=` or `>=`.
-    pub direction: String,
     /// The mean over replicas and its interval (`None` when a replica had no value).
     pub stat: Option<Stat>,
     /// The mean meets the target.
@@ -139,15 +138,11 @@ pub struct PointStats {
     pub build: String,
 }
 
-fn num(v: &Json, path: &[&str]) -> Option<f64> {
-    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Json::as_f64)
-}
-
 /// Margin of `mean` against a target (see [`Verdict::margin`]).
-pub fn margin(name: &str, direction: &str, target: f64, mean: f64) -> Option<f64> {
-    let (diff, scale) = match (name, direction) {
-        ("availability", _) => (mean - target, 1.0 - target),
-        (_, "<=") => (target - mean, target.abs()),
+pub fn margin(name: Target, target: f64, mean: f64) -> Option<f64> {
+    let (diff, scale) = match name {
+        Target::Availability => (mean - target, 1.0 - target),
+        _ if name.at_most() => (target - mean, target.abs()),
         _ => (mean - target, target.abs()),
     };
     (scale > 0.0).then(|| diff / scale)
@@ -155,48 +150,38 @@ pub fn margin(name: &str, direction: &str, target: f64, mean: f64) -> Option<f64
 
 /// The statistics of one point file. Errors name what is missing.
 pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
-    let sums: Vec<&Json> = pf.replicas.iter().map(|r| &r.summary).collect();
+    let sums: Vec<&Summary> = pf.replicas.iter().map(|r| &r.summary).collect();
     if sums.is_empty() {
         return Err("no replicas".into());
     }
     let mut bills = Vec::with_capacity(sums.len());
     for s in &sums {
-        let n = s
-            .get("cost_nanodollars")
-            .and_then(|c| c.get("total"))
-            .and_then(Json::as_i64)
-            .ok_or("a summary without cost_nanodollars.total")?;
-        bills.push(n);
+        bills.push(*s.cost_nanodollars.get("total").ok_or("a summary without cost_nanodollars.total")?);
     }
-    let col = |path: &[&str]| -> Vec<Option<f64>> { sums.iter().map(|s| num(s, path)).collect() };
+    let col = |f: fn(&Summary) -> Option<f64>| -> Vec<Option<f64>> { sums.iter().map(|s| f(s)).collect() };
     let bill_sum_nanos: i128 = bills.iter().map(|&b| i128::from(b)).sum();
     let bill = stat(&bills.iter().map(|&b| b as f64 / 1e9).collect::<Vec<_>>()).within(0.0, f64::INFINITY);
-    let first_targets = sums[0].get("targets").and_then(Json::as_array).ok_or("a summary without targets")?;
     let mut verdicts = Vec::new();
-    for (ti, t) in first_targets.iter().enumerate() {
-        let name = t.get("name").and_then(Json::as_str).ok_or("a target without a name")?.to_string();
-        let target = t.get("target").and_then(Json::as_f64).ok_or("a target without a value")?;
-        let direction = t.get("direction").and_then(Json::as_str).ok_or("a target without a direction")?.to_string();
+    for (ti, t) in sums[0].targets.iter().enumerate() {
+        let (name, target) = (t.name, t.target);
         let actuals: Vec<Option<f64>> = sums
             .iter()
-            .map(|s| s.get("targets").and_then(|ts| ts.get(ti)).and_then(|t| t.get("actual")).and_then(Json::as_f64))
-            .collect();
-        let (lo, hi) = range_of(&name);
-        let st = stat_opt(&actuals).map(|s| s.within(lo, hi));
-        let pass = st.is_some_and(|s| if direction == "<=" { s.mean <= target } else { s.mean >= target });
+            .map(|s| s.targets.get(ti).filter(|u| u.name == name).ok_or("replicas with different targets"))
+            .map(|u| u.map(|u| u.actual))
+            .collect::<Result<_, _>>()?;
+        let st = stat_in(&actuals, name.is_share());
+        let pass = st.is_some_and(|s| name.met(s.mean, target));
         verdicts.push(Verdict {
-            margin: st.and_then(|s| margin(&name, &direction, target, s.mean)),
+            margin: st.and_then(|s| margin(name, target, s.mean)),
             within_noise: st.and_then(|s| s.ci95).is_some_and(|(lo, hi)| lo <= target && target <= hi),
             name,
             target,
-            direction,
             stat: st,
             pass,
         });
     }
     let all_pass = verdicts.iter().all(|v| v.pass);
-    let text = |k: &str| sums[0].get(k).and_then(Json::as_str).unwrap_or("unknown").to_string();
-    let build = build_label(&text("version"), &text("git_commit"));
+    let build = build_label(&sums[0].version, &sums[0].git_commit);
     let nearly = !all_pass && verdicts.iter().filter(|v| !v.pass).all(|v| v.margin.is_some_and(|m| m > -NEARLY));
     Ok(PointStats {
         index: pf.point,
@@ -204,13 +189,13 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
         replicas: sums.len(),
         bill_sum_nanos,
         bill,
-        cost_per_gb: stat_in(&col(&["cost_per_gb_usd"]), "cost_per_gb"),
-        p50: stat_in(&col(&["latency_ms", "p50"]), "p50_load_ms"),
-        p95: stat_in(&col(&["latency_ms", "p95"]), "p95_load_ms"),
-        availability: stat_in(&col(&["availability"]), "availability"),
-        cdn_hit: stat_in(&col(&["hit_rates", "cdn_cache"]), "cdn_hit_rate"),
-        mirror_hit: stat_in(&col(&["hit_rates", "mirror"]), "mirror_hit_rate"),
-        top100_hit: stat_in(&col(&["hit_rates", "mirror_top100"]), "top100_mirror_hit_rate"),
+        cost_per_gb: stat_in(&col(|s| s.cost_per_gb_usd), false),
+        p50: stat_in(&col(|s| s.latency_ms.p50), false),
+        p95: stat_in(&col(|s| s.latency_ms.p95), false),
+        availability: stat_in(&col(|s| s.availability), true),
+        cdn_hit: stat_in(&col(|s| s.hit_rates.cdn_cache), true),
+        mirror_hit: stat_in(&col(|s| s.hit_rates.mirror), true),
+        top100_hit: stat_in(&col(|s| s.hit_rates.mirror_top100), true),
         verdicts,
         all_pass,
         nearly,
@@ -234,20 +219,20 @@ mod tests {
         let near_one = stat(&[1.0, 0.99, 1.0]).within(0.0, 1.0);
         assert_eq!(near_one.ci95.unwrap().1, 1.0);
         assert!(near_one.ci95.unwrap().0 < 0.99);
-        let near_zero = stat_in(&[Some(0.0), Some(0.01), Some(0.0)], "mirror_hit_rate").unwrap();
+        let near_zero = stat_in(&[Some(0.0), Some(0.01), Some(0.0)], true).unwrap();
         assert_eq!(near_zero.ci95.unwrap().0, 0.0);
-        assert_eq!(range_of("top100_mirror_hit_rate"), (0.0, 1.0));
-        assert_eq!(range_of("p95_load_ms"), (0.0, f64::INFINITY));
+        let big = stat_in(&[Some(100.0), Some(900.0)], false).unwrap();
+        assert!(big.ci95.unwrap().1 > 900.0 && big.ci95.unwrap().0 == 0.0, "{big:?}");
         assert_eq!(t_975(31), Z_975);
         assert_eq!(stat_opt(&[Some(1.0), None]), None);
     }
 
     #[test]
     fn margins_are_relative_and_availability_uses_its_budget() {
-        assert!((margin("cost_per_gb", "<=", 0.10, 0.105).unwrap() + 0.05).abs() < 1e-12);
-        assert!((margin("top100_mirror_hit_rate", ">=", 0.6, 0.66).unwrap() - 0.1).abs() < 1e-12);
+        assert!((margin(Target::CostPerGb, 0.10, 0.105).unwrap() + 0.05).abs() < 1e-12);
+        assert!((margin(Target::Top100MirrorHitRate, 0.6, 0.66).unwrap() - 0.1).abs() < 1e-12);
         // 99.99 % allows 0.01 % unavailability; 99.989 % uses 110 % of it.
-        assert!((margin("availability", ">=", 0.9999, 0.99989).unwrap() + 0.1).abs() < 1e-9);
-        assert_eq!(margin("availability", ">=", 1.0, 1.0), None);
+        assert!((margin(Target::Availability, 0.9999, 0.99989).unwrap() + 0.1).abs() < 1e-9);
+        assert_eq!(margin(Target::Availability, 1.0, 1.0), None);
     }
 }

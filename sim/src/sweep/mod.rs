@@ -375,7 +375,7 @@ fn verdict_line(stats: &[aggregate::PointStats]) -> String {
                 "recommended: point {} ({}): bill {}, every target met",
                 p.index,
                 set.join(", "),
-                output::usd(p.bill.mean)
+                crate::report::format::usd(p.bill.mean)
             )
         }
         None => format!("no point meets every target; {} nearly do", stats.iter().filter(|p| p.nearly).count()),

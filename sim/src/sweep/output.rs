@@ -8,6 +8,8 @@ use super::pareto::{self, ChartInput};
 use super::run::{write_atomic, MANIFEST, POINTS_DIR};
 use super::spec::{value_plain, Domain, Spec};
 use super::SweepError;
+use crate::report::format::{fixed, usd};
+use crate::report::target::Target;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,22 +30,12 @@ const FIGURES: [Figure; 8] = [
     ("top100_mirror_hit_rate", 6, |p| p.top100_hit),
 ];
 
-fn fixed(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    // No "-0.000": a rounded zero has no sign.
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
-/// Target names in the order they first appear.
-fn target_names(points: &[PointStats]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
+/// Targets in the order they first appear.
+fn target_names(points: &[PointStats]) -> Vec<Target> {
+    let mut names: Vec<Target> = Vec::new();
     for v in points.iter().flat_map(|p| &p.verdicts) {
         if !names.contains(&v.name) {
-            names.push(v.name.clone());
+            names.push(v.name);
         }
     }
     names
@@ -96,7 +88,7 @@ pub fn sweep_csv(spec: &Spec, points: &[PointStats], on_front: &[bool]) -> Vec<u
             }
         }
         for t in &targets {
-            row.push(p.verdicts.iter().find(|v| &v.name == t).map_or(String::new(), |v| pass_word(v.pass).into()));
+            row.push(p.verdicts.iter().find(|v| v.name == *t).map_or(String::new(), |v| pass_word(v.pass).into()));
         }
         row.extend([pass_word(p.all_pass).into(), yes(p.nearly), yes(*front)]);
         rows.push(row);
@@ -150,36 +142,12 @@ pub fn pareto_csv(spec: &Spec, points: &[PointStats], on_front: &[bool]) -> Vec<
     csv_bytes(rows)
 }
 
-/// `$1,234.56`.
-pub fn usd(x: f64) -> String {
-    let s = fixed(x.abs(), 2);
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}${grouped}.{frac}", if x < 0.0 && s != "0.00" { "-" } else { "" })
-}
-
-/// A target's figure as the report shows it.
-fn show(name: &str, x: f64) -> String {
-    match name {
-        "availability" => format!("{} %", fixed(x * 100.0, 4)),
-        "top100_mirror_hit_rate" => format!("{} %", fixed(x * 100.0, 1)),
-        "cost_per_gb" => format!("${}", fixed(x, 4)),
-        _ => format!("{} ms", fixed(x, 0)),
-    }
-}
-
-fn show_stat(name: &str, s: Option<Stat>) -> String {
+fn show_stat(name: Target, s: Option<Stat>) -> String {
     match s {
         None => "n/a".into(),
-        Some(Stat { mean, ci95: None }) => show(name, mean),
+        Some(Stat { mean, ci95: None }) => name.show(mean),
         Some(Stat { mean, ci95: Some((lo, hi)) }) => {
-            format!("{} ({} to {})", show(name, mean), show(name, lo), show(name, hi))
+            format!("{} ({} to {})", name.show(mean), name.show(lo), name.show(hi))
         }
     }
 }
@@ -292,7 +260,7 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
                 p.index,
                 setting(p),
                 bill_text(p),
-                p.cost_per_gb.map_or("n/a".into(), |c| format!("${}", fixed(c.mean, 4))),
+                p.cost_per_gb.map_or("n/a".into(), |c| Target::CostPerGb.show(c.mean)),
             );
             md.push_str("| target | required | mean | margin | verdict |\n| --- | --- | --- | --- | --- |\n");
             for v in &p.verdicts {
@@ -300,9 +268,9 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
                     md,
                     "| `{}` | {} {} | {} | {} | {} |",
                     v.name,
-                    v.direction,
-                    show(&v.name, v.target),
-                    show_stat(&v.name, v.stat),
+                    v.name.direction(),
+                    v.name.show(v.target),
+                    show_stat(v.name, v.stat),
                     show_margin(v),
                     if v.within_noise { "pass, within noise" } else { "pass" }
                 );
@@ -346,9 +314,9 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
                     format!(
                         "`{}` {} {}: {}, {}{}",
                         v.name,
-                        v.direction,
-                        show(&v.name, v.target),
-                        show_stat(&v.name, v.stat.map(|s| Stat { ci95: None, ..s })),
+                        v.name.direction(),
+                        v.name.show(v.target),
+                        show_stat(v.name, v.stat.map(|s| Stat { ci95: None, ..s })),
                         show_margin(v),
                         if v.within_noise { " (within noise)" } else { "" }
                     )
@@ -368,17 +336,17 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
             points.iter().filter_map(|p| p.verdicts.iter().find(|v| v.name == name).map(|v| (p, v))).collect();
         let Some((_, first)) = vs.first() else { continue };
         let best = vs.iter().filter_map(|(p, v)| v.stat.map(|s| (p.index, s.mean))).min_by(|a, b| {
-            let ord = if first.direction == "<=" { a.1.total_cmp(&b.1) } else { b.1.total_cmp(&a.1) };
+            let ord = if name.at_most() { a.1.total_cmp(&b.1) } else { b.1.total_cmp(&a.1) };
             ord.then(a.0.cmp(&b.0))
         });
         let _ = writeln!(
             md,
             "| `{name}` | {} {} | {} of {} | {} | {} |",
-            first.direction,
-            show(&name, first.target),
+            name.direction(),
+            name.show(first.target),
             vs.iter().filter(|(_, v)| v.pass).count(),
             vs.len(),
-            best.map_or("n/a".into(), |(_, m)| show(&name, m)),
+            best.map_or("n/a".into(), |(_, m)| name.show(m)),
             best.map_or("n/a".into(), |(i, _)| i.to_string()),
         );
     }
@@ -402,8 +370,8 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
             p.index,
             setting(p),
             usd(p.bill.mean),
-            p.p95.map_or("n/a".into(), |s| format!("{} ms", fixed(s.mean, 0))),
-            p.availability.map_or("n/a".into(), |s| format!("{} %", fixed(s.mean * 100.0, 4))),
+            p.p95.map_or("n/a".into(), |s| Target::P95LoadMs.show(s.mean)),
+            p.availability.map_or("n/a".into(), |s| Target::Availability.show(s.mean)),
             if p.all_pass { "yes" } else { "no" },
         );
     }
@@ -433,7 +401,7 @@ pub fn write_outputs(out: &Path, spec: &Spec, points: &[PointStats], tag: &str) 
     let on_front = pareto::front(points);
     let rec = recommended(points);
     let availability_target =
-        points.iter().flat_map(|p| &p.verdicts).find(|v| v.name == "availability").map(|v| v.target);
+        points.iter().flat_map(|p| &p.verdicts).find(|v| v.name == Target::Availability).map(|v| v.target);
     let svg = pareto::chart(&ChartInput {
         name: &spec.name,
         points,
@@ -478,6 +446,7 @@ pub fn remove_outputs(out: &Path) -> Result<(), SweepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::summary::{HitRates, Latency, Summary, TargetResult};
     use crate::sweep::aggregate::point_stats;
     use crate::sweep::run::{Assigned, PointFile, ReplicaRecord, POINT_FORMAT};
     use crate::sweep::spec;
@@ -495,17 +464,23 @@ mod tests {
                 .map(|(r, &(bill, cpg, commit))| ReplicaRecord {
                     replica: r as u32,
                     seed: 610 + r as u64,
-                    summary: serde_json::json!({
-                        "version": "0.1.0", "git_commit": commit,
-                        "cost_nanodollars": { "total": bill * 1_000_000_000 },
-                        "cost_per_gb_usd": cpg,
-                        "latency_ms": { "p50": 500.0, "p95": 1400.0 + bill as f64 },
-                        "availability": 1.0,
-                        "hit_rates": { "cdn_cache": 0.5, "mirror": 0.1, "mirror_top100": 0.7 },
-                        "targets": [
-                            { "name": "cost_per_gb", "target": 0.1, "actual": cpg, "pass": cpg <= 0.1, "direction": "<=" },
-                        ],
-                    }),
+                    summary: Summary {
+                        version: "0.1.0".into(),
+                        git_commit: commit.into(),
+                        cost_nanodollars: [("total".to_string(), bill * 1_000_000_000)].into(),
+                        cost_per_gb_usd: Some(cpg),
+                        latency_ms: Latency { p50: Some(500.0), p95: Some(1400.0 + bill as f64), ..Default::default() },
+                        availability: Some(1.0),
+                        hit_rates: HitRates { cdn_cache: Some(0.5), mirror: Some(0.1), mirror_top100: Some(0.7) },
+                        targets: vec![TargetResult {
+                            name: Target::CostPerGb,
+                            target: 0.1,
+                            actual: Some(cpg),
+                            pass: cpg <= 0.1,
+                            direction: "<=".into(),
+                        }],
+                        ..Default::default()
+                    },
                 })
                 .collect(),
         };

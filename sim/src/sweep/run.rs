@@ -14,10 +14,10 @@ use super::design::Point;
 use super::spec::{value_text, Spec};
 use super::SweepError;
 use crate::report::summarize;
+use crate::report::Summary;
 use crate::scenario::{self, Overrides, Scenario};
 use crate::world::World;
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -71,7 +71,7 @@ pub struct ReplicaRecord {
     /// The seed it ran with.
     pub seed: u64,
     /// Its `summary.json`.
-    pub summary: Json,
+    pub summary: Summary,
 }
 
 /// `sweep.json`: what a directory of point files belongs to, with everything `merge` needs.
@@ -341,7 +341,7 @@ pub fn validate_all(spec: &Spec, points: &[Point]) -> Result<(), SweepError> {
 }
 
 /// Runs one replica; `None` when stopped before its end.
-fn run_replica(spec: &Spec, point: &Point, replica: u32, halt: &AtomicBool) -> Result<Option<Json>, SweepError> {
+fn run_replica(spec: &Spec, point: &Point, replica: u32, halt: &AtomicBool) -> Result<Option<Summary>, SweepError> {
     let sc = point_scenario(spec, point, replica)?;
     let seed = sc.seed;
     let world = World::new(sc).map_err(|e| SweepError::Run {
@@ -355,7 +355,7 @@ fn run_replica(spec: &Spec, point: &Point, replica: u32, halt: &AtomicBool) -> R
     if result.interrupted {
         return Ok(None);
     }
-    Ok(Some(serde_json::to_value(summarize(&result)).expect("a summary always serialises")))
+    Ok(Some(summarize(&result)))
 }
 
 /// Prepares `out` for `spec`: refuses a directory of another sweep (or not clipsim's) unless
@@ -400,7 +400,7 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     let k = spec.replicas as usize;
     // Unit u is replica u % K of the u / K-th point to do: point-major, so points finish in order.
     let units = todo.len() * k;
-    let slots: Vec<Mutex<Vec<Option<Json>>>> = todo.iter().map(|_| Mutex::new(vec![None; k])).collect();
+    let slots: Vec<Mutex<Vec<Option<Summary>>>> = todo.iter().map(|_| Mutex::new(vec![None; k])).collect();
     let next = AtomicUsize::new(0);
     let ran = AtomicUsize::new(0);
     let halt = AtomicBool::new(false);
@@ -474,7 +474,7 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     Ok(outcome)
 }
 
-fn point_file(spec: &Spec, point: &Point, summaries: Vec<Option<Json>>) -> PointFile {
+fn point_file(spec: &Spec, point: &Point, summaries: Vec<Option<Summary>>) -> PointFile {
     PointFile {
         format: POINT_FORMAT.into(),
         sweep_sha256: spec.hash.clone(),
