@@ -1,13 +1,15 @@
-//! `clipsim`: see `clipsim --help` and README.md. The binary is thin: everything lives in the
-//! `clipsim-sim` crate.
+//! `clipsim`: see `clipsim --help` and README.md. The binary is the command line (argument
+//! parsing, progress bars, Ctrl-C, exit statuses); the simulation lives in the `clipsim-sim`
+//! crate.
 
 mod alloc;
+mod cli;
 
 #[global_allocator]
 static ALLOC: alloc::HugePages = alloc::HugePages;
 
 fn main() -> std::process::ExitCode {
-    clipsim_sim::cli::main()
+    cli::main()
 }
 
 #[cfg(test)]

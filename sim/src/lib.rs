@@ -1,11 +1,15 @@
 //! # clipsim-sim: the simulator around the reference engine
 //!
 //! A scenario file ([`scenario`]) describes a catalog, traffic, regions, a CDN, mirror policy,
-//! health checks, outages, prices and targets. [`world::World`] builds the engine and in-memory
-//! stand-ins (storage regions, CDN edge caches, inter-region links, probes, outages) and drives
-//! them with a discrete-event loop on simulated time, generating the workload lazily
-//! ([`workload`]) from seeded streams, one per purpose ([`rng`]). [`report`] writes
-//! `summary.json`, `timeseries.csv`, SVG charts and `report.md`. [`cli`] is the `clipsim` command.
+//! health checks, outages, prices and targets. [`world::World`] builds the engine and the
+//! in-memory [`standins`] (storage regions, CDN edge caches, inter-region links, probes) and
+//! drives them with a discrete-event loop on simulated time, taking the demand lazily
+//! ([`workload`]) from seeded streams, one per purpose ([`rng`]). [`record`] measures,
+//! [`report`] writes `summary.json`, `timeseries.csv`, SVG charts and `report.md`; [`sweep`]
+//! runs parameter sweeps, [`trace`] and [`mrc`] replay traces through the edge caches
+//! ([`cache`]). The `clipsim` command line is the binary's (`src/cli`), not this crate's: the
+//! library does no argument parsing, draws no progress bar and installs no signal handler
+//! (long runs take a stop flag and report progress through a trait).
 //!
 //! Same scenario and seed give byte-identical outputs: simulated time only, seeded streams, a
 //! portable software libm for every transcendental function, no hash-order iteration.
@@ -17,7 +21,6 @@
 
 pub mod analytic;
 pub mod cache;
-pub mod cli;
 pub mod mrc;
 pub mod prices;
 pub mod record;

@@ -2,21 +2,40 @@
 
 use super::format;
 use super::summary::Summary;
-use anyhow::{Context, Result};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn load(dir: &Path) -> Result<Summary> {
+/// A run that cannot be compared: its `summary.json` and why.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// It cannot be read.
+    #[error("{}: cannot read (is it a report directory?): {error}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// It is not a summary this clipsim writes.
+    #[error("{}: not a clipsim summary: {error}", path.display())]
+    NotASummary {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: serde_json::Error,
+    },
+}
+
+fn load(dir: &Path) -> Result<Summary, CompareError> {
     let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read (is it a report directory?)", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a clipsim summary", path.display()))
+    let text = std::fs::read_to_string(&path).map_err(|error| CompareError::Read { path: path.clone(), error })?;
+    serde_json::from_str(&text).map_err(|error| CompareError::NotASummary { path, error })
 }
 
 type Figure = fn(&Summary) -> Option<f64>;
 
 /// The comparison as a Markdown table.
-pub fn compare_dirs(a: &Path, b: &Path) -> Result<String> {
+pub fn compare_dirs(a: &Path, b: &Path) -> Result<String, CompareError> {
     let (sa, sb) = (load(a)?, load(b)?);
     let mut o = String::new();
     let _ = writeln!(o, "# {} vs {}\n", sa.scenario.name, sb.scenario.name);

@@ -151,8 +151,17 @@ pub struct RunOptions<'a> {
     pub shard: Option<Shard>,
     /// Set (by Ctrl-C) to stop: runs in progress are abandoned, finished points are kept.
     pub stop: &'a AtomicBool,
-    /// Advanced by one per finished point; its length is set and it is drawn on stderr.
-    pub progress: Option<&'a indicatif::ProgressBar>,
+    /// Told how many points there are to run and when each one is finished.
+    pub progress: Option<&'a dyn SweepProgress>,
+}
+
+/// Told how a sweep run goes (the command line draws a progress bar); called from the worker
+/// threads.
+pub trait SweepProgress: Sync {
+    /// `points` points are to run in this run (the others were finished before).
+    fn started(&self, points: usize);
+    /// One more point is finished and on disk.
+    fn point_done(&self);
 }
 
 /// What a run did.
@@ -392,10 +401,8 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
     let mut outcome =
         Outcome { total: points.len(), in_shard: mine.len(), resumed: mine.len() - todo.len(), ..Outcome::default() };
     remove_stale_tmp(opts.out, &todo)?;
-    if let Some(bar) = opts.progress {
-        bar.set_length(todo.len() as u64);
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.enable_steady_tick(Duration::from_millis(200));
+    if let Some(p) = opts.progress {
+        p.started(todo.len());
     }
     let k = spec.replicas as usize;
     // Unit u is replica u % K of the u / K-th point to do: point-major, so points finish in order.
@@ -448,8 +455,8 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
                         match write_atomic(&point_path(opts.out, point.index), json_text(&pf).as_bytes(), tag) {
                             Ok(()) => {
                                 ran.fetch_add(1, Ordering::SeqCst);
-                                if let Some(bar) = opts.progress {
-                                    bar.inc(1);
+                                if let Some(p) = opts.progress {
+                                    p.point_done();
                                 }
                             }
                             Err(e) => fail(e),

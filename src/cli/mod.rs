@@ -1,16 +1,21 @@
 //! The `clipsim` command line. Exit status: 0 success, 1 a target failed under `--check`,
 //! 2 bad input or an error writing output (the message names the file and the problem).
 
-use crate::report;
-use crate::scenario::{self, Overrides};
-use crate::world::{Progress, World};
+mod sweep;
+
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use clipsim_engine::SimTime;
+use clipsim_sim::report;
+use clipsim_sim::scenario::{self, Overrides};
+use clipsim_sim::world::{Progress, World};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+
+/// Exit status of a run or sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The scenario `cargo run --release` runs when given no arguments.
 pub const DEFAULT_SCENARIO: &str = "scenarios/seed-baseline.toml";
@@ -55,9 +60,9 @@ pub enum Command {
         command: TraceCommand,
     },
     /// Run a parameter sweep: a base scenario, axes of values, replicas (docs/sweeps.md).
-    Sweep(crate::sweep::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Merge the output directories of a sharded sweep into the unsharded result.
-    Merge(crate::sweep::MergeArgs),
+    Merge(sweep::MergeArgs),
 }
 
 /// Arguments of `run`.
@@ -120,14 +125,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { run_a, run_b } => {
-            print!("{}", crate::report::compare::compare_dirs(&run_a, &run_b)?);
+            print!("{}", clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay(args) => replay(args),
         Command::Mrc(args) => mrc(args),
         Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
-        Command::Sweep(args) => crate::sweep::cli_sweep(args),
-        Command::Merge(args) => crate::sweep::cli_merge(args),
+        Command::Sweep(args) => sweep::cli_sweep(args),
+        Command::Merge(args) => sweep::cli_merge(args),
     }
 }
 
@@ -183,7 +188,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             report::format::time(result.end),
             dir.display()
         );
-        return Ok(ExitCode::from(crate::sweep::EXIT_INTERRUPTED));
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     if !args.quiet {
         println!("{}", report::headline(&summary, &dir));
@@ -199,7 +204,7 @@ static RUN_STOP: AtomicBool = AtomicBool::new(false);
 fn install_run_stop_handler() {
     let r = ctrlc::set_handler(|| {
         if RUN_STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(i32::from(crate::sweep::EXIT_INTERRUPTED));
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
         eprintln!("\nstopping: writing a partial report (Ctrl-C again to quit without one)");
     });
@@ -256,8 +261,8 @@ pub struct TraceInputArgs {
 }
 
 impl TraceInputArgs {
-    fn read_options(&self) -> Result<crate::trace::ReadOptions> {
-        use crate::trace::{Col, CsvSpec, Format, HeaderMode, ReadOptions};
+    fn read_options(&self) -> Result<clipsim_sim::trace::ReadOptions> {
+        use clipsim_sim::trace::{Col, CsvSpec, Format, HeaderMode, ReadOptions};
         let format = match &self.format {
             None => None,
             Some(f) => Some(
@@ -314,7 +319,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub model: bool,
     /// Seed of RANDOM's evictions.
-    #[arg(long, default_value_t = crate::cache::RANDOM_DEFAULT_SEED)]
+    #[arg(long, default_value_t = clipsim_sim::cache::RANDOM_DEFAULT_SEED)]
     pub seed: u64,
     /// How to read the trace.
     #[command(flatten)]
@@ -350,7 +355,7 @@ pub struct MrcArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Seed of RANDOM's evictions.
-    #[arg(long, default_value_t = crate::cache::RANDOM_DEFAULT_SEED)]
+    #[arg(long, default_value_t = clipsim_sim::cache::RANDOM_DEFAULT_SEED)]
     pub seed: u64,
     /// How to read the trace.
     #[command(flatten)]
@@ -386,15 +391,15 @@ pub struct GenerateArgs {
     pub quiet: bool,
 }
 
-fn parse_policy(name: &str) -> Result<crate::cache::Policy> {
-    crate::cache::Policy::parse(name)
-        .ok_or_else(|| anyhow!("--policy {name}: expected one of {}", crate::cache::Policy::NAMES.join(", ")))
+fn parse_policy(name: &str) -> Result<clipsim_sim::cache::Policy> {
+    clipsim_sim::cache::Policy::parse(name)
+        .ok_or_else(|| anyhow!("--policy {name}: expected one of {}", clipsim_sim::cache::Policy::NAMES.join(", ")))
 }
 
 fn parse_ttl(ttl: &Option<String>) -> Result<Option<clipsim_engine::SimDuration>> {
     match ttl {
         None => Ok(None),
-        Some(t) => match crate::scenario::units::parse_duration(t) {
+        Some(t) => match clipsim_sim::scenario::units::parse_duration(t) {
             Ok(d) if d.as_micros() > 0 => Ok(Some(d)),
             Ok(_) => Err(anyhow!("--ttl {t}: expected a duration above zero")),
             Err(e) => Err(anyhow!("--ttl: {e}")),
@@ -403,10 +408,10 @@ fn parse_ttl(ttl: &Option<String>) -> Result<Option<clipsim_engine::SimDuration>
 }
 
 fn replay(args: ReplayArgs) -> Result<ExitCode> {
-    use crate::trace::replay::{replay as run_replay, ReplayOptions};
+    use clipsim_sim::trace::replay::{replay as run_replay, ReplayOptions};
     let policy = parse_policy(&args.policy)?;
     let size = match &args.size {
-        Some(s) => Some(crate::trace::parse_cache_size(s).map_err(|e| anyhow!("--size: {e}"))?),
+        Some(s) => Some(clipsim_sim::trace::parse_cache_size(s).map_err(|e| anyhow!("--size: {e}"))?),
         None if policy.is_ttl_only() => None,
         None => {
             return Err(anyhow!("--size is required for the {} policy (like --size 10GB or --size 10%)", policy.name()))
@@ -467,7 +472,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
 }
 
 fn mrc(args: MrcArgs) -> Result<ExitCode> {
-    use crate::mrc::{curves, to_csv, to_svg, MrcOptions};
+    use clipsim_sim::mrc::{curves, to_csv, to_svg, MrcOptions};
     let mut policies = Vec::new();
     for name in args.policy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let p = parse_policy(name)?;
@@ -484,7 +489,7 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
     }
     let sizes = labels
         .iter()
-        .map(|s| crate::trace::parse_cache_size(s).map_err(|e| anyhow!("--sizes: {e}")))
+        .map(|s| clipsim_sim::trace::parse_cache_size(s).map_err(|e| anyhow!("--sizes: {e}")))
         .collect::<Result<Vec<_>>>()?;
     let ttl = parse_ttl(&args.ttl)?;
     let opts = MrcOptions {
@@ -524,7 +529,7 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
 }
 
 fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
-    use crate::trace::Format;
+    use clipsim_sim::trace::Format;
     let format = match &args.format {
         Some(f) => Format::parse(f).ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
         None => Format::infer(&args.out).ok_or_else(|| {
@@ -536,7 +541,7 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let sc = scenario::load(&args.scenario, &overrides)?;
-    let w = crate::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
+    let w = clipsim_sim::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
     if !args.quiet {
         println!(
             "{}: {} requests for {} clips from \"{}\" ({})",
