@@ -278,6 +278,34 @@ mod tests {
         out.iter().filter(|o| matches!(o, Output::Replicate { .. })).count()
     }
 
+    /// A half-life halves every clip's views, votes and demand counters, inline (up to five
+    /// geographies) or in the side table (more), rounding down.
+    #[test]
+    fn halving_popularity_halves_views_votes_and_demand() {
+        for geos in [3u32, 7] {
+            let mut e = engine(|c| {
+                for g in 1..geos {
+                    let geo = c.add_geo(&format!("g{g}"));
+                    c.set_latency_ms(RegionId(0), geo, 50);
+                    c.set_latency_ms(RegionId(1), geo, 50);
+                }
+            });
+            for (g, views) in [(0, 7u32), (geos - 1, 4)] {
+                for _ in 0..views {
+                    e.bump_demand(0, g as usize);
+                }
+            }
+            e.clips[0].views = 11;
+            e.clips[0].votes = -5;
+            e.halve_popularity();
+            let mut want = [0u32; crate::config::GEOS_MAX];
+            want[0] = 3;
+            want[geos as usize - 1] = 2;
+            assert_eq!(e.demand_of(0), want, "{geos} geographies");
+            assert_eq!((e.clips[0].views, e.clips[0].votes), (5, -2), "{geos} geographies");
+        }
+    }
+
     /// A placement that returns a fixed list of regions, whatever it is shown.
     struct Fixed(&'static [u32]);
 
