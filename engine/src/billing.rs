@@ -311,13 +311,13 @@ struct Line {
     numerator_month: u128,
 }
 
-/// Dense index of a line inside a [`Ledger`].
+/// Dense index of a line inside a `Ledger`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineId(pub u32);
+pub(crate) struct LineId(pub u32);
 
 /// The usage meters and the bills. Adding usage is O(1) and never allocates.
 #[derive(Clone, Debug)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     lines: Vec<Line>,
     month_start: SimTime,
     month_index: u32,
@@ -327,7 +327,7 @@ pub struct Ledger {
 
 /// What one priced segment cost, for cost alerts (rounded down per line).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SegmentCost {
+pub(crate) struct SegmentCost {
     /// Cost of every line.
     pub total: MoneyNanos,
     /// Cost of the CDN lines ([`Meter::CdnEgress`] and [`Meter::CdnRequests`]).
@@ -336,7 +336,7 @@ pub struct SegmentCost {
 
 impl Ledger {
     /// An empty ledger whose first month starts at `start`.
-    pub fn new(start: SimTime) -> Self {
+    pub(crate) fn new(start: SimTime) -> Self {
         Ledger {
             lines: Vec::new(),
             month_start: start,
@@ -347,26 +347,26 @@ impl Ledger {
     }
 
     /// Adds a line and returns its id. Lines are reported in the order they are added.
-    pub fn add_line(&mut self, key: LineKey, table: RateTable) -> LineId {
+    pub(crate) fn add_line(&mut self, key: LineKey, table: RateTable) -> LineId {
         let id = LineId(self.lines.len() as u32);
         self.lines.push(Line { key, table, unpriced: 0, priced_month: 0, numerator_month: 0 });
         id
     }
 
     /// Every line key, in line order.
-    pub fn keys(&self) -> impl Iterator<Item = LineKey> + '_ {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = LineKey> + '_ {
         self.lines.iter().map(|l| l.key)
     }
 
     /// Meters `amount` base units on a line. O(1).
     #[inline]
-    pub fn add(&mut self, line: LineId, amount: u128) {
+    pub(crate) fn add(&mut self, line: LineId, amount: u128) {
         let l = &mut self.lines[line.0 as usize];
         l.unpriced = l.unpriced.saturating_add(amount);
     }
 
     /// Prices the usage since the last segment at the current tables.
-    pub fn close_segment(&mut self) -> SegmentCost {
+    pub(crate) fn close_segment(&mut self) -> SegmentCost {
         let mut cost = SegmentCost::default();
         for l in &mut self.lines {
             if l.unpriced == 0 {
@@ -389,14 +389,21 @@ impl Ledger {
     }
 
     /// The cost of every segment priced since the last call (for cost alerts).
-    pub fn take_uncollected(&mut self) -> SegmentCost {
+    pub(crate) fn take_uncollected(&mut self) -> SegmentCost {
         core::mem::take(&mut self.uncollected)
     }
 
     /// Replaces the rate table of every line matching `meter`, `provider` and (if given) `zone`,
     /// after pricing the usage so far at the old tables. Returns how many lines changed.
-    pub fn set_rate(&mut self, meter: Meter, provider: ProviderId, zone: Option<u32>, table: &RateTable) -> usize {
+    pub(crate) fn set_rate(
+        &mut self,
+        meter: Meter,
+        provider: ProviderId,
+        zone: Option<u32>,
+        table: &RateTable,
+    ) -> usize {
         self.close_segment();
+        debug_assert!(self.lines.iter().all(|l| l.unpriced == 0), "usage so far is priced at the old tables");
         let mut changed = 0;
         for l in &mut self.lines {
             if l.key.meter == meter && l.key.provider == provider && zone.is_none_or(|z| z == l.key.zone) {
@@ -409,8 +416,10 @@ impl Ledger {
 
     /// Closes the current month at `now`: prices outstanding usage, records the bill and resets
     /// the tier positions.
-    pub fn close_month(&mut self, now: SimTime) -> &MonthBill {
+    pub(crate) fn close_month(&mut self, now: SimTime) -> &MonthBill {
+        debug_assert!(now >= self.month_start, "a month ends after it starts");
         self.close_segment();
+        debug_assert!(self.lines.iter().all(|l| l.unpriced == 0), "every use is priced before the bill");
         let lines = self
             .lines
             .iter_mut()
@@ -432,19 +441,13 @@ impl Ledger {
         self.closed.last().expect("a bill was pushed just above")
     }
 
-    /// The bill the current month would have if it closed at `now`, without closing it.
-    pub fn preview_month(&self, now: SimTime) -> MonthBill {
-        let mut copy = self.clone();
-        copy.close_month(now).clone()
-    }
-
     /// Every closed month, oldest first.
-    pub fn closed_months(&self) -> &[MonthBill] {
+    pub(crate) fn closed_months(&self) -> &[MonthBill] {
         &self.closed
     }
 
     /// Usage metered so far this month on a line (priced or not), in base units.
-    pub fn usage_this_month(&self, line: LineId) -> u128 {
+    pub(crate) fn usage_this_month(&self, line: LineId) -> u128 {
         let l = &self.lines[line.0 as usize];
         l.priced_month.saturating_add(l.unpriced)
     }
@@ -656,15 +659,5 @@ mod tests {
             RateTable::tiered(vec![Tier { from_units: 5, nanos_per_unit: 1 }]),
             Err(RateTableError::FirstTierNotAtZero(5))
         ));
-    }
-
-    #[test]
-    fn preview_does_not_close_the_month() {
-        let mut ledger = Ledger::new(SimTime::ZERO);
-        let line = ledger.add_line(key(Meter::CdnEgress), RateTable::flat(1_000_000_000).unwrap());
-        ledger.add(line, 2 * GB);
-        assert_eq!(ledger.preview_month(SimTime(5)).total(), MoneyNanos::from_usd(2));
-        assert!(ledger.closed_months().is_empty());
-        assert_eq!(ledger.usage_this_month(line), 2 * GB);
     }
 }

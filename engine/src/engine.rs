@@ -14,6 +14,26 @@ use crate::units::{Bytes, SimDuration, SimTime};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+/// The engine's timer jobs, in the order they run when due at the same instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Job {
+    /// Close the billing month.
+    MonthClose,
+    /// Check the cost alert's window.
+    CostAlertCheck,
+    /// Delete expired mirrors.
+    Cleanup,
+    /// Order mirrors of popular clips (and refresh their TTL).
+    Sync,
+    /// Retry a failed copy.
+    CopyRetry,
+}
+
+impl Job {
+    /// Every job, in [`Engine::job_timers`] order.
+    const ALL: [Job; 5] = [Job::MonthClose, Job::CostAlertCheck, Job::Cleanup, Job::Sync, Job::CopyRetry];
+}
+
 /// Geographies whose demand counters live inside the clip record (more use a side table).
 pub(crate) const DEMAND_INLINE: usize = 5;
 
@@ -227,6 +247,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.reached_threshold.resize(self.clips.len().div_ceil(64), 0);
                 self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
+                debug_assert_eq!(self.clips.len(), clip.index() + 1, "clip ids are dense");
+                debug_assert_eq!(self.demand_ext.len(), self.clips.len() * self.side_geos, "a side row per clip");
             }
             Input::Vote { clip, delta } => {
                 self.check_clip(clip)?;
@@ -377,25 +399,26 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.advance(now)?;
         loop {
             let timers = self.job_timers();
-            let (which, &(at, _)) = timers.iter().enumerate().min_by_key(|&(i, t)| (t.0, i)).expect("five jobs");
+            let (job, &(at, _)) = Job::ALL.iter().zip(&timers).min_by_key(|(j, t)| (t.0, **j)).expect("five jobs");
             if at > now {
                 break;
             }
-            match which {
-                0 => self.close_month(at),
-                1 => self.check_cost_alert(at),
-                2 => self.cleanup(at),
-                3 => self.sync(at),
-                _ => self.retry_copy(at),
+            match job {
+                Job::MonthClose => self.close_month(at),
+                Job::CostAlertCheck => self.check_cost_alert(at),
+                Job::Cleanup => self.cleanup(at),
+                Job::Sync => self.sync(at),
+                Job::CopyRetry => self.retry_copy(at),
             }
             // Each job reschedules itself (a retry leaves the queue), so the loop moves on.
-            assert!(self.job_timers()[which] != timers[which], "job {which} ran at {at} and did not reschedule");
+            let i = *job as usize;
+            assert!(self.job_timers()[i] != timers[i], "{job:?} ran at {at} and did not reschedule");
         }
         Ok(())
     }
 
-    /// When each job is next due: month close, cost-alert check, cleanup, sync, then the first
-    /// copy retry with its sequence number (the others' are 0).
+    /// When each job ([`Job`], in its order) is next due; a copy retry with its sequence number
+    /// (the others' are 0).
     fn job_timers(&self) -> [(SimTime, u64); 5] {
         let retry = self.retries.peek().map_or((SimTime::NEVER, 0), |Reverse((t, seq, ..))| (*t, *seq));
         [(self.next_month, 0), (self.next_alert, 0), (self.next_cleanup, 0), (self.next_sync, 0), retry]

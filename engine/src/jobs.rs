@@ -87,6 +87,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.clips[i].records
             );
             free &= !(1 << to.0);
+            debug_assert!(self.mirrors.find(self.clips[i].first_mirror, to).is_none(), "one record per region");
             let head = &mut self.clips[i].first_mirror;
             self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
             self.clips[i].records += 1;
@@ -148,6 +149,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             let clip = self.mirrors.get(idx).clip;
             let head = &mut self.clips[clip.index()].first_mirror;
             let m = self.mirrors.remove(head, idx);
+            debug_assert!(m.state == MirrorState::Active && m.expires_at <= at, "cleanup deletes only expired mirrors");
+            debug_assert!(self.active_records > 0 && self.clips[clip.index()].records > 0, "the counts held it");
             let c = &mut self.clips[clip.index()];
             c.records -= 1;
             let size = c.size_bytes;

@@ -75,6 +75,7 @@ pub(crate) struct MirrorTable {
 impl MirrorTable {
     /// Inserts a record at the head of the chain starting at `*head`; returns its index.
     pub(crate) fn insert(&mut self, head: &mut u32, mut mirror: Mirror) -> u32 {
+        debug_assert!(self.chain(*head).all(|(_, m)| m.clip == mirror.clip), "a chain holds one clip's records");
         mirror.next = *head;
         let idx = match self.free.pop() {
             Some(i) => {

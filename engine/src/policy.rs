@@ -83,7 +83,7 @@ pub struct Candidate {
 }
 
 /// The ordered copies a request may try: at most every mirror plus the primary.
-pub type Chain = StackVec<Candidate, { MIRRORS_PER_CLIP_MAX + 1 }>;
+pub type Candidates = StackVec<Candidate, { MIRRORS_PER_CLIP_MAX + 1 }>;
 
 /// What a source selector sees of one request.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +104,7 @@ pub struct RouteView<'a> {
 /// copy not believed unhealthy, then, as a last resort, the unhealthy ones.
 pub trait SelectSource {
     /// Fills `chain` with every copy in `view` (each mirror and the primary), best first.
-    fn order(&self, view: &RouteView<'_>, chain: &mut Chain);
+    fn order(&self, view: &RouteView<'_>, chain: &mut Candidates);
 }
 
 /// The built-in source selectors.
@@ -120,7 +120,7 @@ pub enum SourcePolicy {
 }
 
 impl SelectSource for SourcePolicy {
-    fn order(&self, view: &RouteView<'_>, chain: &mut Chain) {
+    fn order(&self, view: &RouteView<'_>, chain: &mut Candidates) {
         let nearest = view.topology.nearest_region(view.geo);
         let rank =
             |c: &Candidate| (view.health[c.region.index()], view.topology.latency_ms(c.region, view.geo), c.region);
@@ -130,7 +130,7 @@ impl SelectSource for SourcePolicy {
                 if view.mirrors.contains(&nearest) {
                     chain.push(Candidate { region: nearest, kind: SourceKind::LocalMirror });
                 }
-                let mut rest = Chain::new(PRIMARY_PLACEHOLDER);
+                let mut rest = Candidates::new(PRIMARY_PLACEHOLDER);
                 for &r in view.mirrors.iter().filter(|&&r| r != nearest) {
                     rest.push(Candidate { region: r, kind: SourceKind::RemoteMirror });
                 }
@@ -320,7 +320,7 @@ mod tests {
         let mirrors: Vec<RegionId> = (1..n as u32).rev().map(RegionId).collect();
         let view = RouteView { geo: GeoId(0), primary: RegionId(0), mirrors: &mirrors, health: &health, topology: &t };
         for policy in [SourcePolicy::SeedChain, SourcePolicy::LatencyFirst] {
-            let mut chain = Chain::new(PRIMARY_PLACEHOLDER);
+            let mut chain = Candidates::new(PRIMARY_PLACEHOLDER);
             policy.order(&view, &mut chain);
             let regions: Vec<u32> = chain.as_slice().iter().map(|c| c.region.0).collect();
             let want: Vec<u32> = match policy {
@@ -359,7 +359,7 @@ mod tests {
             health: &health,
             topology: &t,
         };
-        let mut chain = Chain::new(PRIMARY_PLACEHOLDER);
+        let mut chain = Candidates::new(PRIMARY_PLACEHOLDER);
         SourcePolicy::SeedChain.order(&view, &mut chain);
         let got: Vec<_> = chain.as_slice().iter().map(|c| (c.region.0, c.kind)).collect();
         assert_eq!(got, [(1, SourceKind::LocalMirror), (2, SourceKind::RemoteMirror), (0, SourceKind::Primary)]);
@@ -371,10 +371,10 @@ mod tests {
         let health = [Health::Healthy; 3];
         let view =
             RouteView { geo: GeoId(0), primary: RegionId(0), mirrors: &[RegionId(1)], health: &health, topology: &t };
-        let mut seed = Chain::new(PRIMARY_PLACEHOLDER);
+        let mut seed = Candidates::new(PRIMARY_PLACEHOLDER);
         SourcePolicy::SeedChain.order(&view, &mut seed);
         assert_eq!(seed.as_slice()[0].region, RegionId(1));
-        let mut latency = Chain::new(PRIMARY_PLACEHOLDER);
+        let mut latency = Candidates::new(PRIMARY_PLACEHOLDER);
         SourcePolicy::LatencyFirst.order(&view, &mut latency);
         assert_eq!(latency.as_slice()[0], Candidate { region: RegionId(0), kind: SourceKind::Primary });
     }
@@ -390,7 +390,7 @@ mod tests {
             health: &health,
             topology: &t,
         };
-        let mut chain = Chain::new(PRIMARY_PLACEHOLDER);
+        let mut chain = Candidates::new(PRIMARY_PLACEHOLDER);
         SourcePolicy::SeedChain.order(&view, &mut chain);
         // eu (90 ms) is nearer than ap (180 ms) but degraded.
         assert_eq!(chain.as_slice()[0].region, RegionId(2));

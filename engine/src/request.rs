@@ -17,7 +17,9 @@ use crate::ids::{ClipId, GeoId, RegionId};
 use crate::io::{EngineError, HealthTarget, Step};
 use crate::metrics::ServedFrom;
 use crate::mirrors::NONE;
-use crate::policy::{Candidate, Chain, ExpireMirrors, PlaceMirrors, RouteView, SelectSource, SourceKind, StackVec};
+use crate::policy::{
+    Candidate, Candidates, ExpireMirrors, PlaceMirrors, RouteView, SelectSource, SourceKind, StackVec,
+};
 use crate::units::{Bytes, SimTime};
 
 /// Where a request stands with the CDN.
@@ -33,23 +35,41 @@ enum CdnPath {
     Failed,
 }
 
-/// One request in flight.
+/// One request in flight. Only [`Engine::begin_request`] makes one, and it is valid only with
+/// the engine that began it: its fields cannot be changed, so no step can meter another clip,
+/// size or geography than the request's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {
-    /// The clip.
-    pub clip: ClipId,
-    /// The viewer's geography.
-    pub geo: GeoId,
-    /// The clip's size: bytes delivered if served.
-    pub size: Bytes,
-    /// When it began.
-    pub start: SimTime,
+    clip: ClipId,
+    geo: GeoId,
+    size: Bytes,
+    start: SimTime,
     tried: u64,
     cdn: CdnPath,
     failed_attempts: u8,
 }
 
 impl Request {
+    /// The clip.
+    pub fn clip(&self) -> ClipId {
+        self.clip
+    }
+
+    /// The viewer's geography.
+    pub fn geo(&self) -> GeoId {
+        self.geo
+    }
+
+    /// The clip's size: bytes delivered if served.
+    pub fn size(&self) -> Bytes {
+        self.size
+    }
+
+    /// When it began.
+    pub fn start(&self) -> SimTime {
+        self.start
+    }
+
     /// The edge did not have the clip: the next steps fetch through the CDN.
     pub fn edge_missed(&mut self) {
         debug_assert_eq!(self.cdn, CdnPath::Ready, "edge_missed after a step other than Edge");
@@ -72,7 +92,10 @@ impl Request {
 
 impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// Hints that a request for `clip` comes soon, so that its state is on its way into the cache
-    /// while the current request is served. A pure performance hint: no effect on any result.
+    /// while the current request is served. A pure performance hint for simulators that serve
+    /// millions of requests a second, no effect on any result, and not part of the specification
+    /// (a production service has no use for it).
+    #[doc(hidden)]
     #[inline]
     pub fn prefetch(&self, clip: ClipId) {
         if let Some(c) = self.clips.get(clip.index()) {
@@ -145,7 +168,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             health: &self.region_health,
             topology: &self.topo,
         };
-        let mut chain = Chain::new(Candidate { region: RegionId(0), kind: SourceKind::Primary });
+        let mut chain = Candidates::new(Candidate { region: RegionId(0), kind: SourceKind::Primary });
         self.selector.order(&view, &mut chain);
         for last_resort in [false, true] {
             for c in chain.as_slice() {
@@ -218,6 +241,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             self.alert.delivered.0 += size;
         }
         self.counters.served_from[from as usize] += 1;
+        debug_assert!(self.counters.finished() <= self.counters.requests_total, "one outcome per request begun");
         Ok(from)
     }
 

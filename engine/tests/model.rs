@@ -1360,7 +1360,7 @@ impl Harness {
         self.totals.requests += 1;
         self.model.view(c as usize, g);
         let size = self.model.clips[c as usize].size;
-        assert_eq!((req.clip, req.geo, req.size, req.start), (ClipId(c), GeoId(g), Bytes(size), now));
+        assert_eq!((req.clip(), req.geo(), req.size(), req.start()), (ClipId(c), GeoId(g), Bytes(size), now));
         let cdn_idx = self.model.cdn_index();
         let mut cdn = if self.model.p.cdn && self.model.health[cdn_idx].state != Health::Unhealthy {
             Cdn::Ready
@@ -1478,7 +1478,7 @@ impl Harness {
     fn try_bogus(&mut self, req: &mut Request, step: Step, cdn: Cdn, tried: &BTreeSet<u32>) {
         let before = self.snapshot();
         let req_before = *req;
-        let primary = RegionId(self.model.clips[req.clip.index()].primary);
+        let primary = RegionId(self.model.clips[req.clip().index()].primary);
         let wrong = match step {
             Step::Edge => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: true },
             Step::Origin { region, kind, via_cdn } => Step::Origin { region, kind, via_cdn: !via_cdn },

@@ -23,7 +23,7 @@ impl<C: EdgeCache> Sim<C> {
         let timeout_us = self.sc.request_timeout.as_micros();
         let round_trips = u64::from(self.sc.network.round_trips);
         let bps = self.throughput_bps[self.net_rng.below(self.throughput_bps.len() as u64) as usize];
-        let startup_us = req.size.0.min(self.startup_bytes).saturating_mul(8_000_000) / bps;
+        let startup_us = req.size().0.min(self.startup_bytes).saturating_mul(8_000_000) / bps;
         let mut load_us = 0u64;
         let mut served_region = None;
         let from = loop {
@@ -35,7 +35,7 @@ impl<C: EdgeCache> Sim<C> {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    if self.cdn.lookup(geo, a.clip.0, req.size.0, t) {
+                    if self.cdn.lookup(geo, a.clip.0, req.size().0, t) {
                         load_us += self.cdn.rtt_us() * round_trips + startup_us;
                         break self.engine.finish(&req, step).expect("current step");
                     }
@@ -48,10 +48,10 @@ impl<C: EdgeCache> Sim<C> {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    let origin_rtt = storage.serve(geo, req.size.0, via_cdn);
+                    let origin_rtt = storage.serve(geo, req.size().0, via_cdn);
                     if via_cdn {
                         load_us += self.cdn.rtt_us() * round_trips + origin_rtt;
-                        self.cdn.fill(geo, a.clip.0, req.size.0, t);
+                        self.cdn.fill(geo, a.clip.0, req.size().0, t);
                     } else {
                         load_us += origin_rtt * round_trips;
                     }
@@ -66,6 +66,6 @@ impl<C: EdgeCache> Sim<C> {
             let delta = if self.votes_rng.chance(self.sc.traffic.upvote_share) { 1 } else { -1 };
             self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
         }
-        self.rec.request(t, geo, a.clip.index(), served_region, from, req.size.0, load_us);
+        self.rec.request(t, geo, a.clip.index(), served_region, from, req.size().0, load_us);
     }
 }
