@@ -22,7 +22,7 @@
 pub mod analytic;
 pub mod cache;
 pub mod mrc;
-pub mod prices;
+pub mod pricing;
 pub mod record;
 pub mod report;
 pub mod rng;

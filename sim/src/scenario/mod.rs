@@ -9,7 +9,7 @@ pub mod error;
 pub mod model;
 pub mod raw;
 pub mod units;
-mod validate;
+pub(crate) mod validate;
 
 pub use error::InputError;
 pub use model::*;

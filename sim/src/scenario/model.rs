@@ -74,7 +74,7 @@ pub struct ProviderInfo {
     /// Its name.
     pub name: String,
     /// `cdn` or `storage`.
-    pub kind: crate::prices::ProviderKind,
+    pub kind: crate::pricing::ProviderKind,
     /// Where its prices come from.
     pub source: String,
 }

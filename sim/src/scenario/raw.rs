@@ -491,21 +491,11 @@ pub struct RawOutage {
     pub lag: Option<Dur>,
 }
 
-/// Price keys shared by `[providers.NAME]`, its zones and `[[price_changes]]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPrices {
-    /// Storage, $ per GB-month.
-    pub storage_per_gb_month: Option<RawPrice>,
-    /// Egress to the internet (storage) or CDN delivery (CDN), $ per GB.
-    pub egress_per_gb: Option<RawPrice>,
-    /// Storage egress to the CDN on an edge miss, $ per GB (default: `egress_per_gb`).
-    pub egress_to_cdn_per_gb: Option<RawPrice>,
-    /// Replication out of a region, $ per GB.
-    pub inter_region_per_gb: Option<RawPrice>,
-    /// $ per 10,000 requests.
-    pub requests_per_10k: Option<RawPrice>,
-}
+/// Prices as written under `[providers.NAME]`, its zones and `[[price_changes]]`: price key
+/// (`egress_per_gb`, ...) to its value. Keys and values are checked (against
+/// [`crate::pricing::PriceKey`], as a [`RawPrice`]) when the scenario is validated, so that one
+/// list of keys serves every place prices are written and an error names the key.
+pub type RawPrices = IndexMap<String, toml::Value>;
 
 /// A price: one number, or tiers.
 #[derive(Clone, Debug, Deserialize)]
@@ -530,45 +520,24 @@ pub struct RawTier {
     pub usd: f64,
 }
 
-/// `[providers.NAME]`
+/// `[providers.NAME]`. Besides the keys below, any price key (unknown keys are refused when
+/// the scenario is validated, where the price keys are listed).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawProvider {
     /// `cdn` or `storage`: needed for a provider that is not built in.
     pub kind: Option<String>,
     /// Where these prices come from.
     pub source: Option<String>,
-    /// Storage, $ per GB-month.
-    pub storage_per_gb_month: Option<RawPrice>,
-    /// Egress to the internet (storage) or CDN delivery (CDN), $ per GB.
-    pub egress_per_gb: Option<RawPrice>,
-    /// Storage egress to the CDN on an edge miss, $ per GB (default: `egress_per_gb`).
-    pub egress_to_cdn_per_gb: Option<RawPrice>,
-    /// Replication out of a region, $ per GB.
-    pub inter_region_per_gb: Option<RawPrice>,
-    /// $ per 10,000 requests.
-    pub requests_per_10k: Option<RawPrice>,
     /// Prices for one zone (a geography for a CDN, a region for storage).
     #[serde(default)]
     pub zones: IndexMap<String, RawPrices>,
+    /// Prices for every zone.
+    #[serde(flatten)]
+    pub prices: RawPrices,
 }
 
-impl RawProvider {
-    /// The provider-wide prices.
-    pub fn prices(&self) -> RawPrices {
-        RawPrices {
-            storage_per_gb_month: self.storage_per_gb_month.clone(),
-            egress_per_gb: self.egress_per_gb.clone(),
-            egress_to_cdn_per_gb: self.egress_to_cdn_per_gb.clone(),
-            inter_region_per_gb: self.inter_region_per_gb.clone(),
-            requests_per_10k: self.requests_per_10k.clone(),
-        }
-    }
-}
-
-/// `[[price_changes]]`
+/// `[[price_changes]]`: when, whose, and the new prices (price keys as under `[providers]`).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawPriceChange {
     /// When the new prices apply.
     pub at: Dur,
@@ -576,29 +545,9 @@ pub struct RawPriceChange {
     pub provider: String,
     /// One zone only (default: every zone).
     pub zone: Option<String>,
-    /// Storage, $ per GB-month.
-    pub storage_per_gb_month: Option<RawPrice>,
-    /// Egress to the internet (storage) or CDN delivery (CDN), $ per GB.
-    pub egress_per_gb: Option<RawPrice>,
-    /// Storage egress to the CDN on an edge miss, $ per GB (default: `egress_per_gb`).
-    pub egress_to_cdn_per_gb: Option<RawPrice>,
-    /// Replication out of a region, $ per GB.
-    pub inter_region_per_gb: Option<RawPrice>,
-    /// $ per 10,000 requests.
-    pub requests_per_10k: Option<RawPrice>,
-}
-
-impl RawPriceChange {
     /// The new prices.
-    pub fn prices(&self) -> RawPrices {
-        RawPrices {
-            storage_per_gb_month: self.storage_per_gb_month.clone(),
-            egress_per_gb: self.egress_per_gb.clone(),
-            egress_to_cdn_per_gb: self.egress_to_cdn_per_gb.clone(),
-            inter_region_per_gb: self.inter_region_per_gb.clone(),
-            requests_per_10k: self.requests_per_10k.clone(),
-        }
-    }
+    #[serde(flatten)]
+    pub prices: RawPrices,
 }
 
 /// `[targets]`: the seed's success metrics.

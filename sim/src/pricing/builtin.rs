@@ -1,4 +1,5 @@
-//! Built-in price tables for the seed's providers, each with its source and the date it was read.
+//! The built-in price tables of the seed's providers, each with its source and the date it was
+//! read.
 //!
 //! Prices are list prices in US dollars, converted exactly to integer nanodollars per price unit
 //! (GB, GB-month, 10,000 requests; GB = 10^9 bytes, and a tier boundary of "10 TB" is written as
@@ -6,61 +7,8 @@
 //! R2's 10 GB) are not modelled: they matter only for tiny deployments. Every table can be
 //! overridden per scenario under `[providers.NAME]`.
 
-use clipsim_engine::{RateTable, Tier};
-
-/// What a provider sells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProviderKind {
-    /// Delivers to viewers from edge caches.
-    Cdn,
-    /// Stores clips in regions.
-    Storage,
-}
-
-impl ProviderKind {
-    /// `cdn` or `storage`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::Cdn => "cdn",
-            ProviderKind::Storage => "storage",
-        }
-    }
-}
-
-/// One price: tiers in price units and nanodollars per unit.
-pub type Tiers = Vec<Tier>;
-
-/// The prices of one zone (or of all zones).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PriceSet {
-    /// Storage per GB-month.
-    pub storage_per_gb_month: Option<Tiers>,
-    /// Egress to viewers (storage: internet egress; CDN: delivery) per GB.
-    pub egress_per_gb: Option<Tiers>,
-    /// Storage egress to the CDN per GB, when it differs from `egress_per_gb`.
-    pub egress_to_cdn_per_gb: Option<Tiers>,
-    /// Replication out of a region per GB.
-    pub inter_region_per_gb: Option<Tiers>,
-    /// Per 10,000 requests.
-    pub requests_per_10k: Option<Tiers>,
-}
-
-/// A provider's full price list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PriceList {
-    /// Its name.
-    pub name: String,
-    /// What it sells.
-    pub kind: ProviderKind,
-    /// Where the prices come from.
-    pub source: String,
-    /// Prices for every zone.
-    pub all: PriceSet,
-    /// Prices for named zones (geographies for a CDN, regions for storage), overriding `all`.
-    pub zones: Vec<(String, PriceSet)>,
-    /// CDNs this storage sends to for free (origin fetches on edge misses).
-    pub free_egress_to_cdn: Vec<String>,
-}
+use super::{PriceList, PriceSet, ProviderKind, Tiers};
+use clipsim_engine::Tier;
 
 fn flat(nanodollars: u64) -> Option<Tiers> {
     Some(vec![Tier { from_units: 0, nanos_per_unit: nanodollars }])
@@ -221,11 +169,6 @@ pub fn builtin(name: &str) -> Option<PriceList> {
 /// The names of every built-in provider.
 pub const BUILTIN: [&str; 6] = ["cloudflare", "bunny", "cloudfront", "s3", "r2", "bunny-storage"];
 
-/// A rate table from tiers (already validated by construction or by the scenario checker).
-pub fn table(t: &Tiers) -> Result<RateTable, clipsim_engine::billing::RateTableError> {
-    RateTable::tiered(t.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +189,7 @@ mod tests {
                 .into_iter()
                 .flatten()
                 {
-                    table(t).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    clipsim_engine::RateTable::tiered(t.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
                 }
             }
         }

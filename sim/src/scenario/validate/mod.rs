@@ -1,0 +1,174 @@
+//! From the file as written to a [`Scenario`]: every cross-field check, with the key path and
+//! the place in the file.
+
+mod events;
+mod mirror;
+mod topology;
+mod workload;
+
+pub use workload::default_utc_offset;
+
+use super::error::{InputError, Locator};
+use super::model::*;
+use super::raw::*;
+use super::units::usd_to_nanos;
+use crate::pricing::resolve;
+use clipsim_engine::*;
+
+/// The most clips a catalog may start with.
+pub const CLIPS_MAX: u64 = 100_000_000;
+/// The most report intervals in a run (time-series rows).
+pub const REPORT_ROWS_MAX: u64 = 200_000;
+/// The highest mean request rate.
+pub const VIEWS_PER_SEC_MAX: f64 = 10_000_000.0;
+/// The most outages, price changes or spikes.
+pub const EVENTS_MAX: usize = 10_000;
+
+pub(crate) type R<T> = Result<T, InputError>;
+
+/// Where a check is: every error it makes is located in the scenario file.
+pub(crate) struct Ctx<'a> {
+    loc: &'a Locator<'a>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn err(&self, path: impl AsRef<str>, expected: impl Into<String>) -> InputError {
+        self.loc.error(path.as_ref(), expected)
+    }
+
+    pub(crate) fn check(&self, ok: bool, path: impl AsRef<str>, expected: impl Into<String>) -> R<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(self.err(path, expected))
+        }
+    }
+
+    pub(crate) fn range(&self, v: f64, lo: f64, hi: f64, path: &str, what: &str) -> R<f64> {
+        self.check(v.is_finite() && v >= lo && v <= hi, path, format!("{what} from {lo} to {hi}"))?;
+        Ok(v)
+    }
+
+    pub(crate) fn positive(&self, v: f64, hi: f64, path: &str, what: &str) -> R<f64> {
+        self.check(v.is_finite() && v > 0.0 && v <= hi, path, format!("{what} above 0 and at most {hi}"))?;
+        Ok(v)
+    }
+
+    pub(crate) fn nonzero(&self, d: SimDuration, path: &str) -> R<SimDuration> {
+        self.check(d > SimDuration::ZERO, path, "a positive duration")?;
+        Ok(d)
+    }
+
+    /// The region named `name` at `path`, or an error listing the regions.
+    pub(crate) fn region_id(&self, cfg: &EngineConfig, name: &str, path: &str) -> R<RegionId> {
+        cfg.region_id(name).ok_or_else(|| {
+            let names: Vec<&str> = cfg.regions.iter().map(|r| r.name.as_str()).collect();
+            self.err(path, format!("a region: one of {}", names.join(", ")))
+        })
+    }
+}
+
+/// Checks `raw` and builds the scenario. `loc` finds key paths in the file for messages.
+pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, sha256: String) -> R<Scenario> {
+    let cx = Ctx { loc };
+    let meta = &raw.scenario;
+    cx.check(!meta.name.trim().is_empty(), "scenario.name", "a non-empty name")?;
+    let duration = cx.nonzero(meta.duration.0, "scenario.duration")?;
+    cx.check(meta.warmup.0 < duration, "scenario.warmup", format!("shorter than scenario.duration ({duration})"))?;
+    let report_interval = cx.nonzero(meta.report_interval.0, "scenario.report_interval")?;
+    cx.check(
+        report_interval <= duration,
+        "scenario.report_interval",
+        format!("at most scenario.duration ({duration})"),
+    )?;
+    cx.check(
+        duration.as_micros() / report_interval.as_micros() <= REPORT_ROWS_MAX,
+        "scenario.report_interval",
+        format!("at most {REPORT_ROWS_MAX} intervals in the run: a longer interval"),
+    )?;
+
+    let regions_raw = if raw.regions.is_empty() { topology::default_regions() } else { raw.regions.clone() };
+    let geos = topology::geos(&cx, &raw.traffic, &regions_raw)?;
+    // Providers: built-in lists merged with [providers] overrides.
+    let lists = resolve::provider_lists(&cx, &raw, &regions_raw, &geos)?;
+    let (mut cfg, providers, cdn) = topology::regions_and_cdn(&cx, &raw, &regions_raw, &geos, &lists)?;
+    let max_cost = usd_to_nanos(raw.cdn.max_cost_per_gb).map_err(|e| cx.err("cdn.max_cost_per_gb", e))?;
+
+    // Rates for every line the engine will meter.
+    resolve::set_rates(&cx, &mut cfg, &lists, cdn.as_ref())?;
+
+    let catalog = workload::catalog(&cx, &raw.catalog, &cfg)?;
+    let traffic = workload::traffic(&cx, &raw.traffic, &geos, catalog.clips, duration)?;
+    let network = workload::network(&cx, &raw.network)?;
+    mirror::mirror(&cx, &raw.mirror, &mut cfg)?;
+    let (source_policy, placement) = mirror::policies(&cx, &raw.mirror)?;
+
+    // Health.
+    let h = &raw.health;
+    let probe_interval = cx.nonzero(h.probe_interval.0, "health.probe_interval")?;
+    cx.check(h.unhealthy_after_failures >= 1, "health.unhealthy_after_failures", "at least 1")?;
+    cx.check(h.healthy_after_successes >= 1, "health.healthy_after_successes", "at least 1")?;
+    let degraded = cx.positive(h.degraded_latency_ms, 600_000.0, "health.degraded_latency_ms", "milliseconds")?;
+    let request_timeout = cx.nonzero(h.request_timeout.0, "health.request_timeout")?;
+    cfg.health = HealthConfig {
+        unhealthy_after_failures: h.unhealthy_after_failures,
+        healthy_after_successes: h.healthy_after_successes,
+        degraded_latency: SimDuration::from_micros((degraded * 1000.0).round() as u64),
+    };
+
+    // Billing.
+    let b = &raw.billing;
+    cx.check(b.month.0 >= SimDuration::from_hours(1), "billing.month", "at least \"1h\"")?;
+    cfg.billing.month = b.month.0;
+    let check = cx.nonzero(b.cost_alert_check.0, "billing.cost_alert_check")?;
+    cx.check(
+        b.cost_alert_window.0 >= check && b.cost_alert_window.0.as_micros().is_multiple_of(check.as_micros()),
+        "billing.cost_alert_window",
+        format!("a whole multiple of billing.cost_alert_check ({check})"),
+    )?;
+    cfg.billing.cost_alert = CostAlertConfig {
+        max_cost_per_gb_nanos: max_cost,
+        window: b.cost_alert_window.0,
+        check_interval: check,
+        scope: match b.cost_alert_scope.as_str() {
+            "cdn" => AlertScope::Cdn,
+            "total" => AlertScope::Total,
+            _ => return Err(cx.err("billing.cost_alert_scope", "\"cdn\" or \"total\"")),
+        },
+    };
+
+    let outages = events::outages(&cx, &raw.outages, &cfg, cdn.as_ref(), duration)?;
+    let price_changes = resolve::price_changes(&cx, &raw.price_changes, &cfg, &lists, cdn.as_ref(), duration)?;
+    let targets = events::targets(&cx, &raw.targets)?;
+    let expected = raw.expected.as_ref().map(|e| events::expected(&cx, e)).transpose()?;
+    let min_hit = cx.range(raw.mirror.min_hit_rate, 0.0, 100.0, "mirror.min_hit_rate", "a percentage")?;
+
+    cfg.validate().map_err(|e| cx.err("", format!("the engine refuses this configuration: {e}")))?;
+    Ok(Scenario {
+        name: meta.name.clone(),
+        description: meta.description.clone(),
+        seed: meta.seed,
+        duration,
+        warmup: meta.warmup.0,
+        report_interval,
+        sha256,
+        path,
+        env: None,
+        geos,
+        catalog,
+        traffic,
+        network,
+        cdn,
+        probe_interval,
+        request_timeout,
+        outages,
+        price_changes,
+        targets,
+        mirror_min_hit_rate: min_hit / 100.0,
+        expected,
+        providers,
+        engine: cfg,
+        source_policy,
+        placement,
+    })
+}

@@ -1,0 +1,142 @@
+//! Regions, viewer geographies and the CDN: the topology the engine is built on.
+
+use super::{Ctx, R};
+use crate::cache::Policy;
+use crate::pricing::{resolve, PriceList, ProviderKind};
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use clipsim_engine::config::{GEOS_MAX, REGIONS_MAX};
+use clipsim_engine::*;
+
+/// The defaults when a file names no regions or geographies: the seed's three regions.
+pub(super) fn default_regions() -> Vec<RawRegion> {
+    let region = |name: &str, na: f64, eu: f64, apac: f64| RawRegion {
+        name: name.into(),
+        storage: "s3".into(),
+        latency_ms: [("na".to_string(), na), ("eu".to_string(), eu), ("apac".to_string(), apac)].into_iter().collect(),
+    };
+    vec![
+        region("us-east-1", 25.0, 95.0, 190.0),
+        region("eu-west-1", 90.0, 20.0, 170.0),
+        region("ap-southeast-1", 180.0, 160.0, 30.0),
+    ]
+}
+
+pub(super) fn geos(cx: &Ctx<'_>, t: &RawTraffic, regions: &[RawRegion]) -> R<Vec<String>> {
+    let geos: Vec<String> = if t.geos.is_empty() {
+        regions.first().map(|r| r.latency_ms.keys().cloned().collect()).unwrap_or_default()
+    } else {
+        t.geos.keys().cloned().collect()
+    };
+    cx.check(!geos.is_empty(), "traffic.geos", "at least one viewer geography")?;
+    cx.check(geos.len() <= GEOS_MAX, "traffic.geos", format!("at most {GEOS_MAX} geographies"))?;
+    for g in &geos {
+        cx.check(!g.trim().is_empty(), "traffic.geos", "non-empty geography names")?;
+    }
+    Ok(geos)
+}
+
+/// The engine configuration's regions, geographies and CDN, the providers they use (in engine
+/// id order) and the CDN's settings.
+pub(super) fn regions_and_cdn(
+    cx: &Ctx<'_>,
+    raw: &RawScenario,
+    regions_raw: &[RawRegion],
+    geos: &[String],
+    lists: &[PriceList],
+) -> R<(EngineConfig, Vec<ProviderInfo>, Option<Cdn>)> {
+    let geo_id = |name: &str| geos.iter().position(|g| g == name).map(|i| GeoId(i as u32));
+    let find_list = |name: &str| lists.iter().find(|l| l.name == name);
+
+    // Regions.
+    cx.check(regions_raw.len() <= REGIONS_MAX, "regions", format!("at most {REGIONS_MAX} regions"))?;
+    let mut cfg = EngineConfig::new();
+    for g in geos {
+        cfg.add_geo(g);
+    }
+    let mut providers: Vec<ProviderInfo> = Vec::new();
+    let mut provider_id = |cfg: &mut EngineConfig, list: &PriceList| -> ProviderId {
+        if let Some(id) = cfg.provider_id(&list.name) {
+            return id;
+        }
+        providers.push(ProviderInfo { name: list.name.clone(), kind: list.kind, source: list.source.clone() });
+        cfg.add_provider(&list.name)
+    };
+    for (i, r) in regions_raw.iter().enumerate() {
+        let p = format!("regions[{i}]");
+        cx.check(!r.name.trim().is_empty(), format!("{p}.name"), "a non-empty region name")?;
+        cx.check(cfg.region_id(&r.name).is_none(), format!("{p}.name"), "a region name used only once")?;
+        let list = find_list(&r.storage).ok_or_else(|| {
+            cx.err(
+                format!("{p}.storage"),
+                format!(
+                    "a storage provider: one of {}, or one declared under [providers]",
+                    resolve::names(lists, ProviderKind::Storage)
+                ),
+            )
+        })?;
+        cx.check(
+            list.kind == ProviderKind::Storage,
+            format!("{p}.storage"),
+            format!("a storage provider, but `{}` is a CDN", list.name),
+        )?;
+        let pid = provider_id(&mut cfg, list);
+        let rid = cfg.add_region(&r.name, pid);
+        for (g, name) in geos.iter().enumerate() {
+            let ms = r.latency_ms.get(name).copied().ok_or_else(|| {
+                cx.err(format!("{p}.latency_ms"), format!("a latency for every geography: `{name}` is missing"))
+            })?;
+            let ms = cx.positive(ms, 60_000.0, &format!("{p}.latency_ms.{name}"), "milliseconds")?;
+            cfg.set_latency_ms(rid, GeoId(g as u32), ms.round() as u32);
+        }
+        for key in r.latency_ms.keys() {
+            cx.check(
+                geo_id(key).is_some(),
+                format!("{p}.latency_ms.{key}"),
+                format!("a geography of [traffic.geos] ({})", geos.join(", ")),
+            )?;
+        }
+    }
+    // CDN.
+    let cdn = if raw.cdn.enabled {
+        let c = &raw.cdn;
+        let list = find_list(&c.provider).ok_or_else(|| {
+            cx.err(
+                "cdn.provider",
+                format!(
+                    "a CDN provider: one of {}, or one declared under [providers]",
+                    resolve::names(lists, ProviderKind::Cdn)
+                ),
+            )
+        })?;
+        cx.check(
+            list.kind == ProviderKind::Cdn,
+            "cdn.provider",
+            format!("a CDN, but `{}` is a storage provider", list.name),
+        )?;
+        let pid = provider_id(&mut cfg, list);
+        cfg.set_cdn(pid);
+        let cache_ttl = cx.nonzero(c.cache_ttl.get(), "cdn.cache_ttl")?;
+        let edge_capacity_bytes = match c.edge_capacity_gb {
+            Capacity::Unlimited => None,
+            Capacity::Gb(gb) => {
+                let gb = cx.positive(gb, 1e9, "cdn.edge_capacity_gb", "a size in GB")?;
+                Some((gb * 1e9).round() as u64)
+            }
+        };
+        let eviction = Policy::parse(&c.eviction)
+            .ok_or_else(|| cx.err("cdn.eviction", format!("one of {}", Policy::NAMES.join(", "))))?;
+        let edge_ms = cx.positive(c.edge_latency_ms, 60_000.0, "cdn.edge_latency_ms", "milliseconds")?;
+        Some(Cdn {
+            provider: pid,
+            name: list.name.clone(),
+            cache_ttl,
+            edge_capacity_bytes,
+            eviction,
+            edge_rtt: SimDuration::from_micros((edge_ms * 1000.0).round() as u64),
+        })
+    } else {
+        None
+    };
+    Ok((cfg, providers, cdn))
+}
