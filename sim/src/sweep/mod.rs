@@ -16,6 +16,7 @@
 
 pub mod aggregate;
 pub mod design;
+pub mod keypath;
 pub mod output;
 pub mod pareto;
 pub mod run;

@@ -7,18 +7,18 @@
 //! uploads, copy completions, probes, engine timers, report ticks, the end of the warm-up, then
 //! arrivals. Nothing here reads a clock.
 
+mod rows;
 mod serve;
+mod timeline;
 
 use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
-use crate::record::timeline::{Entry, Event, InForce, MirrorStep};
-use crate::record::{Recorder, Row};
+use crate::record::timeline::{Entry, Event, MirrorStep};
+use crate::record::Recorder;
 use crate::rng::{Purpose, Stream};
-use crate::scenario::{Scenario, SpikeClip};
+use crate::scenario::Scenario;
 use crate::standins::{prober, Cdn, Faults, Links, Meters, Storage};
 use crate::workload::{ClipFactory, Demand};
-use clipsim_engine::{
-    Bytes, Category, ClipId, Engine, HealthTarget, Input, MoneyNanos, Output, RegionId, SimDuration, SimTime,
-};
+use clipsim_engine::{Bytes, ClipId, Engine, Input, Output, RegionId, SimDuration, SimTime};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -188,23 +188,6 @@ struct Sim<C> {
     alert_raised: bool,
 }
 
-/// Quantiles in the viewer-throughput table.
-const THROUGHPUT_QUANTILES: usize = 1024;
-
-/// A table of viewer throughputs in bits per second: `THROUGHPUT_QUANTILES` draws from a
-/// lognormal with mean `mean_bps` and shape `sigma`, sorted, rescaled so their mean is exactly the
-/// configured mean. A request picks one entry uniformly (O(1), no transcendental call).
-fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64> {
-    if sigma == 0.0 {
-        return vec![mean_bps; 1];
-    }
-    let mut rng = Stream::new(seed ^ 0x7468_726f_7567_6870, Purpose::Network);
-    let mut f: Vec<f64> = (0..THROUGHPUT_QUANTILES).map(|_| libm::exp(sigma * rng.normal())).collect();
-    f.sort_by(f64::total_cmp);
-    let mean = f.iter().sum::<f64>() / f.len() as f64;
-    f.iter().map(|x| ((x / mean) * mean_bps as f64).max(1.0) as u64).collect()
-}
-
 impl<C: EdgeCache> Sim<C> {
     /// Builds the world at time 0 with an `edge()` per geography (with a CDN): the catalog
     /// uploaded, the first events scheduled.
@@ -273,7 +256,7 @@ impl<C: EdgeCache> Sim<C> {
             end,
             arrivals: 0,
             startup_bytes: sc.network.startup_bytes,
-            throughput_bps: throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
+            throughput_bps: serve::throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
             spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
@@ -512,83 +495,9 @@ impl<C: EdgeCache> Sim<C> {
         }
     }
 
-    /// A timeline line when a copy of a spike's clip to a region is first ordered, first ready
-    /// or first fails after the spike began (the latest spike on that clip to have begun).
-    fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
-        let spikes = &self.sc.traffic.spikes;
-        let Some(i) = (0..spikes.len())
-            .filter(|&i| self.demand.views_ref().spike_clip(i) == Some(clip) && spikes[i].start <= t)
-            .max_by_key(|&i| spikes[i].start)
-        else {
-            return;
-        };
-        let noted = &mut self.spike_noted[i][region.index()];
-        if *noted & what.bit() != 0 {
-            return;
-        }
-        *noted |= what.bit();
-        let since_spike = t - spikes[i].start;
-        self.rec.timeline.push(Entry { at: t, event: Event::SpikeMirror { clip, region, step: what, since_spike } });
-    }
-
-    /// The timeline's lines that no event makes (spikes on catalog clips starting, every spike
-    /// ending), then the timeline in time order (stable: lines of one instant keep their order);
-    /// and, apart, what is still in force at `end` (outages, a raised cost alert).
-    fn close_timeline(&mut self, end: SimTime) {
-        let timeline = &mut self.rec.timeline;
-        for (i, s) in self.sc.traffic.spikes.iter().enumerate() {
-            let clip = self.demand.views_ref().spike_clip(i);
-            if let (SpikeClip::Rank(rank), true) = (s.clip, s.start < end) {
-                timeline.push(Entry { at: s.start, event: Event::SpikeStartsOnCatalogClip { rank } });
-            }
-            if let (Some(clip), true) = (clip, s.end <= end) {
-                timeline.push(Entry { at: s.end, event: Event::SpikeEnds { clip } });
-            }
-        }
-        timeline.sort_by_key(|n| n.at);
-        let at_end = &mut self.rec.at_end;
-        for (i, _) in self.sc.outages.iter().enumerate().filter(|(_, o)| o.start < end && o.end > end) {
-            at_end.push(InForce::Outage(i));
-        }
-        if self.alert_raised {
-            at_end.push(InForce::CostAlert);
-        }
-    }
-
     fn start_copy(&mut self, t: SimTime, clip: ClipId, from: RegionId, to: RegionId, size: Bytes) {
         let lag = self.storage[from.index()].lag() + self.storage[to.index()].lag();
         let end = self.links.start(t, from, to, size.0, lag, &self.faults);
         self.schedule(end.at, Ev::CopyDone { clip: clip.0, from: from.0, to: to.0, ok: end.ok, bytes: end.bytes });
-    }
-
-    fn report_row(&mut self, t: SimTime) {
-        let interval_start = self.rec.rows.last().map_or(SimTime::ZERO, |r| r.end);
-        let m = self.engine.metrics(t);
-        let mut cost = [MoneyNanos::ZERO; 5];
-        let mut cdn_cost = MoneyNanos::ZERO;
-        let preview = self.engine.bill_preview(t);
-        for bill in self.engine.bills().iter().chain(std::iter::once(&preview)) {
-            for (i, c) in Category::ALL.iter().enumerate() {
-                cost[i] += bill.category_total(*c);
-            }
-            cdn_cost +=
-                bill.lines.iter().filter(|l| l.key.meter.zone_is_geo()).fold(MoneyNanos::ZERO, |a, l| a + l.cost);
-        }
-        let row = Row {
-            end: t,
-            counts: Default::default(),
-            latency_us: None,
-            active_mirrors: m.total_active_mirrors,
-            pending_mirrors: m.pending_mirrors,
-            cost_to_date: cost,
-            cdn_cost_to_date: cdn_cost,
-            region_health: m.regions.iter().map(|r| r.health).collect(),
-            region_latency_us: m.regions.iter().map(|r| r.latency.map(|d| d.as_micros())).collect(),
-            region_lag_us: m.regions.iter().map(|r| r.replication_lag.map(|d| d.as_micros())).collect(),
-            cdn_health: self.sc.cdn.as_ref().map(|_| self.engine.health(HealthTarget::Cdn)),
-            cdn_latency_us: m.cdn_latency_avg.map(|d| d.as_micros()),
-            outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
-        };
-        self.rec.close_interval(row, self.engine.counters());
     }
 }

@@ -9,8 +9,26 @@
 
 use super::Sim;
 use crate::cache::EdgeCache;
+use crate::rng::{Purpose, Stream};
 use crate::workload::Arrival;
 use clipsim_engine::{Input, ServedFrom, Step};
+
+/// Quantiles in the viewer-throughput table.
+const THROUGHPUT_QUANTILES: usize = 1024;
+
+/// A table of viewer throughputs in bits per second: `THROUGHPUT_QUANTILES` draws from a
+/// lognormal with mean `mean_bps` and shape `sigma`, sorted, rescaled so their mean is exactly the
+/// configured mean. A request picks one entry uniformly (O(1), no transcendental call).
+pub(super) fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64> {
+    if sigma == 0.0 {
+        return vec![mean_bps; 1];
+    }
+    let mut rng = Stream::new(seed ^ 0x7468_726f_7567_6870, Purpose::Network);
+    let mut f: Vec<f64> = (0..THROUGHPUT_QUANTILES).map(|_| libm::exp(sigma * rng.normal())).collect();
+    f.sort_by(f64::total_cmp);
+    let mean = f.iter().sum::<f64>() / f.len() as f64;
+    f.iter().map(|x| ((x / mean) * mean_bps as f64).max(1.0) as u64).collect()
+}
 
 impl<C: EdgeCache> Sim<C> {
     /// Serves one arrival. O(1); allocates nothing.
