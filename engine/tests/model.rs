@@ -1489,6 +1489,8 @@ impl Harness {
             bad.push(Step::Edge);
         }
         let via_cdn = cdn == Cdn::Missed;
+        // A region the engine does not have.
+        bad.push(Step::Origin { region: RegionId(self.model.p.regions), kind: SourceKind::Primary, via_cdn });
         for &r in tried {
             for kind in [SourceKind::Primary, SourceKind::LocalMirror, SourceKind::RemoteMirror] {
                 bad.push(Step::Origin { region: RegionId(r), kind, via_cdn });
@@ -1789,7 +1791,8 @@ fn the_committed_failure_seeds_are_where_the_model_check_reads_them() {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
-        max_shrink_iters: 4096,
+        // Mutation testing (.ci/mutants) sets 0: a failure is all it needs, not the smallest one.
+        max_shrink_iters: std::env::var("PROPTEST_MAX_SHRINK_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4096),
         // Integration tests have no lib.rs beside them: failures are kept beside this file (a
         // test's working directory is its crate root) and replayed before any new case.
         failure_persistence: Some(Box::new(prop::test_runner::FileFailurePersistence::Direct(REGRESSIONS))),
