@@ -45,18 +45,17 @@ const CLIP_BYTES_MAX: u64 = 100_000_000_000;
 #[derive(Clone, Copy, Debug)]
 struct Drawn {
     time: SimTime,
+    /// A view's catalog clip (its clip unless it turns out to be a fresh upload's), or a spike's
+    /// clip as known when drawn (a guess, for prefetching: a "new" spike's clip is uploaded at its
+    /// start and read when the arrival is taken).
+    clip: ClipId,
     geo: GeoId,
-    who: Who,
+    /// The spike that draws it, or [`NO_SPIKE`] for a view of the traffic.
+    spike: u32,
 }
 
-/// Who an arrival drawn ahead views.
-#[derive(Clone, Copy, Debug)]
-enum Who {
-    /// A spike's clip (read when the arrival is taken: a "new" spike's clip is uploaded at its start).
-    Spike(usize),
-    /// This catalog clip, unless the view turns out to be a fresh upload's.
-    View(ClipId),
-}
+/// In [`Drawn::spike`]: not a spike's view.
+const NO_SPIKE: u32 = u32::MAX;
 
 /// One view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +121,9 @@ pub struct Workload {
     ahead: [Drawn; LOOKAHEAD],
     ahead_head: usize,
     ahead_len: usize,
+    /// How many arrivals past the next one stay drawn (the caller's prefetch distance): the ring
+    /// always holds `keep + 1` arrivals.
+    keep: usize,
 }
 
 /// How many arrivals the generator may draw ahead of the one being served, so that the caller
@@ -191,9 +193,10 @@ impl Workload {
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
-            ahead: [Drawn { time: SimTime::ZERO, geo: GeoId(0), who: Who::View(ClipId(0)) }; LOOKAHEAD],
+            ahead: [Drawn { time: SimTime::ZERO, clip: ClipId(0), geo: GeoId(0), spike: NO_SPIKE }; LOOKAHEAD],
             ahead_head: 0,
             ahead_len: 0,
+            keep: 0,
         };
         for i in 0..PICKS_AHEAD {
             w.picks_ahead[i] = w.picks.next_u64();
@@ -202,6 +205,7 @@ impl Workload {
             }
         }
         w.enter_piece(SimTime::ZERO);
+        w.fill();
         w
     }
 
@@ -272,49 +276,58 @@ impl Workload {
         self.spikes[spike].clip
     }
 
-    /// The time of the next arrival.
-    #[inline]
-    pub fn peek_time(&mut self) -> SimTime {
-        self.drawn(0).time
-    }
-
-    /// The arrival `k` places after the next one as far as it is known now, for prefetching: its
-    /// clip is a guess (a view that turns out to be a fresh upload's, or a "new" spike's before
-    /// the spike starts, goes to another clip).
+    /// Keeps `k` arrivals past the next one drawn, for a caller that prefetches their state `k`
+    /// ahead (performance only: see the module's documentation).
     ///
     /// # Panics
-    /// If `k` is not below [`LOOKAHEAD`] (callers pass constants: the check compiles away).
-    #[inline]
-    pub fn peek_nth(&mut self, k: usize) -> Arrival {
-        let d = self.drawn(k);
-        let clip = match d.who {
-            Who::Spike(i) => self.spikes[i].clip.unwrap_or(ClipId(0)),
-            Who::View(catalog) => catalog,
-        };
-        Arrival { time: d.time, clip, geo: d.geo }
+    /// If `k` is not below [`LOOKAHEAD`].
+    pub fn set_lookahead(&mut self, k: usize) {
+        assert!(k < LOOKAHEAD, "the workload draws at most LOOKAHEAD arrivals ahead");
+        self.keep = k;
+        self.fill();
     }
 
-    /// The arrival `k` places after the next one, drawn if it was not yet.
-    #[inline]
-    fn drawn(&mut self, k: usize) -> Drawn {
-        assert!(k < LOOKAHEAD, "the workload draws at most LOOKAHEAD arrivals ahead");
-        while self.ahead_len <= k {
+    /// Draws until the ring holds `keep + 1` arrivals.
+    fn fill(&mut self) {
+        while self.ahead_len <= self.keep {
             let a = self.draw();
             self.ahead[(self.ahead_head + self.ahead_len) % LOOKAHEAD] = a;
             self.ahead_len += 1;
         }
-        self.ahead[(self.ahead_head + k) % LOOKAHEAD]
     }
 
-    /// Takes the next arrival, deciding now (after every event before it) which clip it views.
+    /// The time of the next arrival.
+    #[inline]
+    pub fn peek_time(&self) -> SimTime {
+        self.ahead[self.ahead_head].time
+    }
+
+    /// The arrival `k` places after the next one (`k` at most the lookahead) as far as it is
+    /// known now, for prefetching: its clip is a guess (a view that turns out to be a fresh
+    /// upload's, or a "new" spike's before the spike starts, goes to another clip).
+    #[inline]
+    pub fn peek_nth(&self, k: usize) -> Arrival {
+        debug_assert!(k <= self.keep, "peek within the lookahead");
+        let d = self.ahead[(self.ahead_head + k) % LOOKAHEAD];
+        Arrival { time: d.time, clip: d.clip, geo: d.geo }
+    }
+
+    /// Takes the next arrival, deciding now (after every event before it) which clip it views,
+    /// and draws one more to keep the lookahead.
     #[inline]
     pub fn pop(&mut self) -> Arrival {
-        let d = self.drawn(0);
+        let d = self.ahead[self.ahead_head];
         self.ahead_head = (self.ahead_head + 1) % LOOKAHEAD;
         self.ahead_len -= 1;
-        let clip = match d.who {
-            Who::Spike(i) => self.spikes[i].clip.expect("a spike's clip is known from its start, before its views"),
-            Who::View(catalog) => self.fresh_or(d.time, catalog),
+        if self.ahead_len <= self.keep {
+            let a = self.draw();
+            self.ahead[(self.ahead_head + self.ahead_len) % LOOKAHEAD] = a;
+            self.ahead_len += 1;
+        }
+        let clip = if d.spike == NO_SPIKE {
+            self.fresh_or(d.time, d.clip)
+        } else {
+            self.spikes[d.spike as usize].clip.expect("a spike's clip is known from its start, before its views")
         };
         Arrival { time: d.time, clip, geo: d.geo }
     }
@@ -343,10 +356,12 @@ impl Workload {
         let g_count = self.geo_shares.len();
         let k = self.piece_cum.iter().position(|&c| x < c).unwrap_or(self.piece_cum.len() - 1);
         if k >= g_count {
-            let geo = self.spikes[k - g_count].geo.unwrap_or_else(|| self.pick_geo(t));
-            return Drawn { time: t, geo, who: Who::Spike(k - g_count) };
+            let s = &self.spikes[k - g_count];
+            let clip = s.clip.unwrap_or(ClipId(0));
+            let geo = s.geo.unwrap_or_else(|| self.pick_geo(t));
+            return Drawn { time: t, clip, geo, spike: (k - g_count) as u32 };
         }
-        Drawn { time: t, geo: GeoId(k as u32), who: Who::View(self.pick_catalog()) }
+        Drawn { time: t, clip: self.pick_catalog(), geo: GeoId(k as u32), spike: NO_SPIKE }
     }
 
     fn pick_geo(&mut self, _t: SimTime) -> GeoId {
@@ -357,6 +372,7 @@ impl Workload {
 
     /// The clip a view at `t` goes to: a fresh upload's, with probability `new_clip_share` once
     /// there are uploads (and one old enough), else the catalog clip drawn for it.
+    #[inline]
     fn fresh_or(&mut self, t: SimTime, catalog: ClipId) -> ClipId {
         if self.new_share > 0.0 && !self.uploads.is_empty() {
             let age_us = self.fresh_ahead[self.fresh_pos];
@@ -551,6 +567,8 @@ mod tests {
         w.new_decay_secs = 600.0;
         let mut clips = Stream::new(sc.seed, Purpose::Clips);
         let mut picks = Stream::new(sc.seed, Purpose::CatalogPicks);
+        // The workload keeps one arrival drawn from the start, and with it its catalog pick.
+        picks.next_u64();
         let exp = ExpZiggurat::new();
         let mut uploads: Vec<(u64, ClipId)> = Vec::new();
         let mut rng = Stream::new(99, Purpose::Uploads);

@@ -113,6 +113,7 @@ impl<C: EdgeCache> Run for Sim<C> {
     fn set_prefetch_distances(&mut self, far: usize, near: usize) {
         self.prefetch_far = far;
         self.prefetch_near = near;
+        self.demand.views().set_lookahead(far.max(near));
     }
 }
 
@@ -235,7 +236,11 @@ impl<C: EdgeCache> Sim<C> {
         let faults = Faults::new(&sc.outages, regions);
         let end = SimTime::ZERO + sc.duration;
         let mut w = Sim {
-            demand: Demand::new(&sc),
+            demand: {
+                let mut d = Demand::new(&sc);
+                d.views().set_lookahead(PREFETCH_FAR.max(PREFETCH_NEAR));
+                d
+            },
             prefetch_far: PREFETCH_FAR,
             prefetch_near: PREFETCH_NEAR,
             storage,
@@ -299,7 +304,7 @@ impl<C: EdgeCache> Sim<C> {
             // Serving schedules nothing and sets no engine timer, so `sched` stays valid.
             let serve_until = sched.0.min(self.end);
             loop {
-                let arrival_t = self.demand.views().peek_time();
+                let arrival_t = self.demand.views_ref().peek_time();
                 if arrival_t >= serve_until {
                     break;
                 }
@@ -439,11 +444,11 @@ impl<C: EdgeCache> Sim<C> {
     /// taken).
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let far = self.demand.views().peek_nth(self.prefetch_far);
+        let far = self.demand.views_ref().peek_nth(self.prefetch_far);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
         self.cdn.prefetch_index(far.geo.index(), far.clip.0);
-        let near = self.demand.views().peek_nth(self.prefetch_near);
+        let near = self.demand.views_ref().peek_nth(self.prefetch_near);
         self.cdn.prefetch_entry(near.geo.index(), near.clip.0);
     }
 
