@@ -227,25 +227,29 @@ mod tests {
 
     const GB: u64 = 1_000_000_000;
 
-    /// Two regions (us primary, eu mirror region), one geography in Europe, flat rates.
-    fn engine(tweak: impl FnOnce(&mut EngineConfig)) -> Engine {
+    /// Regions `us` (90 ms from the one geography, in Europe), `eu` (20 ms), and `extra` more
+    /// (10, 11, ... ms), storage at a flat $0.10 per unit, replication threshold 2.
+    fn config(extra: u32) -> EngineConfig {
         let mut cfg = EngineConfig::new();
         let s3 = cfg.add_provider("s3");
-        let us = cfg.add_region("us", s3);
-        let eu = cfg.add_region("eu", s3);
         let g = cfg.add_geo("eu");
-        cfg.set_latency_ms(us, g, 90);
-        cfg.set_latency_ms(eu, g, 20);
-        for m in [
-            Meter::StorageByteTime,
-            Meter::OriginEgressDirect,
-            Meter::OriginEgressToCdn,
-            Meter::OriginRequests,
-            Meter::InterRegion,
-        ] {
+        for (name, ms) in [("us".to_string(), 90), ("eu".to_string(), 20)]
+            .into_iter()
+            .chain((0..extra).map(|r| (format!("r{r}"), 10 + r)))
+        {
+            let region = cfg.add_region(&name, s3);
+            cfg.set_latency_ms(region, g, ms);
+        }
+        for m in Meter::ALL.into_iter().filter(|m| !m.zone_is_geo()) {
             cfg.set_rate(m, s3, RateTable::flat(100_000_000).unwrap());
         }
         cfg.mirror.replication_threshold = 2;
+        cfg
+    }
+
+    /// [`config`] with two regions, tweaked, and one 1 GB clip in `us`.
+    fn engine(tweak: impl FnOnce(&mut EngineConfig)) -> Engine {
+        let mut cfg = config(0);
         tweak(&mut cfg);
         let mut e = Engine::new(cfg).unwrap();
         e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(0), size: Bytes(GB), primary: RegionId(0) })
@@ -322,16 +326,7 @@ mod tests {
 
     /// Three regions (the clip's primary is region 0), a popular clip, one sync with `placement`.
     fn sync_with(placement: Fixed, max_per_clip: u8) -> Vec<Output> {
-        let mut cfg = EngineConfig::new();
-        let s3 = cfg.add_provider("s3");
-        let g = cfg.add_geo("g");
-        for r in 0..3 {
-            let region = cfg.add_region(&format!("r{r}"), s3);
-            cfg.set_latency_ms(region, g, 10 + r);
-        }
-        for m in Meter::ALL.into_iter().filter(|m| !m.zone_is_geo()) {
-            cfg.set_rate(m, s3, RateTable::flat(1).unwrap());
-        }
+        let mut cfg = config(1);
         cfg.mirror.replication_threshold = 1;
         cfg.mirror.max_per_clip = max_per_clip;
         let ttl = TtlPolicy { ttl: cfg.mirror.ttl, refresh_on_sync: false };

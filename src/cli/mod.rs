@@ -136,6 +136,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// A progress bar on stderr when it is a terminal and not `--quiet`: `{spinner} NAME [bar] what`,
+/// `what` an indicatif template; with no `len`, hidden until the length is known.
+fn progress_bar(quiet: bool, name: &str, what: &str, len: Option<u64>) -> Option<indicatif::ProgressBar> {
+    (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = match len {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::hidden()),
+        };
+        b.set_style(
+            indicatif::ProgressStyle::with_template(&format!("{{spinner}} {{msg}} [{{bar:40}}] {what}"))
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        b.set_message(name.to_string());
+        b
+    })
+}
+
 struct Bar(Option<indicatif::ProgressBar>);
 
 impl Progress for Bar {
@@ -158,18 +176,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
     let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(duration_s);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:40}] {percent}% of simulated time, ETA {eta}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b.set_message(name.clone());
-        b
-    });
+    let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(duration_s));
     // Check the destination before simulating, so that a refused directory costs no work.
     let staging = report::Staging::begin(&out, args.force)?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;

@@ -5,7 +5,6 @@ use super::EXIT_INTERRUPTED;
 use anyhow::Result;
 use clipsim_sim::sweep::run::{self, RunOptions, Shard, SweepProgress};
 use clipsim_sim::sweep::{self, aggregate, design, load_stats, output, spec};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,19 +89,8 @@ impl SweepProgress for SweepBar {
 }
 
 fn progress_bar(quiet: bool, name: &str) -> Option<SweepBar> {
-    (!quiet && std::io::stderr().is_terminal()).then(|| {
-        // Hidden until the runner knows how many points there are to run.
-        let b = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::hidden());
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:40}] {pos}/{len} points, {elapsed} elapsed, ETA {eta}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b.set_message(name.to_string());
-        SweepBar(b)
-    })
+    // Hidden until the runner knows how many points there are to run.
+    super::progress_bar(quiet, name, "{pos}/{len} points, {elapsed} elapsed, ETA {eta}", None).map(SweepBar)
 }
 
 /// `clipsim sweep`.

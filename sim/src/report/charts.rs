@@ -17,7 +17,8 @@ pub struct Chart {
 
 const W: u32 = 960;
 const H: u32 = 520;
-const PALETTE: [RGBColor; 8] = [
+/// The series colours of every chart (the mrc chart's too).
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -1,7 +1,7 @@
 //! Reports: `summary.json`, `timeseries.csv`, SVG charts and `report.md`, written atomically
 //! into one directory.
 
-mod charts;
+pub(crate) mod charts;
 pub mod compare;
 mod console;
 pub mod format;
