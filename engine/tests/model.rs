@@ -434,7 +434,9 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![4 => (0u64..=1_200).prop_map(Latency::Ms), 1 => (-3i64..=3).prop_map(Latency::NearThreshold)],
         )
             .prop_map(|(target, flip, latency)| Op::Probe { target, flip, latency }),
-        3 => (any::<u32>(), prop::bool::weighted(0.6), any::<u8>()).prop_map(|(pick, ok, frac)| Op::Copy { pick, ok, frac }),
+        // A failed copy moved any share of the bytes, often none or all of them.
+        3 => (any::<u32>(), prop::bool::weighted(0.6), prop_oneof![3 => any::<u8>(), 1 => Just(0u8), 1 => Just(255u8)])
+            .prop_map(|(pick, ok, frac)| Op::Copy { pick, ok, frac }),
         8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1))
             .prop_map(|(clip, geo, fail_mask, bogus)| Op::Request { clip, geo, fail_mask, bogus }),
         1 => any::<u32>().prop_map(Op::ToggleDown),
