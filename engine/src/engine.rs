@@ -403,6 +403,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             if at > now {
                 break;
             }
+            debug_assert!(at <= now, "a job runs only once it is due");
             match job {
                 Job::MonthClose => self.close_month(at),
                 Job::CostAlertCheck => self.check_cost_alert(at),
