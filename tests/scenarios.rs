@@ -82,6 +82,7 @@ fn written_reports_are_byte_identical_and_complete() {
         "summary.json",
         "timeseries.csv",
         "report.md",
+        "report.html",
         "charts/latency_cdf.svg",
         "charts/hit_rates.svg",
         "charts/cost_by_day.svg",

@@ -5,7 +5,7 @@
 //! in-memory [`standins`] (storage regions, CDN edge caches, inter-region links, probes) and
 //! drives them with a discrete-event loop on simulated time, taking the demand lazily
 //! ([`workload`]) from seeded streams, one per purpose ([`rng`]). [`record`] measures,
-//! [`report`] writes `summary.json`, `timeseries.csv`, SVG charts and `report.md`; [`sweep`]
+//! [`report`] writes `summary.json`, `timeseries.csv`, SVG charts, `report.md` and `report.html`; [`sweep`]
 //! runs parameter sweeps, [`trace`] and [`mrc`] replay traces through the edge caches
 //! ([`cache`]). The `clipsim` command line is the binary's (`src/cli`), not this crate's: the
 //! library does no argument parsing, draws no progress bar and installs no signal handler

@@ -115,5 +115,8 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
         }
         root.present().map_err(e)?;
     }
-    Ok(svg)
+    let desc = "One line per cache policy: the share of requests that miss the cache (y) at each cache size \
+        (x, a share of the trace's unique bytes or objects). Lower is better; where a line flattens, a larger \
+        cache buys little.";
+    Ok(crate::report::charts::with_title(svg, title, desc))
 }

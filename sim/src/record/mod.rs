@@ -173,11 +173,28 @@ pub struct Recorder {
     pending: Vec<PendingLatency>,
     /// Whether `pending` holds post-warm-up requests.
     pending_counted: bool,
+    /// The top-100 mirror hit rate to date, as it stood at the end of every
+    /// `top100_every`-th row and of the last: (end of the row, rate). Its last value is the
+    /// summary's figure.
+    pub top100_to_date: Vec<(SimTime, f64)>,
+    top100_every: usize,
 }
 
+/// The top-100 mirror hit rate to date is sampled at about this many rows of a run (ranking the
+/// clips costs a pass over the catalog).
+pub const TOP100_SAMPLES: u64 = 240;
+
 impl Recorder {
-    /// A recorder for `geos` geographies and an initial catalog of `clips`.
-    pub fn new(warmup: SimTime, geos: usize, regions: usize, clips: usize, clips_expected: usize) -> Self {
+    /// A recorder for `geos` geographies and an initial catalog of `clips`, for a run of about
+    /// `rows_expected` rows.
+    pub fn new(
+        warmup: SimTime,
+        geos: usize,
+        regions: usize,
+        clips: usize,
+        clips_expected: usize,
+        rows_expected: u64,
+    ) -> Self {
         let mut per_clip = Vec::with_capacity(clips_expected.max(clips));
         per_clip.resize(clips, ClipStat::default());
         Recorder {
@@ -195,6 +212,8 @@ impl Recorder {
             interval_latency: latency_histogram(),
             pending: (0..geos).map(|_| PendingLatency::default()).collect(),
             pending_counted: false,
+            top100_to_date: Vec::new(),
+            top100_every: rows_expected.div_ceil(TOP100_SAMPLES).max(1) as usize,
         }
     }
 
@@ -271,7 +290,18 @@ impl Recorder {
         row.latency_us =
             (!h.is_empty()).then(|| [h.value_at_quantile(0.5), h.value_at_quantile(0.95), h.value_at_quantile(0.99)]);
         self.interval_latency.reset();
+        let end = row.end;
         self.rows.push(row);
+        if self.rows.len().is_multiple_of(self.top100_every) {
+            self.sample_top100(end);
+        }
+    }
+
+    /// Notes the top-100 mirror hit rate to date at `t`, when there is one.
+    fn sample_top100(&mut self, t: SimTime) {
+        if let Some(rate) = self.top100_mirror_hit_rate() {
+            self.top100_to_date.push((t, rate));
+        }
     }
 
     /// Merges the pending load times into the interval's and (after warm-up) the totals.
@@ -293,6 +323,21 @@ impl Recorder {
         for h in &self.latency_geo {
             self.latency.add(h).expect("same bounds");
         }
+        if let Some(last) = self.rows.last().map(|r| r.end) {
+            if self.top100_to_date.last().map(|&(t, _)| t) != Some(last) {
+                self.sample_top100(last);
+            }
+        }
+    }
+
+    /// The mirror hit rate of the 100 clips with the most views: their views served by a mirror
+    /// over their views that needed an origin fetch (`None` when none did).
+    pub fn top100_mirror_hit_rate(&self) -> Option<f64> {
+        let (origin, mirror) = self
+            .top_clips(100)
+            .iter()
+            .fold((0u64, 0u64), |(o, m), (_, s)| (o + u64::from(s.origin_fetches), m + u64::from(s.mirror_served)));
+        ratio(mirror, origin)
     }
 
     /// The top-`n` clips by post-warm-up views (ties: lower clip id), with their stats.
@@ -333,7 +378,7 @@ mod tests {
     #[test]
     fn top_clips_are_the_first_of_a_full_sort() {
         let mut rng = Stream::new(7, Purpose::Clips);
-        let mut rec = Recorder::new(SimTime::ZERO, 1, 1, 5_000, 5_000);
+        let mut rec = Recorder::new(SimTime::ZERO, 1, 1, 5_000, 5_000, 1);
         for (c, s) in rec.clips.iter_mut().enumerate() {
             // Few distinct view counts, many ties, some clips never viewed.
             s.views = rng.below(12) as u32;
@@ -347,5 +392,55 @@ mod tests {
             assert_eq!(ids, want[..n.min(want.len())], "n = {n}");
             assert!(got.iter().all(|&(c, s)| s.origin_fetches == c), "stats belong to their clip");
         }
+    }
+
+    /// The top-100 rate to date is sampled every `rows_expected / 240` rows and at the last row,
+    /// each sample equal to a recount by a full sort of the clips as they stood.
+    #[test]
+    fn the_top100_rate_is_sampled_through_the_run_and_at_its_end() {
+        let mut rng = Stream::new(3, Purpose::Clips);
+        let mut rec = Recorder::new(SimTime::ZERO, 1, 1, 500, 500, 2_400);
+        let recount = |rec: &Recorder| {
+            let mut ids: Vec<usize> = (0..rec.clips.len()).filter(|&c| rec.clips[c].views > 0).collect();
+            ids.sort_by_key(|&c| (std::cmp::Reverse(rec.clips[c].views), c));
+            let top = &ids[..ids.len().min(100)];
+            let origin: u64 = top.iter().map(|&c| u64::from(rec.clips[c].origin_fetches)).sum();
+            let mirror: u64 = top.iter().map(|&c| u64::from(rec.clips[c].mirror_served)).sum();
+            (origin > 0).then(|| mirror as f64 / origin as f64)
+        };
+        let mut want = Vec::new();
+        let rows = 2_403u64;
+        for i in 1..=rows {
+            let t = SimTime(i * 1_000_000);
+            for _ in 0..3 {
+                let clip = (rng.below(40) * rng.below(13)) as usize;
+                let from =
+                    [ServedFrom::Edge, ServedFrom::PrimaryViaCdn, ServedFrom::LocalMirror][rng.below(3) as usize];
+                rec.request(t, 0, clip, Some(0), from, 1_000, 50_000);
+            }
+            let row = Row {
+                end: t,
+                counts: Counts::default(),
+                latency_us: None,
+                active_mirrors: 0,
+                pending_mirrors: 0,
+                cost_to_date: [MoneyNanos::ZERO; 5],
+                cdn_cost_to_date: MoneyNanos::ZERO,
+                region_health: Vec::new(),
+                region_latency_us: Vec::new(),
+                region_lag_us: Vec::new(),
+                cdn_health: None,
+                cdn_latency_us: None,
+                outage_active: false,
+            };
+            rec.close_interval(row, &Counters::default());
+            if i % 10 == 0 || i == rows {
+                want.push((t, recount(&rec).expect("some origin fetches")));
+            }
+        }
+        rec.finish(&Counters::default());
+        assert_eq!(rec.top100_to_date.len(), 241, "every 10th of 2,403 rows, and the last");
+        assert_eq!(rec.top100_to_date, want);
+        assert_eq!(rec.top100_mirror_hit_rate(), recount(&rec));
     }
 }

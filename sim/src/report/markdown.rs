@@ -1,5 +1,6 @@
 //! `report.md`: what a planner reads. Targets first, then the bill, then how it was served.
 
+use super::charts::Chart;
 use super::format::{self, count, money_short as dollars};
 use super::summary::{cost_by_category, Summary};
 use crate::world::RunResult;
@@ -35,8 +36,8 @@ fn usage_text(q: f64, unit: &str) -> String {
     }
 }
 
-/// The report text. `charts` lists the chart files (relative paths) to embed.
-pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String {
+/// The report text, linking `charts` (each with what to read from it).
+pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     let sc = &r.scenario;
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", sc.name);
@@ -327,8 +328,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[(&str, &str)]) -> String 
     // Charts.
     if !charts.is_empty() {
         let _ = writeln!(o, "## Charts\n");
-        for (file, caption) in charts {
-            let _ = writeln!(o, "### {caption}\n\n![{caption}]({file})\n");
+        for c in charts {
+            let _ = writeln!(o, "### {}\n\n![{}]({})\n\n{}\n", c.caption, c.caption, c.file, c.read);
         }
     }
 

@@ -1,10 +1,11 @@
-//! Reports: `summary.json`, `timeseries.csv`, SVG charts and `report.md`, written atomically
-//! into one directory.
+//! Reports: `summary.json`, `timeseries.csv`, SVG charts, `report.md` and `report.html` (the same
+//! report as one self-contained page), written atomically into one directory.
 
 pub(crate) mod charts;
 pub mod compare;
 mod console;
 pub mod format;
+mod html;
 mod markdown;
 pub mod output;
 pub mod summary;
@@ -42,11 +43,11 @@ pub fn write_into(r: &RunResult, summary: &Summary, staging: Staging) -> Result<
     })?;
     staging.write("timeseries.csv", &csv)?;
     let charts = charts::all(r);
-    let mut listed = Vec::new();
     for c in &charts {
         staging.write(&c.file, c.svg.as_bytes())?;
-        listed.push((c.file.as_str(), c.caption.as_str()));
     }
-    staging.write("report.md", markdown::report_md(r, summary, &listed).as_bytes())?;
+    let md = markdown::report_md(r, summary, &charts);
+    staging.write("report.md", md.as_bytes())?;
+    staging.write("report.html", html::report_html(&md, summary, &charts).as_bytes())?;
     staging.commit()
 }

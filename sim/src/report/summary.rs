@@ -1,7 +1,6 @@
 //! `summary.json`: the run's figures under stable keys (defined in `scenarios/README.md`).
 
 use super::target::Target;
-use crate::record::ratio;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, MoneyNanos, ServedFrom};
@@ -154,10 +153,7 @@ pub fn summarize(r: &RunResult) -> Summary {
     let rec = &r.recorder;
     let t = &rec.total;
     let sc = &r.scenario;
-    let top = rec.top_clips(100);
-    let (top_origin, top_mirror) = top
-        .iter()
-        .fold((0u64, 0u64), |(o, m), (_, s)| (o + u64::from(s.origin_fetches), m + u64::from(s.mirror_served)));
+    let top100 = rec.top100_mirror_hit_rate();
     let costs = cost_by_category(r);
     let total: MoneyNanos = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
     let mut cost_usd = BTreeMap::new();
@@ -182,7 +178,7 @@ pub fn summarize(r: &RunResult) -> Summary {
                 Target::P95LoadMs => lat.p95,
                 Target::Availability => t.availability(),
                 Target::CostPerGb => cost_per_gb,
-                Target::Top100MirrorHitRate => ratio(top_mirror, top_origin),
+                Target::Top100MirrorHitRate => top100,
             };
             // With no value at all the top-100 target holds (those clips needed no origin fetch,
             // so no mirror had anything to serve); any other target fails without a value.
@@ -202,11 +198,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         requests: Requests { total: t.requests, failed: t.failed(), simulated: r.arrivals },
         served_from: ServedFrom::ALL.iter().map(|f| (f.name().to_string(), t.served(*f))).collect(),
         bytes_served: t.bytes(),
-        hit_rates: HitRates {
-            cdn_cache: t.cdn_hit_rate(),
-            mirror: t.mirror_hit_rate(),
-            mirror_top100: ratio(top_mirror, top_origin),
-        },
+        hit_rates: HitRates { cdn_cache: t.cdn_hit_rate(), mirror: t.mirror_hit_rate(), mirror_top100: top100 },
         latency_ms: lat,
         latency_ms_by_geo: sc.geos.iter().zip(&rec.latency_geo).map(|(g, h)| (g.clone(), latency(h))).collect(),
         availability: t.availability(),

@@ -6,6 +6,7 @@
 //! are left out.
 
 use super::aggregate::PointStats;
+use crate::report::charts::{key_lines, legend_strip, with_title, Key, Look, KEY_LINE};
 use plotters::prelude::*;
 
 /// `on_front[i]` for `points[i]`.
@@ -62,7 +63,13 @@ pub struct ChartInput<'a> {
 pub fn chart(input: &ChartInput) -> Option<String> {
     let mut svg = String::new();
     draw(input, &mut svg).ok()?;
-    (!svg.is_empty()).then_some(svg)
+    let title = format!("Sweep {}: bill against P95 load time", input.name);
+    let desc = "Each circle is a point of the sweep (the mean over its replicas): further left is faster, lower is \
+        cheaper. Filled circles meet every target, rings miss one; red rings miss the availability target. Circles \
+        are translucent, so where several points coincide the colour is deeper. The blue steps join the Pareto \
+        front (no other point is both cheaper and faster), with 95 % confidence bars; the large black ring is the \
+        recommended point, the cheapest that meets every target.";
+    (!svg.is_empty()).then(|| with_title(svg, &title, desc))
 }
 
 fn pad(lo: f64, hi: f64) -> (f64, f64) {
@@ -99,7 +106,20 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
         return Err("no data".into());
     }
     let ((x_lo, x_hi), (y_lo, y_hi)) = extent(input, &pts);
-    let root = SVGBackend::with_string(svg, (W, H + 44)).into_drawing_area();
+    let avail = input.availability_target.map_or(String::new(), |t| format!(" {}", fmt_pct(t)));
+    let mut keys = vec![
+        Key::new("Pareto front (#point, 95 % CI bars)", BLUE, Look::Line(3)),
+        Key::new("meets every target", GREEN, Look::Dot),
+        Key::new("misses a target", GREEN, Look::Ring),
+    ];
+    if input.availability_target.is_some() {
+        keys.push(Key::new(format!("misses availability{avail}"), RED, Look::Ring));
+    }
+    if input.recommended.is_some() {
+        keys.push(Key::new("recommended", BLACK, Look::Ring));
+    }
+    let strip_h = key_lines(&keys) * KEY_LINE as u32 + 8;
+    let root = SVGBackend::with_string(svg, (W, H + strip_h)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, strip) = root.split_vertically(H);
     let mut chart = ChartBuilder::on(&top)
@@ -143,13 +163,15 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
             chart.draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], BLUE.mix(0.6))))?;
         }
     }
-    // Points: filled when they meet every target, hollow when not; the front larger.
+    // Points: filled when they meet every target, rings when not; the front larger. Both are
+    // translucent, so points that coincide (many, at 180 points) show as a deeper colour.
     for &(i, x, y) in &pts {
         let p = &input.points[i];
         let (c, r) = (colour(p), if input.on_front[i] { 6 } else { 4 });
-        let fill = if p.all_pass { c.filled() } else { WHITE.filled() };
-        chart.draw_series(std::iter::once(Circle::new((x, y), r, fill)))?;
-        chart.draw_series(std::iter::once(Circle::new((x, y), r, c.stroke_width(2))))?;
+        if p.all_pass {
+            chart.draw_series(std::iter::once(Circle::new((x, y), r, c.mix(0.35).filled())))?;
+        }
+        chart.draw_series(std::iter::once(Circle::new((x, y), r, c.mix(0.6).stroke_width(2))))?;
     }
     // One label per place on the front: points that coincide share it ("#12, #14").
     let mut labels: Vec<((f64, f64), Vec<usize>)> = Vec::new();
@@ -174,19 +196,7 @@ fn draw(input: &ChartInput, svg: &mut String) -> Res {
             chart.draw_series(std::iter::once(Circle::new((x, y), 11, BLACK.stroke_width(2))))?;
         }
     }
-    let avail = input.availability_target.map_or(String::new(), |t| format!(" {}", fmt_pct(t)));
-    let mut legend: Vec<(String, RGBColor, Mark)> = vec![
-        ("Pareto front (#point, 95 % CI bars)".into(), BLUE, Mark::Line),
-        ("meets every target".into(), GREEN, Mark::Dot),
-        ("misses a target".into(), GREEN, Mark::Ring),
-    ];
-    if input.availability_target.is_some() {
-        legend.push((format!("misses availability{avail}"), RED, Mark::Ring));
-    }
-    if input.recommended.is_some() {
-        legend.push(("recommended".into(), BLACK, Mark::Ring));
-    }
-    legend_strip(&strip, &legend)?;
+    legend_strip(&strip, &keys)?;
     root.present()?;
     Ok(())
 }
@@ -195,33 +205,6 @@ fn fmt_pct(x: f64) -> String {
     let s = format!("{:.4}", x * 100.0);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("≥ {s} %")
-}
-
-enum Mark {
-    Line,
-    Dot,
-    Ring,
-}
-
-fn legend_strip<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    items: &[(String, RGBColor, Mark)],
-) -> Res
-where
-    DB::ErrorType: 'static,
-{
-    let mut x = 24;
-    let y = 18;
-    for (label, c, mark) in items {
-        match mark {
-            Mark::Line => area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)))?,
-            Mark::Dot => area.draw(&Circle::new((x + 12, y), 6, c.filled()))?,
-            Mark::Ring => area.draw(&Circle::new((x + 12, y), 6, c.stroke_width(2)))?,
-        }
-        area.draw(&Text::new(label.clone(), (x + 30, y - 7), ("sans-serif", 14).into_font()))?;
-        x += 44 + (label.len() as i32) * 7;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

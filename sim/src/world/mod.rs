@@ -257,6 +257,7 @@ impl<C: EdgeCache> Sim<C> {
                 regions,
                 sc.catalog.clips as usize,
                 clips_expected,
+                sc.duration.as_micros().div_ceil(sc.report_interval.as_micros().max(1)),
             ),
             end,
             arrivals: 0,
