@@ -281,3 +281,41 @@ fn every_sweep_file_matches_its_golden() {
     }
     assert!(failures.is_empty(), "{} sweep golden(s) differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// `docs/summary.schema.json` is the schema the types generate (re-blessed like the goldens), and
+/// every golden summary has the keys it lists (but the build fields, which goldens leave out): all
+/// of its required ones and no other.
+#[test]
+fn the_summary_schema_in_docs_is_the_generated_one_and_fits_the_summaries() {
+    let path = common::root().join("docs/summary.schema.json");
+    let text = report::summary::json_schema();
+    if blessing() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "{} is not the schema the types generate; regenerate it with CLIPSIM_BLESS=1 cargo test --test golden",
+        path.display()
+    );
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let properties = keys(&schema["properties"]);
+    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    let summaries: Vec<PathBuf> = common::walk(&common::root().join("tests/golden"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".summary.json"))
+        .collect();
+    assert!(summaries.len() >= 8, "the golden summaries: {summaries:?}");
+    for p in summaries {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let mut have = keys(&v);
+        have.sort();
+        let mut want: Vec<String> =
+            properties.iter().filter(|k| *k != "version" && *k != "git_commit").cloned().collect();
+        want.sort();
+        assert_eq!(have, want, "{}: its keys against the schema's properties", p.display());
+        assert!(required.iter().all(|k| have.iter().any(|h| h == k) || ["version", "git_commit"].contains(k)));
+        assert_eq!(v["format_version"], report::summary::FORMAT_VERSION, "{}", p.display());
+    }
+}

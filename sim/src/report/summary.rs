@@ -4,12 +4,24 @@ use super::target::Target;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, MoneyNanos, ServedFrom};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The summary. Field order is the JSON key order.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The version of `summary.json`'s format: raised when a key is removed, renamed or changes its
+/// meaning (a new key does not raise it).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `summary.json`: every figure of one run of a scenario, under stable keys. Shares are numbers
+/// from 0 to 1; `null` means there was nothing to measure (no request served, say). Field order is
+/// the JSON key order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "clipsim summary.json")]
 pub struct Summary {
+    /// The version of this format ([`FORMAT_VERSION`]); 0 in files written before it was
+    /// versioned.
+    #[serde(default)]
+    pub format_version: u32,
     /// Scenario identity.
     pub scenario: ScenarioId,
     /// The master seed.
@@ -26,7 +38,8 @@ pub struct Summary {
     pub interrupted: bool,
     /// Request counts (after warm-up).
     pub requests: Requests,
-    /// Requests by where they were served from.
+    /// Requests (after warm-up) by where they were served from: `edge`, `local_mirror`,
+    /// `remote_mirror`, `primary_via_cdn`, `primary_direct`, `failed`.
     pub served_from: BTreeMap<String, u64>,
     /// Bytes delivered to viewers (after warm-up).
     pub bytes_served: u64,
@@ -36,70 +49,72 @@ pub struct Summary {
     pub latency_ms: Latency,
     /// Load-time percentiles per viewer geography, ms.
     pub latency_ms_by_geo: BTreeMap<String, Latency>,
-    /// Served / requests.
+    /// Share of requests (after warm-up) served.
     pub availability: Option<f64>,
     /// Failed attempts that moved to another source (after warm-up).
     pub failovers: u64,
     /// Mirror life cycle counts (whole run).
     pub mirrors: Mirrors,
-    /// The bill for the whole simulated period, by category, dollars.
+    /// The bill for the whole simulated period by category (`storage`, `cdn_egress`,
+    /// `origin_egress`, `inter_region`, `requests`) and `total`, in dollars (for display).
     pub cost_usd: BTreeMap<String, f64>,
-    /// The same, exact, in nanodollars.
+    /// The same bill by category and `total`, exact, in nanodollars.
     pub cost_nanodollars: BTreeMap<String, i64>,
     /// Total cost / GB delivered over the whole run (warm-up included), dollars.
     pub cost_per_gb_usd: Option<f64>,
-    /// Cost alerts raised.
+    /// Cost alerts raised over the whole run.
     pub cost_alerts: u64,
-    /// Each target with its actual value.
+    /// Each target the scenario sets, with its simulated value and verdict, in the order
+    /// `p50_load_ms`, `p95_load_ms`, `availability`, `cost_per_gb`, `top100_mirror_hit_rate`.
     pub targets: Vec<TargetResult>,
 }
 
-/// Scenario identity.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Which scenario was run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioId {
-    /// Its name.
+    /// Its name (`[scenario] name`).
     pub name: String,
-    /// SHA-256 of its text and overrides.
+    /// SHA-256 of its text and the overrides applied to it, in hex.
     pub sha256: String,
 }
 
 /// Request counts.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Requests {
-    /// After warm-up.
+    /// Requests after the warm-up.
     pub total: u64,
-    /// Of those, not served.
+    /// Of those, not served by any source.
     pub failed: u64,
-    /// Simulated in all, warm-up included.
+    /// Requests simulated in all, warm-up included.
     pub simulated: u64,
 }
 
-/// Hit rates.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Hit rates (shares, after warm-up).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HitRates {
     /// Edge hits / requests that reached the CDN.
     pub cdn_cache: Option<f64>,
     /// Mirror-served / requests that needed an origin fetch.
     pub mirror: Option<f64>,
-    /// The same, for the 100 clips with the most views.
+    /// Mirror-served / origin fetches of the 100 clips with the most views (after warm-up).
     pub mirror_top100: Option<f64>,
 }
 
-/// Percentiles in ms.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Load-time percentiles of served requests, in milliseconds (`null` when none was served).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Latency {
-    /// Median.
+    /// Median, ms.
     pub p50: Option<f64>,
-    /// 95th percentile.
+    /// 95th percentile, ms.
     pub p95: Option<f64>,
-    /// 99th percentile.
+    /// 99th percentile, ms.
     pub p99: Option<f64>,
-    /// Mean.
+    /// Mean, ms.
     pub mean: Option<f64>,
 }
 
-/// Mirror life cycle.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Mirror life cycle counts over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mirrors {
     /// Copies ordered.
     pub created: u64,
@@ -117,12 +132,12 @@ pub struct Mirrors {
     pub active_at_end: u64,
 }
 
-/// One target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One target and its verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TargetResult {
-    /// Which.
+    /// Which target.
     pub name: Target,
-    /// The target value.
+    /// The required value, in the target's unit (ms, a share, dollars per GB).
     pub target: f64,
     /// The simulated value (`null` when there is none, which fails).
     pub actual: Option<f64>,
@@ -130,6 +145,14 @@ pub struct TargetResult {
     pub pass: bool,
     /// `<=` or `>=` (as [`Target::direction`] says; kept for readers of the JSON).
     pub direction: String,
+}
+
+/// `summary.json`'s JSON Schema (draft 2020-12), generated from [`Summary`], as pretty JSON with a
+/// trailing newline: the text of `docs/summary.schema.json`.
+pub fn json_schema() -> String {
+    let mut text = serde_json::to_string_pretty(&schemars::schema_for!(Summary)).expect("a schema serialises");
+    text.push('\n');
+    text
 }
 
 fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
@@ -188,6 +211,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         })
         .collect();
     Summary {
+        format_version: FORMAT_VERSION,
         scenario: ScenarioId { name: sc.name.clone(), sha256: sc.sha256.clone() },
         seed: sc.seed,
         version: env!("CARGO_PKG_VERSION").to_string(),

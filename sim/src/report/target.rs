@@ -2,10 +2,11 @@
 //! must go, and how its figures read.
 
 use super::format;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Median load time, ms: at most.
