@@ -187,12 +187,24 @@ fn every_golden_file_belongs_to_a_scenario() {
     assert!(orphans.is_empty(), "goldens in {} with no scenario (delete them): {orphans:?}", dir.display());
 }
 
+/// `seed-baseline` at full scale matches its golden summary, and what `cargo run --release`
+/// prints for it is the README's console block, byte for byte.
 #[test]
-fn seed_baseline_summary_matches_its_full_scale_golden() {
+fn seed_baseline_summary_matches_its_full_scale_golden_and_the_readme() {
     let golden = common::root().join("tests/golden/seed-baseline.summary.json");
     let sc = scenario::load(&common::root().join("scenarios/seed-baseline.toml"), &Default::default())
         .expect("seed-baseline validates");
-    check(&golden, &summary_text(&run_scenario(sc).expect("runs"))).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_scenario(sc).expect("runs");
+    check(&golden, &summary_text(&r)).unwrap_or_else(|e| panic!("{e}"));
+
+    let printed = report::headline(&report::summarize(&r), Path::new("reports/seed-baseline"));
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let after = readme.split_once("`cargo run --release` prints").expect("the README shows the console").1;
+    let block = after.split_once("```text\n").and_then(|(_, b)| b.split_once("\n```")).expect("a text block").0;
+    assert!(
+        block == printed,
+        "README.md's console block is not what `cargo run --release` prints; update it to:\n{printed}"
+    );
 }
 
 /// The comparison finds a changed number, an added and a missing field, and names the first.
