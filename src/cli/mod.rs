@@ -177,10 +177,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();
     let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(duration_s));
-    // Check the destination before simulating, so that a refused directory costs no work.
+    // Check the destination before simulating, so that a refused directory costs no work. The
+    // handler is in place before the staging directory exists: a signal from then on stops the
+    // run at its first check and leaves a partial report, never a staging directory.
+    install_run_stop_handler();
     let staging = report::Staging::begin(&out, args.force)?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    install_run_stop_handler();
     let mut progress = Bar(bar);
     let result = world.run(&mut progress, &RUN_STOP);
     if let Some(b) = &progress.0 {
