@@ -231,3 +231,29 @@ fn generated_traces_replay_the_same_in_every_format() {
         .success());
     assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&outs[1]).unwrap());
 }
+
+/// Column numbers above `COLS_MAX` (10,000) are refused with the flag, the value and what is
+/// expected (exit 2), before anything is read or allocated: `--id-col 18446744073709551615`
+/// used to panic with "capacity overflow" and `--time-col 99999999999` to abort allocating a
+/// table with an entry per column. The limit itself is accepted.
+#[test]
+fn column_numbers_out_of_range_are_refused_with_a_message() {
+    let csv = sample("cloudPhysicsIO.csv");
+    let cases: [(&[&str], &str); 4] = [
+        (&["replay", s(&csv), "--size", "10%", "--id-col", "18446744073709551615"], "--id-col 18446744073709551615"),
+        (&["mrc", s(&csv), "--time-col", "18446744073709551615", "-q"], "--time-col 18446744073709551615"),
+        (&["mrc", s(&csv), "--time-col", "99999999999", "-q"], "--time-col 99999999999"),
+        (&["replay", s(&csv), "--size", "10%", "--size-col", "10001"], "--size-col 10001"),
+    ];
+    for (args, flag) in cases {
+        let o = clipsim(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("{flag}: expected a column number from 1 to 10000")), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{args:?}: {err}");
+    }
+    // Column 10,000 is a column number: the trace's rows are too short for it.
+    let o = clipsim(&["replay", s(&csv), "--size", "10%", "--id-col", "10000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("at least 10000 columns (column 10000 holds the object id)"), "{}", stderr(&o));
+}

@@ -285,12 +285,14 @@ impl TraceInputArgs {
             Some(d) if d.len() == 1 && d.as_bytes()[0] != b'\n' && d.as_bytes()[0] != b'"' => d.as_bytes()[0],
             Some(d) => return Err(anyhow!("--delimiter {d:?}: expected one ASCII character (or `tab`)")),
         };
-        let col = |c: &Option<String>| c.as_deref().map(Col::parse);
+        let col = |flag: &str, c: &Option<String>| {
+            c.as_deref().map(|s| Col::parse(s).map_err(|e| anyhow!("{flag} {s}: expected {e}"))).transpose()
+        };
         let csv = CsvSpec {
-            time: col(&self.time_col),
-            id: col(&self.id_col),
-            size: col(&self.size_col),
-            geo: col(&self.geo_col),
+            time: col("--time-col", &self.time_col)?,
+            id: col("--id-col", &self.id_col)?,
+            size: col("--size-col", &self.size_col)?,
+            geo: col("--geo-col", &self.geo_col)?,
             delimiter,
             header: if self.header {
                 HeaderMode::Yes
