@@ -317,3 +317,63 @@ fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
         assert!(!staged(), "{signal}: the staging directory was left behind");
     }
 }
+
+/// Runs clipsim with its standard output on `/dev/full`, where every write fails (ENOSPC).
+fn clipsim_into_full_disk(args: &[&str], cwd: &Path) -> Output {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(cwd).stdout(full).output().expect("runs")
+}
+
+/// Runs clipsim with its standard output a pipe whose reader is closed before clipsim starts
+/// (`clipsim ... | true`): every write fails with EPIPE.
+fn clipsim_into_closed_pipe(args: &[&str], cwd: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(cwd).stdout(writer).output().expect("runs")
+}
+
+/// A failed write to standard output (a full disk) is an error on standard error naming
+/// standard output and the OS's reason, with exit status 2, in every command that prints
+/// (`println!` used to panic: status 101).
+#[test]
+fn a_full_standard_output_is_a_clear_error_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
+    assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
+    let cases: [&[&str]; 4] = [
+        &["validate", sc.to_str().unwrap()],
+        &["run", sc.to_str().unwrap(), "--out", "b"],
+        &["replay", trace.to_str().unwrap(), "--size", "10%"],
+        &["compare", "a", "a"],
+    ];
+    for args in cases {
+        let out = clipsim_into_full_disk(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("error: writing to standard output: No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Standard output's reader gone (`clipsim compare A B | head -1`): the command ends quietly
+/// with status 141 (128 + SIGPIPE, as a shell reports a command a closed pipe stopped), not
+/// with a panic message (status 101).
+#[test]
+fn a_closed_standard_output_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
+    assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
+    let cases: [&[&str]; 3] = [
+        &["compare", "a", "a"],
+        &["validate", sc.to_str().unwrap()],
+        &["replay", trace.to_str().unwrap(), "--size", "10%", "--json"],
+    ];
+    for args in cases {
+        let out = clipsim_into_closed_pipe(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, but said: {err}");
+    }
+}

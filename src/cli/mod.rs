@@ -1,6 +1,8 @@
 //! The `clipsim` command line. Exit status: 0 success, 1 a target failed under `--check`,
-//! 2 bad input or an error writing output (the message names the file and the problem).
+//! 2 bad input or an error writing output, standard output included (the message names the file
+//! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
+mod stdout;
 mod sweep;
 
 use anyhow::{anyhow, Context, Result};
@@ -9,10 +11,11 @@ use clipsim_engine::SimTime;
 use clipsim_sim::report;
 use clipsim_sim::scenario::{self, Overrides};
 use clipsim_sim::world::{Progress, World};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use stdout::Stdout;
 
 /// Exit status of a run or sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -93,10 +96,12 @@ pub struct RunArgs {
 /// Runs the command line; returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    match dispatch(cli).and_then(|code| stdout::flush().map(|()| code)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<stdout::BrokenPipe>().is_some() => ExitCode::from(stdout::EXIT_BROKEN_PIPE),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!, which panics when standard error cannot be written either.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -107,7 +112,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { scenario, env } => {
             let sc = scenario::load(&scenario, &Overrides { env_file: env, ..Default::default() })?;
-            println!(
+            let mut stdout = Stdout::lock();
+            writeln!(
+                stdout,
                 "{}: ok: \"{}\", {} clips, {} regions, {} geographies, {} simulated, CDN {}, mirrors {}",
                 scenario.display(),
                 sc.name,
@@ -121,11 +128,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     (true, true) => "on, but in no region (mirror.regions is empty)",
                     (true, false) => "on",
                 }
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { run_a, run_b } => {
-            print!("{}", clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?);
+            let table = clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?;
+            write!(Stdout::lock(), "{table}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay(args) => replay(args),
@@ -200,7 +208,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     if !args.quiet {
-        println!("{}", report::headline(&summary, &dir));
+        writeln!(Stdout::lock(), "{}", report::headline(&summary, &dir))?;
     }
     let failed = summary.targets.iter().any(|t| !t.pass);
     Ok(if args.check && failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -443,41 +451,43 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         model: args.model,
     };
     let r = run_replay(&args.trace, &opts)?;
+    let mut stdout = Stdout::lock();
     if args.json {
-        println!("{}", serde_json::to_string(&r).context("encoding the report")?);
+        writeln!(stdout, "{}", serde_json::to_string(&r).context("encoding the report")?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let unit = if r.ignore_obj_size { "objects" } else { "bytes" };
     let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.6}"));
-    println!("trace            {}", args.trace.display());
-    println!(
+    writeln!(stdout, "trace            {}", args.trace.display())?;
+    writeln!(
+        stdout,
         "cache            {} {}",
         r.policy,
         r.cache_size.map_or("unlimited".to_string(), |c| format!("{c} {unit}"))
-    );
+    )?;
     if let Some(t) = ttl {
-        println!("ttl              {t}");
+        writeln!(stdout, "ttl              {t}")?;
     }
-    println!("requests         {}", r.requests);
-    println!("hits             {}", r.hits);
-    println!("miss ratio       {}", ratio(r.miss_ratio));
-    println!("byte miss ratio  {}", ratio(r.byte_miss_ratio));
+    writeln!(stdout, "requests         {}", r.requests)?;
+    writeln!(stdout, "hits             {}", r.hits)?;
+    writeln!(stdout, "miss ratio       {}", ratio(r.miss_ratio))?;
+    writeln!(stdout, "byte miss ratio  {}", ratio(r.byte_miss_ratio))?;
     if let Some(m) = &r.model {
-        println!("model ({})", m.model);
-        println!("  miss ratio     {:.6}", m.miss_ratio);
-        println!("  byte miss      {:.6}", m.byte_miss_ratio);
+        writeln!(stdout, "model ({})", m.model)?;
+        writeln!(stdout, "  miss ratio     {:.6}", m.miss_ratio)?;
+        writeln!(stdout, "  byte miss      {:.6}", m.byte_miss_ratio)?;
     } else if args.model {
-        println!("model            none for {}", r.policy);
+        writeln!(stdout, "model            none for {}", r.policy)?;
     }
-    println!("unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes);
+    writeln!(stdout, "unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes)?;
     if r.bad_records > 0 {
-        println!("bad records      {} skipped of {} records", r.bad_records, r.records);
+        writeln!(stdout, "bad records      {} skipped of {} records", r.bad_records, r.records)?;
     }
     if r.zero_size_skipped > 0 {
-        println!("size-0 requests  {} skipped", r.zero_size_skipped);
+        writeln!(stdout, "size-0 requests  {} skipped", r.zero_size_skipped)?;
     }
     if r.other_geo_skipped > 0 {
-        println!("other geography  {} skipped", r.other_geo_skipped);
+        writeln!(stdout, "other geography  {} skipped", r.other_geo_skipped)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -533,8 +543,9 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         to_svg(&c, &format!("Miss ratio by cache size: {name}")).map_err(|e| anyhow!("drawing the chart: {e}"))?;
     std::fs::write(out.join("mrc.svg"), svg).with_context(|| format!("writing {}", out.join("mrc.svg").display()))?;
     if !args.quiet {
-        print!("{csv}");
-        println!("wrote {} and {}", out.join("mrc.csv").display(), out.join("mrc.svg").display());
+        let mut stdout = Stdout::lock();
+        write!(stdout, "{csv}")?;
+        writeln!(stdout, "wrote {} and {}", out.join("mrc.csv").display(), out.join("mrc.svg").display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -554,14 +565,15 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     let sc = scenario::load(&args.scenario, &overrides)?;
     let w = clipsim_sim::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
     if !args.quiet {
-        println!(
+        writeln!(
+            Stdout::lock(),
             "{}: {} requests for {} clips from \"{}\" ({})",
             args.out.display(),
             w.requests,
             w.clips,
             sc.name,
             format.name()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
