@@ -377,3 +377,27 @@ fn a_closed_standard_output_pipe_ends_the_command_quietly() {
         assert!(err.is_empty(), "{args:?}: quiet, but said: {err}");
     }
 }
+
+/// A report directory that holds the scenario (or its `.env` file) is never replaced, even with
+/// `--force`: replacing it would delete what the run read.
+#[test]
+fn a_run_never_replaces_a_directory_holding_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("work")).unwrap();
+    let sc = small_scenario(&dir.path().join("work"), "");
+    let text = std::fs::read_to_string(&sc).unwrap();
+    std::fs::write(dir.path().join("prod.env"), "MIRROR_TTL_DAYS=2\n").unwrap();
+    let cases: [&[&str]; 3] = [
+        &["run", "work/small.toml", "--out", "work", "-q", "--force"],
+        &["run", "work/small.toml", "--out", ".", "-q", "--force", "--env", "prod.env"],
+        &["run", "work/small.toml", "--out", "work/../work", "-q", "--force"],
+    ];
+    for args in cases {
+        let out = clipsim(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("an input of this command"), "{args:?}: {err}");
+        assert_eq!(std::fs::read_to_string(&sc).unwrap(), text, "{args:?}: the scenario was touched");
+        assert!(dir.path().join("prod.env").exists());
+    }
+}

@@ -188,11 +188,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     // Check the destination before simulating, so that a refused directory costs no work. The
     // handler is in place before the staging directory exists: a signal from then on stops the
     // run at its first check and leaves a partial report, never a staging directory.
-    install_run_stop_handler();
-    let staging = report::Staging::begin(&out, args.force)?;
+    install_stop_handler("writing a partial report (Ctrl-C again to quit without one)");
+    let staging = report::Staging::begin(&out, args.force, &inputs(&path, &args.env))?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut progress = Bar(bar);
-    let result = world.run(&mut progress, &RUN_STOP);
+    let result = world.run(&mut progress, &STOP);
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
@@ -214,20 +214,27 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(if args.check && failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Set by Ctrl-C / SIGTERM during `run`: the loop stops at the next event boundary and a partial
-/// report is written. A second signal exits at once.
-static RUN_STOP: AtomicBool = AtomicBool::new(false);
+/// Set by Ctrl-C / SIGTERM during `run` (the loop stops at the next event boundary and a partial
+/// report is written) and `trace generate` (the unfinished trace is removed). A second signal
+/// exits at once.
+static STOP: AtomicBool = AtomicBool::new(false);
 
-fn install_run_stop_handler() {
-    let r = ctrlc::set_handler(|| {
-        if RUN_STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
+/// Catches Ctrl-C and SIGTERM into [`STOP`], saying what happens now (`then`).
+fn install_stop_handler(then: &'static str) {
+    let r = ctrlc::set_handler(move || {
+        if STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
-        eprintln!("\nstopping: writing a partial report (Ctrl-C again to quit without one)");
+        let _ = writeln!(std::io::stderr(), "\nstopping: {then}");
     });
     if let Err(e) = r {
-        eprintln!("warning: cannot catch Ctrl-C ({e})");
+        let _ = writeln!(std::io::stderr(), "warning: cannot catch Ctrl-C ({e})");
     }
+}
+
+/// The files a command reads (a scenario and its `.env` file), which no output may replace.
+fn inputs<'a>(scenario: &'a Path, env: &'a Option<PathBuf>) -> Vec<&'a Path> {
+    std::iter::once(scenario).chain(env.as_deref()).collect()
 }
 
 /// Trace subcommands.
@@ -368,8 +375,12 @@ pub struct MrcArgs {
     #[arg(long)]
     pub lru_replay: bool,
     /// Where to write mrc.csv and mrc.svg [default: `reports/mrc-TRACE/`, TRACE the file name up to its first dot].
+    /// The directory is replaced whole, like a report's.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output directory even if clipsim did not make it.
+    #[arg(long)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -386,9 +397,13 @@ pub struct MrcArgs {
 pub struct GenerateArgs {
     /// The scenario file.
     pub scenario: PathBuf,
-    /// The trace to write (*.csv or *.oracleGeneral.bin / *.bin, optionally .zst).
+    /// The trace to write (*.csv or *.oracleGeneral.bin / *.bin, optionally .zst), or a device
+    /// or pipe such as /dev/stdout.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing non-empty file.
+    #[arg(long)]
+    pub force: bool,
     /// The format [default: from the file name]. One of: csv, oracle-general.
     #[arg(long)]
     pub format: Option<String>,
@@ -493,7 +508,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
 }
 
 fn mrc(args: MrcArgs) -> Result<ExitCode> {
-    use clipsim_sim::mrc::{curves, to_csv, to_svg, MrcOptions};
+    use clipsim_sim::mrc::{curves, to_csv, write_dir, MrcOptions};
     let mut policies = Vec::new();
     for name in args.policy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let p = parse_policy(name)?;
@@ -524,6 +539,15 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         threads: args.threads,
         lru_by_replay: args.lru_replay,
     };
+    let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = name.split('.').next().unwrap_or("trace").to_string();
+        PathBuf::from("reports").join(format!("mrc-{stem}"))
+    });
+    // Refuse the destination before reading the trace; the directory is made only at the end,
+    // so that a killed run leaves nothing.
+    let inputs = [args.trace.as_path()];
+    report::Staging::check(&out, args.force, &inputs)?;
     let c = curves(&args.trace, &opts, &labels)?;
     if c.size_changes > 0 {
         eprintln!(
@@ -531,26 +555,18 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
             c.size_changes
         );
     }
-    let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = name.split('.').next().unwrap_or("trace").to_string();
-        PathBuf::from("reports").join(format!("mrc-{stem}"))
-    });
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let csv = to_csv(&c);
-    std::fs::write(out.join("mrc.csv"), &csv).with_context(|| format!("writing {}", out.join("mrc.csv").display()))?;
-    let svg =
-        to_svg(&c, &format!("Miss ratio by cache size: {name}")).map_err(|e| anyhow!("drawing the chart: {e}"))?;
-    std::fs::write(out.join("mrc.svg"), svg).with_context(|| format!("writing {}", out.join("mrc.svg").display()))?;
+    let staging = report::Staging::begin(&out, args.force, &inputs)?;
+    let dir = write_dir(&c, &format!("Miss ratio by cache size: {name}"), staging)?;
     if !args.quiet {
         let mut stdout = Stdout::lock();
-        write!(stdout, "{csv}")?;
-        writeln!(stdout, "wrote {} and {}", out.join("mrc.csv").display(), out.join("mrc.svg").display())?;
+        write!(stdout, "{}", to_csv(&c))?;
+        writeln!(stdout, "wrote {} and {}", dir.join("mrc.csv").display(), dir.join("mrc.svg").display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
+    use clipsim_sim::trace::generate::{write_trace, GenerateOptions};
     use clipsim_sim::trace::Format;
     let format = match &args.format {
         Some(f) => Format::parse(f).ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
@@ -563,7 +579,17 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let sc = scenario::load(&args.scenario, &overrides)?;
-    let w = clipsim_sim::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
+    let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(&args.scenario, &args.env))?;
+    install_stop_handler("removing the unfinished trace (Ctrl-C again to quit at once)");
+    let opts = GenerateOptions { format, max_requests: args.max_requests, hash_ids: args.hash_ids };
+    let w = write_trace(&sc, &mut staged, &opts, &STOP)?;
+    if w.interrupted {
+        let what = if staged.is_direct() { "an incomplete trace went to" } else { "nothing written to" };
+        drop(staged);
+        let _ = writeln!(std::io::stderr(), "interrupted after {} requests: {what} {}", w.requests, args.out.display());
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    staged.commit()?;
     if !args.quiet {
         writeln!(
             Stdout::lock(),

@@ -10,6 +10,7 @@
 //! delimiter). Blank lines are ignored; `\r\n` line ends are accepted.
 
 use super::{ReadStats, Request, Source, TraceError, BATCH, NO_GEO};
+use crate::report::StagedFile;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -682,8 +683,19 @@ pub struct CsvWriter {
 impl CsvWriter {
     /// Creates (truncates) `path`.
     pub fn create(path: &Path, with_geo: bool) -> Result<CsvWriter, TraceError> {
+        Self::open(path, File::create(path), with_geo)
+    }
+
+    /// Writes the trace for `out`'s destination (compressed if its name ends in `.zst`, named in
+    /// messages) into `out`'s file.
+    pub fn create_staged(out: &StagedFile, with_geo: bool) -> Result<CsvWriter, TraceError> {
+        Self::open(out.dest(), out.create(), with_geo)
+    }
+
+    /// Writes into `file` (just opened) the trace for the destination `path`.
+    fn open(path: &Path, file: std::io::Result<File>, with_geo: bool) -> Result<CsvWriter, TraceError> {
         let fail = |e: std::io::Error| TraceError::file(path, format!("a file that can be created ({e})"));
-        let f = BufWriter::with_capacity(1 << 20, File::create(path).map_err(fail)?);
+        let f = BufWriter::with_capacity(1 << 20, file.map_err(fail)?);
         let out = if super::is_zst_name(path) {
             Sink::Zstd(zstd::stream::write::Encoder::new(f, 3).map_err(fail)?)
         } else {
