@@ -229,7 +229,7 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
         .spawn()
         .unwrap();
     // The staging directory appears before the simulation starts; the handler is installed
-    // right after the world is built.
+    // before it.
     let staged = || {
         std::fs::read_dir(dir.path())
             .unwrap()
@@ -258,4 +258,146 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
     // The report's figures are for the simulated part, not the planned 30 days.
     assert!(!report.contains("Simulated 30d") && !report.contains("bill for the simulated 30d"), "{report}");
     assert!(!staged(), "the staging directory was renamed into place");
+}
+
+/// Waits up to `secs` for `child` to exit; kills it and returns `None` when it does not.
+fn wait_at_most(child: &mut std::process::Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let t0 = std::time::Instant::now();
+    while t0.elapsed().as_secs() < secs {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Ctrl-C and SIGTERM stop a run made of events rather than views: a probe every 100 µs for 30
+/// days (26 billion probes, hours of work) and 10 views. The loop used to check its stop flag
+/// only every 65,536 arrivals, so such a run ignored the signal and ran to the end; now it also
+/// checks every few thousand events.
+#[test]
+fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let sc = small_scenario(dir.path(), "[health]\nprobe_interval = \"100us\"\n");
+        let text = std::fs::read_to_string(&sc).unwrap().replace("views_per_month = 30000", "views_per_month = 10");
+        std::fs::write(&sc, text.replace("duration = \"3d\"", "duration = \"30d\"")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+            .args(["run", sc.to_str().unwrap(), "--out", "probes", "-q"])
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let staged = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".probes.tmp-"))
+        };
+        let t0 = std::time::Instant::now();
+        while !staged() {
+            assert!(t0.elapsed().as_secs() < 60, "the run never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Well into the probes.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let status = wait_at_most(&mut child, 10);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let status = status.unwrap_or_else(|| panic!("{signal}: still running 10 s after the signal (killed)"));
+        assert_eq!(status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted at simulated time"), "{signal}: {err}");
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("probes/summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["interrupted"], true, "{signal}");
+        assert!(summary["duration_s"].as_f64().unwrap() < 30.0 * 86_400.0, "{signal}");
+        assert!(!staged(), "{signal}: the staging directory was left behind");
+    }
+}
+
+/// Runs clipsim with its standard output on `/dev/full`, where every write fails (ENOSPC).
+fn clipsim_into_full_disk(args: &[&str], cwd: &Path) -> Output {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(cwd).stdout(full).output().expect("runs")
+}
+
+/// Runs clipsim with its standard output a pipe whose reader is closed before clipsim starts
+/// (`clipsim ... | true`): every write fails with EPIPE.
+fn clipsim_into_closed_pipe(args: &[&str], cwd: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(cwd).stdout(writer).output().expect("runs")
+}
+
+/// A failed write to standard output (a full disk) is an error on standard error naming
+/// standard output and the OS's reason, with exit status 2, in every command that prints
+/// (`println!` used to panic: status 101).
+#[test]
+fn a_full_standard_output_is_a_clear_error_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
+    assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
+    let cases: [&[&str]; 4] = [
+        &["validate", sc.to_str().unwrap()],
+        &["run", sc.to_str().unwrap(), "--out", "b"],
+        &["replay", trace.to_str().unwrap(), "--size", "10%"],
+        &["compare", "a", "a"],
+    ];
+    for args in cases {
+        let out = clipsim_into_full_disk(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("error: writing to standard output: No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Standard output's reader gone (`clipsim compare A B | head -1`): the command ends quietly
+/// with status 141 (128 + SIGPIPE, as a shell reports a command a closed pipe stopped), not
+/// with a panic message (status 101).
+#[test]
+fn a_closed_standard_output_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
+    assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
+    let cases: [&[&str]; 3] = [
+        &["compare", "a", "a"],
+        &["validate", sc.to_str().unwrap()],
+        &["replay", trace.to_str().unwrap(), "--size", "10%", "--json"],
+    ];
+    for args in cases {
+        let out = clipsim_into_closed_pipe(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, but said: {err}");
+    }
+}
+
+/// A report directory that holds the scenario (or its `.env` file) is never replaced, even with
+/// `--force`: replacing it would delete what the run read.
+#[test]
+fn a_run_never_replaces_a_directory_holding_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("work")).unwrap();
+    let sc = small_scenario(&dir.path().join("work"), "");
+    let text = std::fs::read_to_string(&sc).unwrap();
+    std::fs::write(dir.path().join("prod.env"), "MIRROR_TTL_DAYS=2\n").unwrap();
+    let cases: [&[&str]; 3] = [
+        &["run", "work/small.toml", "--out", "work", "-q", "--force"],
+        &["run", "work/small.toml", "--out", ".", "-q", "--force", "--env", "prod.env"],
+        &["run", "work/small.toml", "--out", "work/../work", "-q", "--force"],
+    ];
+    for args in cases {
+        let out = clipsim(args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("an input of this command"), "{args:?}: {err}");
+        assert_eq!(std::fs::read_to_string(&sc).unwrap(), text, "{args:?}: the scenario was touched");
+        assert!(dir.path().join("prod.env").exists());
+    }
 }

@@ -116,6 +116,39 @@ fn short_run(dir: &std::path::Path, name: &str, duration: &str, views_per_month:
     out
 }
 
+/// Traffic so thin that no view is due within the run (1e-6 views a month: the first about a
+/// million months away; 5e-324, the smallest double, a rate that rounds to zero views a second)
+/// runs to the scenario's end, in `run` and in `trace generate` alike, with and without uploads
+/// (with none, nothing at all is left to happen). The workload used to step hour by hour
+/// towards an arrival centuries away (minutes of CPU at 1e-6; for ever at 5e-324): a hang times
+/// this test out.
+#[test]
+fn tiny_traffic_rates_run_to_the_end_with_no_views() {
+    let path = common::root().join("scenarios/seed-baseline.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    for rate in ["1e-6", "5e-324"] {
+        for uploads_per_day in [0, 50] {
+            let mut text = base.clone();
+            for (from, to) in [
+                ("views_per_month = 1000000", format!("views_per_month = {rate}")),
+                ("uploads_per_day = 0 ", format!("uploads_per_day = {uploads_per_day} ")),
+                ("clips = 100000 ", "clips = 2000 ".to_string()),
+            ] {
+                assert!(text.contains(from), "the seed baseline no longer has {from:?}");
+                text = text.replacen(from, &to, 1);
+            }
+            let case = format!("{rate} views a month, {uploads_per_day} uploads a day");
+            let sc = clipsim_sim::scenario::from_str(&path, &text, &Default::default()).expect("a valid scenario");
+            let planned_end = clipsim_engine::SimTime::ZERO + sc.duration;
+            let generated = clipsim_sim::trace::generate::Generator::new(&sc).count();
+            let r = run_scenario(sc).expect("runs");
+            assert!(!r.interrupted && r.end == planned_end, "{case}: ran to {} of {planned_end}", r.end);
+            assert_eq!((r.arrivals, generated), (0, 0), "{case}: views in a run that expects none");
+            assert_eq!(r.engine.clip_count() > 2000, uploads_per_day > 0, "{case}: uploads went on without views");
+        }
+    }
+}
+
 #[test]
 fn a_short_run_charts_time_in_hours_and_a_run_without_views_has_no_hit_rate_chart() {
     let dir = tempfile::tempdir().unwrap();

@@ -231,3 +231,232 @@ fn generated_traces_replay_the_same_in_every_format() {
         .success());
     assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&outs[1]).unwrap());
 }
+
+/// Column numbers above `COLS_MAX` (10,000) are refused with the flag, the value and what is
+/// expected (exit 2), before anything is read or allocated: `--id-col 18446744073709551615`
+/// used to panic with "capacity overflow" and `--time-col 99999999999` to abort allocating a
+/// table with an entry per column. The limit itself is accepted.
+#[test]
+fn column_numbers_out_of_range_are_refused_with_a_message() {
+    let csv = sample("cloudPhysicsIO.csv");
+    let cases: [(&[&str], &str); 4] = [
+        (&["replay", s(&csv), "--size", "10%", "--id-col", "18446744073709551615"], "--id-col 18446744073709551615"),
+        (&["mrc", s(&csv), "--time-col", "18446744073709551615", "-q"], "--time-col 18446744073709551615"),
+        (&["mrc", s(&csv), "--time-col", "99999999999", "-q"], "--time-col 99999999999"),
+        (&["replay", s(&csv), "--size", "10%", "--size-col", "10001"], "--size-col 10001"),
+    ];
+    for (args, flag) in cases {
+        let o = clipsim(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("{flag}: expected a column number from 1 to 10000")), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{args:?}: {err}");
+    }
+    // Column 10,000 is a column number: the trace's rows are too short for it.
+    let o = clipsim(&["replay", s(&csv), "--size", "10%", "--id-col", "10000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("at least 10000 columns (column 10000 holds the object id)"), "{}", stderr(&o));
+}
+
+/// The seed baseline with 2,000 clips and each `(from, to)` of `replace` replaced, written as
+/// `NAME.toml` in `dir`.
+fn scenario_in(dir: &Path, name: &str, replace: &[(&str, &str)]) -> PathBuf {
+    let mut text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/seed-baseline.toml"))
+            .unwrap()
+            .replace("clips = 100000 ", "clips = 2000 ");
+    for (from, to) in replace {
+        assert!(text.contains(from), "the seed baseline no longer has {from:?}");
+        text = text.replace(from, to);
+    }
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Files in `dir` whose name says they are clipsim's temporary files.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-") || n.ends_with(".partial"))
+        .collect()
+}
+
+/// `trace generate` never writes over its own scenario or `.env` file, however the path is
+/// spelt (another spelling, a symbolic link, a hard link), even with `--force`; it replaces an
+/// existing file only with `--force`.
+#[test]
+fn trace_generate_never_writes_over_its_inputs_nor_an_existing_file_unforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sc = scenario_in(d, "sc", &[]);
+    let text = std::fs::read(&sc).unwrap();
+    std::fs::write(d.join("prod.env"), "MIRROR_TTL_DAYS=2\n").unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&sc, d.join("link.csv")).unwrap();
+    std::fs::hard_link(&sc, d.join("hard.csv")).unwrap();
+    let spellings = [
+        s(&sc).to_string(),
+        format!("{}/sub/../sc.toml", s(d)),
+        s(&d.join("link.csv")).into(),
+        s(&d.join("hard.csv")).into(),
+    ];
+    for out in &spellings {
+        for force in [false, true] {
+            let mut args = vec!["trace", "generate", s(&sc), "--out", out, "--format", "csv", "--max-requests", "100"];
+            args.extend(force.then_some("--force"));
+            let o = clipsim(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains("an input of this command"), "{args:?}: {}", stderr(&o));
+            assert_eq!(std::fs::read(&sc).unwrap(), text, "{args:?}: the scenario was overwritten");
+        }
+    }
+    let env = d.join("prod.env");
+    let o = clipsim(&["trace", "generate", s(&sc), "--env", s(&env), "--out", s(&env), "--format", "csv", "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), "MIRROR_TTL_DAYS=2\n");
+    // Someone else's file: kept without --force, replaced with it.
+    let mine = d.join("mine.csv");
+    std::fs::write(&mine, "keep me\n").unwrap();
+    let args = ["trace", "generate", s(&sc), "--out", s(&mine), "--max-requests", "100", "-q"];
+    let o = clipsim(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("refusing to replace an existing file (use --force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "keep me\n");
+    let o = clipsim(&[&args[..], &["--force"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap().lines().count(), 101, "a header and 100 requests");
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+}
+
+/// A write that fails half-way (a 5 GB clip does not fit oracleGeneral's u32 size field, in
+/// plain and compressed files) leaves the earlier file as it was and no temporary file: the
+/// trace is written beside it and renamed into place only when complete.
+#[test]
+fn a_failed_trace_write_leaves_the_earlier_file_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = scenario_in(
+        d,
+        "big",
+        &[("size = { dist = \"lognormal\", mean_mb = 10.0, sigma = 0.5 }", "size = { dist = \"fixed\", mb = 5000 }")],
+    );
+    for name in ["old.oracleGeneral.bin", "old.oracleGeneral.bin.zst"] {
+        let old = d.join(name);
+        std::fs::write(&old, b"the earlier trace").unwrap();
+        let o = clipsim(&["trace", "generate", s(&big), "--out", s(&old), "--max-requests", "1000", "--force", "-q"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("the u32 size field, not 5000000000"), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(name) && !stderr(&o).contains(".tmp-"), "names the destination: {}", stderr(&o));
+        assert_eq!(std::fs::read(&old).unwrap(), b"the earlier trace", "{name}: the earlier file was touched");
+        assert!(temporaries(d).is_empty(), "{name}: {:?}", temporaries(d));
+    }
+}
+
+/// A device or a pipe is written directly (there is nothing to rename over): `/dev/stdout` into
+/// a pipe gets the trace, `/dev/null` takes it, `/dev/full` is an error with status 2; in both
+/// formats, oracleGeneral through a scratch file in `TMPDIR` that is removed.
+#[test]
+fn trace_generate_writes_devices_and_pipes_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario_in(dir.path(), "sc", &[]);
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let generate = |out: &str, format: &str, requests: &str| {
+        Command::new(env!("CARGO_BIN_EXE_clipsim"))
+            .args(["trace", "generate", s(&sc), "--out", out, "--format", format, "--max-requests", requests, "-q"])
+            .env("TMPDIR", &scratch)
+            .output()
+            .expect("clipsim runs")
+    };
+    let o = generate("/dev/stdout", "csv", "10");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("time,obj_id,size,geo\n") && text.lines().count() == 11, "{text}");
+    for format in ["csv", "oracle-general"] {
+        let o = generate("/dev/null", format, "1000");
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        let o = generate("/dev/full", format, "100000");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{format}: {err}");
+        assert!(err.contains("/dev/full") && err.contains("No space left on device"), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+    }
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "a scratch file was left behind");
+}
+
+/// Ctrl-C (or SIGTERM) while a trace is generated leaves the earlier file as it was and no
+/// temporary file, with exit status 130 (it used to leave a torn file).
+#[test]
+fn a_signal_during_trace_generate_leaves_the_earlier_file() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let long = scenario_in(d, "long", &[("views_per_month = 1000000", "views_per_month = 100000000")]);
+        let old = d.join("t.csv");
+        std::fs::write(&old, "the earlier trace\n").unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+            .args(["trace", "generate", s(&long), "--out", s(&old), "--force", "-q"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while temporaries(d).is_empty() {
+            assert!(t0.elapsed().as_secs() < 60, "the trace never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // The handler is in place before the temporary file exists; the whole trace takes
+        // seconds, so the signal comes in the middle of it.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{signal}: {}", stderr(&out));
+        assert!(stderr(&out).contains("nothing written to"), "{signal}: {}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "the earlier trace\n", "{signal}");
+        assert!(temporaries(d).is_empty(), "{signal}: {:?}", temporaries(d));
+    }
+}
+
+/// `mrc --out DIR` replaces the directory whole, as a report's: never one it did not make unless
+/// `--force`, and never one that holds the trace, even with `--force`. Its own is replaced
+/// without asking.
+#[test]
+fn mrc_never_replaces_a_directory_it_did_not_make_or_that_holds_its_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
+    let mrc = |trace: &Path, out: &Path, force: bool| {
+        let mut args = vec!["mrc", s(trace), "--policy", "lru", "--sizes", "10%", "--out", s(out), "-q"];
+        args.extend(force.then_some("--force"));
+        clipsim(&args)
+    };
+    let mine = d.join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("mrc.csv"), "my own notes\n").unwrap();
+    let o = mrc(&bin, &mine, false);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("refusing to write into a non-empty directory"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(mine.join("mrc.csv")).unwrap(), "my own notes\n");
+    // Its own directory, twice; then the user's, forced.
+    let curves = d.join("curves");
+    for _ in 0..2 {
+        let o = mrc(&bin, &curves, false);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(std::fs::read_to_string(curves.join("mrc.csv")).unwrap().starts_with("policy,size,"));
+    }
+    assert_eq!(mrc(&bin, &mine, true).status.code(), Some(0));
+    assert!(std::fs::read_to_string(mine.join("mrc.csv")).unwrap().starts_with("policy,size,"));
+    // A directory holding the trace.
+    let data = d.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let trace = data.join("t.oracleGeneral.bin");
+    std::fs::copy(&bin, &trace).unwrap();
+    for force in [false, true] {
+        let o = mrc(&trace, &data, force);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("an input of this command"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&trace).unwrap(), std::fs::read(&bin).unwrap());
+    }
+    assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+}

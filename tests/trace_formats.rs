@@ -206,7 +206,10 @@ fn lru_by_replay_is_exact_when_sizes_change() {
     let csv = sample("cloudPhysicsIO.csv");
     let labels = vec!["202976972".to_string()];
     let read = ReadOptions {
-        csv: clipsim_sim::trace::CsvSpec { id: Some(clipsim_sim::trace::Col::parse("lbn")), ..Default::default() },
+        csv: clipsim_sim::trace::CsvSpec {
+            id: Some(clipsim_sim::trace::Col::parse("lbn").unwrap()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let run = |lru_by_replay| {

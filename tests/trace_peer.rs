@@ -96,9 +96,9 @@ fn csv_lru_matches_libcachesim() {
     let mut opts = ReplayOptions::new(Policy::Lru, Some(CacheSize::Absolute(202_976_972)));
     opts.read = ReadOptions {
         csv: CsvSpec {
-            time: Some(Col::parse("2")),
-            id: Some(Col::parse("5")),
-            size: Some(Col::parse("4")),
+            time: Some(Col::parse("2").unwrap()),
+            id: Some(Col::parse("5").unwrap()),
+            size: Some(Col::parse("4").unwrap()),
             ..Default::default()
         },
         ..Default::default()

@@ -1,6 +1,8 @@
 //! The `clipsim` command line. Exit status: 0 success, 1 a target failed under `--check`,
-//! 2 bad input or an error writing output (the message names the file and the problem).
+//! 2 bad input or an error writing output, standard output included (the message names the file
+//! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
+mod stdout;
 mod sweep;
 
 use anyhow::{anyhow, Context, Result};
@@ -9,10 +11,11 @@ use clipsim_engine::SimTime;
 use clipsim_sim::report;
 use clipsim_sim::scenario::{self, Overrides};
 use clipsim_sim::world::{Progress, World};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use stdout::Stdout;
 
 /// Exit status of a run or sweep stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -93,10 +96,12 @@ pub struct RunArgs {
 /// Runs the command line; returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    match dispatch(cli).and_then(|code| stdout::flush().map(|()| code)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<stdout::BrokenPipe>().is_some() => ExitCode::from(stdout::EXIT_BROKEN_PIPE),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!, which panics when standard error cannot be written either.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -107,7 +112,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { scenario, env } => {
             let sc = scenario::load(&scenario, &Overrides { env_file: env, ..Default::default() })?;
-            println!(
+            let mut stdout = Stdout::lock();
+            writeln!(
+                stdout,
                 "{}: ok: \"{}\", {} clips, {} regions, {} geographies, {} simulated, CDN {}, mirrors {}",
                 scenario.display(),
                 sc.name,
@@ -121,11 +128,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     (true, true) => "on, but in no region (mirror.regions is empty)",
                     (true, false) => "on",
                 }
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare { run_a, run_b } => {
-            print!("{}", clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?);
+            let table = clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?;
+            write!(Stdout::lock(), "{table}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay(args) => replay(args),
@@ -177,12 +185,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();
     let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(duration_s));
-    // Check the destination before simulating, so that a refused directory costs no work.
-    let staging = report::Staging::begin(&out, args.force)?;
+    // Check the destination before simulating, so that a refused directory costs no work. The
+    // handler is in place before the staging directory exists: a signal from then on stops the
+    // run at its first check and leaves a partial report, never a staging directory.
+    install_stop_handler("writing a partial report (Ctrl-C again to quit without one)");
+    let staging = report::Staging::begin(&out, args.force, &inputs(&path, &args.env))?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    install_run_stop_handler();
     let mut progress = Bar(bar);
-    let result = world.run(&mut progress, &RUN_STOP);
+    let result = world.run(&mut progress, &STOP);
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
@@ -198,26 +208,33 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     if !args.quiet {
-        println!("{}", report::headline(&summary, &dir));
+        writeln!(Stdout::lock(), "{}", report::headline(&summary, &dir))?;
     }
     let failed = summary.targets.iter().any(|t| !t.pass);
     Ok(if args.check && failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Set by Ctrl-C / SIGTERM during `run`: the loop stops at the next event boundary and a partial
-/// report is written. A second signal exits at once.
-static RUN_STOP: AtomicBool = AtomicBool::new(false);
+/// Set by Ctrl-C / SIGTERM during `run` (the loop stops at the next event boundary and a partial
+/// report is written) and `trace generate` (the unfinished trace is removed). A second signal
+/// exits at once.
+static STOP: AtomicBool = AtomicBool::new(false);
 
-fn install_run_stop_handler() {
-    let r = ctrlc::set_handler(|| {
-        if RUN_STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
+/// Catches Ctrl-C and SIGTERM into [`STOP`], saying what happens now (`then`).
+fn install_stop_handler(then: &'static str) {
+    let r = ctrlc::set_handler(move || {
+        if STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
-        eprintln!("\nstopping: writing a partial report (Ctrl-C again to quit without one)");
+        let _ = writeln!(std::io::stderr(), "\nstopping: {then}");
     });
     if let Err(e) = r {
-        eprintln!("warning: cannot catch Ctrl-C ({e})");
+        let _ = writeln!(std::io::stderr(), "warning: cannot catch Ctrl-C ({e})");
     }
+}
+
+/// The files a command reads (a scenario and its `.env` file), which no output may replace.
+fn inputs<'a>(scenario: &'a Path, env: &'a Option<PathBuf>) -> Vec<&'a Path> {
+    std::iter::once(scenario).chain(env.as_deref()).collect()
 }
 
 /// Trace subcommands.
@@ -283,12 +300,14 @@ impl TraceInputArgs {
             Some(d) if d.len() == 1 && d.as_bytes()[0] != b'\n' && d.as_bytes()[0] != b'"' => d.as_bytes()[0],
             Some(d) => return Err(anyhow!("--delimiter {d:?}: expected one ASCII character (or `tab`)")),
         };
-        let col = |c: &Option<String>| c.as_deref().map(Col::parse);
+        let col = |flag: &str, c: &Option<String>| {
+            c.as_deref().map(|s| Col::parse(s).map_err(|e| anyhow!("{flag} {s}: expected {e}"))).transpose()
+        };
         let csv = CsvSpec {
-            time: col(&self.time_col),
-            id: col(&self.id_col),
-            size: col(&self.size_col),
-            geo: col(&self.geo_col),
+            time: col("--time-col", &self.time_col)?,
+            id: col("--id-col", &self.id_col)?,
+            size: col("--size-col", &self.size_col)?,
+            geo: col("--geo-col", &self.geo_col)?,
             delimiter,
             header: if self.header {
                 HeaderMode::Yes
@@ -356,8 +375,12 @@ pub struct MrcArgs {
     #[arg(long)]
     pub lru_replay: bool,
     /// Where to write mrc.csv and mrc.svg [default: `reports/mrc-TRACE/`, TRACE the file name up to its first dot].
+    /// The directory is replaced whole, like a report's.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output directory even if clipsim did not make it.
+    #[arg(long)]
+    pub force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -374,9 +397,13 @@ pub struct MrcArgs {
 pub struct GenerateArgs {
     /// The scenario file.
     pub scenario: PathBuf,
-    /// The trace to write (*.csv or *.oracleGeneral.bin / *.bin, optionally .zst).
+    /// The trace to write (*.csv or *.oracleGeneral.bin / *.bin, optionally .zst), or a device
+    /// or pipe such as /dev/stdout.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing non-empty file.
+    #[arg(long)]
+    pub force: bool,
     /// The format [default: from the file name]. One of: csv, oracle-general.
     #[arg(long)]
     pub format: Option<String>,
@@ -439,47 +466,49 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         model: args.model,
     };
     let r = run_replay(&args.trace, &opts)?;
+    let mut stdout = Stdout::lock();
     if args.json {
-        println!("{}", serde_json::to_string(&r).context("encoding the report")?);
+        writeln!(stdout, "{}", serde_json::to_string(&r).context("encoding the report")?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let unit = if r.ignore_obj_size { "objects" } else { "bytes" };
     let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.6}"));
-    println!("trace            {}", args.trace.display());
-    println!(
+    writeln!(stdout, "trace            {}", args.trace.display())?;
+    writeln!(
+        stdout,
         "cache            {} {}",
         r.policy,
         r.cache_size.map_or("unlimited".to_string(), |c| format!("{c} {unit}"))
-    );
+    )?;
     if let Some(t) = ttl {
-        println!("ttl              {t}");
+        writeln!(stdout, "ttl              {t}")?;
     }
-    println!("requests         {}", r.requests);
-    println!("hits             {}", r.hits);
-    println!("miss ratio       {}", ratio(r.miss_ratio));
-    println!("byte miss ratio  {}", ratio(r.byte_miss_ratio));
+    writeln!(stdout, "requests         {}", r.requests)?;
+    writeln!(stdout, "hits             {}", r.hits)?;
+    writeln!(stdout, "miss ratio       {}", ratio(r.miss_ratio))?;
+    writeln!(stdout, "byte miss ratio  {}", ratio(r.byte_miss_ratio))?;
     if let Some(m) = &r.model {
-        println!("model ({})", m.model);
-        println!("  miss ratio     {:.6}", m.miss_ratio);
-        println!("  byte miss      {:.6}", m.byte_miss_ratio);
+        writeln!(stdout, "model ({})", m.model)?;
+        writeln!(stdout, "  miss ratio     {:.6}", m.miss_ratio)?;
+        writeln!(stdout, "  byte miss      {:.6}", m.byte_miss_ratio)?;
     } else if args.model {
-        println!("model            none for {}", r.policy);
+        writeln!(stdout, "model            none for {}", r.policy)?;
     }
-    println!("unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes);
+    writeln!(stdout, "unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes)?;
     if r.bad_records > 0 {
-        println!("bad records      {} skipped of {} records", r.bad_records, r.records);
+        writeln!(stdout, "bad records      {} skipped of {} records", r.bad_records, r.records)?;
     }
     if r.zero_size_skipped > 0 {
-        println!("size-0 requests  {} skipped", r.zero_size_skipped);
+        writeln!(stdout, "size-0 requests  {} skipped", r.zero_size_skipped)?;
     }
     if r.other_geo_skipped > 0 {
-        println!("other geography  {} skipped", r.other_geo_skipped);
+        writeln!(stdout, "other geography  {} skipped", r.other_geo_skipped)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn mrc(args: MrcArgs) -> Result<ExitCode> {
-    use clipsim_sim::mrc::{curves, to_csv, to_svg, MrcOptions};
+    use clipsim_sim::mrc::{curves, to_csv, write_dir, MrcOptions};
     let mut policies = Vec::new();
     for name in args.policy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let p = parse_policy(name)?;
@@ -510,6 +539,15 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         threads: args.threads,
         lru_by_replay: args.lru_replay,
     };
+    let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = name.split('.').next().unwrap_or("trace").to_string();
+        PathBuf::from("reports").join(format!("mrc-{stem}"))
+    });
+    // Refuse the destination before reading the trace; the directory is made only at the end,
+    // so that a killed run leaves nothing.
+    let inputs = [args.trace.as_path()];
+    report::Staging::check(&out, args.force, &inputs)?;
     let c = curves(&args.trace, &opts, &labels)?;
     if c.size_changes > 0 {
         eprintln!(
@@ -517,25 +555,18 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
             c.size_changes
         );
     }
-    let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = name.split('.').next().unwrap_or("trace").to_string();
-        PathBuf::from("reports").join(format!("mrc-{stem}"))
-    });
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let csv = to_csv(&c);
-    std::fs::write(out.join("mrc.csv"), &csv).with_context(|| format!("writing {}", out.join("mrc.csv").display()))?;
-    let svg =
-        to_svg(&c, &format!("Miss ratio by cache size: {name}")).map_err(|e| anyhow!("drawing the chart: {e}"))?;
-    std::fs::write(out.join("mrc.svg"), svg).with_context(|| format!("writing {}", out.join("mrc.svg").display()))?;
+    let staging = report::Staging::begin(&out, args.force, &inputs)?;
+    let dir = write_dir(&c, &format!("Miss ratio by cache size: {name}"), staging)?;
     if !args.quiet {
-        print!("{csv}");
-        println!("wrote {} and {}", out.join("mrc.csv").display(), out.join("mrc.svg").display());
+        let mut stdout = Stdout::lock();
+        write!(stdout, "{}", to_csv(&c))?;
+        writeln!(stdout, "wrote {} and {}", dir.join("mrc.csv").display(), dir.join("mrc.svg").display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
+    use clipsim_sim::trace::generate::{write_trace, GenerateOptions};
     use clipsim_sim::trace::Format;
     let format = match &args.format {
         Some(f) => Format::parse(f).ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
@@ -548,16 +579,27 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let sc = scenario::load(&args.scenario, &overrides)?;
-    let w = clipsim_sim::trace::generate::write_trace(&sc, &args.out, format, args.max_requests, args.hash_ids)?;
+    let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(&args.scenario, &args.env))?;
+    install_stop_handler("removing the unfinished trace (Ctrl-C again to quit at once)");
+    let opts = GenerateOptions { format, max_requests: args.max_requests, hash_ids: args.hash_ids };
+    let w = write_trace(&sc, &mut staged, &opts, &STOP)?;
+    if w.interrupted {
+        let what = if staged.is_direct() { "an incomplete trace went to" } else { "nothing written to" };
+        drop(staged);
+        let _ = writeln!(std::io::stderr(), "interrupted after {} requests: {what} {}", w.requests, args.out.display());
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    staged.commit()?;
     if !args.quiet {
-        println!(
+        writeln!(
+            Stdout::lock(),
             "{}: {} requests for {} clips from \"{}\" ({})",
             args.out.display(),
             w.requests,
             w.clips,
             sc.name,
             format.name()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `clipsim sweep` and `clipsim merge`: the command line around the library's sweeps, with the
 //! progress bar and the Ctrl-C handling a terminal user expects.
 
+use super::stdout::Stdout;
 use super::EXIT_INTERRUPTED;
 use anyhow::Result;
 use clipsim_sim::sweep::run::{self, RunOptions, Shard, SweepProgress};
@@ -106,7 +107,9 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     run::validate_all(&spec, &points)?;
     let in_shard = points.iter().filter(|p| shard.is_none_or(|s| s.has(p.index))).count();
     if args.dry_run {
-        println!(
+        let mut stdout = Stdout::lock();
+        writeln!(
+            stdout,
             "{}: ok: {} points × {} replica{} = {} runs ({} design), seeds {}..={}{}",
             args.sweep.display(),
             points.len(),
@@ -117,12 +120,12 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
             spec.seed,
             spec.seed + u64::from(spec.replicas) - 1,
             shard.map_or(String::new(), |s| format!("; shard {}/{}: {in_shard} points", s.index, s.count)),
-        );
+        )?;
         for p in points.iter().filter(|p| shard.is_none_or(|s| s.has(p.index))).take(10) {
-            println!("  point {}: {}", p.index, p.assignment(&spec));
+            writeln!(stdout, "  point {}: {}", p.index, p.assignment(&spec))?;
         }
         if in_shard > 10 {
-            println!("  ... {} more", in_shard - 10);
+            writeln!(stdout, "  ... {} more", in_shard - 10)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -164,12 +167,13 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     );
     if let Some(s) = shard {
         if !args.quiet {
-            println!(
+            writeln!(
+                Stdout::lock(),
                 "{head}\nshard {}/{} done: {}; combine the shards with `clipsim merge DIR... --out DIR`",
                 s.index,
                 s.count,
                 out.display()
-            );
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -180,8 +184,9 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
         warn_other_build(&stats);
     }
     if !args.quiet {
-        println!("{head}\n{}", verdict_line(&stats));
-        println!("sweep: {}", out.join("sweep.md").display());
+        let mut stdout = Stdout::lock();
+        writeln!(stdout, "{head}\n{}", verdict_line(&stats))?;
+        writeln!(stdout, "sweep: {}", out.join("sweep.md").display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -233,15 +238,17 @@ pub fn cli_merge(args: MergeArgs) -> Result<ExitCode> {
     let (spec, stats) = sweep::merge(&args.dirs, &args.out, args.force)?;
     warn_builds(&stats);
     if !args.quiet {
-        println!(
+        let mut stdout = Stdout::lock();
+        writeln!(
+            stdout,
             "{}: merged {} points from {} director{}",
             spec.name,
             stats.len(),
             args.dirs.len(),
             if args.dirs.len() == 1 { "y" } else { "ies" }
-        );
-        println!("{}", verdict_line(&stats));
-        println!("sweep: {}", args.out.join("sweep.md").display());
+        )?;
+        writeln!(stdout, "{}", verdict_line(&stats))?;
+        writeln!(stdout, "sweep: {}", args.out.join("sweep.md").display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

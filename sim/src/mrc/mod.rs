@@ -2,7 +2,8 @@
 //!
 //! LRU's curve comes from one pass over the trace ([`stack`]: stack distances, exact); every
 //! other policy replays each size in its own cache, all fed from one read of the trace. The
-//! curves are written as CSV here and drawn by [`chart`].
+//! curves are written as CSV here and drawn by [`chart`]; [`write_dir`] writes both into a
+//! directory atomically, as a report is written.
 
 pub mod chart;
 pub mod stack;
@@ -11,10 +12,11 @@ pub use chart::to_svg;
 pub use stack::{LruStack, Tally};
 
 use crate::cache::{AnyCache, EdgeCache, Policy};
+use crate::report::{OutputError, Staging};
 use crate::trace::replay::{footprint, Dense, Feed};
 use crate::trace::{CacheSize, ReadOptions, TraceError};
 use clipsim_engine::{SimDuration, SimTime};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Requests handed to the replay workers at a time.
 const CHUNK: usize = 1 << 16;
@@ -265,4 +267,17 @@ pub fn to_csv(c: &Curves) -> String {
         ));
     }
     out
+}
+
+/// Writes `mrc.csv` and `mrc.svg` (a chart titled `title`) of `c` into `staging`, then moves the
+/// directory into place (see [`Staging`]: never over a directory clipsim did not make unless
+/// forced, never over the trace). Returns the directory.
+pub fn write_dir(c: &Curves, title: &str, staging: Staging) -> Result<PathBuf, OutputError> {
+    staging.write("mrc.csv", to_csv(c).as_bytes())?;
+    let svg = to_svg(c, title).map_err(|e| OutputError::Io {
+        path: staging.dest().join("mrc.svg"),
+        err: std::io::Error::other(format!("drawing the chart: {e}")),
+    })?;
+    staging.write("mrc.svg", svg.as_bytes())?;
+    staging.commit()
 }

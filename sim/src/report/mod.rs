@@ -14,7 +14,7 @@ pub mod timeline;
 pub mod timeseries;
 
 pub use console::headline;
-pub use output::{OutputError, Staging};
+pub use output::{OutputError, StagedFile, Staging};
 pub use summary::{summarize, Summary};
 
 use crate::world::RunResult;
@@ -29,7 +29,7 @@ pub fn summary_json(s: &Summary) -> String {
 
 /// Writes every report file for `r` into `dest` atomically. Returns the directory.
 pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputError> {
-    write_into(r, &summarize(r), Staging::begin(dest, force)?)
+    write_into(r, &summarize(r), Staging::begin(dest, force, &[])?)
 }
 
 /// Writes every report file for `r`, whose summary is `summary`, into a staging directory begun

@@ -10,6 +10,7 @@
 //! delimiter). Blank lines are ignored; `\r\n` line ends are accepted.
 
 use super::{ReadStats, Request, Source, TraceError, BATCH, NO_GEO};
+use crate::report::StagedFile;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ use std::path::{Path, PathBuf};
 const BUF_BYTES: usize = 1 << 20;
 /// The most distinct geography labels in one trace.
 const GEOS_MAX: usize = 4096;
+/// The highest column number accepted (`--time-col 10000`): far beyond any real trace's width,
+/// and low enough that a column number in a message or in arithmetic is an ordinary number.
+pub const COLS_MAX: usize = 10_000;
 
 /// A column, by 1-based number or by header name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,12 +33,22 @@ pub enum Col {
 }
 
 impl Col {
-    /// A number (1-based) is a column number; anything else a header name.
-    pub fn parse(s: &str) -> Col {
-        match s.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Col::Index(n),
-            _ => Col::Name(s.trim().to_string()),
+    /// Digits are a column number, from 1 to [`COLS_MAX`]; anything else a header name.
+    /// `Err(what was expected)` for a number out of that range.
+    pub fn parse(s: &str) -> Result<Col, String> {
+        let s = s.trim();
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Col::Name(s.to_string()));
         }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=COLS_MAX).contains(&n) => Ok(Col::Index(n)),
+            _ => Err(Self::expected()),
+        }
+    }
+
+    /// What a column number must be.
+    fn expected() -> String {
+        format!("a column number from 1 to {COLS_MAX} (or a header name)")
     }
 }
 
@@ -189,8 +203,10 @@ pub(crate) struct CsvReader {
     line: u64,
     skip_bad: bool,
     delim: u8,
-    /// Column index (0-based) -> field slot (TIME, ID, SIZE, GEO) or u8::MAX.
-    want: Vec<u8>,
+    /// The wanted columns in column order: (0-based column, field slot: TIME, ID, SIZE or GEO),
+    /// `wanted_len` of them. A fixed array, so that no column number allocates.
+    wanted: [(usize, u8); 4],
+    wanted_len: usize,
     /// 0-based column of each slot (GEO: usize::MAX when absent).
     cols: [usize; 4],
     pub has_geo: bool,
@@ -218,7 +234,8 @@ impl CsvReader {
             line: 0,
             skip_bad,
             delim: spec.delimiter,
-            want: Vec::new(),
+            wanted: [(usize::MAX, u8::MAX); 4],
+            wanted_len: 0,
             cols: [0, 1, 2, usize::MAX],
             has_geo: false,
             geos: Vec::new(),
@@ -250,6 +267,14 @@ impl CsvReader {
             Line::End => None,
         };
         let specs = [&spec.time, &spec.id, &spec.size, &spec.geo];
+        let flags = ["--time-col", "--id-col", "--size-col", "--geo-col"];
+        for (flag, c) in flags.iter().zip(specs) {
+            if let Some(Col::Index(i)) = c {
+                if !(1..=COLS_MAX).contains(i) {
+                    return Err(self.file_error(None, format!("{flag} {i}: {}", Col::expected())));
+                }
+            }
+        }
         let named = specs.iter().any(|c| matches!(c, Some(Col::Name(_))));
         let header = match (spec.header, &first) {
             (HeaderMode::Yes, _) => true,
@@ -281,7 +306,6 @@ impl CsvReader {
             );
         }
         let defaults: [&[&str]; 4] = [&TIME_NAMES, &ID_NAMES, &SIZE_NAMES, &GEO_NAMES];
-        let flags = ["--time-col", "--id-col", "--size-col", "--geo-col"];
         for slot in 0..4 {
             let col = match specs[slot] {
                 Some(Col::Index(i)) => Some(i - 1),
@@ -323,7 +347,6 @@ impl CsvReader {
             }
         }
         self.has_geo = self.cols[GEO] != usize::MAX;
-        let max_col = self.cols.iter().filter(|&&c| c != usize::MAX).max().copied().unwrap_or(0);
         let cols = self.cols;
         for (slot, &col) in cols.iter().enumerate() {
             if let Some(other) = cols[..slot].iter().position(|&c| c == col && col != usize::MAX) {
@@ -338,12 +361,13 @@ impl CsvReader {
                 ));
             }
         }
-        self.want = vec![u8::MAX; max_col + 1];
         for (slot, &col) in cols.iter().enumerate() {
             if col != usize::MAX {
-                self.want[col] = slot as u8;
+                self.wanted[self.wanted_len] = (col, slot as u8);
+                self.wanted_len += 1;
             }
         }
+        self.wanted[..self.wanted_len].sort_unstable();
         if header {
             if let Line::Found(_, e) = self.peek_line()? {
                 self.consume_line(e);
@@ -424,7 +448,6 @@ impl CsvReader {
         const LO: u64 = 0x0101_0101_0101_0101;
         const HI: u64 = 0x8080_8080_8080_8080;
         let buf = &self.buf[..self.end];
-        let need = self.want.len();
         let delim = self.delim;
         let (dl, nl) = (LO * u64::from(delim), LO * u64::from(b'\n'));
         let mut i = self.start;
@@ -450,8 +473,9 @@ impl CsvReader {
             }
             let Some(p) = at else { break };
             let b = buf[p];
-            let slot = self.want[col];
-            if slot != u8::MAX {
+            // `found` wanted columns are behind: the next one is `wanted[found]`.
+            let (next, slot) = self.wanted[found];
+            if col == next {
                 fields[slot as usize] = (field_start, p);
                 found += 1;
             }
@@ -459,15 +483,15 @@ impl CsvReader {
             if b == b'\n' {
                 return (Some(p), found);
             }
-            if col == need {
+            if found == self.wanted_len {
                 return (memchr::memchr(b'\n', &buf[p..]).map(|q| p + q), found);
             }
             i = p + 1;
             field_start = i;
         }
         // No newline: at the end of the input, the last field runs to the end.
-        let slot = self.want[col];
-        if slot != u8::MAX {
+        let (next, slot) = self.wanted[found];
+        if col == next {
             fields[slot as usize] = (field_start, buf.len());
             found += 1;
         }
@@ -659,8 +683,19 @@ pub struct CsvWriter {
 impl CsvWriter {
     /// Creates (truncates) `path`.
     pub fn create(path: &Path, with_geo: bool) -> Result<CsvWriter, TraceError> {
+        Self::open(path, File::create(path), with_geo)
+    }
+
+    /// Writes the trace for `out`'s destination (compressed if its name ends in `.zst`, named in
+    /// messages) into `out`'s file.
+    pub fn create_staged(out: &StagedFile, with_geo: bool) -> Result<CsvWriter, TraceError> {
+        Self::open(out.dest(), out.create(), with_geo)
+    }
+
+    /// Writes into `file` (just opened) the trace for the destination `path`.
+    fn open(path: &Path, file: std::io::Result<File>, with_geo: bool) -> Result<CsvWriter, TraceError> {
         let fail = |e: std::io::Error| TraceError::file(path, format!("a file that can be created ({e})"));
-        let f = BufWriter::with_capacity(1 << 20, File::create(path).map_err(fail)?);
+        let f = BufWriter::with_capacity(1 << 20, file.map_err(fail)?);
         let out = if super::is_zst_name(path) {
             Sink::Zstd(zstd::stream::write::Encoder::new(f, 3).map_err(fail)?)
         } else {
@@ -742,17 +777,35 @@ mod tests {
         let text = "version,time,op,size,lbn\n1,5633898,2a,512,42932745\n1,5633899,2a,6656,7\n";
         let err = read(text, CsvSpec::default(), false).unwrap_err();
         assert!(err.to_string().contains("--id-col"), "{err}");
-        let spec = CsvSpec { id: Some(Col::parse("lbn")), ..Default::default() };
+        let spec = CsvSpec { id: Some(Col::parse("lbn").unwrap()), ..Default::default() };
         let (reqs, ..) = read(text, spec, false).unwrap();
         assert_eq!(reqs[0], Request { time: 5633898, id: 42932745, size: 512, geo: NO_GEO });
         let spec = CsvSpec {
-            time: Some(Col::parse("2")),
-            id: Some(Col::parse("5")),
-            size: Some(Col::parse("4")),
+            time: Some(Col::parse("2").unwrap()),
+            id: Some(Col::parse("5").unwrap()),
+            size: Some(Col::parse("4").unwrap()),
             ..Default::default()
         };
         let (reqs, ..) = read(text, spec, false).unwrap();
         assert_eq!(reqs[1], Request { time: 5633899, id: 7, size: 6656, geo: NO_GEO });
+    }
+
+    /// Digits are a column number from 1 to `COLS_MAX`, refused beyond (not taken for a header
+    /// name); a column handed to the reader directly beyond the limit is refused too, before
+    /// anything is read or allocated for it (a table per column number used to be).
+    #[test]
+    fn column_numbers_are_bounded() {
+        assert_eq!(Col::parse(" 7 "), Ok(Col::Index(7)));
+        assert_eq!(Col::parse("10000"), Ok(Col::Index(COLS_MAX)));
+        assert_eq!(Col::parse("lbn"), Ok(Col::Name("lbn".into())));
+        for bad in ["0", "10001", "18446744073709551615", "99999999999999999999999"] {
+            assert!(Col::parse(bad).unwrap_err().contains("a column number from 1 to 10000"), "{bad}");
+        }
+        for i in [0, COLS_MAX + 1, usize::MAX] {
+            let spec = CsvSpec { time: Some(Col::Index(i)), ..Default::default() };
+            let err = read("1,2,3\n", spec, false).unwrap_err().to_string();
+            assert!(err.contains(&format!("--time-col {i}: a column number from 1 to 10000")), "{err}");
+        }
     }
 
     #[test]

@@ -9,11 +9,15 @@
 //! `a_generated_trace_holds_the_requests_the_simulator_serves` checks the two agree.
 
 use super::{CsvWriter, Format, OracleWriter, TraceError};
+use crate::report::StagedFile;
 use crate::rng::Purpose;
 use crate::scenario::Scenario;
 use crate::workload::{ClipFactory, Demand, Next};
 use clipsim_engine::{ClipId, SimTime};
-use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Requests written between two looks at the stop flag (a few milliseconds of work).
+const STOP_CHECK_REQUESTS: u64 = 1 << 14;
 
 /// One generated request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +85,18 @@ impl Iterator for Generator {
     }
 }
 
+/// What `trace generate` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenerateOptions {
+    /// The format.
+    pub format: Format,
+    /// At most this many requests.
+    pub max_requests: Option<u64>,
+    /// Object ids are SplitMix64 hashes of the clip ids (scattered 64-bit numbers, as real
+    /// traces' ids are) instead of the dense clip ids.
+    pub hash_ids: bool,
+}
+
 /// What `trace generate` wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Written {
@@ -88,41 +104,54 @@ pub struct Written {
     pub requests: u64,
     /// Clips (catalog and uploads).
     pub clips: u64,
+    /// Stopped by `stop` before the end: the file is incomplete (not to be committed).
+    pub interrupted: bool,
 }
 
-/// Writes the requests of `sc` to `path` in `format` (times in whole seconds), at most
-/// `max_requests` of them. With `hash_ids`, object ids are SplitMix64 hashes of the clip ids
-/// (scattered 64-bit numbers, as real traces' ids are) instead of the dense clip ids.
+/// Writes the requests of `sc` into `out` as `opts` say (times in whole seconds), until the
+/// end, `max_requests` or `stop` (looked at every few thousand requests). The caller commits
+/// `out` when the result is not interrupted; an error or an interruption leaves the destination
+/// as it was once `out` is dropped.
 pub fn write_trace(
     sc: &Scenario,
-    path: &Path,
-    format: Format,
-    max_requests: Option<u64>,
-    hash_ids: bool,
+    out: &mut StagedFile,
+    opts: &GenerateOptions,
+    stop: &AtomicBool,
 ) -> Result<Written, TraceError> {
+    let hash_ids = opts.hash_ids;
     let id = |clip: u32| if hash_ids { crate::rng::splitmix64(u64::from(clip)) } else { u64::from(clip) };
     let mut g = Generator::new(sc);
-    let limit = max_requests.unwrap_or(u64::MAX);
+    let limit = opts.max_requests.unwrap_or(u64::MAX);
     let mut n = 0u64;
-    match format {
+    let mut interrupted = false;
+    // Whether to go on after `n` requests: below the limit, not stopped.
+    let mut go_on = |n: u64| {
+        interrupted = n > 0 && n.is_multiple_of(STOP_CHECK_REQUESTS) && stop.load(Ordering::Relaxed);
+        n < limit && !interrupted
+    };
+    match opts.format {
         Format::OracleGeneral => {
-            let mut w = OracleWriter::create(path)?;
-            while n < limit {
+            let mut w = OracleWriter::create_staged(out)?;
+            while go_on(n) {
                 let Some(r) = g.next() else { break };
                 w.write(r.time.as_secs(), id(r.clip), r.size)?;
                 n += 1;
             }
-            w.finish()?;
+            if !interrupted {
+                w.finish()?;
+            }
         }
         Format::Csv => {
-            let mut w = CsvWriter::create(path, true)?;
-            while n < limit {
+            let mut w = CsvWriter::create_staged(out, true)?;
+            while go_on(n) {
                 let Some(r) = g.next() else { break };
                 w.write(r.time.as_secs(), id(r.clip), r.size, sc.geos.get(r.geo as usize).map(String::as_str))?;
                 n += 1;
             }
-            w.finish()?;
+            if !interrupted {
+                w.finish()?;
+            }
         }
     }
-    Ok(Written { requests: n, clips: g.clips() as u64 })
+    Ok(Written { requests: n, clips: g.clips() as u64, interrupted })
 }

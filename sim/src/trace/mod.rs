@@ -21,7 +21,7 @@ mod oracle;
 pub mod replay;
 mod size;
 
-pub use csv::{Col, CsvSpec, CsvWriter, HeaderMode};
+pub use csv::{Col, CsvSpec, CsvWriter, HeaderMode, COLS_MAX};
 pub use idmap::{IdMap, IDS_MAX};
 pub use oracle::{OracleWriter, RECORD_BYTES};
 pub use size::{parse_cache_size, CacheSize};

@@ -3,6 +3,7 @@
 //! 1-based virtual time (record number) of the next request for the same object, -1 if none.
 
 use super::{IdMap, ReadStats, Request, Source, TraceError, BATCH, NO_GEO};
+use crate::report::StagedFile;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -101,13 +102,17 @@ impl OracleReader {
 }
 
 /// Writes oracleGeneral records. The next-access field is filled in by [`OracleWriter::finish`]
-/// with a backward pass over the file (memory grows with the distinct objects, not with the
-/// records); a `.zst` output is written uncompressed beside it first, then compressed.
+/// with a backward pass over the records (memory grows with the distinct objects, not with the
+/// records), so they go first to a file that can be read back and rewritten: the output itself
+/// when it is a plain file, otherwise (a `.zst` output, a device or a pipe) a scratch file,
+/// compressed or copied into the output at the end.
 pub struct OracleWriter {
     out: BufWriter<File>,
-    /// The uncompressed file being written.
+    /// The records being written, uncompressed.
     raw_path: PathBuf,
-    /// The final file (differs from `raw_path` when compressing).
+    /// Where the finished trace goes when not written in place at `raw_path`.
+    target: Option<File>,
+    /// The destination, named in messages; a name ending in `.zst` compresses.
     path: PathBuf,
     records: u64,
 }
@@ -117,17 +122,49 @@ fn io_err(path: &Path, what: &str, e: io::Error) -> TraceError {
 }
 
 impl OracleWriter {
-    /// Creates (truncates) `path`; compressed with zstd if it ends in `.zst`.
+    /// Creates (truncates) `path`; compressed with zstd if it ends in `.zst` (through
+    /// `PATH.partial` beside it).
     pub fn create(path: &Path) -> Result<OracleWriter, TraceError> {
-        let raw_path = if super::is_zst_name(path) {
-            let mut p = path.as_os_str().to_owned();
-            p.push(".partial");
-            PathBuf::from(p)
+        if !super::is_zst_name(path) {
+            return Self::open(path, None, path.to_path_buf());
+        }
+        let mut raw = path.as_os_str().to_owned();
+        raw.push(".partial");
+        let target = File::create(path).map_err(|e| io_err(path, "a file that can be created", e))?;
+        Self::open(path, Some(target), PathBuf::from(raw))
+    }
+
+    /// Writes the trace for `out`'s destination (compressed if its name ends in `.zst`) into
+    /// `out`'s file, through a scratch file of `out`'s when it cannot be written in place.
+    pub fn create_staged(out: &mut StagedFile) -> Result<OracleWriter, TraceError> {
+        if !super::is_zst_name(out.dest()) && !out.is_direct() {
+            return Self::open(out.dest(), None, out.path().to_path_buf());
+        }
+        let target = out.create().map_err(|e| io_err(out.dest(), "a file that can be created", e))?;
+        let raw_path = out.scratch("records");
+        Self::open(out.dest(), Some(target), raw_path)
+    }
+
+    /// Writes the records at `raw_path`, then into `target` if there is one.
+    fn open(dest: &Path, target: Option<File>, raw_path: PathBuf) -> Result<OracleWriter, TraceError> {
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&raw_path)
+            .map_err(|e| io_err(&raw_path, "a file that can be created", e))?;
+        let out = BufWriter::with_capacity(1 << 20, f);
+        Ok(OracleWriter { out, raw_path, target, path: dest.to_path_buf(), records: 0 })
+    }
+
+    /// The records' file as named in messages: the destination when written in place.
+    fn raw_shown(&self) -> &Path {
+        if self.target.is_none() {
+            &self.path
         } else {
-            path.to_path_buf()
-        };
-        let f = File::create(&raw_path).map_err(|e| io_err(&raw_path, "a file that can be created", e))?;
-        Ok(OracleWriter { out: BufWriter::with_capacity(1 << 20, f), raw_path, path: path.to_path_buf(), records: 0 })
+            &self.raw_path
+        }
     }
 
     /// Appends one request. Sizes and times must fit the format's `u32` fields.
@@ -150,7 +187,7 @@ impl OracleWriter {
         rec[4..12].copy_from_slice(&id.to_le_bytes());
         rec[12..16].copy_from_slice(&size.to_le_bytes());
         rec[16..24].copy_from_slice(&(-1i64).to_le_bytes());
-        self.out.write_all(&rec).map_err(|e| io_err(&self.raw_path, "a writable file", e))?;
+        self.out.write_all(&rec).map_err(|e| io_err(self.raw_shown(), "a writable file", e))?;
         self.records += 1;
         Ok(())
     }
@@ -160,13 +197,13 @@ impl OracleWriter {
         self.records
     }
 
-    /// Fills in the next-access fields, compresses if asked, and closes the file.
+    /// Fills in the next-access fields, compresses or copies into the output if need be, and
+    /// closes the files.
     pub fn finish(self) -> Result<u64, TraceError> {
-        let OracleWriter { out, raw_path, path, records } = self;
-        let wf = |e: io::Error| io_err(&raw_path, "a writable file", e);
-        let file = out.into_inner().map_err(|e| io_err(&raw_path, "a writable file", e.into_error()))?;
-        drop(file);
-        let mut f = OpenOptions::new().read(true).write(true).open(&raw_path).map_err(wf)?;
+        let shown = self.raw_shown().to_path_buf();
+        let OracleWriter { out, raw_path, target, path, records } = self;
+        let wf = |e: io::Error| io_err(&shown, "a writable file", e);
+        let mut f = out.into_inner().map_err(|e| io_err(&shown, "a writable file", e.into_error()))?;
         let mut next_of: Vec<i64> = Vec::new();
         let mut ids = IdMap::new();
         let mut buf = vec![0u8; BUF_RECORDS * RECORD_BYTES];
@@ -196,24 +233,28 @@ impl OracleWriter {
         }
         f.flush().map_err(wf)?;
         drop(f);
-        if raw_path != path {
-            compress(&raw_path, &path)?;
+        if let Some(target) = target {
+            deliver(&raw_path, target, &path)?;
             std::fs::remove_file(&raw_path).map_err(|e| io_err(&raw_path, "a file that can be removed", e))?;
         }
         Ok(records)
     }
 }
 
-/// Compresses `from` into `to` with zstd (level 3).
-pub(crate) fn compress(from: &Path, to: &Path) -> Result<(), TraceError> {
+/// Writes the records in `from` to `out`, the destination `dest` (named in messages):
+/// compressed with zstd (level 3) when `dest`'s name ends in `.zst`, else as they are.
+fn deliver(from: &Path, out: File, dest: &Path) -> Result<(), TraceError> {
     let mut input = File::open(from).map_err(|e| io_err(from, "a readable file", e))?;
-    let out = File::create(to).map_err(|e| io_err(to, "a file that can be created", e))?;
-    let mut enc =
-        zstd::stream::write::Encoder::new(BufWriter::new(out), 3).map_err(|e| io_err(to, "a zstd encoder", e))?;
-    io::copy(&mut input, &mut enc).map_err(|e| io_err(to, "a writable file", e))?;
-    let mut w = enc.finish().map_err(|e| io_err(to, "a writable file", e))?;
-    w.flush().map_err(|e| io_err(to, "a writable file", e))?;
-    Ok(())
+    let wf = |e: io::Error| io_err(dest, "a writable file", e);
+    let mut w = BufWriter::new(out);
+    if super::is_zst_name(dest) {
+        let mut enc = zstd::stream::write::Encoder::new(w, 3).map_err(|e| io_err(dest, "a zstd encoder", e))?;
+        io::copy(&mut input, &mut enc).map_err(wf)?;
+        w = enc.finish().map_err(wf)?;
+    } else {
+        io::copy(&mut input, &mut w).map_err(wf)?;
+    }
+    w.flush().map_err(wf)
 }
 
 #[cfg(test)]

@@ -72,14 +72,19 @@ impl Demand {
     pub fn next(&mut self, end: SimTime) -> Option<(SimTime, Next)> {
         let spike = self.new_spikes.get(self.next_spike).map_or(SimTime::NEVER, |s| s.0);
         let view = self.views.peek_time();
-        let (at, next) = if spike <= self.next_upload && spike <= view {
-            (spike, Next::SpikeStart(self.new_spikes[self.next_spike].1))
-        } else if self.next_upload <= view {
-            (self.next_upload, Next::Upload)
+        let at = spike.min(self.next_upload).min(view);
+        if at >= end {
+            // Nothing left before the end (every time may be NEVER: no spike, upload or view).
+            return None;
+        }
+        let next = if spike == at {
+            Next::SpikeStart(self.new_spikes[self.next_spike].1)
+        } else if self.next_upload == at {
+            Next::Upload
         } else {
-            (view, Next::View)
+            Next::View
         };
-        (at < end).then_some((at, next))
+        Some((at, next))
     }
 
     /// The clip of the next "new" spike to start, uploaded at its start: its size and primary

@@ -4,7 +4,8 @@
 //! * **Arrivals** are a Poisson process whose rate is piecewise constant: it changes at every
 //!   UTC hour (the daily curve of each geography, in its local time) and at the start and end of
 //!   each viral spike. Within a piece, the next arrival is drawn exactly by inverting the
-//!   integrated rate, so the process is an exact non-homogeneous Poisson process.
+//!   integrated rate, so the process is an exact non-homogeneous Poisson process. It stops at
+//!   the scenario's end: an arrival past it is never drawn, however low the rate.
 //! * **Geography**: each arrival's geography is drawn in proportion to the geographies' current
 //!   rates (their share times their daily curve).
 //! * **Clip**: a spike's clip while it draws; otherwise, with probability `new_clip_share`, a fresh
@@ -56,6 +57,10 @@ struct Drawn {
 
 /// In [`Drawn::spike`]: not a spike's view.
 const NO_SPIKE: u32 = u32::MAX;
+
+/// What is drawn once the run's end is passed: an arrival that never comes (clip and geography
+/// 0, which exist in every scenario, for a caller that prefetches what it would touch).
+const PAST_END: Drawn = Drawn { time: SimTime::NEVER, clip: ClipId(0), geo: GeoId(0), spike: NO_SPIKE };
 
 /// One view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +115,10 @@ pub struct Workload {
     /// The next [`PICKS_AHEAD`] catalog draws, the next one at `picks_pos`.
     picks_ahead: [u64; PICKS_AHEAD],
     picks_pos: usize,
+    /// The scenario's end: no arrival at or after it is drawn (its time reads as
+    /// [`SimTime::NEVER`]), so that a rate far too low to give an arrival within the run costs
+    /// at most one step per piece of the run, not one per hour until an arrival centuries away.
+    end: SimTime,
     // The current piece of the rate function.
     piece_end: SimTime,
     piece_rate: f64,
@@ -189,6 +198,7 @@ impl Workload {
             picks: Stream::new(sc.seed, Purpose::CatalogPicks),
             picks_ahead: [0; PICKS_AHEAD],
             picks_pos: 0,
+            end: SimTime::ZERO + sc.duration,
             piece_end: SimTime::ZERO,
             piece_rate: 0.0,
             piece_cum: Vec::new(),
@@ -296,7 +306,8 @@ impl Workload {
         }
     }
 
-    /// The time of the next arrival.
+    /// The time of the next arrival ([`SimTime::NEVER`] when none comes before the scenario's
+    /// end).
     #[inline]
     pub fn peek_time(&self) -> SimTime {
         self.ahead[self.ahead_head].time
@@ -333,6 +344,9 @@ impl Workload {
     }
 
     fn draw(&mut self) -> Drawn {
+        if self.now >= self.end {
+            return PAST_END;
+        }
         let mut budget = self.exp.sample(&mut self.arrivals);
         let mut t = self.now;
         loop {
@@ -349,7 +363,14 @@ impl Workload {
             }
             budget -= mass;
             t = self.piece_end;
+            if t >= self.end {
+                break;
+            }
             self.enter_piece(t);
+        }
+        if t >= self.end {
+            self.now = SimTime::NEVER;
+            return PAST_END;
         }
         self.now = t;
         let x = self.geos.unit() * self.piece_rate;

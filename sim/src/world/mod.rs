@@ -26,6 +26,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// How often (in arrivals) the loop reports progress and checks for an interrupt.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
+/// How often (in scheduled events handled: probes, engine timers, copies, report ticks...) the
+/// loop also reports progress and checks for an interrupt, so that a run of many events and few
+/// views (a probe every 100 µs, a cleanup every microsecond) stops promptly too. An event costs
+/// at most some microseconds (a probe round of 64 regions), so this is milliseconds apart.
+pub const STOP_CHECK_EVENTS: u64 = 1 << 12;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
     Faults,
@@ -64,7 +70,8 @@ const PREFETCH_NEAR: usize = 2;
 /// The engine's timers sit between probes and report ticks.
 const ENGINE_PRIORITY: u8 = 6;
 
-/// Told how far the run is, every [`PROGRESS_EVERY`] arrivals.
+/// Told how far the run is, every [`PROGRESS_EVERY`] arrivals and every [`STOP_CHECK_EVENTS`]
+/// events.
 pub trait Progress {
     /// Simulated time reached.
     fn at(&mut self, now: SimTime);
@@ -137,7 +144,7 @@ impl World {
     }
 
     /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
-    /// arrivals, at an event boundary).
+    /// arrivals and every [`STOP_CHECK_EVENTS`] events, at an event boundary).
     pub fn run(self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         self.0.run(progress, stop)
     }
@@ -176,6 +183,8 @@ struct Sim<C> {
     rec: Recorder,
     end: SimTime,
     arrivals: u64,
+    /// Scheduled events handled (engine timers included).
+    events: u64,
     /// Precomputed per request: the startup transfer time of a clip of each size is computed on
     /// the fly; these are the constants.
     startup_bytes: u64,
@@ -261,6 +270,7 @@ impl<C: EdgeCache> Sim<C> {
             ),
             end,
             arrivals: 0,
+            events: 0,
             startup_bytes: sc.network.startup_bytes,
             throughput_bps: serve::throughput_table(sc.network.viewer_bps, sc.network.viewer_sigma, sc.seed),
             net_rng: Stream::new(sc.seed, Purpose::Network),
@@ -324,6 +334,14 @@ impl<C: EdgeCache> Sim<C> {
             }
             if sched.0 >= self.end {
                 break;
+            }
+            self.events += 1;
+            if self.events.is_multiple_of(STOP_CHECK_EVENTS) {
+                progress.at(sched.0);
+                if stop.load(Ordering::Relaxed) {
+                    interrupted = true;
+                    break;
+                }
             }
             if is_engine {
                 self.engine.handle_timeout(sched.0).expect("the loop never goes back in time");
