@@ -48,6 +48,16 @@ fn a_misspelt_axis_key_is_refused() {
 }
 
 #[test]
+fn a_secret_is_never_swept_so_its_values_reach_no_output_or_message() {
+    let err = refused(&format!(
+        "{HEAD}[[axes]]\nkey = \"cdn.cloudflare_api_key\"\nvalues = [\"sk_live_q7Xz9\", \"sk_test_q7Xz9\"]\n"
+    ));
+    assert!(err.contains("s.toml:5:7: `axes[0].key`"), "located at the key: {err}");
+    assert!(err.contains("a key that is not a secret"), "{err}");
+    assert!(!err.contains("q7Xz9"), "no secret value shown: {err}");
+}
+
+#[test]
 fn sweep_file_shape_errors_are_located() {
     let cases: [(&str, &str); 9] = [
         ("[sweep]\nname = \"t\"\nbase = \"BASE\"\nreplica = 3\n", "s.toml:4:1"),

@@ -258,6 +258,33 @@ fn column_numbers_out_of_range_are_refused_with_a_message() {
     assert!(stderr(&o).contains("at least 10000 columns (column 10000 holds the object id)"), "{}", stderr(&o));
 }
 
+#[test]
+fn byte_counts_that_would_pass_64_bits_and_a_share_that_rounds_to_nothing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three objects of 9 EB each: 27 EB requested, more than a u64 holds.
+    let huge = dir.path().join("huge.csv");
+    std::fs::write(&huge, "time,id,size\n1,1,9000000000000000000\n2,2,9000000000000000000\n3,3,9000000000000000000\n")
+        .unwrap();
+    for size in ["10GB", "50%"] {
+        let o = clipsim(&["replay", s(&huge), "--size", size]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "--size {size}: {err}\n{}", stdout(&o));
+        assert!(err.contains("sizes that add up to at most 18,446,744,073,709,551,615 bytes"), "{err}");
+    }
+    // Two records of 9 EB fit: the counts are exact, not wrapped.
+    std::fs::write(&huge, "time,id,size\n1,1,9000000000000000000\n2,1,9000000000000000000\n").unwrap();
+    let j = json(&clipsim(&["replay", s(&huge), "--size", "100%", "--json"]));
+    assert_eq!(j["bytes_requested"].as_u64(), Some(18_000_000_000_000_000_000), "{j}");
+    assert_eq!(j["bytes_hit"].as_u64(), Some(9_000_000_000_000_000_000), "{j}");
+    // 1 % of 50 bytes rounds down to a 0-byte cache, refused as `--size 0` is.
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, "time,id,size\n1,1,20\n2,2,30\n").unwrap();
+    let o = clipsim(&["replay", s(&small), "--size", "1%"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("the trace's 50 unique bytes, which rounds down to 0"), "{}", stderr(&o));
+    assert_eq!(clipsim(&["replay", s(&small), "--size", "2%"]).status.code(), Some(0), "2 % of 50 is one byte");
+}
+
 /// The seed baseline with 2,000 clips and each `(from, to)` of `replace` replaced, written as
 /// `NAME.toml` in `dir`.
 fn scenario_in(dir: &Path, name: &str, replace: &[(&str, &str)]) -> PathBuf {

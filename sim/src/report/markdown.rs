@@ -215,8 +215,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     let _ = writeln!(o, "| month | line | provider | zone | usage | cost (exact, to the nanodollar) |\n| --- | --- | --- | --- | --- | --- |");
     for bill in r.engine.bills() {
         for l in bill.lines.iter().filter(|l| l.usage > 0 || l.cost != MoneyNanos::ZERO) {
-            let provider = &sc.engine.providers[l.key.provider.index()];
-            let zone = sc.engine.zone_name(l.key.meter, l.key.zone);
+            let provider = cell(&sc.engine.providers[l.key.provider.index()]);
+            let zone = cell(sc.engine.zone_name(l.key.meter, l.key.zone));
             let usage = match l.key.meter {
                 Meter::StorageByteTime => {
                     format!("{:.1} GB-month", l.usage as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
@@ -280,8 +280,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            reg.name,
-            sc.engine.providers[reg.storage_provider.index()],
+            cell(&reg.name),
+            cell(&sc.engine.providers[reg.storage_provider.index()]),
             format::bytes(metrics.regions[i].stored_bytes as f64),
             count(req),
             format::bytes(bytes as f64),
@@ -311,7 +311,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(
             o,
             "| {} | {:.0} % | {} | {} | {} |",
-            name,
+            cell(name),
             sc.traffic.geo_shares[g] * 100.0,
             ms(l.p50),
             ms(l.p95),
@@ -357,6 +357,11 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     o
 }
 
+/// A name as a Markdown table cell: a `|` in it would end the cell.
+fn cell(name: &str) -> String {
+    name.replace('|', "\\|")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,5 +371,14 @@ mod tests {
         assert_eq!(usage_text(187.0216, "10,000 requests"), "1,870,216 requests");
         assert_eq!(usage_text(3043.48, "GB-month"), "3043 GB-month");
         assert_eq!(usage_text(9802.6, "GB"), "9803 GB");
+    }
+
+    #[test]
+    fn a_pipe_in_a_name_stays_in_its_cell() {
+        let row = format!("| {} | x |", cell("eu|west"));
+        // Cells split at unescaped pipes only.
+        let cells = row.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 3, "{row}");
+        assert_eq!(cell("plain"), "plain");
     }
 }

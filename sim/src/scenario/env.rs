@@ -1,7 +1,10 @@
 //! A production `.env` file as overrides: the seed's `CDN_*` and `MIRROR_*` variables.
 //!
-//! Lines are `NAME=value` (an `export ` prefix, quotes and `#` comments are accepted). Variables
-//! outside `CDN_*` and `MIRROR_*` are ignored, since a real `.env` holds much else; an unknown
+//! The file is parsed by the `dotenvy` crate: `NAME=value` lines, an `export ` prefix, `#`
+//! comments, single or double quotes, a quoted value spanning lines, a leading byte-order mark.
+//! On top of it, this module's own rules: `$NAME` substitution is refused (a run must not depend
+//! on the shell's environment), and errors locate but never quote a line it could not parse.
+//! Variables outside `CDN_*` and `MIRROR_*` are ignored, since a real `.env` holds much else; an unknown
 //! `CDN_*` or `MIRROR_*` name is an error, so a typo does not pass silently. Values of variables
 //! whose names contain KEY, SECRET, TOKEN or PASSWORD are accepted and never printed.
 
@@ -101,33 +104,44 @@ pub fn blame(e: InputError, file: &Path, applied: &[Applied]) -> InputError {
 }
 
 /// Applies the `.env` text to `raw`. Returns what was applied, in file order.
+///
+/// The text is parsed by `dotenvy` (quotes, escapes, values spanning lines, `export`, comments);
+/// a leading byte-order mark is dropped first, and columns are counted without it.
 pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Applied>, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut places = Places { text, cursor: 0 };
     let mut applied = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let body = trimmed.strip_prefix("export ").unwrap_or(trimmed);
-        let indent = line.len() - line.trim_start().len() + (trimmed.len() - body.len());
-        let err = |col: usize, key: &str, value: Option<&str>, expected: String| InputError {
-            file: file.to_path_buf(),
-            line: Some(i + 1),
-            column: Some(col),
-            key_path: key.to_string(),
-            value: value.map(|v| if is_secret(key) { REDACTED.to_string() } else { format!("\"{v}\"") }),
-            expected,
-        };
-        let Some((name, value)) = body.split_once('=') else {
-            return Err(err(indent + 1, "", None, format!("line {} is not NAME=value", i + 1)));
-        };
-        let name = name.trim();
-        let value_col = indent + body.find('=').expect("split at '='") + 2;
-        let value = unquote(strip_comment(value.trim()));
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (name, value) = item.map_err(|e| syntax_error(file, text, places.cursor, e))?;
+        let place = places.next(&name, &value);
         if !(name.starts_with("CDN_") || name.starts_with("MIRROR_")) {
             continue;
         }
-        let bad = |expected: &str| err(value_col, name, Some(value), expected.to_string());
+        let err = |(line, column): (usize, usize), value: Option<&str>, expected: String| InputError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            key_path: name.clone(),
+            value: value.map(|v| if is_secret(&name) { REDACTED.to_string() } else { format!("{v:?}") }),
+            expected,
+        };
+        if !is_secret(&name) && place.substitutes() {
+            return Err(err(
+                place.value_at,
+                None,
+                "a value written out: clipsim does not substitute `$NAME` (a run must not depend on the shell's \
+                 environment nor show another variable's value); single-quote a literal `$`"
+                    .into(),
+            ));
+        }
+        let value = value.as_str();
+        let bad = |expected: &str| err(place.value_at, Some(value), expected.to_string());
+        // Region names are checked one by one, after the list is split and trimmed.
+        let pieces: Vec<&str> =
+            if name == "MIRROR_REGIONS" { value.split(',').map(str::trim).collect() } else { vec![value] };
+        if !is_secret(&name) && !pieces.iter().all(|p| super::text::clean(&name, p)) {
+            return Err(bad("text without control characters (escapes, line breaks, carriage returns)"));
+        }
         let parse_bool = || match value.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" => Ok(false),
@@ -135,7 +149,7 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
         };
         let parse_f64 = || value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad("a number"));
         let parse_u64 = || value.parse::<u64>().map_err(|_| bad("a whole number"));
-        match name {
+        match name.as_str() {
             "CDN_ENABLED" => raw.cdn.enabled = parse_bool()?,
             "CDN_PROVIDER" => raw.cdn.provider = value.to_string(),
             "CDN_CLOUDFLARE_ZONE_ID" => raw.cdn.cloudflare_zone_id = Some(value.to_string()),
@@ -156,8 +170,7 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
             "MIRROR_MIN_HIT_RATE" => raw.mirror.min_hit_rate = parse_f64()?,
             _ => {
                 return Err(err(
-                    indent + 1,
-                    name,
+                    place.name_at,
                     None,
                     "a known variable: CDN_ENABLED, CDN_PROVIDER, CDN_CLOUDFLARE_ZONE_ID, CDN_CLOUDFLARE_API_KEY, \
                      CDN_CACHE_TTL, CDN_MAX_COST_PER_GB, MIRROR_ENABLED, MIRROR_REGIONS, MIRROR_REPLICATION_THRESHOLD, \
@@ -166,28 +179,117 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
                 ))
             }
         }
-        let shown_value = if is_secret(name) { REDACTED.to_string() } else { value.to_string() };
+        let shown_value = if is_secret(&name) { REDACTED.to_string() } else { value.to_string() };
         // CDN_CACHE_TTL sets cdn.cache_ttl, MIRROR_TTL_DAYS mirror.ttl_days: every known name.
         let key_path = name.to_ascii_lowercase().replacen('_', ".", 1);
-        applied.push(Applied { name: name.to_string(), shown_value, key_path, line: i + 1, column: value_col });
+        let (line, column) = place.value_at;
+        applied.push(Applied { name, shown_value, key_path, line, column });
     }
     Ok(applied)
 }
 
-fn strip_comment(v: &str) -> &str {
-    if v.starts_with('"') || v.starts_with('\'') {
-        return v;
-    }
-    v.split_once(" #").map_or(v, |(a, _)| a).trim()
+/// Where the assignments `dotenvy` returns are written, found in turn: it gives names and values,
+/// not places. `cursor` is the start of the line after the last assignment found (and after its
+/// value, if that spans lines).
+struct Places<'t> {
+    text: &'t str,
+    cursor: usize,
 }
 
-fn unquote(v: &str) -> &str {
-    for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            return inner;
+/// Where one assignment is written (1-based lines and columns), and its value's text as written.
+struct Place<'t> {
+    name_at: (usize, usize),
+    value_at: (usize, usize),
+    written: &'t str,
+}
+
+impl Place<'_> {
+    /// Whether `dotenvy` substituted a `$NAME` into the value: a `$` in it as written, unless the
+    /// value is single-quoted. (`\$` is a literal `$`, refused as well: nothing here needs one.)
+    fn substitutes(&self) -> bool {
+        !self.written.starts_with('\'') && self.written.contains('$')
+    }
+}
+
+impl<'t> Places<'t> {
+    /// The next line, from the cursor on, that assigns `name` (blanks and an `export ` first),
+    /// with a `value` that spans as many lines as it holds line breaks. Past the end (the value
+    /// held escaped `\n`s, so the cursor went too far) the search starts again at the top.
+    fn next(&mut self, name: &str, value: &str) -> Place<'t> {
+        let found = self.find(self.cursor, name).or_else(|| self.find(0, name));
+        let (line_start, name_off, value_off) = found.unwrap_or((self.cursor, self.cursor, self.cursor));
+        let value_lines = 1 + value.matches('\n').count();
+        let rest = &self.text[line_start..];
+        let value_end = line_start + rest.split_inclusive('\n').take(value_lines).map(str::len).sum::<usize>();
+        self.cursor = value_end;
+        Place {
+            name_at: line_col(self.text, name_off),
+            value_at: line_col(self.text, value_off),
+            written: &self.text[value_off..value_end],
         }
     }
-    v
+
+    /// (line start, name, value) byte offsets of the first assignment of `name` from `from`.
+    fn find(&self, from: usize, name: &str) -> Option<(usize, usize, usize)> {
+        let mut at = from;
+        for line in self.text[from..].split_inclusive('\n') {
+            let start = at;
+            at += line.len();
+            let body = line.trim_start();
+            let body = match body.strip_prefix("export") {
+                Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim_start(),
+                _ => body,
+            };
+            let Some(after) = body.strip_prefix(name) else { continue };
+            let Some(value) = after.trim_start().strip_prefix('=') else { continue };
+            let name_off = start + (line.len() - body.len());
+            let value_off = start + (line.len() - value.trim_start().len());
+            return Some((start, name_off, value_off.min(at)));
+        }
+        None
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    super::error::line_col(text, offset)
+}
+
+/// A line `dotenvy` could not parse, located from its report (the text of the line, or of its
+/// value, and a character index into it) without showing any of it: it may hold a secret.
+fn syntax_error(file: &Path, text: &str, cursor: usize, e: dotenvy::Error) -> InputError {
+    let fail = |offset: usize, key_path: String, expected: &str| {
+        let (line, column) = line_col(text, offset);
+        InputError {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+            key_path,
+            value: None,
+            expected: expected.to_string(),
+        }
+    };
+    let dotenvy::Error::LineParse(bad, index) = e else {
+        return fail(cursor, String::new(), "a readable `.env` file");
+    };
+    let start = text[cursor..].find(bad.as_str()).map_or(cursor, |i| cursor + i);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    // The name, when the line starts with one (it is no secret; its value is never shown).
+    let head = text[line_start..].trim_start();
+    let head = head.strip_prefix("export ").map_or(head, str::trim_start);
+    let name: String = head.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    let name = if head[name.len()..].trim_start().starts_with('=') { name } else { String::new() };
+    let offset = start + bad.char_indices().nth(index).map_or(bad.len(), |(i, _)| i);
+    if text[start..offset.min(text.len())].contains('\n') {
+        // An open quote ran past its line, to the end of the file: point at the quote.
+        let quote = text[line_start..].find(['"', '\'']).map_or(line_start, |i| line_start + i);
+        return fail(quote, name, "a closing quote for the value that starts here (it runs to the end of the file)");
+    }
+    fail(
+        offset,
+        name,
+        "NAME=value, the value unquoted without blanks or in matching quotes (a quoted value may span lines; \
+         escapes are \\n, \\\\, \\\", \\' and \\$; a `#` after a blank starts a comment)",
+    )
 }
 
 #[cfg(test)]
@@ -201,7 +303,7 @@ mod tests {
     #[test]
     fn seed_variables_override_the_scenario() {
         let mut r = raw();
-        let text = "# prod\nDATABASE_URL=postgres://x\nexport CDN_ENABLED=true\nCDN_CACHE_TTL=7200\nMIRROR_REGIONS=us-east-1, eu-west-1\nMIRROR_TTL_DAYS=\"3\"\nCDN_CLOUDFLARE_API_KEY=sk_live_123 # secret\n";
+        let text = "# prod\nDATABASE_URL=postgres://x\nexport CDN_ENABLED=true\nCDN_CACHE_TTL=7200\nMIRROR_REGIONS=\"us-east-1, eu-west-1\"\nMIRROR_TTL_DAYS=\"3\"\nCDN_CLOUDFLARE_API_KEY=sk_live_123 # secret\n";
         let applied = apply(Path::new(".env"), text, &mut r).unwrap();
         assert!(r.cdn.enabled);
         assert_eq!(r.cdn.cache_ttl, DurOrSecs::Secs(7200));
@@ -219,6 +321,68 @@ mod tests {
         assert_eq!(e.to_string(), ".env:2:21: `MIRROR_MAX_PER_CLIP` = \"three\": a whole number");
         let e = apply(Path::new(".env"), "MIRROR_TLL_DAYS=7\n", &mut r).unwrap_err();
         assert!(e.to_string().starts_with(".env:1:1: `MIRROR_TLL_DAYS`: a known variable"), "{e}");
+    }
+
+    #[test]
+    fn a_quoted_value_may_span_lines_and_is_one_value() {
+        let mut r = raw();
+        let text = "MIRROR_REGIONS=\"us-east-1,\neu-west-1\"\nMIRROR_TTL_DAYS=2\n";
+        let applied = apply(Path::new(".env"), text, &mut r).unwrap();
+        assert_eq!(r.mirror.regions.as_deref(), Some(&["us-east-1".to_string(), "eu-west-1".to_string()][..]));
+        assert_eq!(r.mirror.ttl_days, 2.0);
+        assert_eq!((applied[1].line, applied[1].column), (3, 17), "located after the two-line value");
+    }
+
+    #[test]
+    fn a_multi_line_secret_is_never_shown() {
+        let mut r = raw();
+        // The secret's second line looks like an assignment: it is part of the value.
+        let text = "CDN_CLOUDFLARE_API_KEY=\"sk_live_1\nMIRROR_q7Xz9=tail\"\nMIRROR_TTL_DAYS=seven\n";
+        let e = apply(Path::new(".env"), text, &mut r).unwrap_err();
+        assert_eq!(e.to_string(), ".env:3:17: `MIRROR_TTL_DAYS` = \"seven\": a number");
+        // An unterminated quote runs to the end of the file: located at the quote, nothing shown.
+        let text = "# prod\nCDN_CLOUDFLARE_API_KEY=\"sk_live_q7Xz9\nMIRROR_q7Xz9=tail\n";
+        let e = apply(Path::new(".env"), text, &mut r).unwrap_err().to_string();
+        assert!(e.starts_with(".env:2:24: `CDN_CLOUDFLARE_API_KEY`: a closing quote"), "{e}");
+        assert!(!e.contains("q7Xz9"), "{e}");
+        let e = apply(Path::new(".env"), "MIRROR_TTL_DAYS=1\nCDN_PROVIDER=bunny net\n", &mut r).unwrap_err();
+        assert!(e.to_string().starts_with(".env:2:"), "{e}");
+        let e = apply(Path::new(".env"), "CDN_CLOUDFLARE_API_KEY=sk live q7Xz9\n", &mut r).unwrap_err().to_string();
+        assert!(e.starts_with(".env:1:") && !e.contains("q7Xz9"), "{e}");
+    }
+
+    #[test]
+    fn a_value_with_a_control_character_is_refused_escaped() {
+        let mut r = raw();
+        let e = apply(Path::new(".env"), "CDN_PROVIDER=\"bunny\\nnet\"\n", &mut r).unwrap_err().to_string();
+        assert!(e.starts_with(".env:1:14: `CDN_PROVIDER` = \"bunny\\nnet\": text without control"), "{e}");
+        let e = apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\u{1b}\"\n", &mut r).unwrap_err().to_string();
+        assert!(e.contains("text without control"), "{e}");
+        apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\"\n", &mut r).expect("line breaks between names are blanks");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_name() {
+        let mut r = raw();
+        assert!(!r.cdn.enabled);
+        apply(Path::new(".env"), "\u{feff}CDN_ENABLED=true\n", &mut r).unwrap();
+        assert!(r.cdn.enabled, "the first line applies");
+        let e = apply(Path::new(".env"), "\u{feff}CDN_ENABLD=false\n", &mut r).unwrap_err();
+        assert!(e.to_string().starts_with(".env:1:1: `CDN_ENABLD`: a known variable"), "{e}");
+    }
+
+    #[test]
+    fn substitution_is_refused_so_that_no_secret_or_shell_variable_gets_in() {
+        let mut r = raw();
+        let e = apply(Path::new(".env"), "DB_PASSWORD=hunter2q7\nCDN_PROVIDER=${DB_PASSWORD}\n", &mut r).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with(".env:2:14: `CDN_PROVIDER`: a value written out"), "{shown}");
+        assert!(!shown.contains("hunter2q7"), "{shown}");
+        // A literal `$` in single quotes is not substituted; a secret may hold one.
+        let text = "CDN_PROVIDER='$bunny'\nCDN_CLOUDFLARE_API_KEY=a$b\n";
+        let applied = apply(Path::new(".env"), text, &mut r).unwrap();
+        assert_eq!(r.cdn.provider, "$bunny");
+        assert_eq!(applied.len(), 2);
     }
 
     #[test]

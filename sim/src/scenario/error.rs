@@ -110,7 +110,11 @@ impl<'a> Locator<'a> {
             }
         }
         let value = match item {
-            toml_edit::Item::Value(v) => Some(v.to_string().trim().to_string()),
+            // As written (`1e-300`, not the 300 digits a float prints as), when the span is known.
+            toml_edit::Item::Value(v) => Some(match v.span().and_then(|r| self.text.get(r)) {
+                Some(written) => written.trim().to_string(),
+                None => v.to_string().trim().to_string(),
+            }),
             _ => None,
         };
         (best, value)

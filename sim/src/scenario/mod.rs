@@ -8,6 +8,7 @@ pub mod env;
 pub mod error;
 pub mod model;
 pub mod raw;
+pub mod text;
 pub mod units;
 pub(crate) mod validate;
 
@@ -70,7 +71,7 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
 /// Parses the TOML into the raw structures, with located errors.
 pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError> {
     let de = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let raw = serde_path_to_error::deserialize(de).map_err(|e| {
         let key_path = e.path().to_string();
         let inner = e.into_inner();
         let (line, column) = match inner.span() {
@@ -102,7 +103,9 @@ pub fn parse_raw(path: &Path, text: &str) -> Result<raw::RawScenario, InputError
             None => "a valid value".to_string(),
         };
         InputError { file: path.to_path_buf(), line, column, key_path, value, expected }
-    })
+    })?;
+    text::check(path, text)?;
+    Ok(raw)
 }
 
 /// The TOML parser's message in a planner's words: Rust's type names (`expected u64`) as the

@@ -374,6 +374,14 @@ pub fn from_texts(path: &Path, text: &str, base_path: &Path, base_text: &str) ->
                 "a scenario key other than `scenario.seed`: seeds come from [sweep] seed and replicas",
             ));
         }
+        if crate::scenario::env::is_secret(&a.key) {
+            // Its values would reach sweep.csv, sweep.md and the point files; and a simulation
+            // never reads a secret, so every point would be the same.
+            return Err(loc.error(
+                &at(".key"),
+                "a key that is not a secret: a run never uses a credential's value, and a sweep writes its values out",
+            ));
+        }
         for b in &axes {
             if overlaps(&b.key, &a.key) {
                 return Err(loc.error(&at(".key"), format!("a key not already swept (it overlaps `{}`)", b.key)));

@@ -181,6 +181,9 @@ pub(crate) struct Feed {
     pub geo: Option<String>,
     pub zero_size_skipped: u64,
     pub other_geo_skipped: u64,
+    /// Bytes fed so far: every byte count a replay or curve keeps (requested, hit, unique) is at
+    /// most this, so refusing a trace whose total passes `u64::MAX` keeps them all exact.
+    bytes_fed: u64,
     batch: Vec<Request>,
     path: std::path::PathBuf,
 }
@@ -223,6 +226,7 @@ impl Feed {
             geo,
             zero_size_skipped: 0,
             other_geo_skipped: 0,
+            bytes_fed: 0,
             batch: Vec::with_capacity(super::BATCH),
             path: path.to_path_buf(),
         })
@@ -254,6 +258,17 @@ impl Feed {
                     self.zero_size_skipped += 1;
                     continue;
                 }
+                let Some(fed) = self.bytes_fed.checked_add(size) else {
+                    return Err(TraceError::file(
+                        &self.path,
+                        format!(
+                            "sizes that add up to at most {} bytes (byte counts are exact 64-bit integers; \
+                             this trace's pass it)",
+                            crate::report::format::count(u64::MAX)
+                        ),
+                    ));
+                };
+                self.bytes_fed = fed;
                 let Some((key, first)) = self.ids.get_or_insert(r.id) else {
                     return Err(TraceError::file(&self.path, format!("at most {IDS_MAX} distinct objects")));
                 };
@@ -334,7 +349,21 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         Some(CacheSize::Absolute(b)) => (Some(b), IdMap::new(), None),
         Some(share) => {
             let (fp, ids) = footprint(path, &opts.read, opts.ignore_obj_size, opts.geo.as_deref())?;
-            (Some(share.resolve(fp.bytes)), ids, Some(fp))
+            let size = share.resolve(fp.bytes);
+            if size == 0 {
+                // `--size 0` is refused when parsed; a share that rounds down to it is refused here.
+                let unit = if opts.ignore_obj_size { "objects" } else { "bytes" };
+                return Err(TraceError::file(
+                    path,
+                    format!(
+                        "a --size that leaves a cache of at least one {}: the share is of the trace's {} unique {unit}, \
+                         which rounds down to 0",
+                        &unit[..unit.len() - 1],
+                        crate::report::format::count(fp.bytes)
+                    ),
+                ));
+            }
+            (Some(size), ids, Some(fp))
         }
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), ids)?;

@@ -55,8 +55,19 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn nonzero(&self, d: SimDuration, path: &str) -> R<SimDuration> {
-        self.check(d > SimDuration::ZERO, path, "a positive duration")?;
+        // A whole number of seconds (`cache_ttl = 3600`) has no unit to parse, so the limit on
+        // durations written with one is checked here too.
+        let max = crate::scenario::units::DURATION_MAX;
+        self.check(d > SimDuration::ZERO && d <= max, path, format!("a positive duration of at most {max}"))?;
         Ok(d)
+    }
+
+    /// `v` units of `unit_us` microseconds each, rounded to the microsecond, which must leave a
+    /// positive duration (`1e-300` minutes is refused here, at its key, not later as `0s`).
+    pub(crate) fn micros(&self, v: f64, unit_us: f64, path: &str) -> R<SimDuration> {
+        let us = (v * unit_us).round();
+        self.check(us >= 1.0, path, "at least one microsecond")?;
+        Ok(SimDuration::from_micros(us as u64))
     }
 
     /// The region named `name` at `path`, or an error listing the regions.

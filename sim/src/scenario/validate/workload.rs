@@ -140,7 +140,8 @@ pub(super) fn traffic(cx: &Ctx<'_>, t: &RawTraffic, geos: &[String], clips: u32,
         views_per_sec,
         popularity,
         new_clip_decay: (new_clip_share > 0.0)
-            .then(|| SimDuration::from_micros((decay_days * 86_400e6).round() as u64)),
+            .then(|| cx.micros(decay_days, 86_400e6, "traffic.new_clip_decay_days"))
+            .transpose()?,
         new_clip_share,
         diurnal_amplitude: if t.diurnal { amplitude } else { 0.0 },
         votes_per_view: votes,
