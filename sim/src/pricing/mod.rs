@@ -197,6 +197,19 @@ pub fn meter_tables(
 mod tests {
     use super::*;
 
+    /// Messages and docs quote these names; scenario files use them.
+    #[test]
+    fn names_and_which_kind_of_provider_charges_what() {
+        assert_eq!((ProviderKind::Cdn.name(), ProviderKind::Storage.name()), ("cdn", "storage"));
+        assert_eq!(
+            PriceKey::names(),
+            "storage_per_gb_month, egress_per_gb, egress_to_cdn_per_gb, inter_region_per_gb, requests_per_10k"
+        );
+        let cdn: Vec<PriceKey> = PriceKey::ALL.into_iter().filter(|k| k.applies_to(ProviderKind::Cdn)).collect();
+        assert_eq!(cdn, [PriceKey::EgressPerGb, PriceKey::RequestsPer10k]);
+        assert!(PriceKey::ALL.iter().all(|k| k.applies_to(ProviderKind::Storage)));
+    }
+
     fn flat(nanos: u64) -> Tiers {
         vec![Tier { from_units: 0, nanos_per_unit: nanos }]
     }

@@ -374,6 +374,42 @@ mod tests {
     use super::*;
     use crate::rng::{Purpose, Stream};
 
+    /// Every derived figure of the requests between two copies of the counters, by hand.
+    #[test]
+    fn counts_between_two_instants_and_what_follows_from_them() {
+        let from = Counters {
+            requests_total: 100,
+            served_from: [10, 5, 3, 40, 30, 12],
+            bytes_from: [1_000, 500, 300, 4_000, 3_000, 0],
+            failovers: 2,
+            cdn_lookups: 60,
+            ..Counters::default()
+        };
+        let to = Counters {
+            requests_total: 1_100,
+            // +200 edge, +70 local mirror, +30 remote, +400 via CDN, +280 direct, +20 failed.
+            served_from: [210, 75, 33, 440, 310, 32],
+            bytes_from: [21_000, 7_500, 3_300, 44_000, 31_000, 0],
+            failovers: 9,
+            cdn_lookups: 660,
+            ..Counters::default()
+        };
+        let c = Counts::between(&from, &to);
+        assert_eq!(c.requests, 1_000);
+        assert_eq!(c.served_from, [200, 70, 30, 400, 280, 20]);
+        assert_eq!((c.failovers, c.cdn_lookups), (7, 600));
+        assert_eq!((c.served(ServedFrom::Edge), c.served(ServedFrom::PrimaryDirect), c.failed()), (200, 280, 20));
+        assert_eq!(c.bytes(), 20_000 + 7_000 + 3_000 + 40_000 + 28_000);
+        assert_eq!(c.mirror_bytes(), 7_000 + 3_000);
+        assert_eq!(c.mirror_served(), 70 + 30);
+        assert_eq!(c.origin_fetches(), 1_000 - 200);
+        assert_eq!(c.availability(), Some(980.0 / 1_000.0));
+        assert_eq!(c.cdn_hit_rate(), Some(200.0 / 600.0));
+        assert_eq!(c.mirror_hit_rate(), Some(100.0 / 800.0));
+        assert_eq!(Counts::default().availability(), None, "no requests: no rate");
+        assert_eq!((ratio(1, 4), ratio(1, 0)), (Some(0.25), None));
+    }
+
     /// The top clips are those of a full sort by (views descending, id), ties included.
     #[test]
     fn top_clips_are_the_first_of_a_full_sort() {

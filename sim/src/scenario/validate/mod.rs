@@ -19,6 +19,11 @@ use clipsim_engine::*;
 pub const CLIPS_MAX: u64 = 100_000_000;
 /// The most report intervals in a run (time-series rows).
 pub const REPORT_ROWS_MAX: u64 = 200_000;
+
+/// The most billing months a run may span: 100 years of 28-day months, and then some. Each month
+/// is a bill kept in memory and a block of `report.md` (`billing.month = "1h"` over 100 years
+/// would be 876,000 of them).
+pub const BILLING_MONTHS_MAX: u64 = 1_500;
 /// The highest mean request rate.
 pub const VIEWS_PER_SEC_MAX: f64 = 10_000_000.0;
 /// The most outages, price changes or spikes.
@@ -130,6 +135,13 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     // Billing.
     let b = &raw.billing;
     cx.check(b.month.0 >= SimDuration::from_hours(1), "billing.month", "at least \"1h\"")?;
+    cx.check(
+        duration.as_micros().div_ceil(b.month.0.as_micros()) <= BILLING_MONTHS_MAX,
+        "billing.month",
+        format!(
+            "at most {BILLING_MONTHS_MAX} billing months in the run ({duration}): a longer month or a shorter scenario.duration"
+        ),
+    )?;
     cfg.billing.month = b.month.0;
     let check = cx.nonzero(b.cost_alert_check.0, "billing.cost_alert_check")?;
     cx.check(
