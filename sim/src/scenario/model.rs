@@ -92,6 +92,17 @@ pub struct Catalog {
     pub uploads_per_day: f64,
 }
 
+impl Catalog {
+    /// The clips a run of `duration` is expected to hold at its end: the catalog and the mean
+    /// number of uploads with 10 % to spare (uploads arrive at random; a run draws more than the
+    /// mean about as often as fewer, and 10 % is many standard deviations above it once the
+    /// count is large enough to matter).
+    pub fn clips_expected(&self, duration: SimDuration) -> u64 {
+        let uploads = self.uploads_per_day * duration.as_secs_f64() / 86_400.0 * 1.1;
+        u64::from(self.clips).saturating_add(uploads.min(u64::MAX as f64) as u64)
+    }
+}
+
 /// Clip sizes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SizeDist {

@@ -215,8 +215,7 @@ impl<C: EdgeCache> Sim<C> {
         let mut catalog = ClipFactory::new(&sc, Purpose::Catalog);
         // Room for the catalog and the uploads expected during the run (10 % slack), so that large
         // per-clip tables are allocated once rather than doubled and copied mid-run.
-        let expected_uploads = sc.catalog.uploads_per_day * sc.duration.as_secs_f64() / 86_400.0 * 1.1;
-        let clips_expected = sc.catalog.clips as usize + expected_uploads as usize + sc.traffic.spikes.len() + 64;
+        let clips_expected = sc.catalog.clips_expected(sc.duration) as usize + sc.traffic.spikes.len() + 64;
         engine.reserve_clips(clips_expected);
         // Sizes are drawn a batch at a time, apart from the registrations: a size is a long chain
         // of floating-point latency (logarithm, square root, exponential), and a loop of only

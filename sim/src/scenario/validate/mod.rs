@@ -13,6 +13,7 @@ use super::model::*;
 use super::raw::*;
 use super::units::usd_to_nanos;
 use crate::pricing::resolve;
+use crate::report::format::count;
 use clipsim_engine::*;
 
 /// The most clips a catalog may start with.
@@ -114,6 +115,19 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     resolve::set_rates(&cx, &mut cfg, &lists, cdn.as_ref())?;
 
     let catalog = workload::catalog(&cx, &raw.catalog, &cfg)?;
+    // Uploaded clips count too: the engine and the recorder hold every clip of the run.
+    let clips_expected = catalog.clips_expected(duration);
+    cx.check(
+        clips_expected <= CLIPS_MAX,
+        "catalog.uploads_per_day",
+        format!(
+            "at most {} clips in the run, counting uploads: {} in the catalog and about {} uploaded in {duration} \
+             (with 10 % to spare); fewer uploads per day or a shorter scenario.duration",
+            count(CLIPS_MAX),
+            count(u64::from(catalog.clips)),
+            count(clips_expected - u64::from(catalog.clips))
+        ),
+    )?;
     let traffic = workload::traffic(&cx, &raw.traffic, &geos, catalog.clips, duration)?;
     let network = workload::network(&cx, &raw.network)?;
     mirror::mirror(&cx, &raw.mirror, &mut cfg)?;
