@@ -99,6 +99,42 @@ fn a_finished_sweep_reruns_nothing() {
 }
 
 #[test]
+fn check_exits_1_only_when_no_point_meets_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    // The quick sweep with targets set at every point: `targets` lines after [scale].
+    let with_targets = |name: &str, targets: &str| {
+        let base = common::root().join("scenarios/seed-baseline.toml");
+        let text = std::fs::read_to_string(quick())
+            .unwrap()
+            .replace("\"../seed-baseline.toml\"", &format!("{:?}", base.display().to_string()))
+            .replace("[scale]", &format!("[scale]\n{targets}"));
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // A P50 load time of 1 ms: no point meets it. The results are written, the verdict says so,
+    // and --check makes the status 1; merge --check judges alike.
+    let strict = with_targets("strict", "targets.p50_load_ms = 1");
+    let out = dir.path().join("strict");
+    let missed = clipsim(&["sweep", s(&strict), "--out", s(&out), "--check"]);
+    let stdout = String::from_utf8_lossy(&missed.stdout);
+    assert_eq!(missed.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&missed.stderr));
+    assert!(stdout.contains("no point meets every target"), "{stdout}");
+    assert!(out.join("sweep.md").exists(), "the results are written before the status");
+    ok(&clipsim(&["merge", s(&out), "--out", s(&out), "-q"]));
+    assert_eq!(clipsim(&["merge", s(&out), "--out", s(&out), "-q", "--check"]).status.code(), Some(1));
+    // Targets every point meets: --check passes, with a recommended point.
+    let lax = with_targets(
+        "lax",
+        "targets.p50_load_ms = 60000\ntargets.availability = 0.5\ntargets.cost_per_gb = 100.0\n\
+         targets.top100_mirror_hit_rate = 0.0",
+    );
+    let met = clipsim(&["sweep", s(&lax), "--out", s(&dir.path().join("lax")), "--check"]);
+    ok(&met);
+    assert!(String::from_utf8_lossy(&met.stdout).contains("recommended: point"));
+}
+
+#[test]
 fn resuming_points_of_another_build_warns() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");

@@ -29,6 +29,9 @@ pub struct SweepArgs {
     /// Check every point and print the plan without running anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Exit with status 1 when no point meets every target (for CI; results are written first).
+    #[arg(long)]
+    pub check: bool,
     /// Delete another sweep's points in --out, or write into a directory that is not a sweep's.
     #[arg(long)]
     pub force: bool,
@@ -49,6 +52,9 @@ pub struct MergeArgs {
     /// Write into a directory that is not this sweep's.
     #[arg(long)]
     pub force: bool,
+    /// Exit with status 1 when no point meets every target (for CI; results are written first).
+    #[arg(long)]
+    pub check: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -188,7 +194,16 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
         writeln!(stdout, "{head}\n{}", verdict_line(&stats))?;
         writeln!(stdout, "sweep: {}", out.join("sweep.md").display())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(check_status(args.check, &stats))
+}
+
+/// Exit status 1 under `--check` when no point meets every target, else success.
+fn check_status(check: bool, stats: &[aggregate::PointStats]) -> ExitCode {
+    if check && output::recommended(stats).is_none() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn warn_builds(stats: &[aggregate::PointStats]) {
@@ -250,5 +265,5 @@ pub fn cli_merge(args: MergeArgs) -> Result<ExitCode> {
         writeln!(stdout, "{}", verdict_line(&stats))?;
         writeln!(stdout, "sweep: {}", args.out.join("sweep.md").display())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(check_status(args.check, &stats))
 }
