@@ -149,6 +149,35 @@ fn usage_errors_exit_2_with_a_message() {
 }
 
 #[test]
+fn several_sizes_print_one_line_each_with_libcachesim_fractions() {
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
+    let o = clipsim(&["replay", s(&bin), "--policy", "s3fifo", "--size", "0.01,0.1,0.3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // libCacheSim's published S3-FIFO miss ratios at 1 %, 10 % and 30 % of the unique bytes
+    // (tests/data/traces/README.md), at its 4 decimals.
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    let want = [("20,297,697", "0.8229"), ("202,976,972", "0.7356"), ("608,930,918", "0.6648")];
+    assert_eq!(lines.len(), want.len(), "{lines:?}");
+    for (line, (bytes, miss)) in lines.iter().zip(want) {
+        let head = format!("cloudPhysicsIO.oracleGeneral.bin s3fifo cache size {bytes} bytes, 113,872 req, miss ratio {miss}, byte miss ratio 0.");
+        assert!(line.starts_with(&head), "{line}\nwanted {head}");
+    }
+    // One size with --oneline is one such line; with --json, one object per line.
+    let one = clipsim(&["replay", s(&bin), "--size", "1%", "--oneline"]);
+    assert_eq!(stdout(&one).lines().count(), 1);
+    assert!(
+        stdout(&one).contains("lru cache size 20,297,697 bytes, 113,872 req, miss ratio 0.8339"),
+        "{}",
+        stdout(&one)
+    );
+    let j = clipsim(&["replay", s(&bin), "--size", "0.01,1%", "--json"]);
+    let objs: Vec<serde_json::Value> = stdout(&j).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objs.len(), 2);
+    assert_eq!(objs[0], objs[1], "0.01 and 1% are the same size");
+    assert_eq!(objs[0]["cache_size"].as_u64(), Some(20_297_697));
+}
+
+#[test]
 fn ttl_replays() {
     let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let on_miss = json(&clipsim(&["replay", s(&bin), "--policy", "ttl", "--ttl", "10m", "--json"]));
@@ -201,6 +230,12 @@ fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
             "{policy} {bytes} {miss} {method} not in\n{csv}"
         );
     }
+    // Without -q, standard output is exactly mrc.csv (data), the note of where it went is on stderr.
+    let out = dir.path().join("again");
+    let o = clipsim(&["mrc", s(&bin), "--sizes", "1%,10%", "--policy", "lru,fifo", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), std::fs::read_to_string(out.join("mrc.csv")).unwrap());
+    assert!(stderr(&o).contains("wrote ") && stderr(&o).contains("mrc.svg"), "{}", stderr(&o));
 }
 
 #[test]

@@ -330,9 +330,13 @@ pub struct ReplayArgs {
     #[arg(long, default_value = "lru")]
     pub policy: String,
     /// The cache size: bytes with a unit (10GB, 512MiB, 20297697) or a share of the trace's
-    /// unique bytes (10%). Optional for the TTL-only policies (unlimited).
+    /// unique bytes (10%, or 0.1 as libCacheSim takes it). Several, comma-separated, print one
+    /// line per size (--oneline). Optional for the TTL-only policies (unlimited).
     #[arg(long)]
     pub size: Option<String>,
+    /// One line per result, as libCacheSim's cachesim prints them (the default for several sizes).
+    #[arg(long)]
+    pub oneline: bool,
     /// A TTL for every object (90s, 1h, 7d); required by the ttl and ttl-reset policies.
     #[arg(long)]
     pub ttl: Option<String>,
@@ -441,12 +445,32 @@ fn parse_ttl(ttl: &Option<String>) -> Result<Option<clipsim_engine::SimDuration>
     }
 }
 
+/// One replay on one line, in the order libCacheSim's `cachesim` prints its results: the trace,
+/// the policy, the cache size, requests, miss ratio and byte miss ratio (4 decimals).
+fn oneline(trace: &std::path::Path, r: &clipsim_sim::trace::replay::ReplayReport) -> String {
+    use clipsim_sim::report::format::count;
+    let unit = if r.ignore_obj_size { "objects" } else { "bytes" };
+    let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+    format!(
+        "{} {} cache size {}, {} req, miss ratio {}, byte miss ratio {}",
+        trace.file_name().map_or_else(|| trace.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        r.policy,
+        r.cache_size.map_or("unlimited".to_string(), |c| format!("{} {unit}", count(c))),
+        count(r.requests),
+        ratio(r.miss_ratio),
+        ratio(r.byte_miss_ratio)
+    )
+}
+
 fn replay(args: ReplayArgs) -> Result<ExitCode> {
     use clipsim_sim::trace::replay::{replay as run_replay, ReplayOptions};
     let policy = parse_policy(&args.policy)?;
-    let size = match &args.size {
-        Some(s) => Some(clipsim_sim::trace::parse_cache_size(s).map_err(|e| anyhow!("--size: {e}"))?),
-        None if policy.is_ttl_only() => None,
+    let sizes: Vec<Option<_>> = match &args.size {
+        Some(list) => list
+            .split(',')
+            .map(|s| clipsim_sim::trace::parse_cache_size(s).map(Some).map_err(|e| anyhow!("--size: {e}")))
+            .collect::<Result<_>>()?,
+        None if policy.is_ttl_only() => vec![None],
         None => {
             return Err(anyhow!("--size is required for the {} policy (like --size 10GB or --size 10%)", policy.name()))
         }
@@ -455,17 +479,31 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     if policy.is_ttl_only() && ttl.is_none() {
         return Err(anyhow!("--ttl is required for the {} policy (like --ttl 1h)", policy.name()));
     }
-    let opts = ReplayOptions {
+    let read = args.input.read_options()?;
+    let opts = |size| ReplayOptions {
         policy,
         size,
         ttl,
         ignore_obj_size: args.input.ignore_obj_size,
         geo: args.input.geo.clone(),
-        read: args.input.read_options()?,
+        read: read.clone(),
         seed: args.seed,
         model: args.model,
     };
-    let r = run_replay(&args.trace, &opts)?;
+    if args.oneline || sizes.len() > 1 {
+        // Each result printed as soon as it is known, one line each (JSON lines with --json).
+        for size in sizes {
+            let r = run_replay(&args.trace, &opts(size))?;
+            let line = if args.json {
+                serde_json::to_string(&r).context("encoding the report")?
+            } else {
+                oneline(&args.trace, &r)
+            };
+            writeln!(Stdout::lock(), "{line}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = run_replay(&args.trace, &opts(sizes[0]))?;
     let mut stdout = Stdout::lock();
     if args.json {
         writeln!(stdout, "{}", serde_json::to_string(&r).context("encoding the report")?)?;
@@ -558,9 +596,10 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
     let staging = report::Staging::begin(&out, args.force, &inputs)?;
     let dir = write_dir(&c, &format!("Miss ratio by cache size: {name}"), staging)?;
     if !args.quiet {
-        let mut stdout = Stdout::lock();
-        write!(stdout, "{}", to_csv(&c))?;
-        writeln!(stdout, "wrote {} and {}", dir.join("mrc.csv").display(), dir.join("mrc.svg").display())?;
+        // The curve (data) to standard output, as mrc.csv holds it, so `clipsim mrc T > curve.csv`
+        // is that CSV; where the files went (a message) to standard error.
+        write!(Stdout::lock(), "{}", to_csv(&c))?;
+        eprintln!("wrote {} and {}", dir.join("mrc.csv").display(), dir.join("mrc.svg").display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
 //! Cache sizes on the command line: bytes with a unit (`10GB`, `512MiB`, `20297697`), or a share
-//! of the trace's unique bytes (`10%`, `0.5%`), resolved exactly (rounded down, as libCacheSim
+//! of the trace's unique bytes (`10%`, `0.5%`, or a fraction as libCacheSim takes it: `0.1`), resolved exactly (rounded down, as libCacheSim
 //! does with `(int64_t)(wss * ratio)`).
 
 use crate::scenario::units::decimal_times;
@@ -53,6 +53,19 @@ pub fn parse_cache_size(s: &str) -> Result<CacheSize, String> {
         }
         return Ok(CacheSize::Share { num: n, den });
     }
+    // A fraction without a unit (`0.01`, `0.5`, `1.0`) is a share, as libCacheSim's `cachesim`
+    // takes a size below 1; a whole number without a unit is bytes.
+    if t.contains('.') && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        let digits = t.split_once('.').map_or(0, |(_, f)| f.len()) as u32;
+        let den = 10u128.checked_pow(digits).filter(|_| digits <= 14).ok_or_else(bad)?;
+        let n = decimal_times(t, den).ok_or_else(bad)?;
+        if n == 0 || n > den {
+            return Err(format!(
+                "\"{s}\" is not a cache size: a fraction without a unit is a share of the unique bytes, above 0 and at most 1 (for bytes, give a unit: {s}B)"
+            ));
+        }
+        return Ok(CacheSize::Share { num: n, den });
+    }
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let scale: u128 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -91,6 +104,24 @@ mod tests {
         assert_eq!(parse_cache_size("0.5%").unwrap().resolve(1000), 5);
         assert_eq!(parse_cache_size("10%").unwrap().resolve(48_974), 4_897);
         assert_eq!(parse_cache_size("100%").unwrap().resolve(7), 7);
+    }
+
+    #[test]
+    fn a_fraction_without_a_unit_is_a_share_as_libcachesim_takes_it() {
+        let unique = 2_029_769_728;
+        for (fraction, percent) in [("0.01", "1%"), ("0.1", "10%"), ("0.30", "30%"), ("0.005", "0.5%"), ("1.0", "100%")]
+        {
+            let a = parse_cache_size(fraction).unwrap();
+            assert!(a.is_share(), "{fraction}");
+            assert_eq!(a.resolve(unique), parse_cache_size(percent).unwrap().resolve(unique), "{fraction}");
+        }
+        assert_eq!(parse_cache_size("0.01").unwrap().resolve(unique), 20_297_697);
+        assert_eq!(parse_cache_size("20297697"), Ok(CacheSize::Absolute(20_297_697)), "a whole number is bytes");
+        for bad in ["0.0", "1.5", "2.", ".", "0.000000000000001"] {
+            let err = parse_cache_size(bad).unwrap_err();
+            assert!(err.contains(&format!("\"{bad}\"")), "{bad}: {err}");
+        }
+        assert!(parse_cache_size("1.5").unwrap_err().contains("give a unit: 1.5B"));
     }
 
     #[test]
