@@ -6,6 +6,7 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(clipsim_can_mount)");
     println!("cargo::rustc-check-cfg=cfg(clipsim_has_chromium)");
+    println!("cargo::rustc-check-cfg=cfg(clipsim_has_groff)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     if can_mount() {
@@ -13,6 +14,9 @@ fn main() {
     }
     if on_path("chromium") {
         println!("cargo::rustc-cfg=clipsim_has_chromium");
+    }
+    if on_path("groff") {
+        println!("cargo::rustc-cfg=clipsim_has_groff");
     }
 }
 

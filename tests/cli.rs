@@ -401,3 +401,133 @@ fn a_run_never_replaces_a_directory_holding_its_inputs() {
         assert!(dir.path().join("prod.env").exists());
     }
 }
+
+/// The bash completion script loads in a real bash and completes subcommands and flags.
+#[test]
+fn bash_completion_completes_subcommands_and_flags() {
+    let root = common::root();
+    let script = clipsim(&["completions", "bash"], &root);
+    assert!(script.status.success(), "{}", String::from_utf8_lossy(&script.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clipsim.bash");
+    std::fs::write(&path, &script.stdout).unwrap();
+    // What bash offers after `clipsim sw` and after `clipsim sweep x --dr`.
+    let complete = |words: &str, cword: usize| {
+        let cmd = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; \
+             _clipsim clipsim \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let o = Command::new("bash").args(["--norc", "-c", &cmd]).output().expect("bash runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(complete("clipsim sw", 1), "sweep");
+    assert_eq!(complete("clipsim sweep x --dr", 3), "--dry-run");
+    let all = complete("clipsim ''", 1);
+    for sub in ["run", "validate", "compare", "replay", "mrc", "trace", "sweep", "merge", "completions", "man"] {
+        assert!(all.split(' ').any(|w| w == sub), "{sub} not offered: {all}");
+    }
+    for (shell, mark) in [("zsh", "#compdef clipsim"), ("fish", "complete -c clipsim")] {
+        let o = clipsim(&["completions", shell], &root);
+        assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains(mark), "{shell}");
+    }
+    let o = clipsim(&["completions", "tcsh"], &root);
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+}
+
+/// Every man page (clipsim's and each subcommand's) is roff that groff formats without a warning,
+/// with the subcommand's options and its example.
+#[test]
+#[cfg_attr(not(clipsim_has_groff), ignore = "needs groff on PATH (Debian: apt-get install groff; .ci/run installs it)")]
+fn man_pages_format_without_warnings_and_show_the_examples() {
+    let root = common::root();
+    for (sub, wants) in [
+        (None, &["clipsim - ", "SUBCOMMANDS", "clipsim-sweep(1)"][..]),
+        (Some("run"), &["clipsim-run - Run a scenario", "--check", "clipsim run scenarios/region-outage.toml"][..]),
+        (Some("sweep"), &["--dry-run", "clipsim sweep scenarios/sweeps/quick.toml"][..]),
+        (Some("replay"), &["--oneline", "--size 0.01,0.1,0.3"][..]),
+    ] {
+        let mut args = vec!["man"];
+        args.extend(sub);
+        let page = clipsim(&args, &root);
+        assert!(page.status.success(), "{}", String::from_utf8_lossy(&page.stderr));
+        let mut groff = Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-rLL=200n"])
+            .env("GROFF_NO_SGR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("groff runs");
+        use std::io::Write;
+        groff.stdin.take().unwrap().write_all(&page.stdout).unwrap();
+        let o = groff.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && err.trim().is_empty(), "{sub:?}: groff warns: {err}");
+        // groff's terminal output emboldens by overstriking; read it as plain text.
+        let text: String = String::from_utf8_lossy(&o.stdout).replace("\u{2010}", "-");
+        let plain = strip_overstrike(&text);
+        for want in wants {
+            assert!(plain.contains(want), "{sub:?}: {want:?} not in\n{plain}");
+        }
+    }
+    let bad = clipsim(&["man", "rnu"], &root);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("man rnu: expected a subcommand: one of run, validate"));
+}
+
+/// `c\bc` (bold) and `_\bc` (underline) as `c`.
+fn strip_overstrike(s: &str) -> String {
+    let mut out: Vec<char> = Vec::new();
+    for c in s.chars() {
+        if c == '\u{8}' {
+            out.pop();
+            continue;
+        }
+        out.push(c);
+    }
+    // After a backspace the next character replaces the one removed: `c\bc` → `c`.
+    out.into_iter().collect()
+}
+
+/// Outside the checkout (as after `cargo install`), the shipped scenarios are built in: the
+/// default run and `clipsim run NAME` give the summary the file gives, `init` writes the file's
+/// text, and a missing name lists them.
+#[test]
+fn built_in_scenarios_run_anywhere_and_init_writes_one() {
+    let root = common::root();
+    let away = tempfile::tempdir().unwrap();
+    let a = clipsim(&["run", "-q", "--out", "a"], away.path());
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let b = clipsim(&["run", "region-outage.toml", "-q", "--out", "b"], away.path());
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    for (dir, file) in [("a", "seed-baseline"), ("b", "region-outage")] {
+        let here = away.path().join(format!("{dir}-checkout"));
+        let o = clipsim(&["run", &format!("scenarios/{file}.toml"), "-q", "--out", here.to_str().unwrap()], &root);
+        assert!(o.status.success());
+        let built_in = std::fs::read(away.path().join(dir).join("summary.json")).unwrap();
+        assert_eq!(built_in, std::fs::read(here.join("summary.json")).unwrap(), "{file}");
+        let md = std::fs::read_to_string(away.path().join(dir).join("report.md")).unwrap();
+        assert!(md.contains(&format!("clipsim run {file} --seed")), "reproducible from anywhere");
+    }
+    let o = clipsim(&["init", "plan", "--from", "price-shift"], away.path());
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::read(away.path().join("plan/scenario.toml")).unwrap(),
+        std::fs::read(root.join("scenarios/price-shift.toml")).unwrap()
+    );
+    let again = clipsim(&["init", "plan"], away.path());
+    assert_eq!(again.status.code(), Some(2), "an existing scenario.toml is not replaced without --force");
+    assert!(clipsim(&["init", "plan", "--force"], away.path()).status.success());
+    assert!(clipsim(&["validate", "plan/scenario.toml"], away.path()).status.success());
+    let list = clipsim(&["init", "--list"], away.path());
+    assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 6);
+    let missing = clipsim(&["validate", "seed-baselin"], away.path());
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("cannot read the file") && err.contains("built-in scenarios: seed-baseline, seed-no-cdn"),
+        "{err}"
+    );
+}

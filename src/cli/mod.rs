@@ -2,11 +2,12 @@
 //! 2 bad input or an error writing output, standard output included (the message names the file
 //! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
+mod builtin;
 mod stdout;
 mod sweep;
 
 use anyhow::{anyhow, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use clipsim_engine::SimTime;
 use clipsim_sim::report;
 use clipsim_sim::scenario::{self, Overrides};
@@ -36,8 +37,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario and write its report.
+    #[command(after_help = "Examples:\n  clipsim run scenarios/region-outage.toml\n  \
+                            clipsim run scenarios/seed-baseline.toml --env prod.env --out reports/prod --check")]
     Run(RunArgs),
     /// Check a scenario file without running it.
+    #[command(after_help = "Example:\n  clipsim validate scenarios/seed-baseline.toml --env prod.env")]
     Validate {
         /// The scenario file.
         scenario: PathBuf,
@@ -46,6 +50,7 @@ pub enum Command {
         env: Option<PathBuf>,
     },
     /// Compare two runs side by side (their report directories).
+    #[command(after_help = "Example:\n  clipsim compare reports/seed-baseline reports/seed-no-cdn")]
     Compare {
         /// The baseline run's directory.
         run_a: PathBuf,
@@ -53,19 +58,65 @@ pub enum Command {
         run_b: PathBuf,
     },
     /// Replay a trace through one cache and print its miss ratios.
+    #[command(
+        after_help = "Examples:\n  clipsim replay tests/data/traces/cloudPhysicsIO.oracleGeneral.bin --policy s3fifo --size 10%\n  \
+                            clipsim replay TRACE.csv --id-col lbn --size 0.01,0.1,0.3"
+    )]
     Replay(ReplayArgs),
     /// Miss-ratio curves of a trace: CSV and an SVG chart, for several policies and sizes.
+    #[command(
+        after_help = "Example:\n  clipsim mrc tests/data/traces/cloudPhysicsIO.oracleGeneral.bin --sizes 1%,10%,30% --out reports/mrc"
+    )]
     Mrc(MrcArgs),
     /// Trace tools.
+    #[command(
+        after_help = "Example:\n  clipsim trace generate scenarios/viral-spike.toml --out spike.oracleGeneral.bin.zst"
+    )]
     Trace {
         /// What to do.
         #[command(subcommand)]
         command: TraceCommand,
     },
     /// Run a parameter sweep: a base scenario, axes of values, replicas (docs/sweeps.md).
+    #[command(after_help = "Examples:\n  clipsim sweep scenarios/sweeps/quick.toml\n  \
+                            clipsim sweep scenarios/sweeps/seed-thresholds.toml --shard 0/4 --out shard0")]
     Sweep(sweep::SweepArgs),
     /// Merge the output directories of a sharded sweep into the unsharded result.
+    #[command(after_help = "Example:\n  clipsim merge shard0 shard1 shard2 --out reports/sweeps/seed-thresholds")]
     Merge(sweep::MergeArgs),
+    /// Write a built-in scenario into a directory to start from (DIR/scenario.toml).
+    #[command(after_help = "Examples:\n  clipsim init my-plan && clipsim run my-plan/scenario.toml\n  \
+                            clipsim init my-plan --from region-outage\n  clipsim init --list")]
+    Init {
+        /// The directory (made if missing) [default: the current directory].
+        dir: Option<PathBuf>,
+        /// The built-in scenario to start from.
+        #[arg(long, default_value = "seed-baseline")]
+        from: String,
+        /// List the built-in scenarios and stop.
+        #[arg(long)]
+        list: bool,
+        /// Replace an existing DIR/scenario.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  clipsim completions bash > ~/.local/share/bash-completion/completions/clipsim\n  \
+                            clipsim completions zsh > ~/.zfunc/_clipsim\n  \
+                            clipsim completions fish > ~/.config/fish/completions/clipsim.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff): clipsim's, or a subcommand's (clipsim-run, ...).
+    #[command(after_help = "Examples:\n  clipsim man | man -l -\n  clipsim man sweep | man -l -\n  \
+                            clipsim man > ~/.local/share/man/man1/clipsim.1")]
+    Man {
+        /// The subcommand whose page to print [default: clipsim's own page].
+        subcommand: Option<String>,
+    },
 }
 
 /// Arguments of `run`.
@@ -111,7 +162,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(args),
         Command::Validate { scenario, env } => {
-            let sc = scenario::load(&scenario, &Overrides { env_file: env, ..Default::default() })?;
+            let (sc, _) = load_scenario(&scenario, &Overrides { env_file: env, ..Default::default() })?;
             let mut stdout = Stdout::lock();
             writeln!(
                 stdout,
@@ -141,7 +192,66 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
         Command::Sweep(args) => sweep::cli_sweep(args),
         Command::Merge(args) => sweep::cli_merge(args),
+        Command::Init { dir, from, list, force } => init(dir, &from, list, force),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "clipsim", &mut out);
+            Stdout::lock().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { subcommand } => {
+            let mut out = Vec::new();
+            man_page(subcommand.as_deref(), &mut out)?;
+            Stdout::lock().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `clipsim init`: a built-in scenario written to DIR/scenario.toml, atomically, never over an
+/// existing file unless `force`.
+fn init(dir: Option<PathBuf>, from: &str, list: bool, force: bool) -> Result<ExitCode> {
+    if list {
+        let mut stdout = Stdout::lock();
+        for (name, text) in builtin::SCENARIOS {
+            let raw = scenario::parse_raw(Path::new(name), text)?;
+            writeln!(stdout, "{name:<14} {}", raw.scenario.description.unwrap_or_default())?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (_, text) = builtin::find(from)
+        .ok_or_else(|| anyhow!("--from {from}: expected a built-in scenario: one of {}", builtin::names()))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).with_context(|| format!("making {}", dir.display()))?;
+    let dest = dir.join("scenario.toml");
+    let staged = report::StagedFile::begin(&dest, force, &[])?;
+    std::fs::write(staged.path(), text).with_context(|| format!("writing {}", dest.display()))?;
+    staged.commit()?;
+    writeln!(
+        Stdout::lock(),
+        "wrote {} (the built-in {from} scenario): edit it, then `clipsim run {}`",
+        dest.display(),
+        dest.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The man page of clipsim or of one of its subcommands, as `clipsim-NAME(1)`.
+fn man_page(subcommand: Option<&str>, out: &mut Vec<u8>) -> Result<()> {
+    let cmd = Cli::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+            let sub = cmd
+                .find_subcommand(name)
+                .ok_or_else(|| anyhow!("man {name}: expected a subcommand: one of {}", names.join(", ")))?;
+            let full = format!("clipsim-{name}");
+            sub.clone().name(full.clone()).display_name(full).bin_name(format!("clipsim {name}"))
+        }
+    };
+    clap_mangen::Man::new(page).render(out)?;
+    Ok(())
 }
 
 /// A progress bar on stderr when it is a terminal and not `--quiet`: `{spinner} NAME [bar] what`,
@@ -172,15 +282,35 @@ impl Progress for Bar {
     }
 }
 
+/// Loads the scenario `arg` names: a file, or a built-in scenario ([`builtin`]). Returns it with
+/// the scenario files it read (none for a built-in one), which no output may replace.
+fn load_scenario(arg: &Path, overrides: &Overrides) -> Result<(scenario::Scenario, Option<PathBuf>)> {
+    match builtin::resolve(arg) {
+        builtin::Source::File(path) => {
+            let sc = scenario::load(&path, overrides).map_err(|e| {
+                let missing = e.expected.starts_with("cannot read the file") && !path.exists();
+                let hint = if missing { format!(" (built-in scenarios: {})", builtin::names()) } else { String::new() };
+                anyhow!("{e}{hint}")
+            })?;
+            Ok((sc, Some(path)))
+        }
+        builtin::Source::Builtin { path, text } => Ok((scenario::from_str(&path, text, overrides)?, None)),
+    }
+}
+
 fn default_out(path: &Path) -> PathBuf {
     let stem = path.file_stem().map_or("run".into(), |s| s.to_string_lossy().into_owned());
     PathBuf::from("reports").join(stem)
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let path = args.scenario.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_SCENARIO));
+    // Outside the checkout, the default scenario is the built-in one of the same name.
+    let path = args.scenario.clone().unwrap_or_else(|| match Path::new(DEFAULT_SCENARIO).exists() {
+        true => PathBuf::from(DEFAULT_SCENARIO),
+        false => PathBuf::from("seed-baseline"),
+    });
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
-    let sc = scenario::load(&path, &overrides)?;
+    let (sc, file) = load_scenario(&path, &overrides)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
     let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();
@@ -189,7 +319,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     // handler is in place before the staging directory exists: a signal from then on stops the
     // run at its first check and leaves a partial report, never a staging directory.
     install_stop_handler("writing a partial report (Ctrl-C again to quit without one)");
-    let staging = report::Staging::begin(&out, args.force, &inputs(&path, &args.env))?;
+    let staging = report::Staging::begin(&out, args.force, &inputs(file.as_deref(), &args.env))?;
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut progress = Bar(bar);
     let result = world.run(&mut progress, &STOP);
@@ -232,9 +362,10 @@ fn install_stop_handler(then: &'static str) {
     }
 }
 
-/// The files a command reads (a scenario and its `.env` file), which no output may replace.
-fn inputs<'a>(scenario: &'a Path, env: &'a Option<PathBuf>) -> Vec<&'a Path> {
-    std::iter::once(scenario).chain(env.as_deref()).collect()
+/// The files a command reads (a scenario file, if it is not built in, and a `.env` file), which
+/// no output may replace.
+fn inputs<'a>(scenario: Option<&'a Path>, env: &'a Option<PathBuf>) -> Vec<&'a Path> {
+    scenario.into_iter().chain(env.as_deref()).collect()
 }
 
 /// Trace subcommands.
@@ -617,8 +748,8 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
         })?,
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
-    let sc = scenario::load(&args.scenario, &overrides)?;
-    let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(&args.scenario, &args.env))?;
+    let (sc, file) = load_scenario(&args.scenario, &overrides)?;
+    let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(file.as_deref(), &args.env))?;
     install_stop_handler("removing the unfinished trace (Ctrl-C again to quit at once)");
     let opts = GenerateOptions { format, max_requests: args.max_requests, hash_ids: args.hash_ids };
     let w = write_trace(&sc, &mut staged, &opts, &STOP)?;

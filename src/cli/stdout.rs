@@ -47,6 +47,11 @@ impl Stdout {
         self.0.write_fmt(args).map_err(write_error)
     }
 
+    /// Writes `bytes` (text generated elsewhere, such as a completion script).
+    pub fn write_all(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.0.write_all(bytes).map_err(write_error)
+    }
+
     /// Writes out what is buffered (the last line without a newline).
     pub fn flush(&mut self) -> anyhow::Result<()> {
         self.0.flush().map_err(write_error)
