@@ -158,6 +158,38 @@ fn compare_shows_deltas() {
     let out = clipsim(&["compare", "a", "nowhere"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere/summary.json"));
+    // Three runs: C differs from A in one key of its scenario (written here, not by clipsim).
+    let other = small_scenario(dir.path(), "").with_file_name("other.toml");
+    let text = std::fs::read_to_string(&sc).unwrap();
+    assert!(text.contains("\nttl_days = 7\n"), "{text}");
+    std::fs::write(&other, text.replace("\nttl_days = 7\n", "\nttl_days = 2.5\n")).unwrap();
+    let c = clipsim(&["run", other.to_str().unwrap(), "--out", "c", "-q"], dir.path());
+    assert_eq!(c.status.code(), Some(0), "{}", String::from_utf8_lossy(&c.stderr));
+    let out = clipsim(&["compare", "a", "b", "c"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("- B: `scenario.seed`: `") && text.contains("` → `9`"), "{text}");
+    assert!(text.contains("- C: `mirror.ttl_days`: `7` → `2.5`"), "{text}");
+    assert!(text.contains("| metric | A | B | B - A | change | C | C - A | change |"), "{text}");
+    // The same as JSON: the inputs changed and each figure's values, one per run.
+    let out = clipsim(&["compare", "a", "b", "c", "--format", "json"], dir.path());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(j["inputs_changed"]["C"][0]["key"], "mirror.ttl_days");
+    let total = j["figures"].as_array().unwrap().iter().find(|f| f["name"] == "cost: total").unwrap();
+    let a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("a/summary.json")).unwrap()).unwrap();
+    assert_eq!(total["values"][0], a["cost_usd"]["total"], "A's figure is its summary's");
+    // A summary.json that never ends (/dev/zero) is refused, not read into memory.
+    let zero = dir.path().join("zero");
+    std::fs::create_dir(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero.join("summary.json")).unwrap();
+    let out = clipsim(&["compare", "a", "zero"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than 16,777,216 bytes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -49,13 +49,17 @@ pub enum Command {
         #[arg(long)]
         env: Option<PathBuf>,
     },
-    /// Compare two runs side by side (their report directories).
-    #[command(after_help = "Example:\n  clipsim compare reports/seed-baseline reports/seed-no-cdn")]
+    /// Compare runs side by side (their report directories): the inputs they differ in, every
+    /// figure's difference from the first, the verdicts.
+    #[command(after_help = "Examples:\n  clipsim compare reports/seed-baseline reports/seed-no-cdn\n  \
+                            clipsim compare reports/a reports/b reports/c --format json")]
     Compare {
-        /// The baseline run's directory.
-        run_a: PathBuf,
-        /// The other run's directory.
-        run_b: PathBuf,
+        /// The report directories: the first is the baseline (A), the others B, C, ...
+        #[arg(required = true, num_args = 2..)]
+        runs: Vec<PathBuf>,
+        /// md (Markdown tables) or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "json"])]
+        format: String,
     },
     /// Replay a trace through one cache and print its miss ratios.
     #[command(
@@ -182,9 +186,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Compare { run_a, run_b } => {
-            let table = clipsim_sim::report::compare::compare_dirs(&run_a, &run_b)?;
-            write!(Stdout::lock(), "{table}")?;
+        Command::Compare { runs, format } => {
+            use clipsim_sim::report::compare;
+            let runs = compare::load_runs(&runs)?;
+            let text = match format.as_str() {
+                "json" => format!("{:#}\n", compare::compare_json(&runs)),
+                _ => compare::compare_md(&runs),
+            };
+            write!(Stdout::lock(), "{text}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay(args) => replay(args),

@@ -32,6 +32,19 @@ pub fn write(r: &RunResult, dest: &Path, force: bool) -> Result<PathBuf, OutputE
     write_into(r, &summarize(r), Staging::begin(dest, force, &[])?)
 }
 
+/// The scenario as the run read it (secrets redacted), headed by what overrode it on the command
+/// line: what `clipsim compare` diffs, and what a reader needs to rerun the run.
+fn scenario_copy(sc: &crate::scenario::Scenario) -> String {
+    let mut head = String::from("# The scenario this run read (secret values redacted), kept with its report.\n");
+    head.push_str(&format!("# Run with seed {}", sc.seed));
+    if let Some(env) = &sc.env {
+        let set: Vec<String> = env.applied.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        head.push_str(&format!("; --env {} set {}", env.file.display(), set.join(", ")));
+    }
+    head.push_str(".\n\n");
+    head + &sc.text
+}
+
 /// Writes every report file for `r`, whose summary is `summary`, into a staging directory begun
 /// earlier, then moves it into place. Returns the directory. (The caller passes the summary so
 /// that it is built once: at a large catalog, ranking the top clips is not free.)
@@ -49,5 +62,6 @@ pub fn write_into(r: &RunResult, summary: &Summary, staging: Staging) -> Result<
     let md = markdown::report_md(r, summary, &charts);
     staging.write("report.md", md.as_bytes())?;
     staging.write("report.html", html::report_html(&md, summary, &charts).as_bytes())?;
+    staging.write("scenario.toml", scenario_copy(&r.scenario).as_bytes())?;
     staging.commit()
 }

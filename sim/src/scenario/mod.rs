@@ -144,7 +144,8 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
     let mut hasher = Sha256::new();
     // The text as a sweep keeps it: a secret's value does not reach the hash, and a sweep's point
     // and a run of the same file hash alike.
-    hasher.update(env::redact_secrets(text).as_bytes());
+    let redacted = env::redact_secrets(text);
+    hasher.update(redacted.as_bytes());
     let mut applied = Vec::new();
     if let Some(env_path) = &overrides.env_file {
         let env_text = read_text(env_path)?;
@@ -166,6 +167,7 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
         Some(env_path) => env::blame(e, env_path, &applied),
         None => e,
     })?;
+    sc.text = redacted;
     if let Some(env_path) = &overrides.env_file {
         sc.env = Some(EnvOverrides {
             file: env_path.clone(),

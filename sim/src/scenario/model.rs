@@ -23,6 +23,9 @@ pub struct Scenario {
     pub sha256: String,
     /// Where it was read from.
     pub path: PathBuf,
+    /// Its text as read, with secrets' values redacted (kept with the report as `scenario.toml`,
+    /// so that `clipsim compare` can say which inputs two runs differ in).
+    pub text: String,
     /// The `.env` overrides it was loaded with (`--env`), if any.
     pub env: Option<EnvOverrides>,
     /// Viewer geographies, indexed by [`GeoId`].

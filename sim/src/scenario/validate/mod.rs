@@ -190,6 +190,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         report_interval,
         sha256,
         path,
+        text: String::new(),
         env: None,
         geos,
         catalog,
