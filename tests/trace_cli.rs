@@ -45,7 +45,7 @@ fn replay_prints_the_counts_and_json_has_the_keys() {
     let o = clipsim(&["replay", s(&bin), "--policy", "fifo", "--size", "608930918"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("requests         113872") && text.contains("miss ratio       0.7359"), "{text}");
+    assert!(text.contains("requests         113,872") && text.contains("miss ratio       0.7359"), "{text}");
     assert!(text.contains("byte miss ratio"), "{text}");
 }
 

@@ -649,6 +649,8 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         writeln!(stdout, "{}", serde_json::to_string(&r).context("encoding the report")?)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Counts with separators, as every report shows them; ratios to 6 decimals.
+    use clipsim_sim::report::format::count;
     let unit = if r.ignore_obj_size { "objects" } else { "bytes" };
     let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.6}"));
     writeln!(stdout, "trace            {}", args.trace.display())?;
@@ -656,13 +658,13 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         stdout,
         "cache            {} {}",
         r.policy,
-        r.cache_size.map_or("unlimited".to_string(), |c| format!("{c} {unit}"))
+        r.cache_size.map_or("unlimited".to_string(), |c| format!("{} {unit}", count(c)))
     )?;
     if let Some(t) = ttl {
         writeln!(stdout, "ttl              {t}")?;
     }
-    writeln!(stdout, "requests         {}", r.requests)?;
-    writeln!(stdout, "hits             {}", r.hits)?;
+    writeln!(stdout, "requests         {}", count(r.requests))?;
+    writeln!(stdout, "hits             {}", count(r.hits))?;
     writeln!(stdout, "miss ratio       {}", ratio(r.miss_ratio))?;
     writeln!(stdout, "byte miss ratio  {}", ratio(r.byte_miss_ratio))?;
     if let Some(m) = &r.model {
@@ -672,15 +674,15 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     } else if args.model {
         writeln!(stdout, "model            none for {}", r.policy)?;
     }
-    writeln!(stdout, "unique objects   {} ({} unique bytes)", r.unique_objects, r.unique_bytes)?;
+    writeln!(stdout, "unique objects   {} ({} unique {unit})", count(r.unique_objects), count(r.unique_bytes))?;
     if r.bad_records > 0 {
-        writeln!(stdout, "bad records      {} skipped of {} records", r.bad_records, r.records)?;
+        writeln!(stdout, "bad records      {} skipped of {} records", count(r.bad_records), count(r.records))?;
     }
     if r.zero_size_skipped > 0 {
-        writeln!(stdout, "size-0 requests  {} skipped", r.zero_size_skipped)?;
+        writeln!(stdout, "size-0 requests  {} skipped", count(r.zero_size_skipped))?;
     }
     if r.other_geo_skipped > 0 {
-        writeln!(stdout, "other geography  {} skipped", r.other_geo_skipped)?;
+        writeln!(stdout, "other geography  {} skipped", count(r.other_geo_skipped))?;
     }
     Ok(ExitCode::SUCCESS)
 }
