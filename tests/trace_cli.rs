@@ -522,3 +522,46 @@ fn mrc_never_replaces_a_directory_it_did_not_make_or_that_holds_its_trace() {
     }
     assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
 }
+
+/// `replay` and `mrc` on a trace that takes seconds: SIGINT or SIGTERM ends them within a
+/// second, by the signal (they have nothing half-done to save: `mrc` writes only at the end),
+/// leaving no output and no temporary file.
+#[test]
+fn a_signal_stops_replay_and_mrc_within_a_second_leaving_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = scenario_in(d, "big", &[("views_per_month = 1000000", "views_per_month = 30000000")]);
+    let trace = d.join("big.oracleGeneral.bin");
+    let o = clipsim(&["trace", "generate", s(&big), "--out", s(&trace), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("curves");
+    let commands: [&[&str]; 2] = [
+        &["replay", s(&trace), "--policy", "s3fifo", "--size", "10%,20%,30%,40%"],
+        &["mrc", s(&trace), "--sizes", "1%,2%,5%,10%,20%,30%,50%", "--lru-replay", "--threads", "1", "--out", s(&out)],
+    ];
+    for args in commands {
+        for (signal, number) in [("-INT", 2), ("-TERM", 15)] {
+            let child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let sent = std::time::Instant::now();
+            assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
+            let done = child.wait_with_output().unwrap();
+            let took = sent.elapsed();
+            assert!(took.as_millis() < 1_000, "{} {signal}: took {took:?}", args[0]);
+            assert_eq!(done.status.signal(), Some(number), "{} {signal}: {:?} {}", args[0], done.status, stderr(&done));
+            assert!(!out.exists(), "{} {signal}: no output directory", args[0]);
+            let left: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(left.is_empty(), "{} {signal}: {left:?}", args[0]);
+        }
+    }
+}
