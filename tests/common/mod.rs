@@ -194,4 +194,39 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         total += sum;
     }
     assert_eq!(s.cost_nanodollars["total"], total, "{name}: the summary's total is the bill's");
+
+    // timeseries.csv, read back as CSV text: its columns summed against the engine's counters,
+    // its running totals at the last row against the counters and the bill.
+    let text = clipsim_sim::report::timeseries::timeseries_csv(r).expect("timeseries.csv");
+    let mut reader = csv::Reader::from_reader(text.as_slice());
+    let head = reader.headers().expect("a header").clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), rec.rows.len(), "{name}: a CSV row per interval");
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap_or_else(|| panic!("{name}: no column {n}"));
+    let sum = |n: &str| rows.iter().map(|row| row[col(n)].parse::<u64>().expect("a count")).sum::<u64>();
+    let last = |n: &str| rows.last().map_or("", |row| &row[col(n)]).to_string();
+    assert_eq!(sum("requests"), r.arrivals, "{name}: timeseries.csv requests");
+    assert_eq!(sum("failed"), c.served_from[failed], "{name}: timeseries.csv failed");
+    for (column, f) in [
+        ("served_edge", ServedFrom::Edge),
+        ("served_local_mirror", ServedFrom::LocalMirror),
+        ("served_remote_mirror", ServedFrom::RemoteMirror),
+        ("served_primary_via_cdn", ServedFrom::PrimaryViaCdn),
+        ("served_primary_direct", ServedFrom::PrimaryDirect),
+    ] {
+        assert_eq!(sum(column), c.served_from[f as usize], "{name}: timeseries.csv {column}");
+    }
+    assert_eq!(sum("bytes_served"), c.bytes_from.iter().sum::<u64>(), "{name}: timeseries.csv bytes_served");
+    assert_eq!(sum("cdn_requests"), c.cdn_lookups, "{name}: timeseries.csv cdn_requests");
+    assert_eq!(last("cdn_requests_total"), c.cdn_lookups.to_string(), "{name}: cdn_requests_total at the end");
+    assert_eq!(last("mirror_failover_total"), c.failovers.to_string(), "{name}: mirror_failover_total at the end");
+    let exact = |nanos: i64| {
+        format!(
+            "{}{}.{:09}",
+            if nanos < 0 { "-" } else { "" },
+            nanos.abs() / 1_000_000_000,
+            nanos.abs() % 1_000_000_000
+        )
+    };
+    assert_eq!(last("cost_total_usd"), exact(total), "{name}: cost_total_usd at the end = the bill");
 }

@@ -128,4 +128,38 @@ mod tests {
         assert!(usd_to_nanos(-0.01).is_err());
         assert!(usd_to_nanos(f64::NAN).is_err());
     }
+
+    /// Each limit at its bound and one past it.
+    #[test]
+    fn limits_hold_at_their_bounds() {
+        assert_eq!(parse_duration("250us"), Ok(SimDuration(250)));
+        assert_eq!(parse_duration("36500d"), Ok(DURATION_MAX), "100 years is allowed");
+        assert!(parse_duration("3153600000.000001s").unwrap_err().contains("too long"), "one microsecond more is not");
+        assert_eq!(usd_to_nanos(0.0), Ok(0), "free is a price");
+        assert_eq!(usd_to_nanos(1_000.0), Ok(1_000_000_000_000));
+        assert!(usd_to_nanos(1_000.5).unwrap_err().contains("too high"));
+        // At most 20 digits on each side of the point.
+        assert_eq!(decimal_times("99999999999999999999", 1), Some(99_999_999_999_999_999_999));
+        assert_eq!(decimal_times("100000000000000000000", 1), None);
+        assert_eq!(decimal_times("0.00000000000000000001", 10u128.pow(20)), Some(1));
+        assert_eq!(decimal_times("0.000000000000000000001", 10u128.pow(21)), None);
+        // Digits only: Rust's integer parser would take a sign.
+        assert_eq!(
+            (decimal_times("+1.5", 10), decimal_times("1.+5", 10), decimal_times("1.5", 10)),
+            (None, None, Some(15))
+        );
+        assert_eq!(decimal_times(".", 10), None);
+    }
+
+    #[test]
+    fn durations_deserialize_and_display() {
+        #[derive(Debug, serde::Deserialize)]
+        struct W {
+            #[allow(dead_code)]
+            d: Dur,
+        }
+        let e = toml::from_str::<W>("d = 5").unwrap_err().to_string();
+        assert!(e.contains("a duration string like \"90s\", \"15m\", \"6h\" or \"30d\""), "{e}");
+        assert_eq!(Dur(SimDuration::from_hours(6)).to_string(), "6h");
+    }
 }
