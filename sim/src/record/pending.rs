@@ -124,6 +124,28 @@ mod tests {
         }
     }
 
+    /// Empty buckets record nothing: not even the histogram's smallest and largest value.
+    #[test]
+    fn draining_touches_only_counted_buckets() {
+        let mut pending = PendingLatency::default();
+        pending.record(450_000);
+        pending.record(450_000);
+        let mut h = latency_histogram();
+        pending.drain_into(&mut [&mut h]);
+        assert_eq!(h.len(), 2);
+        assert_eq!((h.min(), h.max()), (h.lowest_equivalent(450_000), h.highest_equivalent(450_000)));
+        // A value past the last bucket counts in the last one, never one past it.
+        let len = counts_len();
+        for v in [LATENCY_US_MAX + 1, LATENCY_US_MAX * 2, u64::MAX] {
+            assert_eq!(bucket_of(v, len), index_of(LATENCY_US_MAX), "{v}");
+        }
+        let first_past = (LATENCY_US_MAX..=u64::MAX).step_by(1 << 20).find(|&v| index_of(v) >= len);
+        if let Some(v) = first_past {
+            let v = (v.saturating_sub(1 << 20)..=v).find(|&w| index_of(w) >= len).unwrap();
+            assert!(bucket_of(v, len) < len, "the first value whose index is past the table: {v}");
+        }
+    }
+
     proptest! {
         /// Counting, then draining, leaves a histogram equal to recording directly.
         #[test]
