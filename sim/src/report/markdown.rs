@@ -1,7 +1,7 @@
 //! `report.md`: what a planner reads. Targets first, then the bill, then how it was served.
 
 use super::charts::Chart;
-use super::format::{self, count, money_short as dollars};
+use super::format::{self, count, money as dollars};
 use super::summary::{cost_by_category, Summary};
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
