@@ -135,16 +135,41 @@ fn check_exits_1_only_when_no_point_meets_every_target() {
 }
 
 #[test]
+fn an_edited_point_file_is_refused_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    ok(&clipsim(&["sweep", s(&quick()), "--out", s(&out), "-q"]));
+    let point = out.join("points/000001.json");
+    let text = std::fs::read_to_string(&point).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let bill = v["replicas"][0]["summary"]["cost_nanodollars"]["total"].as_i64().unwrap();
+    // A smaller bill, written the way the file writes it.
+    let edited = text.replacen(&format!("\"total\": {bill}"), &format!("\"total\": {}", bill / 2), 1);
+    assert_ne!(edited, text, "the bill is in the file as written");
+    std::fs::write(&point, edited).unwrap();
+    for args in [vec!["merge", s(&out), "--out", s(&out)], vec!["sweep", s(&quick()), "--out", s(&out)]] {
+        let o = clipsim(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("000001.json") && err.contains("do not match its checksum"), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn resuming_points_of_another_build_warns() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     ok(&clipsim(&["sweep", s(&quick()), "--out", s(&out)]));
     // Point 1 as an older build would have left it.
     let point = out.join("points/000001.json");
-    let text = std::fs::read_to_string(&point).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let commit = json["replicas"][0]["summary"]["git_commit"].as_str().expect("point files name the build's commit");
-    std::fs::write(&point, text.replace(commit, "0123456789abcdef0123456789abcdef01234567")).unwrap();
+    // (Written as that build would: the file's checksum covers the commit.)
+    use clipsim_sim::sweep::run::{json_text, PointFile};
+    let mut pf: PointFile = serde_json::from_str(&std::fs::read_to_string(&point).unwrap()).unwrap();
+    for r in &mut pf.replicas {
+        r.summary.git_commit = "0123456789abcdef0123456789abcdef01234567".into();
+    }
+    let older = PointFile::new(pf.sweep_sha256, pf.point, pf.assignment, pf.replicas);
+    std::fs::write(&point, json_text(&older)).unwrap();
     let again = clipsim(&["sweep", s(&quick()), "--out", s(&out)]);
     ok(&again);
     let err = String::from_utf8_lossy(&again.stderr);

@@ -448,17 +448,16 @@ mod tests {
     use super::*;
     use crate::report::summary::{HitRates, Latency, Summary, TargetResult};
     use crate::sweep::aggregate::point_stats;
-    use crate::sweep::run::{Assigned, PointFile, ReplicaRecord, POINT_FORMAT};
+    use crate::sweep::run::{Assigned, PointFile, ReplicaRecord};
     use crate::sweep::spec;
 
     /// A point file with one replica per (bill in dollars, cost per GB, build commit).
     fn point(index: usize, threshold: &str, replicas: &[(i64, f64, &str)]) -> PointStats {
-        let pf = PointFile {
-            format: POINT_FORMAT.into(),
-            sweep_sha256: "h".into(),
-            point: index,
-            assignment: vec![Assigned { key: "mirror.replication_threshold".into(), value: threshold.into() }],
-            replicas: replicas
+        let pf = PointFile::new(
+            "h".into(),
+            index,
+            vec![Assigned { key: "mirror.replication_threshold".into(), value: threshold.into() }],
+            replicas
                 .iter()
                 .enumerate()
                 .map(|(r, &(bill, cpg, commit))| ReplicaRecord {
@@ -483,7 +482,7 @@ mod tests {
                     },
                 })
                 .collect(),
-        };
+        );
         point_stats(&pf).unwrap()
     }
 

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// `format` of a point file.
-pub const POINT_FORMAT: &str = "clipsim-sweep-point/1";
+pub const POINT_FORMAT: &str = "clipsim-sweep-point/2";
 /// `format` of the manifest.
 pub const MANIFEST_FORMAT: &str = "clipsim-sweep/1";
 /// The manifest's file name.
@@ -52,6 +52,33 @@ pub struct PointFile {
     pub assignment: Vec<Assigned>,
     /// One per replica, in replica order.
     pub replicas: Vec<ReplicaRecord>,
+    /// SHA-256 of the point, its assignment and its replicas ([`PointFile::checksum`]): a file
+    /// edited by hand (a figure changed, a replica dropped) is refused, not merged.
+    pub content_sha256: String,
+}
+
+impl PointFile {
+    /// A point file for point `point` of the sweep `sweep_sha256`, with its checksum.
+    pub fn new(sweep_sha256: String, point: usize, assignment: Vec<Assigned>, replicas: Vec<ReplicaRecord>) -> Self {
+        let mut pf = PointFile {
+            format: POINT_FORMAT.into(),
+            sweep_sha256,
+            point,
+            assignment,
+            replicas,
+            content_sha256: String::new(),
+        };
+        pf.content_sha256 = pf.checksum();
+        pf
+    }
+
+    /// SHA-256 (hex) of the JSON of the point's index, assignment and replicas.
+    pub fn checksum(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let content = serde_json::to_string(&(self.point, &self.assignment, &self.replicas))
+            .expect("plain data always serialises");
+        Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// An axis value.
@@ -252,6 +279,11 @@ pub fn read_point(path: &Path, hash: &str, index: usize) -> Result<PointFile, Sw
     }
     if pf.point != index {
         return Err(bad(format!("holds point {}, not {index}", pf.point)));
+    }
+    if pf.checksum() != pf.content_sha256 {
+        return Err(bad(
+            "its contents do not match its checksum (content_sha256): it was changed after clipsim wrote it".into(),
+        ));
     }
     Ok(pf)
 }
@@ -482,17 +514,15 @@ pub fn run(spec: &Spec, points: &[Point], opts: &RunOptions) -> Result<Outcome, 
 }
 
 fn point_file(spec: &Spec, point: &Point, summaries: Vec<Option<Summary>>) -> PointFile {
-    PointFile {
-        format: POINT_FORMAT.into(),
-        sweep_sha256: spec.hash.clone(),
-        point: point.index,
-        assignment: spec
-            .axes
+    PointFile::new(
+        spec.hash.clone(),
+        point.index,
+        spec.axes
             .iter()
             .zip(&point.values)
             .map(|(a, v)| Assigned { key: a.key.clone(), value: value_text(v) })
             .collect(),
-        replicas: summaries
+        summaries
             .into_iter()
             .enumerate()
             .map(|(r, s)| ReplicaRecord {
@@ -501,7 +531,7 @@ fn point_file(spec: &Spec, point: &Point, summaries: Vec<Option<Summary>>) -> Po
                 summary: s.expect("a point is written only when every replica is in"),
             })
             .collect(),
-    }
+    )
 }
 
 #[cfg(test)]
