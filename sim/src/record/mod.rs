@@ -385,15 +385,17 @@ mod tests {
             cdn_lookups: 60,
             ..Counters::default()
         };
-        let to = Counters {
-            requests_total: 1_100,
-            // +200 edge, +70 local mirror, +30 remote, +400 via CDN, +280 direct, +20 failed.
-            served_from: [210, 75, 33, 440, 310, 32],
-            bytes_from: [21_000, 7_500, 3_300, 44_000, 31_000, 0],
-            failovers: 9,
-            cdn_lookups: 660,
-            ..Counters::default()
-        };
+        // 1,000 requests later: +200 edge, +70 local mirror, +30 remote, +400 via CDN, +280
+        // direct, +20 failed; bytes alike; 7 failovers and 600 CDN lookups more.
+        let served: [u64; 6] = [200, 70, 30, 400, 280, 20];
+        let bytes: [u64; 6] = [20_000, 7_000, 3_000, 40_000, 28_000, 0];
+        let mut to = from.clone();
+        to.requests_total += 1_000;
+        (0..6).for_each(|i| {
+            (to.served_from[i], to.bytes_from[i]) = (to.served_from[i] + served[i], to.bytes_from[i] + bytes[i])
+        });
+        to.failovers += 7;
+        to.cdn_lookups += 600;
         let c = Counts::between(&from, &to);
         assert_eq!(c.requests, 1_000);
         assert_eq!(c.served_from, [200, 70, 30, 400, 280, 20]);
