@@ -254,24 +254,7 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
         .replace("views_per_month = 1000000", "views_per_month = 100000000");
     let sc = dir.path().join("long.toml");
     std::fs::write(&sc, text).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
-        .args(["run", sc.to_str().unwrap(), "--out", "long", "-q"])
-        .current_dir(dir.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The staging directory appears before the simulation starts; the handler is installed
-    // before it.
-    let staged = || {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".long.tmp-"))
-    };
-    let t0 = std::time::Instant::now();
-    while !staged() {
-        assert!(t0.elapsed().as_secs() < 60, "the run never started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let child = spawn_run_until_staged(dir.path(), &sc, "long");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
@@ -289,7 +272,31 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
     );
     // The report's figures are for the simulated part, not the planned 30 days.
     assert!(!report.contains("Simulated 30d") && !report.contains("bill for the simulated 30d"), "{report}");
-    assert!(!staged(), "the staging directory was renamed into place");
+    assert!(!staged(dir.path(), "long"), "the staging directory was renamed into place");
+}
+
+/// Starts `clipsim run SCENARIO --out OUT -q` in `dir`, stderr piped, and returns once its
+/// staging directory is there: the simulation starts after it, the signal handler before it.
+fn spawn_run_until_staged(dir: &Path, scenario: &Path, out: &str) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
+        .args(["run", scenario.to_str().unwrap(), "--out", out, "-q"])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !staged(dir, out) {
+        assert!(t0.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// Whether `dir` holds the staging directory of the report `out`.
+fn staged(dir: &Path, out: &str) -> bool {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(&format!(".{out}.tmp-")))
 }
 
 /// Waits up to `secs` for `child` to exit; kills it and returns `None` when it does not.
@@ -317,22 +324,7 @@ fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
         let sc = small_scenario(dir.path(), "[health]\nprobe_interval = \"100us\"\n");
         let text = std::fs::read_to_string(&sc).unwrap().replace("views_per_month = 30000", "views_per_month = 10");
         std::fs::write(&sc, text.replace("duration = \"3d\"", "duration = \"30d\"")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_clipsim"))
-            .args(["run", sc.to_str().unwrap(), "--out", "probes", "-q"])
-            .current_dir(dir.path())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let staged = || {
-            std::fs::read_dir(dir.path())
-                .unwrap()
-                .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".probes.tmp-"))
-        };
-        let t0 = std::time::Instant::now();
-        while !staged() {
-            assert!(t0.elapsed().as_secs() < 60, "the run never started");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let mut child = spawn_run_until_staged(dir.path(), &sc, "probes");
         // Well into the probes.
         std::thread::sleep(std::time::Duration::from_millis(1000));
         assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
@@ -346,7 +338,7 @@ fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
             serde_json::from_slice(&std::fs::read(dir.path().join("probes/summary.json")).unwrap()).unwrap();
         assert_eq!(summary["interrupted"], true, "{signal}");
         assert!(summary["duration_s"].as_f64().unwrap() < 30.0 * 86_400.0, "{signal}");
-        assert!(!staged(), "{signal}: the staging directory was left behind");
+        assert!(!staged(dir.path(), "probes"), "{signal}: the staging directory was left behind");
     }
 }
 
