@@ -555,3 +555,59 @@ fn built_in_scenarios_run_anywhere_and_init_writes_one() {
         "{err}"
     );
 }
+
+/// Under a 2 GB address-space limit (`ulimit -v 2000000`), every scenario `validate` accepts
+/// either runs, or `run` refuses it with exit 2 before allocating, naming what it needs: none
+/// aborts. Scenarios: every shipped one, a catalog of 12 M clips (it fits), 100 M clips and ten
+/// years of 10,000 uploads a day (they do not).
+#[test]
+fn under_a_memory_limit_a_run_fits_or_is_refused_never_aborted() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml")).unwrap();
+    let variant = |name: &str, from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        let path = dir.path().join(format!("{name}.toml"));
+        let short =
+            base.replace("duration = \"30d\"", "duration = \"2h\"").replace("warmup = \"1d\"", "warmup = \"1h\"");
+        std::fs::write(&path, short.replace(from, to)).unwrap();
+        path
+    };
+    let mut cases: Vec<(std::path::PathBuf, bool)> =
+        common::shipped_scenarios().into_iter().map(|p| (p, true)).collect();
+    cases.push((variant("twelve-million", "clips = 100000 ", "clips = 12000000 "), true));
+    cases.push((variant("hundred-million", "clips = 100000 ", "clips = 100000000 "), false));
+    let uploads = dir.path().join("uploads.toml");
+    std::fs::write(
+        &uploads,
+        base.replace("clips = 100000 ", "clips = 1000 ")
+            .replace("uploads_per_day = 0", "uploads_per_day = 10000")
+            .replace("duration = \"30d\"", "duration = \"3650d\""),
+    )
+    .unwrap();
+    cases.push((uploads, false));
+    let limited = |args: &str| {
+        let cmd = format!("ulimit -v 2000000 && exec {} {args}", env!("CARGO_BIN_EXE_clipsim"));
+        Command::new("bash").args(["-c", &cmd]).current_dir(dir.path()).output().expect("bash runs")
+    };
+    for (i, (path, fits)) in cases.iter().enumerate() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let out = format!("out{i}");
+        let validate = limited(&format!("validate {}", path.display()));
+        let run = limited(&format!("run {} --out {out} -q", path.display()));
+        let err = String::from_utf8_lossy(&run.stderr);
+        if *fits {
+            assert_eq!(validate.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&validate.stderr));
+            assert_eq!(run.status.code(), Some(0), "{name}: {err}");
+        } else {
+            for o in [&validate, &run] {
+                let e = String::from_utf8_lossy(&o.stderr);
+                assert_eq!(o.status.code(), Some(2), "{name}: {e}");
+                assert!(
+                    e.contains("this run needs up to") && e.contains("the address-space limit (ulimit -v), 2,048 MB"),
+                    "{name}: {e}"
+                );
+            }
+            assert!(!dir.path().join(&out).exists(), "{name}: nothing written");
+        }
+    }
+}

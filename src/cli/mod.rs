@@ -3,6 +3,7 @@
 //! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
 mod builtin;
+mod memory;
 mod stdout;
 mod sweep;
 
@@ -167,10 +168,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate { scenario, env } => {
             let (sc, _) = load_scenario(&scenario, &Overrides { env_file: env, ..Default::default() })?;
+            // `validate` refuses what `run` could not hold.
+            let need = memory::check(&scenario, &sc)?;
             let mut stdout = Stdout::lock();
             writeln!(
                 stdout,
-                "{}: ok: \"{}\", {} clips, {} regions, {} geographies, {} simulated, CDN {}, mirrors {}",
+                "{}: ok: \"{}\", {} clips, {} regions, {} geographies, {} simulated, CDN {}, mirrors {}; up to {} of memory",
                 scenario.display(),
                 sc.name,
                 sc.catalog.clips,
@@ -182,7 +185,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     (false, _) => "off",
                     (true, true) => "on, but in no region (mirror.regions is empty)",
                     (true, false) => "on",
-                }
+                },
+                memory::mb(need)
             )?;
             Ok(ExitCode::SUCCESS)
         }
@@ -320,6 +324,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     });
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let (sc, file) = load_scenario(&path, &overrides)?;
+    // Before anything is allocated: a run this process cannot hold is refused, not aborted.
+    memory::check(&path, &sc)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
     let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();

@@ -6,6 +6,7 @@
 
 pub mod env;
 pub mod error;
+pub mod memory;
 pub mod model;
 pub mod raw;
 pub mod text;
