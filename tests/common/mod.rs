@@ -220,6 +220,16 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     assert_eq!(sum("cdn_requests"), c.cdn_lookups, "{name}: timeseries.csv cdn_requests");
     assert_eq!(last("cdn_requests_total"), c.cdn_lookups.to_string(), "{name}: cdn_requests_total at the end");
     assert_eq!(last("mirror_failover_total"), c.failovers.to_string(), "{name}: mirror_failover_total at the end");
+    // An interval has load times exactly when it served a request; P50 <= P95 <= P99.
+    for row in &rows {
+        let served = row[col("requests")].parse::<u64>().unwrap() - row[col("failed")].parse::<u64>().unwrap();
+        let p: Vec<&str> = ["load_p50_ms", "load_p95_ms", "load_p99_ms"].iter().map(|n| &row[col(n)]).collect();
+        assert_eq!(p[0].is_empty(), served == 0, "{name}: at {}: {served} served, P50 {:?}", &row[col("time_s")], p[0]);
+        if served > 0 {
+            let v: Vec<f64> = p.iter().map(|x| x.parse().expect("a load time")).collect();
+            assert!(v[0] <= v[1] && v[1] <= v[2], "{name}: at {}: {v:?}", &row[col("time_s")]);
+        }
+    }
     let exact = |nanos: i64| {
         format!(
             "{}{}.{:09}",
