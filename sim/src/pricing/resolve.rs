@@ -228,3 +228,96 @@ pub(crate) fn price_changes(
     out.sort_by_key(|(t, _)| *t);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{from_str, Scenario};
+    use clipsim_engine::{Input, Meter};
+    use std::path::Path;
+
+    /// The default regions and geographies, a CDN, and `extra`.
+    fn scenario(cdn: &str, extra: &str) -> Result<Scenario, String> {
+        let text = format!(
+            "[scenario]\nname = \"p\"\nduration = \"30d\"\n[catalog]\nclips = 100\n[traffic]\nviews_per_month = 1000\n\
+             [cdn]\nenabled = true\nprovider = \"{cdn}\"\n{extra}"
+        );
+        from_str(Path::new("p.toml"), &text, &Default::default()).map_err(|e| e.to_string())
+    }
+
+    /// The first-tier rate, in nanodollars per price unit, of (`provider`, `meter`, `zone`).
+    fn rate(sc: &Scenario, provider: &str, meter: Meter, zone: Option<&str>) -> Option<u64> {
+        let pid = sc.engine.provider_id(provider)?;
+        let zone = zone.map(|z| match meter.zone_is_geo() {
+            true => sc.engine.geo_id(z).unwrap().0,
+            false => sc.engine.region_id(z).unwrap().0,
+        });
+        let e = sc.engine.billing.rates.iter().find(|e| e.provider == pid && e.meter == meter && e.zone == zone)?;
+        Some(e.table.tiers()[0].nanos_per_unit)
+    }
+
+    #[test]
+    fn overrides_reprice_their_provider_and_zone_only() {
+        let base = scenario("cloudflare", "").unwrap();
+        let sc = scenario(
+            "cloudflare",
+            "[providers.s3]\negress_per_gb = 0.5\n[providers.s3.zones.eu-west-1]\negress_per_gb = 0.7\n",
+        )
+        .unwrap();
+        let s3_egress = |sc: &Scenario, z| rate(sc, "s3", Meter::OriginEgressDirect, z);
+        assert_eq!(s3_egress(&sc, None), Some(500_000_000), "s3's provider-wide override");
+        assert_eq!(s3_egress(&sc, Some("eu-west-1")), Some(700_000_000), "its zone's, as an override entry");
+        assert_eq!(s3_egress(&base, Some("eu-west-1")), None, "no zone entry without a zone override");
+        // Cloudflare keeps its built-in price; s3's egress to it follows its new egress price.
+        assert_eq!(rate(&sc, "cloudflare", Meter::CdnEgress, None), rate(&base, "cloudflare", Meter::CdnEgress, None));
+        assert_eq!(rate(&sc, "s3", Meter::OriginEgressToCdn, None), Some(500_000_000));
+        // A zone that is not this scenario's is refused, naming the geographies for a CDN.
+        let e = scenario("cloudflare", "[providers.cloudflare.zones.mars]\negress_per_gb = 0.1\n").unwrap_err();
+        assert!(
+            e.contains("`providers.cloudflare.zones.mars`")
+                && e.contains("a geography of this scenario (na, eu, apac)"),
+            "{e}"
+        );
+        let e = scenario("cloudflare", "[providers.s3.zones.na]\negress_per_gb = 0.1\n").unwrap_err();
+        assert!(e.contains("a region of this scenario"), "{e}");
+        // A CDN's zone is a geography: its own rate there.
+        let sc = scenario("cloudflare", "[providers.cloudflare.zones.apac]\negress_per_gb = 0.11\n").unwrap();
+        assert_eq!(rate(&sc, "cloudflare", Meter::CdnEgress, Some("apac")), Some(110_000_000));
+    }
+
+    #[test]
+    fn new_providers_are_added_and_kinds_must_match() {
+        let sc = scenario("fastly", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n").unwrap();
+        assert_eq!(rate(&sc, "fastly", Meter::CdnEgress, None), Some(50_000_000));
+        assert_eq!(rate(&sc, "fastly", Meter::CdnRequests, None), Some(0), "requests are free unless priced");
+        let e = scenario("cloudflare", "[providers.s3]\nkind = \"cdn\"\n").unwrap_err();
+        assert!(e.contains("`providers.s3.kind`") && e.contains("\"storage\": `s3` is built in as one"), "{e}");
+        let e = scenario("cloudflare", "[providers.s3]\nkind = \"storage\"\n");
+        assert!(e.is_ok(), "the built-in kind, said again: {e:?}");
+        let e = scenario("fastly", "[providers.fastly]\nkind = \"cdn\"\n").unwrap_err();
+        assert!(e.contains("`providers.fastly.egress_per_gb`") && e.contains("has none for `egress_per_gb`"), "{e}");
+    }
+
+    #[test]
+    fn storage_sends_to_its_own_cdn_for_free() {
+        // s3 gives CloudFront free egress; not Cloudflare.
+        let to_cloudfront = scenario("cloudfront", "").unwrap();
+        let to_cloudflare = scenario("cloudflare", "").unwrap();
+        assert_eq!(rate(&to_cloudfront, "s3", Meter::OriginEgressToCdn, None), Some(0));
+        assert!(rate(&to_cloudflare, "s3", Meter::OriginEgressToCdn, None).unwrap() > 0);
+    }
+
+    #[test]
+    fn price_changes_are_inside_the_run_and_in_time_order() {
+        let change = |at: &str, zone: &str| {
+            format!("[[price_changes]]\nat = \"{at}\"\nprovider = \"cloudflare\"\negress_per_gb = 0.2\n{zone}")
+        };
+        let sc = scenario("cloudflare", &(change("20d", "") + &change("10d", "zone = \"eu\"\n"))).unwrap();
+        let times: Vec<u64> = sc.price_changes.iter().map(|(t, _)| t.as_secs() / 86_400).collect();
+        assert_eq!(times, [10, 20], "sorted by time");
+        let Input::PriceChange { zone, .. } = &sc.price_changes[0].1 else { panic!("a price change") };
+        assert_eq!(*zone, Some(sc.engine.geo_id("eu").unwrap().0));
+        let e = scenario("cloudflare", &change("30d", "")).unwrap_err();
+        assert!(e.contains("inside the run (before 30d)"), "at the end is outside: {e}");
+        assert!(scenario("cloudflare", &change("29d", "")).is_ok());
+    }
+}
