@@ -145,6 +145,10 @@ fn tiny_traffic_rates_run_to_the_end_with_no_views() {
             assert!(!r.interrupted && r.end == planned_end, "{case}: ran to {} of {planned_end}", r.end);
             assert_eq!((r.arrivals, generated), (0, 0), "{case}: views in a run that expects none");
             assert_eq!(r.engine.clip_count() > 2000, uploads_per_day > 0, "{case}: uploads went on without views");
+            // Storage was billed, nothing delivered: no cost per GB (not a division by zero).
+            let s = report::summarize(&r);
+            assert!(s.cost_nanodollars["storage"] > 0, "{case}");
+            assert_eq!(s.cost_per_gb_usd, None, "{case}: no bytes delivered, no cost per GB");
         }
     }
 }
