@@ -149,6 +149,17 @@ fn tiny_traffic_rates_run_to_the_end_with_no_views() {
             let s = report::summarize(&r);
             assert!(s.cost_nanodollars["storage"] > 0, "{case}");
             assert_eq!(s.cost_per_gb_usd, None, "{case}: no bytes delivered, no cost per GB");
+            // No value: a target fails, except the top-100 rate (no origin fetch to serve).
+            for t in &s.targets {
+                assert_eq!(t.actual, None, "{case}: {}", t.name);
+                assert_eq!(
+                    t.pass,
+                    t.name == clipsim_sim::report::target::Target::Top100MirrorHitRate,
+                    "{case}: {}",
+                    t.name
+                );
+            }
+            assert_eq!(s.targets.len(), 4, "{case}: the seed's four targets");
         }
     }
 }
