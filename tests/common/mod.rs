@@ -220,6 +220,36 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     assert_eq!(sum("cdn_requests"), c.cdn_lookups, "{name}: timeseries.csv cdn_requests");
     assert_eq!(last("cdn_requests_total"), c.cdn_lookups.to_string(), "{name}: cdn_requests_total at the end");
     assert_eq!(last("mirror_failover_total"), c.failovers.to_string(), "{name}: mirror_failover_total at the end");
+    let exact = |nanos: i64| {
+        format!(
+            "{}{}.{:09}",
+            if nanos < 0 { "-" } else { "" },
+            nanos.abs() / 1_000_000_000,
+            nanos.abs() % 1_000_000_000
+        )
+    };
+    // The cost columns at the last row: the bill's categories to the nanodollar.
+    for (column, cat) in [
+        "cost_storage_usd",
+        "cost_cdn_egress_usd",
+        "cost_origin_egress_usd",
+        "cost_inter_region_usd",
+        "cost_requests_usd",
+    ]
+    .into_iter()
+    .zip(Category::ALL)
+    {
+        let sum: i64 =
+            bills.iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == cat).map(|l| l.cost.0).sum();
+        assert_eq!(last(column), exact(sum), "{name}: {column} at the end = the bill's {}", cat.name());
+    }
+    // Each interval's rates against its own counts (empty when there is nothing to divide by).
+    let share = |num: u64, den: u64| if den == 0 { String::new() } else { format!("{:.6}", num as f64 / den as f64) };
+    for row in &rows {
+        let n = |c: &str| row[col(c)].parse::<u64>().unwrap();
+        assert_eq!(row[col("availability")], share(n("requests") - n("failed"), n("requests")), "{name}: availability");
+        assert_eq!(row[col("cdn_cache_hit_rate")], share(n("served_edge"), n("cdn_requests")), "{name}: edge hit rate");
+    }
     // An interval has load times exactly when it served a request; P50 <= P95 <= P99.
     for row in &rows {
         let served = row[col("requests")].parse::<u64>().unwrap() - row[col("failed")].parse::<u64>().unwrap();
@@ -230,13 +260,5 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
             assert!(v[0] <= v[1] && v[1] <= v[2], "{name}: at {}: {v:?}", &row[col("time_s")]);
         }
     }
-    let exact = |nanos: i64| {
-        format!(
-            "{}{}.{:09}",
-            if nanos < 0 { "-" } else { "" },
-            nanos.abs() / 1_000_000_000,
-            nanos.abs() % 1_000_000_000
-        )
-    };
     assert_eq!(last("cost_total_usd"), exact(total), "{name}: cost_total_usd at the end = the bill");
 }

@@ -99,6 +99,14 @@ impl std::fmt::Display for Target {
 mod tests {
     use super::*;
 
+    /// The shares (0 to 1), whose intervals a sweep clamps to [0, 1]: availability and the
+    /// top-100 rate; not load times or money.
+    #[test]
+    fn shares_are_the_rates() {
+        let shares: Vec<Target> = Target::ALL.into_iter().filter(|t| t.is_share()).collect();
+        assert_eq!(shares, [Target::Availability, Target::Top100MirrorHitRate]);
+    }
+
     #[test]
     fn keys_directions_and_figures() {
         let keys: Vec<&str> = Target::ALL.iter().map(|t| t.key()).collect();
