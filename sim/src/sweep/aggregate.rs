@@ -43,7 +43,15 @@ pub fn stat(xs: &[f64]) -> Stat {
     if k < 2 {
         return Stat { mean, ci95: None };
     }
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (k - 1) as f64;
+    // Each deviation once, squared (`d * d`: the same bits as `(x - mean) * (x - mean)`).
+    let var = xs
+        .iter()
+        .map(|x| {
+            let d = x - mean;
+            d * d
+        })
+        .sum::<f64>()
+        / (k - 1) as f64;
     let half = t_975(k - 1) * (var / k as f64).sqrt();
     Stat { mean, ci95: Some((mean - half, mean + half)) }
 }
@@ -225,6 +233,47 @@ mod tests {
         assert!(big.ci95.unwrap().1 > 900.0 && big.ci95.unwrap().0 == 0.0, "{big:?}");
         assert_eq!(t_975(31), Z_975);
         assert_eq!(stat_opt(&[Some(1.0), None]), None);
+    }
+
+    /// A point whose replicas have these costs per GB, against a $0.10 target.
+    fn point(cost_per_gb: &[f64]) -> PointStats {
+        use crate::report::summary::{Summary, TargetResult};
+        use crate::sweep::run::{PointFile, ReplicaRecord};
+        let replicas = cost_per_gb
+            .iter()
+            .enumerate()
+            .map(|(r, &cpg)| ReplicaRecord {
+                replica: r as u32,
+                seed: r as u64,
+                summary: Summary {
+                    cost_nanodollars: [("total".to_string(), 1_000_000_000)].into(),
+                    cost_per_gb_usd: Some(cpg),
+                    targets: vec![TargetResult {
+                        name: Target::CostPerGb,
+                        target: 0.10,
+                        actual: Some(cpg),
+                        pass: cpg <= 0.10,
+                        direction: "<=".into(),
+                    }],
+                    ..Default::default()
+                },
+            })
+            .collect();
+        point_stats(&PointFile::new("h".into(), 0, vec![], replicas)).unwrap()
+    }
+
+    /// "Within noise": the target inside the mean's 95 % interval, and only then.
+    #[test]
+    fn a_verdict_is_within_noise_only_when_the_interval_holds_the_target() {
+        // Mean 0.11, half-width 4.3027 x 0.01 / sqrt(3) = 0.0248: the interval holds 0.10.
+        let close = &point(&[0.10, 0.11, 0.12]).verdicts[0];
+        assert!(!close.pass && close.within_noise);
+        // Mean 0.21: the interval (0.185, 0.235) lies above the target.
+        let far = &point(&[0.20, 0.21, 0.22]).verdicts[0];
+        assert!(!far.pass && !far.within_noise);
+        // And one below it: a pass, not within noise either.
+        let cheap = &point(&[0.02, 0.03, 0.04]).verdicts[0];
+        assert!(cheap.pass && !cheap.within_noise);
     }
 
     #[test]
