@@ -237,6 +237,11 @@ mod tests {
 
     /// A point whose replicas have these costs per GB, against a $0.10 target.
     fn point(cost_per_gb: &[f64]) -> PointStats {
+        point_against(cost_per_gb, 0.10)
+    }
+
+    /// A point whose replicas have these costs per GB, against `target`.
+    fn point_against(cost_per_gb: &[f64], target: f64) -> PointStats {
         use crate::report::summary::{Summary, TargetResult};
         use crate::sweep::run::{PointFile, ReplicaRecord};
         let replicas = cost_per_gb
@@ -250,9 +255,9 @@ mod tests {
                     cost_per_gb_usd: Some(cpg),
                     targets: vec![TargetResult {
                         name: Target::CostPerGb,
-                        target: 0.10,
+                        target,
                         actual: Some(cpg),
-                        pass: cpg <= 0.10,
+                        pass: cpg <= target,
                         direction: "<=".into(),
                     }],
                     ..Default::default()
@@ -274,6 +279,16 @@ mod tests {
         // And one below it: a pass, not within noise either.
         let cheap = &point(&[0.02, 0.03, 0.04]).verdicts[0];
         assert!(cheap.pass && !cheap.within_noise);
+    }
+
+    /// "Nearly": every missed target missed by less than 10 % of it; 10 % exactly is not nearly.
+    #[test]
+    fn nearly_means_each_miss_under_ten_percent() {
+        // $11 against $10 misses by exactly -1/10, the very double -NEARLY.
+        assert_eq!(margin(Target::CostPerGb, 10.0, 11.0), Some(-NEARLY));
+        assert!(!point_against(&[11.0], 10.0).nearly, "a 10 % miss is not nearly");
+        assert!(point_against(&[10.9], 10.0).nearly, "a 9 % miss is");
+        assert!(!point_against(&[9.0], 10.0).nearly, "a pass is not a near miss");
     }
 
     #[test]
