@@ -44,7 +44,7 @@ pub enum Command {
     /// Check a scenario file without running it.
     #[command(after_help = "Example:\n  clipsim validate scenarios/seed-baseline.toml --env prod.env")]
     Validate {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name.
         scenario: PathBuf,
         /// A `.env` file whose CDN_* and MIRROR_* variables override the scenario.
         #[arg(long)]
@@ -127,7 +127,8 @@ pub enum Command {
 /// Arguments of `run`.
 #[derive(Debug, Default, clap::Args)]
 pub struct RunArgs {
-    /// The scenario file [default: scenarios/seed-baseline.toml].
+    /// The scenario file, or a built-in scenario's name (`clipsim init --list`) [default:
+    /// scenarios/seed-baseline.toml, or the built-in seed-baseline outside the checkout].
     pub scenario: Option<PathBuf>,
     /// Where to write the report [default: reports/NAME/, NAME being the scenario file name without .toml].
     #[arg(long)]

@@ -284,6 +284,27 @@ mod tests {
         assert_eq!(rate(&sc, "cloudflare", Meter::CdnEgress, Some("apac")), Some(110_000_000));
     }
 
+    /// An unknown provider's message lists the providers of the kind wanted.
+    #[test]
+    fn unknown_providers_are_refused_with_the_known_ones_listed() {
+        let e = scenario("akamai", "").unwrap_err();
+        assert!(
+            e.contains("a CDN provider: one of cloudflare, bunny, cloudfront, or one declared under [providers]"),
+            "{e}"
+        );
+        let region =
+            "[[regions]]\nname = \"r\"\nstorage = \"dropbox\"\nlatency_ms = { na = 20, eu = 90, apac = 180 }\n";
+        let e = scenario("cloudflare", region).unwrap_err();
+        assert!(
+            e.contains("a storage provider: one of s3, r2, bunny-storage, or one declared under [providers]"),
+            "{e}"
+        );
+        let e = scenario("fastly", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n[providers.nope]\nkind = \"cdn\"\negress_per_gb = 1.0\n");
+        assert!(e.is_ok(), "declared providers are known: {e:?}");
+        let e = scenario("akamai", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n").unwrap_err();
+        assert!(e.contains("one of cloudflare, bunny, cloudfront, fastly, or one declared"), "{e}");
+    }
+
     #[test]
     fn new_providers_are_added_and_kinds_must_match() {
         let sc = scenario("fastly", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n").unwrap();
