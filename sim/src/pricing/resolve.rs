@@ -279,6 +279,13 @@ mod tests {
         );
         let e = scenario("cloudflare", "[providers.s3.zones.na]\negress_per_gb = 0.1\n").unwrap_err();
         assert!(e.contains("a region of this scenario"), "{e}");
+        // A zone the built-in list already prices (bunny's apac) takes the override; the others
+        // keep theirs.
+        let bunny = scenario("bunny", "[providers.bunny.zones.apac]\negress_per_gb = 0.5\n").unwrap();
+        let built_in = scenario("bunny", "").unwrap();
+        assert_eq!(rate(&built_in, "bunny", Meter::CdnEgress, Some("apac")), Some(30_000_000));
+        assert_eq!(rate(&bunny, "bunny", Meter::CdnEgress, Some("apac")), Some(500_000_000));
+        assert_eq!(rate(&bunny, "bunny", Meter::CdnEgress, None), Some(10_000_000));
         // A CDN's zone is a geography: its own rate there.
         let sc = scenario("cloudflare", "[providers.cloudflare.zones.apac]\negress_per_gb = 0.11\n").unwrap();
         assert_eq!(rate(&sc, "cloudflare", Meter::CdnEgress, Some("apac")), Some(110_000_000));
