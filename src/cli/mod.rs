@@ -378,6 +378,24 @@ fn install_stop_handler(then: &'static str) {
     }
 }
 
+/// Held while a command with nothing half-done to keep writes its output: Ctrl-C waits for it.
+static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// For `replay` and `mrc`, which keep nothing of an unfinished pass: Ctrl-C and SIGTERM end the
+/// command at once with [`EXIT_INTERRUPTED`], after any output being written (while [`WRITING`]
+/// is held) is complete. Installed rather than left to the default action, so that a signal
+/// ignored by the parent (a shell's background job ignores SIGINT) still stops it.
+fn install_quit_handler() {
+    let r = ctrlc::set_handler(|| {
+        let _writing = WRITING.lock();
+        let _ = writeln!(std::io::stderr(), "\ninterrupted");
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
+    if let Err(e) = r {
+        let _ = writeln!(std::io::stderr(), "warning: cannot catch Ctrl-C ({e})");
+    }
+}
+
 /// The files a command reads (a scenario file, if it is not built in, and a `.env` file), which
 /// no output may replace.
 fn inputs<'a>(scenario: Option<&'a Path>, env: &'a Option<PathBuf>) -> Vec<&'a Path> {
@@ -611,6 +629,7 @@ fn oneline(trace: &std::path::Path, r: &clipsim_sim::trace::replay::ReplayReport
 
 fn replay(args: ReplayArgs) -> Result<ExitCode> {
     use clipsim_sim::trace::replay::{replay as run_replay, ReplayOptions};
+    install_quit_handler();
     let policy = parse_policy(&args.policy)?;
     let sizes: Vec<Option<_>> = match &args.size {
         Some(list) => list
@@ -696,6 +715,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
 
 fn mrc(args: MrcArgs) -> Result<ExitCode> {
     use clipsim_sim::mrc::{curves, to_csv, write_dir, MrcOptions};
+    install_quit_handler();
     let mut policies = Vec::new();
     for name in args.policy.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let p = parse_policy(name)?;
@@ -742,8 +762,10 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
             c.size_changes
         );
     }
+    let writing = WRITING.lock();
     let staging = report::Staging::begin(&out, args.force, &inputs)?;
     let dir = write_dir(&c, &format!("Miss ratio by cache size: {name}"), staging)?;
+    drop(writing);
     if !args.quiet {
         // The curve (data) to standard output, as mrc.csv holds it, so `clipsim mrc T > curve.csv`
         // is that CSV; where the files went (a message) to standard error.
