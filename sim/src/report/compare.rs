@@ -155,11 +155,9 @@ pub fn load_runs(dirs: &[PathBuf]) -> Result<Vec<Run>, CompareError> {
 }
 
 fn label(i: usize) -> String {
-    let letters = (b'A'..=b'Z').map(char::from).collect::<Vec<_>>();
-    if i < letters.len() {
-        letters[i].to_string()
-    } else {
-        format!("R{}", i + 1)
+    match u8::try_from(i).ok().filter(|&n| n < 26) {
+        Some(n) => char::from(b'A' + n).to_string(),
+        None => format!("R{}", i + 1),
     }
 }
 
