@@ -244,10 +244,13 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     demand: [0; DEMAND_INLINE],
                 });
                 self.demand_ext.extend(std::iter::repeat_n(0, self.side_geos));
-                self.reached_threshold.resize(self.clips.len().div_ceil(64), 0);
+                if clip.index().is_multiple_of(64) {
+                    self.reached_threshold.push(0);
+                }
                 self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
                 debug_assert_eq!(self.clips.len(), clip.index() + 1, "clip ids are dense");
+                debug_assert_eq!(self.reached_threshold.len(), self.clips.len().div_ceil(64), "a bit per clip");
                 debug_assert_eq!(self.demand_ext.len(), self.clips.len() * self.side_geos, "a side row per clip");
             }
             Input::Vote { clip, delta } => {
@@ -359,6 +362,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         let r = region.index();
         debug_assert!(at >= self.stored_since[r], "storage accrues forward in time");
         let elapsed = at.saturating_since(self.stored_since[r]).as_micros();
+        if elapsed == 0 {
+            // Nothing to meter (the catalog's uploads at time 0, several changes at one instant).
+            return;
+        }
         self.ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
         self.stored_since[r] = at;
     }

@@ -325,7 +325,7 @@ impl Workload {
 
     /// Takes the next arrival, deciding now (after every event before it) which clip it views,
     /// and draws one more to keep the lookahead.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Arrival {
         let d = self.ahead[self.ahead_head];
         self.ahead_head = (self.ahead_head + 1) % LOOKAHEAD;
@@ -393,22 +393,29 @@ impl Workload {
 
     /// The clip a view at `t` goes to: a fresh upload's, with probability `new_clip_share` once
     /// there are uploads (and one old enough), else the catalog clip drawn for it.
-    #[inline]
+    #[inline(always)]
     fn fresh_or(&mut self, t: SimTime, catalog: ClipId) -> ClipId {
         if self.new_share > 0.0 && !self.uploads.is_empty() {
-            let age_us = self.fresh_ahead[self.fresh_pos];
-            let later = self.draw_fresh();
-            self.fresh_ahead[self.fresh_pos] = later;
-            self.fresh_pos = (self.fresh_pos + 1) % FRESH_AHEAD;
-            if let Some(target) = t.as_micros().checked_sub(later) {
-                // `later` is used FRESH_AHEAD views from now: a few milliseconds, the same bucket.
-                self.uploads.prefetch_at(target);
-            }
-            if age_us != CATALOG_VIEW {
-                if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.uploads.latest_at(target))
-                {
-                    return clip;
-                }
+            self.fresh_or_catalog(t, catalog)
+        } else {
+            catalog
+        }
+    }
+
+    /// [`Self::fresh_or`] once there are uploads to view.
+    #[inline]
+    fn fresh_or_catalog(&mut self, t: SimTime, catalog: ClipId) -> ClipId {
+        let age_us = self.fresh_ahead[self.fresh_pos];
+        let later = self.draw_fresh();
+        self.fresh_ahead[self.fresh_pos] = later;
+        self.fresh_pos = (self.fresh_pos + 1) % FRESH_AHEAD;
+        if let Some(target) = t.as_micros().checked_sub(later) {
+            // `later` is used FRESH_AHEAD views from now: a few milliseconds, the same bucket.
+            self.uploads.prefetch_at(target);
+        }
+        if age_us != CATALOG_VIEW {
+            if let Some(clip) = t.as_micros().checked_sub(age_us).and_then(|target| self.uploads.latest_at(target)) {
+                return clip;
             }
         }
         catalog
