@@ -4,82 +4,23 @@
 //!
 //! `cargo bench --bench engine`
 
-use clipsim_engine::{
-    Bytes, ClipId, Engine, EngineConfig, GeoId, Input, Meter, RateTable, RegionId, SimDuration, SimTime, Step,
-};
-use clipsim_sim::rng::{Purpose, Stream};
-use clipsim_sim::workload::{zipf_weights, AliasTable};
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+mod common;
+
+use clipsim_engine::{Bytes, ClipId, Engine, GeoId, Input, RegionId, SimDuration, SimTime};
+use common::{config, decide_all};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 const CLIPS: u32 = 1_000_000;
 const BATCH: usize = 1 << 20;
-/// How many requests ahead the loop hints the engine (see `Engine::prefetch`).
-const PREFETCH_AHEAD: usize = 8;
 
-fn config(cdn: bool) -> EngineConfig {
-    let mut cfg = EngineConfig::new();
-    let s3 = cfg.add_provider("s3");
-    let regions =
-        [cfg.add_region("us-east-1", s3), cfg.add_region("eu-west-1", s3), cfg.add_region("ap-southeast-1", s3)];
-    let geos = [cfg.add_geo("na"), cfg.add_geo("eu"), cfg.add_geo("apac")];
-    let lat = [[25, 95, 190], [90, 20, 170], [180, 160, 30]];
-    for (r, row) in regions.iter().zip(lat) {
-        for (g, ms) in geos.iter().zip(row) {
-            cfg.set_latency_ms(*r, *g, ms);
-        }
-    }
-    let rate = |n| RateTable::flat(n).unwrap();
-    for m in [
-        Meter::StorageByteTime,
-        Meter::OriginEgressDirect,
-        Meter::OriginEgressToCdn,
-        Meter::OriginRequests,
-        Meter::InterRegion,
-    ] {
-        cfg.set_rate(m, s3, rate(20_000_000));
-    }
-    if cdn {
-        let cf = cfg.add_provider("cloudflare");
-        cfg.set_cdn(cf);
-        cfg.set_rate(Meter::CdnEgress, cf, rate(60_000_000));
-        cfg.set_rate(Meter::CdnRequests, cf, rate(0));
-    }
-    cfg
-}
-
-/// An engine with a 1 M-clip catalog, warmed with 2 M Zipf views and one sync so that popular
-/// clips have active mirrors.
+/// An engine with a 1 M-clip catalog of 10 MB clips, warmed with 2 M Zipf views (`ids` repeated)
+/// and one sync so that popular clips have active mirrors.
 fn warm_engine(cdn: bool, ids: &[(ClipId, GeoId)]) -> Engine {
-    let mut e = Engine::new(config(cdn)).unwrap();
-    e.reserve_clips(CLIPS as usize);
-    for i in 0..CLIPS {
-        e.handle_input(
-            SimTime::ZERO,
-            Input::ClipUploaded { clip: ClipId(i), size: Bytes(10_000_000), primary: RegionId(0) },
-        )
-        .unwrap();
-    }
-    let t = SimTime::ZERO + SimDuration::from_mins(30);
-    for &(clip, geo) in ids.iter().cycle().take(2_000_000) {
-        let req = e.begin_request(t, clip, geo).unwrap();
-        let step = e.next_step(t, &req);
-        e.finish(&req, step).unwrap();
-    }
-    let sync = e.poll_timeout();
-    e.handle_timeout(sync).unwrap();
-    let done = sync + SimDuration::from_secs(10);
-    while let Some(o) = e.poll_output() {
-        if let clipsim_engine::Output::Replicate { clip, to, .. } = o {
-            e.handle_input(done, Input::ReplicationFinished { clip, region: to }).unwrap();
-        }
-    }
-    e
+    common::warm_engine(cdn, CLIPS, |_| 10_000_000, ids.iter().copied().cycle().take(2_000_000))
 }
 
 fn zipf_requests(n: usize) -> Vec<(ClipId, GeoId)> {
-    let table = AliasTable::new(&zipf_weights(CLIPS as usize, 0.8));
-    let mut rng = Stream::new(1, Purpose::Clips);
-    (0..n).map(|_| (ClipId(table.sample(&mut rng)), GeoId((rng.next_u64() % 3) as u32))).collect()
+    common::zipf_requests(CLIPS, 1, n)
 }
 
 fn per_request(c: &mut Criterion) {
@@ -92,19 +33,7 @@ fn per_request(c: &mut Criterion) {
         let mut t = SimTime::ZERO + SimDuration::from_hours(2);
         g.bench_function(format!("decision_1M_clips_zipf0.8/{name}"), |b| {
             b.iter(|| {
-                for (i, &(clip, geo)) in ids.iter().enumerate() {
-                    // The simulator knows its next arrivals; so does this loop.
-                    if let Some(&(ahead, _)) = ids.get(i + PREFETCH_AHEAD) {
-                        e.prefetch(ahead);
-                    }
-                    let mut req = e.begin_request(t, clip, geo).unwrap();
-                    let mut step = e.next_step(t, &req);
-                    if step == Step::Edge {
-                        req.edge_missed();
-                        step = e.next_step(t, &req);
-                    }
-                    black_box(e.finish(&req, step).unwrap());
-                }
+                decide_all(&mut e, t, &ids);
                 t += SimDuration::from_secs(1);
             })
         });

@@ -13,9 +13,10 @@
 //! already has. Its inputs live here (not in `scenarios/`), so editing a shipped scenario does
 //! not move the gate.
 
-use clipsim_engine::{
-    Bytes, ClipId, Engine, EngineConfig, GeoId, Input, Meter, Output, RateTable, RegionId, SimDuration, SimTime, Step,
-};
+#[path = "common/mod.rs"]
+mod common;
+
+use clipsim_engine::{ClipId, Engine, GeoId, SimDuration, SimTime};
 use clipsim_sim::cache::{AnyCache, EdgeCache, Policy};
 use clipsim_sim::rng::{Purpose, Stream};
 use clipsim_sim::scenario::{self, Overrides, Scenario};
@@ -31,8 +32,6 @@ const CLIPS: u32 = 100_000;
 const DECISIONS: usize = 20_000;
 /// Views that warm the engine before a sync (popular clips get mirrors).
 const WARM_VIEWS: usize = 200_000;
-/// How many requests ahead the decision loop hints the engine, as the simulator does.
-const PREFETCH_AHEAD: usize = 8;
 /// Objects of the cache benches.
 const OBJECTS: usize = 100_000;
 /// Lookups measured by each cache bench (after as many that warm the cache up).
@@ -43,69 +42,15 @@ const TRACE_RECORDS: u64 = 20_000;
 // ---------------------------------------------------------------------------------------------
 // Engine
 
-/// Three S3 regions, three geographies, optionally a CDN (as in `benches/engine.rs`).
-fn config(cdn: bool) -> EngineConfig {
-    let mut cfg = EngineConfig::new();
-    let s3 = cfg.add_provider("s3");
-    let regions =
-        [cfg.add_region("us-east-1", s3), cfg.add_region("eu-west-1", s3), cfg.add_region("ap-southeast-1", s3)];
-    let geos = [cfg.add_geo("na"), cfg.add_geo("eu"), cfg.add_geo("apac")];
-    let lat = [[25, 95, 190], [90, 20, 170], [180, 160, 30]];
-    for (r, row) in regions.iter().zip(lat) {
-        for (g, ms) in geos.iter().zip(row) {
-            cfg.set_latency_ms(*r, *g, ms);
-        }
-    }
-    let rate = |n| RateTable::flat(n).unwrap();
-    for m in [
-        Meter::StorageByteTime,
-        Meter::OriginEgressDirect,
-        Meter::OriginEgressToCdn,
-        Meter::OriginRequests,
-        Meter::InterRegion,
-    ] {
-        cfg.set_rate(m, s3, rate(20_000_000));
-    }
-    if cdn {
-        let cf = cfg.add_provider("cloudflare");
-        cfg.set_cdn(cf);
-        cfg.set_rate(Meter::CdnEgress, cf, rate(60_000_000));
-        cfg.set_rate(Meter::CdnRequests, cf, rate(0));
-    }
-    cfg
-}
-
 /// `n` requests under Zipf(0.8) over the catalog, geographies uniform.
 fn zipf_requests(seed: u64, n: usize) -> Vec<(ClipId, GeoId)> {
-    let table = AliasTable::new(&zipf_weights(CLIPS as usize, 0.8));
-    let mut rng = Stream::new(seed, Purpose::Clips);
-    (0..n).map(|_| (ClipId(table.sample(&mut rng)), GeoId((rng.next_u64() % 3) as u32))).collect()
+    common::zipf_requests(CLIPS, seed, n)
 }
 
 /// An engine with the catalog uploaded, warmed with Zipf views and one sync, so that popular
 /// clips have active mirrors.
 fn warm_engine(cdn: bool) -> Engine {
-    let mut e = Engine::new(config(cdn)).unwrap();
-    e.reserve_clips(CLIPS as usize);
-    for i in 0..CLIPS {
-        let size = Bytes(5_000_000 + u64::from(i % 7) * 1_000_000);
-        e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size, primary: RegionId(0) }).unwrap();
-    }
-    let t = SimTime::ZERO + SimDuration::from_mins(30);
-    for (clip, geo) in zipf_requests(2, WARM_VIEWS) {
-        let req = e.begin_request(t, clip, geo).unwrap();
-        let step = e.next_step(t, &req);
-        e.finish(&req, step).unwrap();
-    }
-    let sync = e.poll_timeout();
-    e.handle_timeout(sync).unwrap();
-    let done = sync + SimDuration::from_secs(10);
-    while let Some(o) = e.poll_output() {
-        if let Output::Replicate { clip, to, .. } = o {
-            e.handle_input(done, Input::ReplicationFinished { clip, region: to }).unwrap();
-        }
-    }
-    e
+    common::warm_engine(cdn, CLIPS, |i| 5_000_000 + u64::from(i % 7) * 1_000_000, zipf_requests(2, WARM_VIEWS))
 }
 
 fn setup_decisions(cdn: bool) -> (Engine, Vec<(ClipId, GeoId)>) {
@@ -119,19 +64,7 @@ fn setup_decisions(cdn: bool) -> (Engine, Vec<(ClipId, GeoId)>) {
 #[bench::cdn_edge_miss(args = (true), setup = setup_decisions)]
 fn engine_decisions(input: (Engine, Vec<(ClipId, GeoId)>)) -> (Engine, Vec<(ClipId, GeoId)>) {
     let (mut e, ids) = input;
-    let t = SimTime::ZERO + SimDuration::from_hours(2);
-    for (i, &(clip, geo)) in ids.iter().enumerate() {
-        if let Some(&(ahead, _)) = ids.get(i + PREFETCH_AHEAD) {
-            e.prefetch(ahead);
-        }
-        let mut req = e.begin_request(t, clip, geo).unwrap();
-        let mut step = e.next_step(t, &req);
-        if step == Step::Edge {
-            req.edge_missed();
-            step = e.next_step(t, &req);
-        }
-        black_box(e.finish(&req, step).unwrap());
-    }
+    common::decide_all(&mut e, SimTime::ZERO + SimDuration::from_hours(2), &ids);
     (e, ids)
 }
 

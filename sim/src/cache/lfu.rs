@@ -5,7 +5,7 @@
 //! Frequencies are counted while an object is cached: an evicted object starts again at 1.
 
 use super::index::SlotIndex;
-use super::links::{Ends, Link, Slab};
+use super::links::{impl_link, Ends, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 
@@ -19,20 +19,7 @@ struct Node {
     expires_at: SimTime,
 }
 
-impl Link for Node {
-    #[inline]
-    fn links(&self) -> (u32, u32) {
-        (self.prev, self.next)
-    }
-    #[inline]
-    fn set_prev(&mut self, prev: u32) {
-        self.prev = prev;
-    }
-    #[inline]
-    fn set_next(&mut self, next: u32) {
-        self.next = next;
-    }
-}
+impl_link!(Node);
 
 /// A frequency bucket; `prev`/`next` link buckets by frequency (prev = lower).
 #[derive(Clone, Copy, Debug)]

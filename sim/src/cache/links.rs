@@ -13,6 +13,27 @@ pub(crate) trait Link {
     fn set_next(&mut self, next: u32);
 }
 
+/// Implements [`Link`] for node types whose links are fields named `prev` and `next`.
+macro_rules! impl_link {
+    ($($node:ty),+) => {$(
+        impl $crate::cache::links::Link for $node {
+            #[inline]
+            fn links(&self) -> (u32, u32) {
+                (self.prev, self.next)
+            }
+            #[inline]
+            fn set_prev(&mut self, prev: u32) {
+                self.prev = prev;
+            }
+            #[inline]
+            fn set_next(&mut self, next: u32) {
+                self.next = next;
+            }
+        }
+    )+};
+}
+pub(crate) use impl_link;
+
 /// The ends of one list: head (newest) and tail (oldest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Ends {

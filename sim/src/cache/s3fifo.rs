@@ -20,7 +20,7 @@
 //! the slabs have grown to their high-water marks.
 
 use super::index::SlotIndex;
-use super::links::{Ends, Link, Slab};
+use super::links::{impl_link, Ends, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 
@@ -40,20 +40,7 @@ struct Node {
     expires_at: SimTime,
 }
 
-impl Link for Node {
-    #[inline]
-    fn links(&self) -> (u32, u32) {
-        (self.prev, self.next)
-    }
-    #[inline]
-    fn set_prev(&mut self, prev: u32) {
-        self.prev = prev;
-    }
-    #[inline]
-    fn set_next(&mut self, next: u32) {
-        self.next = next;
-    }
-}
+impl_link!(Node);
 
 #[derive(Clone, Copy, Debug)]
 struct Ghost {
@@ -63,20 +50,7 @@ struct Ghost {
     size_bytes: u64,
 }
 
-impl Link for Ghost {
-    #[inline]
-    fn links(&self) -> (u32, u32) {
-        (self.prev, self.next)
-    }
-    #[inline]
-    fn set_prev(&mut self, prev: u32) {
-        self.prev = prev;
-    }
-    #[inline]
-    fn set_next(&mut self, next: u32) {
-        self.next = next;
-    }
-}
+impl_link!(Ghost);
 
 /// An S3-FIFO cache.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@
 //! their timer was set, so every step is O(1).
 
 use super::index::SlotIndex;
-use super::links::{Ends, Link, Slab};
+use super::links::{impl_link, Ends, Slab};
 use super::{EdgeCache, NONE};
 use clipsim_engine::SimTime;
 
@@ -27,20 +27,7 @@ struct Node {
     ttl_us: u64,
 }
 
-impl Link for Node {
-    #[inline]
-    fn links(&self) -> (u32, u32) {
-        (self.prev, self.next)
-    }
-    #[inline]
-    fn set_prev(&mut self, prev: u32) {
-        self.prev = prev;
-    }
-    #[inline]
-    fn set_next(&mut self, next: u32) {
-        self.next = next;
-    }
-}
+impl_link!(Node);
 
 /// A TTL-only cache.
 #[derive(Clone, Debug)]
