@@ -256,9 +256,12 @@ fn ctrl_c_stops_a_run_at_an_event_boundary_with_a_partial_report() {
     std::fs::write(&sc, text).unwrap();
     let child = spawn_run_until_staged(dir.path(), &sc, "long");
     std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::time::Instant::now();
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
     let err = String::from_utf8_lossy(&out.stderr);
+    assert!(took.as_millis() < 1_000, "took {took:?} to stop, partial report included: {err}");
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted at simulated time"), "{err}");
     let summary: serde_json::Value =
@@ -327,11 +330,14 @@ fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
         let mut child = spawn_run_until_staged(dir.path(), &sc, "probes");
         // Well into the probes.
         std::thread::sleep(std::time::Duration::from_millis(1000));
+        let sent = std::time::Instant::now();
         assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
         let status = wait_at_most(&mut child, 10);
+        let took = sent.elapsed();
         let mut err = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
         let status = status.unwrap_or_else(|| panic!("{signal}: still running 10 s after the signal (killed)"));
+        assert!(took.as_millis() < 1_000, "{signal}: took {took:?} to stop, partial report included: {err}");
         assert_eq!(status.code(), Some(130), "{signal}: {err}");
         assert!(err.contains("interrupted at simulated time"), "{signal}: {err}");
         let summary: serde_json::Value =

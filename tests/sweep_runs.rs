@@ -306,9 +306,12 @@ fn ctrl_c_stops_keeps_finished_points_and_says_how_to_resume() {
         .spawn()
         .unwrap();
     wait_for_a_point(&out, &mut child);
+    let sent = std::time::Instant::now();
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    assert!(took.as_millis() < 1_000, "took {took:?} to stop");
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{err}");
     assert!(err.contains("rerun the same command to resume"), "{err}");

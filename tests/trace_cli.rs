@@ -471,8 +471,11 @@ fn a_signal_during_trace_generate_leaves_the_earlier_file() {
         // The handler is in place before the temporary file exists; the whole trace takes
         // seconds, so the signal comes in the middle of it.
         std::thread::sleep(std::time::Duration::from_millis(100));
+        let sent = std::time::Instant::now();
         assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
         let out = child.wait_with_output().unwrap();
+        let took = sent.elapsed();
+        assert!(took.as_millis() < 1_000, "{signal}: took {took:?} to stop");
         assert_eq!(out.status.code(), Some(130), "{signal}: {}", stderr(&out));
         assert!(stderr(&out).contains("nothing written to"), "{signal}: {}", stderr(&out));
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "the earlier trace\n", "{signal}");

@@ -16,7 +16,26 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
-            let _ = e.to_string();
+            let message = e.to_string();
+            for value in secret_values(text) {
+                assert!(!message.contains(value), "a secret's value in an error: {message}");
+            }
         }
     }
 });
+
+/// The values assigned to secret keys in `text` that are long enough to be recognised and appear
+/// nowhere else in it (a value that is also written elsewhere may be shown from there).
+fn secret_values(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start_matches('\u{feff}').trim_start();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else { continue };
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        if env::is_secret(name.trim()) && value.len() >= 8 && text.matches(value).count() == 1 {
+            out.push(value);
+        }
+    }
+    out
+}
