@@ -614,6 +614,27 @@ fn under_a_memory_limit_a_run_fits_or_is_refused_never_aborted() {
                 );
             }
             assert!(!dir.path().join(&out).exists(), "{name}: nothing written");
+            let trace = format!("{out}.csv");
+            let generate = limited(&format!("trace generate {} --out {trace} -q", path.display()));
+            let e = String::from_utf8_lossy(&generate.stderr);
+            assert_eq!(generate.status.code(), Some(2), "{name}: trace generate: {e}");
+            assert!(e.contains("this run needs up to"), "{name}: trace generate: {e}");
+            assert!(!dir.path().join(&trace).exists(), "{name}: no trace written");
         }
     }
+    // A sweep runs several points at once: the twelve-million-clip point fits alone, eight at
+    // once do not, and the refusal says how many threads would fit (before any point runs).
+    std::fs::write(
+        dir.path().join("twelve.sweep.toml"),
+        "[sweep]\nname = \"twelve\"\nbase = \"twelve-million.toml\"\nreplicas = 1\ndesign = \"grid\"\n\
+         [[axes]]\nkey = \"mirror.replication_threshold\"\nvalues = [5, 50, 500, 5000, 6, 60, 600, 6000]\n",
+    )
+    .unwrap();
+    let eight = limited("sweep twelve.sweep.toml --threads 8 --dry-run --out sw");
+    let e = String::from_utf8_lossy(&eight.stderr);
+    assert_eq!(eight.status.code(), Some(2), "{e}");
+    assert!(e.contains("8 points at once need up to") && e.contains("--threads "), "{e}");
+    let one = limited("sweep twelve.sweep.toml --threads 1 --dry-run --out sw");
+    assert_eq!(one.status.code(), Some(0), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(!dir.path().join("sw").exists(), "a dry run writes nothing");
 }

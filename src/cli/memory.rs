@@ -39,6 +39,38 @@ fn mem_available() -> Option<u64> {
     Some(kb.saturating_mul(1024))
 }
 
+/// The limit and what sets it, when `need` bytes are more than this process may use.
+pub fn over_limit(need: u64) -> Option<(u64, &'static str)> {
+    limit().filter(|&(limit, _)| need > limit)
+}
+
+/// A sweep running `threads` points at once, the largest needing `largest` bytes: the bytes they
+/// may need together, or an error when that is more than this process may use.
+pub fn check_sweep(path: &Path, largest: u64, largest_index: usize, threads: usize) -> Result<u64> {
+    let need = largest.saturating_mul(threads.max(1) as u64);
+    if let Some((limit, what)) = over_limit(need) {
+        let fewer = if largest <= limit {
+            match (limit / largest.max(1)).max(1) {
+                1 => "--threads 1".to_string(),
+                n => format!("--threads {n} or fewer"),
+            }
+        } else {
+            format!("a smaller point {largest_index} (catalog.clips, catalog.uploads_per_day, scenario.duration)")
+        };
+        return Err(anyhow!(
+            "{}: {threads} point{} at once need{} up to {} of memory (point {largest_index}, the largest, up to {}), \
+             more than {what}, {}: {fewer}, or a larger machine",
+            path.display(),
+            if threads == 1 { "" } else { "s" },
+            if threads == 1 { "s" } else { "" },
+            mb(need),
+            mb(largest),
+            mb(limit)
+        ));
+    }
+    Ok(need)
+}
+
 /// Megabytes, for messages.
 pub fn mb(bytes: u64) -> String {
     format!("{} MB", count(bytes.div_ceil(1_000_000)))
@@ -47,18 +79,16 @@ pub fn mb(bytes: u64) -> String {
 /// `sc`'s estimate, or an error when it is more than this process may use.
 pub fn check(path: &Path, sc: &Scenario) -> Result<u64> {
     let need = memory::estimate_bytes(sc);
-    if let Some((limit, what)) = limit() {
-        if need > limit {
-            return Err(anyhow!(
-                "{}: this run needs up to {} of memory ({} clips with the uploads expected, and the CDN's edges), \
-                 more than {what}, {}: fewer clips (catalog.clips, catalog.uploads_per_day), a shorter \
-                 scenario.duration, or a larger machine",
-                path.display(),
-                mb(need),
-                count(sc.catalog.clips_expected(sc.duration)),
-                mb(limit)
-            ));
-        }
+    if let Some((limit, what)) = over_limit(need) {
+        return Err(anyhow!(
+            "{}: this run needs up to {} of memory ({} clips with the uploads expected, and the CDN's edges), \
+             more than {what}, {}: fewer clips (catalog.clips, catalog.uploads_per_day), a shorter \
+             scenario.duration, or a larger machine",
+            path.display(),
+            mb(need),
+            count(sc.catalog.clips_expected(sc.duration)),
+            mb(limit)
+        ));
     }
     Ok(need)
 }

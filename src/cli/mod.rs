@@ -177,7 +177,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 "{}: ok: \"{}\", {} clips, {} regions, {} geographies, {} simulated, CDN {}, mirrors {}; up to {} of memory",
                 scenario.display(),
                 sc.name,
-                sc.catalog.clips,
+                clipsim_sim::report::format::count(u64::from(sc.catalog.clips)),
                 sc.engine.regions.len(),
                 sc.geos.len(),
                 sc.duration,
@@ -789,6 +789,8 @@ fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
     };
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let (sc, file) = load_scenario(&args.scenario, &overrides)?;
+    // The workload's tables are part of a run's: a trace the run could not hold is refused too.
+    memory::check(&args.scenario, &sc)?;
     let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(file.as_deref(), &args.env))?;
     install_stop_handler("removing the unfinished trace (Ctrl-C again to quit at once)");
     let opts = GenerateOptions { format, max_requests: args.max_requests, hash_ids: args.hash_ids };

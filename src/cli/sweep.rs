@@ -110,8 +110,10 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     };
     let spec = spec::load(&args.sweep)?;
     let points = design::points(&spec);
-    run::validate_all(&spec, &points)?;
+    let (largest, largest_index) = run::validate_all(&spec, &points)?;
     let in_shard = points.iter().filter(|p| shard.is_none_or(|s| s.has(p.index))).count();
+    // Before anything runs: the points that run at once must fit together.
+    super::memory::check_sweep(&args.sweep, largest, largest_index, threads.min(in_shard))?;
     if args.dry_run {
         let mut stdout = Stdout::lock();
         writeln!(

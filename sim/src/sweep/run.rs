@@ -377,8 +377,17 @@ pub fn point_scenario(spec: &Spec, point: &Point, replica: u32) -> Result<Scenar
 }
 
 /// Checks every point (replica 0; the seed changes no check) before anything runs.
-pub fn validate_all(spec: &Spec, points: &[Point]) -> Result<(), SweepError> {
-    points.iter().try_for_each(|p| point_scenario(spec, p, 0).map(drop))
+/// Returns the largest memory estimate of a point's run, in bytes
+/// ([`crate::scenario::memory::estimate_bytes`]), with the point's index.
+pub fn validate_all(spec: &Spec, points: &[Point]) -> Result<(u64, usize), SweepError> {
+    let mut largest = (0, 0);
+    for p in points {
+        let need = crate::scenario::memory::estimate_bytes(&point_scenario(spec, p, 0)?);
+        if need > largest.0 {
+            largest = (need, p.index);
+        }
+    }
+    Ok(largest)
 }
 
 /// Runs one replica; `None` when stopped before its end.
