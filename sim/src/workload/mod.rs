@@ -125,6 +125,8 @@ pub struct Workload {
     /// Cumulative rates of [geo 0 .. geo G-1, spike 0 .. spike S-1] in this piece.
     piece_cum: Vec<f64>,
     now: SimTime,
+    /// The last arrival's exact time past `now`, in microseconds (at least 0, below 1).
+    now_frac_us: f64,
     /// Arrivals drawn but not yet consumed: `ahead_len` of them, the oldest at `ahead_head`
     /// (a ring of [`LOOKAHEAD`] slots).
     ahead: [Drawn; LOOKAHEAD],
@@ -203,6 +205,7 @@ impl Workload {
             piece_rate: 0.0,
             piece_cum: Vec::new(),
             now: SimTime::ZERO,
+            now_frac_us: 0.0,
             ahead: [Drawn { time: SimTime::ZERO, clip: ClipId(0), geo: GeoId(0), spike: NO_SPIKE }; LOOKAHEAD],
             ahead_head: 0,
             ahead_len: 0,
@@ -349,20 +352,33 @@ impl Workload {
         }
         let mut budget = self.exp.sample(&mut self.arrivals);
         let mut t = self.now;
+        // The exact arrival time is `t` plus `frac` microseconds (below one): arrivals are
+        // reported in whole microseconds, and the fraction is carried into the next gap rather
+        // than dropped, so that the count over a run is the rate's at any rate (dropping it made
+        // 10^6 requests a second 72 % too many).
+        let mut frac = self.now_frac_us;
         loop {
             // A piece lasts at most an hour: the span converts exactly, and through `i64` (one
             // instruction; `u64` -> `f64` takes several on x86-64).
-            let span_s = (self.piece_end.as_micros() - t.as_micros()) as i64 as f64 / 1e6;
-            let mass = self.piece_rate * span_s;
+            let span_us = (self.piece_end.as_micros() - t.as_micros()) as i64 as f64 - frac;
+            let mass = self.piece_rate * span_us / 1e6;
             if self.piece_rate > 0.0 && budget <= mass {
                 // At most the piece's span (budget <= mass), so `i64` holds it: the same value as
                 // `as u64`, in fewer instructions.
-                let dt_us = (budget / self.piece_rate * 1e6) as i64 as u64;
-                t = SimTime(t.as_micros() + dt_us).min(SimTime(self.piece_end.as_micros() - 1).max(t));
+                let at_us = frac + budget / self.piece_rate * 1e6;
+                let whole_us = at_us as i64 as u64;
+                frac = at_us - whole_us as i64 as f64;
+                t = SimTime(t.as_micros() + whole_us);
+                if t >= self.piece_end {
+                    // Rounding at the piece's very end: the arrival stays in its piece.
+                    t = SimTime(self.piece_end.as_micros() - 1);
+                    frac = 0.0;
+                }
                 break;
             }
             budget -= mass;
             t = self.piece_end;
+            frac = 0.0;
             if t >= self.end {
                 break;
             }
@@ -373,6 +389,7 @@ impl Workload {
             return PAST_END;
         }
         self.now = t;
+        self.now_frac_us = frac;
         let x = self.geos.unit() * self.piece_rate;
         let g_count = self.geo_shares.len();
         let k = self.piece_cum.iter().position(|&c| x < c).unwrap_or(self.piece_cum.len() - 1);
@@ -579,6 +596,35 @@ mod tests {
         let drawn = (0..100_000).map(|i| libm::exp(rng.unit() * 40.0) + if i % 3 == 0 { 0.5 } else { 0.0 });
         for x in specials.into_iter().chain(drawn) {
             assert_eq!(round_positive(x), x.round() as u64, "{x}");
+        }
+    }
+
+    /// Arrivals are a Poisson process of the scenario's rate at any rate the validator accepts:
+    /// 10^7 arrivals expected at each of 10 to 10^7 a second, the count within 4 standard
+    /// deviations (sqrt of the mean) of rate × duration. Gaps rounded down to whole microseconds
+    /// gave 5 % too many at 10^5 a second and 72 % at 10^6.
+    #[test]
+    fn the_arrival_count_is_the_rate_times_the_duration_at_any_rate() {
+        const EXPECTED: u64 = 10_000_000;
+        for rate in [10u64, 1_000, 100_000, 1_000_000, 10_000_000] {
+            let text = format!(
+                "[scenario]\nname = \"rate\"\nduration = \"{secs}s\"\nwarmup = \"0s\"\nreport_interval = \"{secs}s\"\n\
+                 [catalog]\nclips = 1000\n[traffic]\nrequests_per_second = {rate}\ndiurnal = false\n",
+                secs = EXPECTED / rate
+            );
+            let sc = scenario::from_str(Path::new("rate.toml"), &text, &Default::default()).expect("valid");
+            let mut w = Workload::new(&sc);
+            let mut n = 0u64;
+            let mut last = SimTime::ZERO;
+            while w.peek_time() != SimTime::NEVER {
+                let a = w.pop();
+                assert!(a.time >= last, "arrivals in time order");
+                last = a.time;
+                n += 1;
+            }
+            let sd = (EXPECTED as f64).sqrt();
+            let z = (n as f64 - EXPECTED as f64) / sd;
+            assert!(z.abs() < 4.0, "{rate}/s: {n} arrivals, {z:+.1} standard deviations from {EXPECTED}");
         }
     }
 
