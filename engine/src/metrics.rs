@@ -63,6 +63,12 @@ pub struct Counters {
     pub failovers: u64,
     /// CDN edge lookups (requests that reached the CDN).
     pub cdn_lookups: u64,
+    /// Requests whose expired edge copy was revalidated with an origin (a conditional request
+    /// answered "not modified": the origin's request fee, no bytes); counted by the copy that
+    /// answered, like a fetch through the CDN.
+    pub revalidations: u64,
+    /// Bytes delivered by those (from the edge's copy).
+    pub revalidated_bytes: u64,
     /// Mirrors ordered (pending records created).
     pub mirrors_created: u64,
     /// Mirrors whose copy completed.

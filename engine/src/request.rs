@@ -5,8 +5,10 @@
 //! 1. [`Engine::begin_request`] counts the view and says whether the CDN may be used.
 //! 2. [`Engine::next_step`] names what to try: the edge, a copy (through the CDN or directly),
 //!    or nothing left ([`Step::Failed`]).
-//! 3. The caller tries it. An edge miss is [`Request::edge_missed`]; a failed attempt (timeout,
-//!    error) is [`Engine::attempt_failed`], which counts a failover; then back to step 2.
+//! 3. The caller tries it. An edge miss is [`Request::edge_missed`], an expired copy at the edge
+//!    [`Request::edge_expired`] (revalidated with the origin: a request fee, no bytes); a failed
+//!    attempt (timeout, error) is [`Engine::attempt_failed`], which counts a failover; then back
+//!    to step 2.
 //! 4. [`Engine::finish`] with the step that served the request (or `Step::Failed`) meters the
 //!    bytes and requests and counts exactly one outcome.
 
@@ -31,6 +33,9 @@ enum CdnPath {
     Ready,
     /// The edge missed: copies are fetched by the CDN.
     Missed,
+    /// The edge's copy had expired: the CDN revalidates it with a copy (a conditional request:
+    /// a request fee and a round trip, no body, as the object has not changed).
+    Stale,
     /// The CDN failed during this request: copies are fetched directly.
     Failed,
 }
@@ -78,15 +83,31 @@ impl Request {
         }
     }
 
+    /// The edge held the clip but its TTL had run out: the next steps revalidate it through the
+    /// CDN with a conditional request to a copy, which bills the origin's request fee but no
+    /// bytes (clips never change), while the edge delivers the body as on a hit.
+    pub fn edge_expired(&mut self) {
+        debug_assert_eq!(self.cdn, CdnPath::Ready, "edge_expired after a step other than Edge");
+        if self.cdn == CdnPath::Ready {
+            self.cdn = CdnPath::Stale;
+        }
+    }
+
+    /// Whether the next origin steps revalidate the edge's expired copy rather than fetch it.
+    pub fn revalidating(&self) -> bool {
+        self.cdn == CdnPath::Stale
+    }
+
     /// Attempts that failed so far.
     pub fn failed_attempts(&self) -> u8 {
         self.failed_attempts
     }
 
-    /// Whether the edge missed, so that copies are fetched through the CDN. (An edge hit ends
-    /// the request with [`Step::Edge`] without changing this.)
+    /// Whether the edge missed (or held an expired copy), so that copies are fetched (or
+    /// revalidated) through the CDN. (An edge hit ends the request with [`Step::Edge`] without
+    /// changing this.)
     pub fn reached_cdn(&self) -> bool {
-        self.cdn == CdnPath::Missed
+        matches!(self.cdn, CdnPath::Missed | CdnPath::Stale)
     }
 }
 
@@ -144,7 +165,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         if req.cdn == CdnPath::Ready {
             return Step::Edge;
         }
-        let via_cdn = req.cdn == CdnPath::Missed;
+        let via_cdn = req.reached_cdn();
         let clip = &self.clips[req.clip.index()];
         if clip.first_mirror == NONE {
             // The only copy is the primary: every selector orders a one-copy chain the same way.
@@ -218,7 +239,13 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.ledger.add(self.lines.origin_requests[r], 1);
                 if via_cdn {
                     self.meter_cdn(geo, size);
-                    self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
+                    if req.cdn == CdnPath::Stale {
+                        // A conditional request answered "not modified": no body leaves the origin.
+                        self.counters.revalidations += 1;
+                        self.counters.revalidated_bytes += size;
+                    } else {
+                        self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
+                    }
                 } else {
                     self.ledger.add(self.lines.origin_direct[r], u128::from(size));
                 }
@@ -230,7 +257,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 }
             }
             Step::Failed => {
-                if req.cdn == CdnPath::Missed {
+                if req.reached_cdn() {
                     self.counters.cdn_lookups += 1;
                 }
                 ServedFrom::Failed
@@ -251,11 +278,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     #[inline]
     fn check_origin_step(&self, req: &Request, step: Step, region: RegionId, via_cdn: bool) -> Result<(), EngineError> {
         let known = region.index() < self.topo.regions();
-        if req.cdn == CdnPath::Ready
-            || via_cdn != (req.cdn == CdnPath::Missed)
-            || !known
-            || req.tried & (1u64 << region.0) != 0
-        {
+        if req.cdn == CdnPath::Ready || via_cdn != req.reached_cdn() || !known || req.tried & (1u64 << region.0) != 0 {
             return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
         }
         Ok(())

@@ -388,12 +388,14 @@ enum Op {
         frac: u8,
     },
     /// Serve a view. Bit `i` of `fail_mask` makes the `i`-th step fail even if its source is up;
-    /// `bogus` also tries steps that do not fit the request and checks they are refused.
+    /// `bogus` also tries steps that do not fit the request and checks they are refused;
+    /// `expired` makes a copy at the edge an expired one, revalidated with a copy.
     Request {
         clip: u32,
         geo: u32,
         fail_mask: u8,
         bogus: bool,
+        expired: bool,
     },
     /// Toggle whether a region (or the CDN) is really down.
     ToggleDown(u32),
@@ -437,8 +439,8 @@ fn op() -> impl Strategy<Value = Op> {
         // A failed copy moved any share of the bytes, often none or all of them.
         3 => (any::<u32>(), prop::bool::weighted(0.6), prop_oneof![3 => any::<u8>(), 1 => Just(0u8), 1 => Just(255u8)])
             .prop_map(|(pick, ok, frac)| Op::Copy { pick, ok, frac }),
-        8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1))
-            .prop_map(|(clip, geo, fail_mask, bogus)| Op::Request { clip, geo, fail_mask, bogus }),
+        8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1), prop::bool::weighted(0.3))
+            .prop_map(|(clip, geo, fail_mask, bogus, expired)| Op::Request { clip, geo, fail_mask, bogus, expired }),
         1 => any::<u32>().prop_map(Op::ToggleDown),
         1 => any::<u32>().prop_map(Op::EvictEdge),
         1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
@@ -491,7 +493,16 @@ enum Cdn {
     Off,
     Ready,
     Missed,
+    /// The edge held an expired copy: revalidated through the CDN.
+    Stale,
     Failed,
+}
+
+impl Cdn {
+    /// Whether the request goes to its copies through the CDN.
+    fn reached(self) -> bool {
+        matches!(self, Cdn::Missed | Cdn::Stale)
+    }
 }
 
 struct Model {
@@ -982,7 +993,7 @@ impl Model {
         if cdn == Cdn::Ready {
             return Step::Edge;
         }
-        let via_cdn = cdn == Cdn::Missed;
+        let via_cdn = cdn.reached();
         let nearest = self.nearest(geo);
         let active: Vec<u32> = self.mirrors_of(clip).filter(|(_, m)| m.serveable(now)).map(|(r, _)| r).collect();
         let rank = |r: u32| (self.region_health(r), self.p.lat(r, geo), r);
@@ -1026,7 +1037,9 @@ impl Model {
         self.counters.bytes_from[ServedFrom::Edge as usize] += size;
     }
 
-    fn serve_origin(&mut self, region: u32, geo: u32, size: u64, via_cdn: bool, from: ServedFrom) {
+    /// A copy in `region` serves a request (through the CDN or not); `revalidation`: it only
+    /// answered the CDN's conditional request for its expired copy, sending no bytes.
+    fn serve_origin(&mut self, region: u32, geo: u32, size: u64, via_cdn: bool, revalidation: bool, from: ServedFrom) {
         let p = self.p.provider_of(region);
         self.meter(Meter::OriginRequests, p, region, 1);
         self.delivered.0 += size;
@@ -1035,7 +1048,12 @@ impl Model {
             self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
             self.meter(Meter::CdnRequests, CDN, geo, 1);
             self.counters.cdn_lookups += 1;
-            self.meter(Meter::OriginEgressToCdn, p, region, u128::from(size));
+            if revalidation {
+                self.counters.revalidations += 1;
+                self.counters.revalidated_bytes += size;
+            } else {
+                self.meter(Meter::OriginEgressToCdn, p, region, u128::from(size));
+            }
         } else {
             self.meter(Meter::OriginEgressDirect, p, region, u128::from(size));
         }
@@ -1223,7 +1241,7 @@ impl Harness {
             }
             Op::Probe { target, flip, latency } => self.probe(target, flip, latency),
             Op::Copy { pick, ok, frac } => self.copy(pick, ok, frac),
-            Op::Request { clip, geo, fail_mask, bogus } => self.request(clip, geo, fail_mask, bogus),
+            Op::Request { clip, geo, fail_mask, bogus, expired } => self.request(clip, geo, fail_mask, bogus, expired),
             Op::ToggleDown(t) => {
                 let i = t as usize % self.down.len();
                 self.down[i] = !self.down[i];
@@ -1350,7 +1368,7 @@ impl Harness {
         }
     }
 
-    fn request(&mut self, clip: u32, geo: u32, fail_mask: u8, bogus: bool) {
+    fn request(&mut self, clip: u32, geo: u32, fail_mask: u8, bogus: bool, expired: bool) {
         let n = self.model.clips.len() as u32;
         if n == 0 {
             return;
@@ -1411,7 +1429,7 @@ impl Harness {
                     let out = self.engine.finish(&req, Step::Failed).expect("finish failed");
                     assert_eq!(out, ServedFrom::Failed);
                     self.model.counters.served_from[ServedFrom::Failed as usize] += 1;
-                    if cdn == Cdn::Missed {
+                    if cdn.reached() {
                         self.model.counters.cdn_lookups += 1;
                     }
                     break;
@@ -1422,6 +1440,10 @@ impl Harness {
                         self.model.counters.failovers += 1;
                         failed += 1;
                         cdn = Cdn::Failed;
+                    } else if self.edge.contains(&(g, c)) && expired {
+                        req.edge_expired();
+                        assert!(req.revalidating(), "revalidating after edge_expired");
+                        cdn = Cdn::Stale;
                     } else if self.edge.contains(&(g, c)) {
                         let out = self.engine.finish(&req, step).expect("edge hit");
                         assert_eq!(out, ServedFrom::Edge);
@@ -1453,13 +1475,16 @@ impl Harness {
                         if out.is_mirror() {
                             self.check_source(c, region, kind, now, "finish");
                         }
-                        self.model.serve_origin(region.0, g, size, via_cdn, out);
+                        let stale = cdn == Cdn::Stale;
+                        self.model.serve_origin(region.0, g, size, via_cdn, stale, out);
                         self.totals.origin_requests += 1;
                         self.totals.served_bytes += size;
                         if via_cdn {
                             self.totals.cdn_egress += u128::from(size);
                             self.totals.cdn_requests += 1;
-                            self.totals.origin_to_cdn += u128::from(size);
+                            if !stale {
+                                self.totals.origin_to_cdn += u128::from(size);
+                            }
                             self.edge.insert((g, c));
                         } else {
                             self.totals.origin_direct += u128::from(size);
@@ -1469,7 +1494,8 @@ impl Harness {
                 }
             }
             assert_eq!(req.failed_attempts(), failed, "failed attempts of the request");
-            assert_eq!(req.reached_cdn(), cdn == Cdn::Missed, "reached_cdn after an edge miss");
+            assert_eq!(req.reached_cdn(), cdn.reached(), "reached_cdn after an edge miss or an expired copy");
+            assert_eq!(req.revalidating(), cdn == Cdn::Stale, "revalidating only after an expired copy");
         }
         assert_eq!(self.engine.poll_output(), None, "a request gives no outputs");
     }
@@ -1484,13 +1510,13 @@ impl Harness {
         let wrong = match step {
             Step::Edge => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: true },
             Step::Origin { region, kind, via_cdn } => Step::Origin { region, kind, via_cdn: !via_cdn },
-            Step::Failed => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: cdn != Cdn::Missed },
+            Step::Failed => Step::Origin { region: primary, kind: SourceKind::Primary, via_cdn: !cdn.reached() },
         };
         let mut bad = vec![wrong, Step::Failed];
         if cdn != Cdn::Ready {
             bad.push(Step::Edge);
         }
-        let via_cdn = cdn == Cdn::Missed;
+        let via_cdn = cdn.reached();
         // A region the engine does not have.
         bad.push(Step::Origin { region: RegionId(self.model.p.regions), kind: SourceKind::Primary, via_cdn });
         for &r in tried {

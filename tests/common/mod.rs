@@ -113,6 +113,7 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         }
         rows.failovers += k.failovers;
         rows.cdn_lookups += k.cdn_lookups;
+        rows.revalidations += k.revalidations;
     }
     assert_eq!(rows, clipsim_sim::record::Counts::between(&Default::default(), c), "{name}: intervals add up");
 
@@ -127,7 +128,8 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
             .sum()
     };
     let bytes: u64 = c.bytes_from.iter().sum();
-    let origin_bytes = bytes - c.bytes_from[edge];
+    // A revalidated request is served by its origin's answer and the edge's bytes.
+    let origin_bytes = bytes - c.bytes_from[edge] - c.revalidated_bytes;
     assert_eq!(usage(Meter::CdnEgress, None) + usage(Meter::OriginEgressDirect, None), u128::from(bytes), "{name}");
     assert_eq!(
         usage(Meter::OriginEgressToCdn, None) + usage(Meter::OriginEgressDirect, None),
@@ -164,8 +166,25 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");
     }
     for (zone, e) in (0u32..).zip(&m.edges) {
-        assert_eq!(usage(Meter::CdnEgress, Some(zone)), u128::from(e.hit_bytes + e.fill_bytes), "{name}: edge {zone}");
-        assert_eq!(usage(Meter::CdnRequests, Some(zone)), u128::from(e.hits + e.fills), "{name}: edge {zone}");
+        let bytes = e.hit_bytes + e.fill_bytes + e.revalidated_bytes;
+        assert_eq!(usage(Meter::CdnEgress, Some(zone)), u128::from(bytes), "{name}: edge {zone}");
+        assert_eq!(
+            usage(Meter::CdnRequests, Some(zone)),
+            u128::from(e.hits + e.fills + e.revalidations),
+            "{name}: edge {zone}"
+        );
+    }
+    let revalidated: u64 = m.edges.iter().map(|e| e.revalidations).sum();
+    assert_eq!(revalidated, c.revalidations, "{name}: revalidations, edges against the engine");
+    assert_eq!(
+        m.edges.iter().map(|e| e.revalidated_bytes).sum::<u64>(),
+        c.revalidated_bytes,
+        "{name}: revalidated bytes"
+    );
+    let conditional: u64 = m.storage.iter().map(|s| s.conditional_gets).sum();
+    assert_eq!(conditional, c.revalidations, "{name}: conditional gets at the origins = revalidations");
+    if r.scenario.cdn.as_ref().is_some_and(|c| !c.revalidate) {
+        assert_eq!(c.revalidations, 0, "{name}: no revalidation when the CDN refetches");
     }
     assert_eq!(m.edges.iter().map(|e| e.hits).sum::<u64>(), c.served_from[edge], "{name}: edge hits");
     assert_eq!(m.edges.is_empty(), r.scenario.cdn.is_none(), "{name}: edges exactly with a CDN");
@@ -218,6 +237,7 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     }
     assert_eq!(sum("bytes_served"), c.bytes_from.iter().sum::<u64>(), "{name}: timeseries.csv bytes_served");
     assert_eq!(sum("cdn_requests"), c.cdn_lookups, "{name}: timeseries.csv cdn_requests");
+    assert_eq!(sum("cdn_revalidations"), c.revalidations, "{name}: timeseries.csv cdn_revalidations");
     assert_eq!(last("cdn_requests_total"), c.cdn_lookups.to_string(), "{name}: cdn_requests_total at the end");
     assert_eq!(last("mirror_failover_total"), c.failovers.to_string(), "{name}: mirror_failover_total at the end");
     let exact = |nanos: i64| {

@@ -6,7 +6,7 @@
 
 use super::index::SlotIndex;
 use super::links::{impl_link, Ends, Slab};
-use super::{EdgeCache, NONE};
+use super::{EdgeCache, Lookup, NONE};
 use clipsim_engine::SimTime;
 
 #[derive(Clone, Copy, Debug)]
@@ -116,15 +116,15 @@ impl LfuCache {
 
 impl EdgeCache for LfuCache {
     #[inline]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
         let i = self.slot.get(key);
         if i == NONE {
-            return false;
+            return Lookup::Miss;
         }
         let n = self.nodes.nodes[i as usize];
         if n.expires_at <= now {
             self.drop_node(i);
-            return false;
+            return Lookup::Expired;
         }
         let b = n.bucket;
         let Bucket { freq, next, .. } = self.buckets.nodes[b as usize];
@@ -138,7 +138,7 @@ impl EdgeCache for LfuCache {
         self.buckets.nodes[b as usize].items = items;
         self.push_into(target, i);
         self.drop_bucket_if_empty(b);
-        true
+        Lookup::Hit
     }
 
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

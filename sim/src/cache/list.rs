@@ -5,7 +5,7 @@
 //! from the tail toward the head, clearing visited bits and removing the first unvisited object.
 
 use super::index::SlotIndex;
-use super::{EdgeCache, Policy, NONE};
+use super::{EdgeCache, Lookup, Policy, NONE};
 use clipsim_engine::SimTime;
 
 #[derive(Clone, Copy, Debug)]
@@ -146,16 +146,16 @@ impl EdgeCache for ListCache {
     // codegen units LLVM's choice moved with unrelated code (an added module cost 21
     // instructions a request by leaving it out of line).
     #[inline(always)]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
         let i = self.slot(key);
         if i == NONE {
             self.known_absent = key;
-            return false;
+            return Lookup::Miss;
         }
         if self.nodes[i as usize].expires_at <= now {
             self.drop_node(i);
             self.known_absent = key;
-            return false;
+            return Lookup::Expired;
         }
         match self.policy {
             Kind::Lru => {
@@ -167,7 +167,7 @@ impl EdgeCache for ListCache {
             Kind::Fifo => {}
             Kind::Sieve => self.nodes[i as usize].visited = true,
         }
-        true
+        Lookup::Hit
     }
 
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

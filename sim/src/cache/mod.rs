@@ -3,7 +3,7 @@
 //! Every policy sits behind [`EdgeCache`]; [`AnyCache`] picks one at run time. Lookups and
 //! inserts are O(1) (amortised for SIEVE's hand and S3-FIFO's reinsertions) and never allocate
 //! once the id index and the node slabs have grown to their high-water marks. An object larger
-//! than the whole cache is not admitted. An object whose expiry has passed is a miss and is
+//! than the whole cache is not admitted. An object whose expiry has passed is a miss ([`Lookup::Expired`]) and is
 //! dropped when looked up.
 //!
 //! Policies: LRU, FIFO, SIEVE ([`ListCache`]), S3-FIFO ([`S3FifoCache`]), LFU ([`LfuCache`]),
@@ -30,11 +30,28 @@ use clipsim_engine::SimTime;
 /// "No slot" in the dense index.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// What a lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Present and unexpired.
+    Hit,
+    /// Present but expired: dropped now. A CDN that revalidates asks its origin whether its copy
+    /// is still current instead of fetching the object again.
+    Expired,
+    /// Not present.
+    Miss,
+}
+
 /// An edge cache.
 pub trait EdgeCache {
-    /// Looks `key` up at `now`; `true` on a hit (present and unexpired). A hit updates the
-    /// policy's bookkeeping (recency, frequency, visited bit).
-    fn get(&mut self, key: u32, now: SimTime) -> bool;
+    /// Looks `key` up at `now`. A hit updates the policy's bookkeeping (recency, frequency,
+    /// visited bit); an expired object is dropped.
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup;
+    /// [`EdgeCache::lookup`], `true` on a hit.
+    #[inline(always)]
+    fn get(&mut self, key: u32, now: SimTime) -> bool {
+        self.lookup(key, now) == Lookup::Hit
+    }
     /// Stores `key` after a miss, evicting as needed; it stays valid until `expires_at`.
     /// Returns `false` when it is not admitted (larger than the cache).
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool;
@@ -214,8 +231,8 @@ macro_rules! each {
 
 impl EdgeCache for AnyCache {
     #[inline]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
-        each!(self, c => c.get(key, now))
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
+        each!(self, c => c.lookup(key, now))
     }
     #[inline]
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

@@ -3,7 +3,7 @@
 //! with the last one, so every step is O(1).
 
 use super::index::SlotIndex;
-use super::{EdgeCache, NONE};
+use super::{EdgeCache, Lookup, NONE};
 use clipsim_engine::SimTime;
 use rand::RngCore;
 use rand_pcg::Pcg64Mcg;
@@ -54,16 +54,16 @@ impl RandomCache {
 
 impl EdgeCache for RandomCache {
     #[inline]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
         let i = self.slot.get(key);
         if i == NONE {
-            return false;
+            return Lookup::Miss;
         }
         if self.entries[i as usize].expires_at <= now {
             self.drop_at(i);
-            return false;
+            return Lookup::Expired;
         }
-        true
+        Lookup::Hit
     }
 
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

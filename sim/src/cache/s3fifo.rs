@@ -21,7 +21,7 @@
 
 use super::index::SlotIndex;
 use super::links::{impl_link, Ends, Slab};
-use super::{EdgeCache, NONE};
+use super::{EdgeCache, Lookup, NONE};
 use clipsim_engine::SimTime;
 
 /// Frequency needed to move from the small to the main queue.
@@ -202,22 +202,22 @@ impl S3FifoCache {
 
 impl EdgeCache for S3FifoCache {
     #[inline]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
         self.ghost_hit = NONE;
         let i = self.slot.get(key);
         if i == NONE {
             if self.ghost_remove(key) {
                 self.ghost_hit = key;
             }
-            return false;
+            return Lookup::Miss;
         }
         let n = &mut self.nodes.nodes[i as usize];
         if n.expires_at <= now {
             self.drop_node(i);
-            return false;
+            return Lookup::Expired;
         }
         n.freq = (n.freq + 1).min(FREQ_MAX);
-        true
+        Lookup::Hit
     }
 
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

@@ -13,7 +13,7 @@
 
 use super::index::SlotIndex;
 use super::links::{impl_link, Ends, Slab};
-use super::{EdgeCache, NONE};
+use super::{EdgeCache, Lookup, NONE};
 use clipsim_engine::SimTime;
 
 #[derive(Clone, Copy, Debug)]
@@ -70,22 +70,22 @@ impl TtlCache {
 
 impl EdgeCache for TtlCache {
     #[inline]
-    fn get(&mut self, key: u32, now: SimTime) -> bool {
+    fn lookup(&mut self, key: u32, now: SimTime) -> Lookup {
         self.now = now;
         let i = self.slot.get(key);
         if i == NONE {
-            return false;
+            return Lookup::Miss;
         }
         let n = &mut self.nodes.nodes[i as usize];
         if n.expires_at <= now {
             self.drop_node(i);
-            return false;
+            return Lookup::Expired;
         }
         if self.reset_on_hit {
             n.expires_at = now.saturating_add(clipsim_engine::SimDuration(n.ttl_us));
             self.list.move_to_head(&mut self.nodes.nodes, i);
         }
-        true
+        Lookup::Hit
     }
 
     fn insert(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> bool {

@@ -33,6 +33,8 @@ pub struct Counts {
     pub failovers: u64,
     /// Requests that reached the CDN edge (hit or miss).
     pub cdn_lookups: u64,
+    /// Of those, requests whose expired edge copy was revalidated with an origin.
+    pub revalidations: u64,
 }
 
 impl Counts {
@@ -46,6 +48,7 @@ impl Counts {
             bytes_from: std::array::from_fn(|i| diff(from.bytes_from[i], to.bytes_from[i])),
             failovers: diff(from.failovers, to.failovers),
             cdn_lookups: diff(from.cdn_lookups, to.cdn_lookups),
+            revalidations: diff(from.revalidations, to.revalidations),
         }
     }
 
@@ -165,7 +168,8 @@ pub struct Recorder {
     /// What was still in force when the run ended (an outage, a raised cost alert), apart from
     /// the timeline so that a long timeline cut for the report never hides it.
     pub at_end: Vec<timeline::InForce>,
-    /// Post-warm-up (requests, bytes) served from each region (origin fetches).
+    /// Post-warm-up (requests, bytes) served from each region (origin fetches; a revalidation
+    /// is a request without bytes).
     pub region_served: Vec<(u64, u64)>,
     interval_latency: Histogram<u64>,
     /// Load times recorded since the last flush, per geography: each request is recorded once,
@@ -240,16 +244,14 @@ impl Recorder {
 
     /// Records one finished request (its outcome is counted by the engine; this records its load
     /// time, where it came from and its clip).
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn request(
         &mut self,
         t: SimTime,
         geo: usize,
         clip: usize,
-        region: Option<usize>,
+        region: Option<(usize, u64)>,
         from: ServedFrom,
-        bytes: u64,
         load_us: u64,
     ) {
         let served = from != ServedFrom::Failed;
@@ -265,9 +267,9 @@ impl Recorder {
             return;
         }
         if served {
-            if let Some(r) = region {
+            if let Some((r, origin_bytes)) = region {
                 self.region_served[r].0 += 1;
-                self.region_served[r].1 += bytes;
+                self.region_served[r].1 += origin_bytes;
             }
         }
         let s = &mut self.clips[clip];
@@ -454,7 +456,7 @@ mod tests {
                 let clip = (rng.below(40) * rng.below(13)) as usize;
                 let from =
                     [ServedFrom::Edge, ServedFrom::PrimaryViaCdn, ServedFrom::LocalMirror][rng.below(3) as usize];
-                rec.request(t, 0, clip, Some(0), from, 1_000, 50_000);
+                rec.request(t, 0, clip, Some((0, 1_000)), from, 50_000);
             }
             let row = Row {
                 end: t,

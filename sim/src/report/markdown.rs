@@ -119,6 +119,13 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         ms(s.latency_ms.p99)
     );
     let _ = writeln!(o, "| CDN edge hit rate | {} |", pct(s.hit_rates.cdn_cache));
+    if s.requests.cdn_revalidated > 0 {
+        let _ = writeln!(
+            o,
+            "| CDN revalidations (expired edge copies confirmed with an origin, no body fetched) | {} |",
+            count(s.requests.cdn_revalidated)
+        );
+    }
     let _ = writeln!(
         o,
         "| mirror hit rate (all / top 100 clips) | {} / {} |",

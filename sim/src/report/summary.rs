@@ -87,6 +87,9 @@ pub struct Requests {
     pub failed: u64,
     /// Requests simulated in all, warm-up included.
     pub simulated: u64,
+    /// Requests after the warm-up whose expired edge copy the CDN revalidated with an origin (a
+    /// conditional request: the origin's request fee, no body).
+    pub cdn_revalidated: u64,
 }
 
 /// Hit rates (shares, after warm-up).
@@ -219,7 +222,12 @@ pub fn summarize(r: &RunResult) -> Summary {
         duration_s: r.end.as_secs_f64(),
         warmup_s: sc.warmup.as_secs_f64(),
         interrupted: r.interrupted,
-        requests: Requests { total: t.requests, failed: t.failed(), simulated: r.arrivals },
+        requests: Requests {
+            total: t.requests,
+            failed: t.failed(),
+            simulated: r.arrivals,
+            cdn_revalidated: t.revalidations,
+        },
         served_from: ServedFrom::ALL.iter().map(|f| (f.name().to_string(), t.served(*f))).collect(),
         bytes_served: t.bytes(),
         hit_rates: HitRates { cdn_cache: t.cdn_hit_rate(), mirror: t.mirror_hit_rate(), mirror_top100: top100 },

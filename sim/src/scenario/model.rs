@@ -208,6 +208,9 @@ pub struct Cdn {
     pub edge_capacity_bytes: Option<u64>,
     /// The eviction policy.
     pub eviction: crate::cache::Policy,
+    /// Whether an edge revalidates a copy whose TTL ran out (a conditional request: the
+    /// origin's request fee, no body) rather than fetching it again.
+    pub revalidate: bool,
     /// Round trip from a viewer to its edge.
     pub edge_rtt: SimDuration,
 }

@@ -284,6 +284,8 @@ pub struct RawCdn {
     pub edge_capacity_gb: Capacity,
     /// Edge eviction policy.
     pub eviction: String,
+    /// What an edge does with a copy whose TTL ran out: `revalidate` or `refetch`.
+    pub on_expiry: String,
     /// Round trip from a viewer to its edge, ms.
     pub edge_latency_ms: f64,
     /// `CDN_CLOUDFLARE_ZONE_ID`: accepted, not used.
@@ -301,6 +303,7 @@ impl Default for RawCdn {
             max_cost_per_gb: 0.10,
             edge_capacity_gb: Capacity::Unlimited,
             eviction: "lru".into(),
+            on_expiry: "revalidate".into(),
             edge_latency_ms: 15.0,
             cloudflare_zone_id: None,
             cloudflare_api_key: None,

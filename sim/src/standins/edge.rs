@@ -1,9 +1,12 @@
 //! The CDN: one edge cache per viewer geography, each with the scenario's eviction policy and
 //! the CDN's cache TTL. A request asks its geography's edge; a miss is filled from the origin the
-//! engine picks, and the clip stays cached until its TTL runs out or it is evicted.
+//! engine picks, and the clip stays cached until its TTL runs out or it is evicted. A copy whose
+//! TTL ran out stays until it is evicted or asked for; asked for, it is revalidated with the
+//! origin (a conditional request answered "not modified": clips never change) and cached for
+//! another TTL, or, with `cdn.on_expiry = "refetch"`, treated as a miss.
 
 use super::TargetState;
-use crate::cache::EdgeCache;
+use crate::cache::{EdgeCache, Lookup};
 use crate::rng::Stream;
 use clipsim_engine::{SimDuration, SimTime};
 
@@ -18,6 +21,11 @@ pub struct EdgeMeter {
     pub fills: u64,
     /// Bytes of those.
     pub fill_bytes: u64,
+    /// Requests whose expired copy it revalidated with an origin (no bytes fetched) and then
+    /// answered from its cache.
+    pub revalidations: u64,
+    /// Bytes of those.
+    pub revalidated_bytes: u64,
 }
 
 struct Edge<C> {
@@ -29,21 +37,30 @@ struct Edge<C> {
 pub struct Cdn<C> {
     edges: Vec<Edge<C>>,
     ttl: SimDuration,
+    revalidate: bool,
     base_rtt_us: u64,
     rtt_us: u64,
     state: TargetState,
 }
 
 impl<C: EdgeCache> Cdn<C> {
-    /// `geos` edges made by `cache`, caching for `ttl`, `rtt` from the viewers.
-    pub fn new(geos: usize, cache: impl Fn() -> C, ttl: SimDuration, rtt: SimDuration) -> Self {
+    /// `geos` edges made by `cache`, caching for `ttl`, revalidating expired copies or not,
+    /// `rtt` from the viewers.
+    pub fn new(geos: usize, cache: impl Fn() -> C, ttl: SimDuration, revalidate: bool, rtt: SimDuration) -> Self {
         let edges = (0..geos).map(|_| Edge { cache: cache(), meter: EdgeMeter::default() }).collect();
-        Cdn { edges, ttl, base_rtt_us: rtt.as_micros(), rtt_us: rtt.as_micros(), state: TargetState::UP }
+        Cdn { edges, ttl, revalidate, base_rtt_us: rtt.as_micros(), rtt_us: rtt.as_micros(), state: TargetState::UP }
     }
 
     /// No CDN: no edges.
     pub fn none() -> Self {
-        Cdn { edges: Vec::new(), ttl: SimDuration::ZERO, base_rtt_us: 0, rtt_us: 0, state: TargetState::UP }
+        Cdn {
+            edges: Vec::new(),
+            ttl: SimDuration::ZERO,
+            revalidate: false,
+            base_rtt_us: 0,
+            rtt_us: 0,
+            state: TargetState::UP,
+        }
     }
 
     /// Sets what is really wrong with the CDN from now on.
@@ -64,14 +81,29 @@ impl<C: EdgeCache> Cdn<C> {
         self.rtt_us
     }
 
-    /// Looks `clip` up in the edge of `geo` at `now`; on a hit, meters `bytes` delivered.
+    /// Looks `clip` up in the edge of `geo` at `now`; on a hit, meters `bytes` delivered. An
+    /// expired copy is [`Lookup::Expired`] when the CDN revalidates, else a [`Lookup::Miss`].
     #[inline(always)]
-    pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> bool {
+    pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> Lookup {
         let edge = &mut self.edges[geo];
-        let hit = edge.cache.get(clip, now);
+        let found = edge.cache.lookup(clip, now);
+        let hit = found == Lookup::Hit;
         edge.meter.hits += u64::from(hit);
         edge.meter.hit_bytes += u64::from(hit) * bytes;
-        hit
+        match found {
+            Lookup::Expired if !self.revalidate => Lookup::Miss,
+            found => found,
+        }
+    }
+
+    /// After an expired copy of `clip` in `geo`'s edge was revalidated with an origin: caches it
+    /// again until `now` plus the CDN's TTL and passes it on from the cache.
+    #[inline]
+    pub fn revalidated(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) {
+        let edge = &mut self.edges[geo];
+        edge.meter.revalidations += 1;
+        edge.meter.revalidated_bytes += bytes;
+        edge.cache.insert(clip, bytes, now + self.ttl);
     }
 
     /// Passes on `clip` (`bytes`) fetched from an origin after a miss in `geo`'s edge, and caches

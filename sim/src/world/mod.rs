@@ -234,7 +234,7 @@ impl<C: EdgeCache> Sim<C> {
             }
         }
         let cdn = match &sc.cdn {
-            Some(c) => Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.edge_rtt),
+            Some(c) => Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.revalidate, c.edge_rtt),
             None => Cdn::none(),
         };
         let mut storage: Vec<Storage> = sc.engine.latency_ms.iter().map(|row| Storage::new(row)).collect();

@@ -8,7 +8,7 @@
 //! their RTT by their latency factor.
 
 use super::Sim;
-use crate::cache::EdgeCache;
+use crate::cache::{EdgeCache, Lookup};
 use crate::rng::{Purpose, Stream};
 use crate::workload::Arrival;
 use clipsim_engine::{Input, ServedFrom, Step};
@@ -53,11 +53,14 @@ impl<C: EdgeCache> Sim<C> {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    if self.cdn.lookup(geo, a.clip.0, req.size().0, t) {
-                        load_us += self.cdn.rtt_us() * round_trips + startup_us;
-                        break self.engine.finish(&req, step).expect("current step");
+                    match self.cdn.lookup(geo, a.clip.0, req.size().0, t) {
+                        Lookup::Hit => {
+                            load_us += self.cdn.rtt_us() * round_trips + startup_us;
+                            break self.engine.finish(&req, step).expect("current step");
+                        }
+                        Lookup::Expired => req.edge_expired(),
+                        Lookup::Miss => req.edge_missed(),
                     }
-                    req.edge_missed();
                 }
                 Step::Origin { region, via_cdn, .. } => {
                     let storage = &mut self.storage[region.index()];
@@ -66,15 +69,20 @@ impl<C: EdgeCache> Sim<C> {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    let origin_rtt = storage.serve(geo, req.size().0, via_cdn);
-                    if via_cdn {
+                    if req.revalidating() {
+                        // A conditional request: one round trip from the edge, no body.
+                        load_us += self.cdn.rtt_us() * round_trips + storage.revalidate(geo);
+                        self.cdn.revalidated(geo, a.clip.0, req.size().0, t);
+                    } else if via_cdn {
+                        let origin_rtt = storage.serve(geo, req.size().0, true);
                         load_us += self.cdn.rtt_us() * round_trips + origin_rtt;
                         self.cdn.fill(geo, a.clip.0, req.size().0, t);
                     } else {
+                        let origin_rtt = storage.serve(geo, req.size().0, false);
                         load_us += origin_rtt * round_trips;
                     }
                     load_us += startup_us;
-                    served_region = Some(region.index());
+                    served_region = Some((region.index(), if req.revalidating() { 0 } else { req.size().0 }));
                     break self.engine.finish(&req, step).expect("current step");
                 }
                 Step::Failed => break self.engine.finish(&req, step).expect("failing is always possible"),
@@ -84,6 +92,6 @@ impl<C: EdgeCache> Sim<C> {
             let delta = if self.votes_rng.chance(self.sc.traffic.upvote_share) { 1 } else { -1 };
             self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
         }
-        self.rec.request(t, geo, a.clip.index(), served_region, from, req.size().0, load_us);
+        self.rec.request(t, geo, a.clip.index(), served_region, from, load_us);
     }
 }

@@ -126,6 +126,11 @@ pub(super) fn regions_and_cdn(
         };
         let eviction = Policy::parse(&c.eviction)
             .ok_or_else(|| cx.err("cdn.eviction", format!("one of {}", Policy::NAMES.join(", "))))?;
+        let revalidate = match c.on_expiry.as_str() {
+            "revalidate" => true,
+            "refetch" => false,
+            _ => return Err(cx.err("cdn.on_expiry", "revalidate (a conditional request, no body) or refetch")),
+        };
         let edge_ms = cx.positive(c.edge_latency_ms, 60_000.0, "cdn.edge_latency_ms", "milliseconds")?;
         Some(Cdn {
             provider: pid,
@@ -133,6 +138,7 @@ pub(super) fn regions_and_cdn(
             cache_ttl,
             edge_capacity_bytes,
             eviction,
+            revalidate,
             edge_rtt: SimDuration::from_micros((edge_ms * 1000.0).round() as u64),
         })
     } else {
