@@ -65,6 +65,18 @@ pub fn redact_secrets(text: &str) -> String {
     }
 }
 
+/// Whether a line of `value` after its first starts like an assignment (`NAME=`, `export NAME=`).
+fn swallows_an_assignment(value: &str) -> bool {
+    value.split('\n').skip(1).any(|line| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let name_len = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(line.len());
+        name_len > 0
+            && !line.starts_with(|c: char| c.is_ascii_digit())
+            && line[name_len..].trim_start().starts_with('=')
+    })
+}
+
 /// One override that was applied, for the record (secret values are redacted).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
@@ -122,7 +134,12 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
             line: Some(line),
             column: Some(column),
             key_path: name.clone(),
-            value: value.map(|v| if is_secret(&name) { REDACTED.to_string() } else { format!("{v:?}") }),
+            value: value.map(|v| match v.split_once('\n') {
+                _ if is_secret(&name) => REDACTED.to_string(),
+                // Only the first line: the others may be lines a missing closing quote swallowed.
+                Some((first, _)) => format!("{first:?} (and more lines)"),
+                None => format!("{v:?}"),
+            }),
             expected,
         };
         if !is_secret(&name) && place.substitutes() {
@@ -135,6 +152,17 @@ pub fn apply(file: &Path, text: &str, raw: &mut RawScenario) -> Result<Vec<Appli
             ));
         }
         let value = value.as_str();
+        if !is_secret(&name) && swallows_an_assignment(value) {
+            // `CDN_PROVIDER="bunny` with the quote left open takes in the lines after it up to the
+            // next quote, secrets among them: refused without showing any of it.
+            return Err(err(
+                place.value_at,
+                None,
+                "a value on one line: it runs on over lines that look like assignments (`NAME=`); is a closing \
+                 quote missing?"
+                    .into(),
+            ));
+        }
         let bad = |expected: &str| err(place.value_at, Some(value), expected.to_string());
         // Region names are checked one by one, after the list is split and trimmed.
         let pieces: Vec<&str> =
@@ -351,11 +379,30 @@ mod tests {
         assert!(e.starts_with(".env:1:") && !e.contains("q7Xz9"), "{e}");
     }
 
+    /// A quote left open takes in the lines after it, secrets among them: a value whose later
+    /// lines look like assignments is refused and nothing of it is shown (found by the fuzz
+    /// target; the secret's value used to be printed as part of `CDN_PROVIDER`'s).
+    #[test]
+    fn a_quote_left_open_never_shows_the_secret_it_swallowed() {
+        let mut r = raw();
+        for text in [
+            "CDN_PROVIDER=\"cloudflare\nCDN_CLOUDFLARE_API_KEY=sk_live_q7Xz9\nCDN_ENABLED=true\"\n",
+            "CDN_PROVIDER=\"cloudflare\nexport  CDN_CLOUDFLARE_API_KEY = sk_live_q7Xz9\"\n",
+            "MIRROR_REGIONS=\"us-east-1,\nDB_PASSWORD=q7Xz9\"\n",
+        ] {
+            let e = apply(Path::new(".env"), text, &mut r).unwrap_err().to_string();
+            assert!(e.starts_with(".env:1:") && e.contains("is a closing quote missing?"), "{text:?}: {e}");
+            assert!(!e.contains("q7Xz9") && !e.contains("cloudflare"), "{text:?}: {e}");
+        }
+        // Later lines that are not assignments stay allowed (a list over lines).
+        apply(Path::new(".env"), "MIRROR_REGIONS=\"us-east-1,\n 2eu-west-1\"\n", &mut r).expect("a list over lines");
+    }
+
     #[test]
     fn a_value_with_a_control_character_is_refused_escaped() {
         let mut r = raw();
         let e = apply(Path::new(".env"), "CDN_PROVIDER=\"bunny\\nnet\"\n", &mut r).unwrap_err().to_string();
-        assert!(e.starts_with(".env:1:14: `CDN_PROVIDER` = \"bunny\\nnet\": text without control"), "{e}");
+        assert!(e.starts_with(".env:1:14: `CDN_PROVIDER` = \"bunny\" (and more lines): text without control"), "{e}");
         let e = apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\u{1b}\"\n", &mut r).unwrap_err().to_string();
         assert!(e.contains("text without control"), "{e}");
         apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\"\n", &mut r).expect("line breaks between names are blanks");
