@@ -253,6 +253,18 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 debug_assert_eq!(self.reached_threshold.len(), self.clips.len().div_ceil(64), "a bit per clip");
                 debug_assert_eq!(self.demand_ext.len(), self.clips.len() * self.side_geos, "a side row per clip");
             }
+            Input::PastViews { clip, geo, views } => {
+                self.check_clip(clip)?;
+                if geo.index() >= self.topo.geos() {
+                    return Err(EngineError::UnknownGeo { geo, geos: self.topo.geos() });
+                }
+                self.now = now;
+                let before = self.clips[clip.index()].views;
+                self.clips[clip.index()].views = before.saturating_add(views);
+                self.add_demand(clip.index(), geo.index(), views);
+                self.note_score(clip.index());
+                debug_assert!(self.clips[clip.index()].views >= before, "views only grow");
+            }
             Input::Vote { clip, delta } => {
                 self.check_clip(clip)?;
                 self.now = now;
@@ -550,6 +562,26 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         counters[g] += 1;
     }
 
+    /// Adds `n` views from geography `g` to clip `i`'s demand, exactly as `n` calls of
+    /// [`Engine::bump_demand`] would, in O(1 + n / 32,768) steps: fill the counter, halve every
+    /// counter of the clip when it is full, go on.
+    fn add_demand(&mut self, i: usize, g: usize, n: u32) {
+        let (geos, side) = (self.topo.geos(), self.side_geos);
+        let counters: &mut [u16] =
+            if side == 0 { &mut self.clips[i].demand[..geos] } else { &mut self.demand_ext[i * side..(i + 1) * side] };
+        let mut n = n;
+        while n > 0 {
+            if counters[g] == u16::MAX {
+                for c in counters.iter_mut() {
+                    *c /= 2;
+                }
+            }
+            let step = n.min(u32::from(u16::MAX - counters[g]));
+            counters[g] += step as u16;
+            n -= step;
+        }
+    }
+
     /// Clip `i`'s demand by geography, widened.
     pub(crate) fn demand_of(&self, i: usize) -> [u32; crate::config::GEOS_MAX] {
         let (geos, side) = (self.topo.geos(), self.side_geos);
@@ -634,7 +666,7 @@ const _: () = assert!(size_of::<Clip>() == 32);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Input, Meter, RateTable};
+    use crate::{GeoId, Input, Meter, RateTable};
 
     /// An engine with one region and `geos` geographies, and one clip.
     fn engine(geos: u32) -> Engine {
@@ -685,6 +717,32 @@ mod tests {
             want[1] = 500;
             assert_eq!(e.demand_of(1), want, "{geos} geographies: halved");
             assert_eq!(e.demand_of(2), one, "clip 2 is not halved");
+        }
+    }
+
+    /// Past views count as that many views would: the same view count, score, threshold bits
+    /// and demand counters (halvings included) as views one at a time.
+    #[test]
+    fn past_views_count_as_views_one_at_a_time() {
+        for geos in [3, 7] {
+            let mut past = engine(geos);
+            let mut live = engine(geos);
+            let plan = [(0usize, 70_000u32), (1, 30_000), (0, 5), (2, 1), (1, 200_000)];
+            for &(g, n) in &plan {
+                let input = Input::PastViews { clip: ClipId(1), geo: GeoId(g as u32), views: n };
+                past.handle_input(SimTime::ZERO, input).unwrap();
+                for _ in 0..n {
+                    let req = live.begin_request(SimTime::ZERO, ClipId(1), GeoId(g as u32)).unwrap();
+                    live.finish(&req, live.next_step(SimTime::ZERO, &req)).unwrap();
+                }
+            }
+            assert_eq!(past.clips[1].views, live.clips[1].views, "{geos} geographies: views");
+            assert_eq!(past.score(&past.clips[1]), live.score(&live.clips[1]), "{geos} geographies: score");
+            assert_eq!(past.reached_threshold, live.reached_threshold, "{geos} geographies: threshold bits");
+            assert_eq!(past.demand_of(1), live.demand_of(1), "{geos} geographies: demand");
+            assert_eq!(past.demand_of(0), [0; crate::config::GEOS_MAX], "other clips untouched");
+            let bad = Input::PastViews { clip: ClipId(1), geo: GeoId(geos), views: 1 };
+            assert!(past.handle_input(SimTime::ZERO, bad).is_err(), "an unknown geography is refused");
         }
     }
 

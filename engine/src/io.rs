@@ -28,6 +28,17 @@ pub enum Input {
         /// Where the original is stored.
         primary: RegionId,
     },
+    /// Views of `clip` from `geo` before the simulated period (a catalog that starts with a
+    /// history): they count toward its popularity score and its demand by geography exactly as
+    /// that many views would, and serve nothing.
+    PastViews {
+        /// The clip.
+        clip: ClipId,
+        /// The viewers' geography.
+        geo: GeoId,
+        /// How many.
+        views: u32,
+    },
     /// A viewer voted (`delta` is +1 or -1, or any net change).
     Vote {
         /// The clip.

@@ -30,6 +30,8 @@ pub enum Purpose {
     Network,
     /// Which catalog clip a catalog view picks (the Zipf draw).
     CatalogPicks,
+    /// A catalog's past views (`catalog.history`).
+    History,
 }
 
 impl Purpose {
@@ -45,6 +47,7 @@ impl Purpose {
             Purpose::Faults => 7,
             Purpose::Network => 8,
             Purpose::CatalogPicks => 9,
+            Purpose::History => 10,
         }
     }
 }
@@ -67,6 +70,11 @@ impl Stream {
         let a = splitmix64(seed ^ splitmix64(purpose.tag()));
         let b = splitmix64(a ^ 0xD1B5_4A32_D192_ED03);
         Stream(Pcg64Mcg::new((u128::from(a) << 64) | u128::from(b) | 1))
+    }
+
+    /// The generator, for samplers of `rand_distr`.
+    pub fn rng(&mut self) -> &mut impl rand::Rng {
+        &mut self.0
     }
 
     /// A uniform `u64`.

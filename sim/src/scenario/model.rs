@@ -93,6 +93,8 @@ pub struct Catalog {
     pub primary_shares: Vec<(RegionId, f64)>,
     /// New clips per day.
     pub uploads_per_day: f64,
+    /// How long the catalog was viewed before the run (zero: a launch).
+    pub history: SimDuration,
 }
 
 impl Catalog {

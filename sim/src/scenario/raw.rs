@@ -105,6 +105,9 @@ pub struct RawCatalog {
     pub primary_regions: Option<IndexMap<String, f64>>,
     /// New clips per day (Poisson).
     pub uploads_per_day: f64,
+    /// How long the catalog was viewed before the run starts (its clips start with the views
+    /// they would have had); `0s` is a launch.
+    pub history: Dur,
 }
 
 impl Default for RawCatalog {
@@ -115,6 +118,7 @@ impl Default for RawCatalog {
             primary_region: None,
             primary_regions: None,
             uploads_per_day: 0.0,
+            history: Dur(clipsim_engine::SimDuration::ZERO),
         }
     }
 }

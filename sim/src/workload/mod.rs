@@ -24,6 +24,7 @@
 mod alias;
 mod demand;
 mod exp;
+pub mod history;
 mod uploads;
 
 pub use alias::{zipf_weights, AliasTable};

@@ -17,6 +17,7 @@ use crate::record::Recorder;
 use crate::rng::{Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::standins::{prober, Cdn, Faults, Links, Meters, Storage};
+use crate::workload::history::Past;
 use crate::workload::{ClipFactory, Demand};
 use clipsim_engine::{Bytes, ClipId, Engine, Input, Output, RegionId, SimDuration, SimTime};
 use std::cmp::Reverse;
@@ -233,6 +234,14 @@ impl<C: EdgeCache> Sim<C> {
                 catalog_bytes[primary.index()] += size;
             }
         }
+        // A catalog with a history starts with the views it would have had.
+        crate::workload::history::past_views(&sc, |clip, past| {
+            let input = match past {
+                Past::Views(geo, views) => Input::PastViews { clip, geo, views },
+                Past::Votes(delta) => Input::Vote { clip, delta },
+            };
+            engine.handle_input(SimTime::ZERO, input).expect("past views name catalog clips and known geographies");
+        });
         let cdn = match &sc.cdn {
             Some(c) => Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.revalidate, c.edge_rtt),
             None => Cdn::none(),

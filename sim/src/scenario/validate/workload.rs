@@ -52,7 +52,9 @@ pub(super) fn catalog(cx: &Ctx<'_>, c: &RawCatalog, cfg: &EngineConfig) -> R<Cat
         (None, None) => vec![(RegionId(0), 1.0)],
     };
     let uploads = cx.range(c.uploads_per_day, 0.0, 10_000_000.0, "catalog.uploads_per_day", "a rate")?;
-    Ok(Catalog { clips: c.clips as u32, size, primary_shares, uploads_per_day: uploads })
+    let history = c.history.0;
+    cx.check(history <= SimDuration::from_days(36_500), "catalog.history", "at most 36500d (100 years)")?;
+    Ok(Catalog { clips: c.clips as u32, size, primary_shares, uploads_per_day: uploads, history })
 }
 
 pub(super) fn traffic(cx: &Ctx<'_>, t: &RawTraffic, geos: &[String], clips: u32, duration: SimDuration) -> R<Traffic> {
