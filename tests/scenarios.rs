@@ -457,3 +457,38 @@ fn a_history_started_month_is_a_steady_state_month() {
     assert!(second - launch > 0.2, "the second month is far from the launch month: {launch:.3} against {second:.3}");
     assert!((history - second).abs() < 0.05, "history {history:.3} against the second month {second:.3}");
 }
+
+/// Background failures: a region that holds every clip's only copy (no CDN, no mirrors) fails
+/// at random with MTBF 2 days and MTTR 6 hours; over 180 days and 8 seeds its availability is
+/// the closed form MTBF / (MTBF + MTTR) = 8/9 within 3 standard errors of the seeds' mean. The
+/// failures come from a stream of their own: the requests are the same as without them.
+#[test]
+fn background_failures_give_the_closed_form_availability() {
+    let text = "[scenario]\nname = \"mtbf\"\nduration = \"180d\"\nwarmup = \"0s\"\nreport_interval = \"30d\"\n\
+                [catalog]\nclips = 1000\n[traffic]\nviews_per_month = 20000\n[traffic.geos]\nna = 1.0\n\
+                [[regions]]\nname = \"us-east-1\"\nstorage = \"s3\"\nlatency_ms = { na = 25 }\n\
+                [cdn]\nenabled = false\n[mirror]\nenabled = false\n\
+                [failures]\nenabled = true\nregion_mtbf = \"2d\"\nregion_mttr = \"6h\"\n";
+    let load = |text: &str, seed: u64| {
+        let o = clipsim_sim::scenario::Overrides { seed: Some(seed), ..Default::default() };
+        clipsim_sim::scenario::from_str(std::path::Path::new("mtbf.toml"), text, &o).expect("valid")
+    };
+    let mut avail = Vec::new();
+    for seed in 0..8 {
+        let r = run_scenario(load(text, seed)).expect("runs");
+        assert!(r.scenario.outages.len() > 40, "seed {seed}: about 67 failures in 180 days");
+        let c = r.engine.counters();
+        let failed = c.served_from[clipsim_engine::ServedFrom::Failed as usize];
+        avail.push(1.0 - failed as f64 / c.requests_total as f64);
+        if seed == 0 {
+            let calm = run_scenario(load(&text.replace("enabled = true", "enabled = false"), seed)).expect("runs");
+            assert_eq!(calm.arrivals, r.arrivals, "the failures change no request");
+            assert!(calm.scenario.outages.is_empty());
+        }
+    }
+    let n = avail.len() as f64;
+    let mean = avail.iter().sum::<f64>() / n;
+    let se = (avail.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
+    let closed = 48.0 / 54.0;
+    assert!((mean - closed).abs() < 3.0 * se, "availability {mean:.4} ± {se:.4} (SE) against {closed:.4}: {avail:?}");
+}

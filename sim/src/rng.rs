@@ -32,6 +32,8 @@ pub enum Purpose {
     CatalogPicks,
     /// A catalog's past views (`catalog.history`).
     History,
+    /// Background failures (`[failures]`).
+    Failures,
 }
 
 impl Purpose {
@@ -48,6 +50,7 @@ impl Purpose {
             Purpose::Network => 8,
             Purpose::CatalogPicks => 9,
             Purpose::History => 10,
+            Purpose::Failures => 11,
         }
     }
 }

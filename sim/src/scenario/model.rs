@@ -42,8 +42,11 @@ pub struct Scenario {
     pub probe_interval: SimDuration,
     /// What a failed attempt costs the viewer.
     pub request_timeout: SimDuration,
-    /// Outages, in start order.
+    /// Outages, in start order (scripted ones; background failures join them when the world is
+    /// built, see [`crate::standins::failures`]).
     pub outages: Vec<Outage>,
+    /// Background failures, when enabled.
+    pub failures: Option<Failures>,
     /// Price changes: (time, engine input), in time order.
     pub price_changes: Vec<(SimTime, Input)>,
     /// Targets to check.
@@ -215,6 +218,20 @@ pub struct Cdn {
     pub revalidate: bool,
     /// Round trip from a viewer to its edge.
     pub edge_rtt: SimDuration,
+}
+
+/// Background failures: each region's storage and the CDN go down at random, an alternating
+/// renewal process with exponential times up (mean `*_mtbf`) and down (mean `*_mttr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failures {
+    /// Mean time between a region's failures.
+    pub region_mtbf: SimDuration,
+    /// Mean time to repair a region.
+    pub region_mttr: SimDuration,
+    /// Mean time between the CDN's failures.
+    pub cdn_mtbf: SimDuration,
+    /// Mean time to repair the CDN.
+    pub cdn_mttr: SimDuration,
 }
 
 /// An outage.

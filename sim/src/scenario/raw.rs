@@ -41,6 +41,9 @@ pub struct RawScenario {
     /// `[[outages]]`
     #[serde(default)]
     pub outages: Vec<RawOutage>,
+    /// `[failures]`
+    #[serde(default)]
+    pub failures: RawFailures,
     /// `[[price_changes]]`
     #[serde(default)]
     pub price_changes: Vec<RawPriceChange>,
@@ -471,6 +474,36 @@ impl Default for RawBilling {
             cost_alert_window: Dur(D::from_hours(24)),
             cost_alert_check: Dur(D::from_hours(1)),
             cost_alert_scope: "cdn".into(),
+        }
+    }
+}
+
+/// `[failures]`: background failures (off unless enabled).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFailures {
+    /// Whether regions and the CDN fail at random.
+    pub enabled: bool,
+    /// Mean time between a region's failures.
+    pub region_mtbf: Dur,
+    /// Mean time to repair a region.
+    pub region_mttr: Dur,
+    /// Mean time between the CDN's failures.
+    pub cdn_mtbf: Dur,
+    /// Mean time to repair the CDN.
+    pub cdn_mttr: Dur,
+}
+
+impl Default for RawFailures {
+    fn default() -> Self {
+        use clipsim_engine::SimDuration as D;
+        // Sources and reasoning: scenarios/README.md, `[failures]`.
+        RawFailures {
+            enabled: false,
+            region_mtbf: Dur(D::from_days(365)),
+            region_mttr: Dur(D::from_hours(4)),
+            cdn_mtbf: Dur(D::from_days(365)),
+            cdn_mttr: Dur(D::from_mins(60)),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! bytes stored over time, edge hits and fills, bytes copied over links), apart from the engine's
 //! bill, so that tests can hold the two against each other.
 //!
+//! * [`failures`]: background failures drawn at random (`[failures]`), added to the outages.
 //! * [`faults`]: the ground truth of outages (what is really down or slow), from the scenario.
 //! * [`storage`]: one region's object store: put, delete, answer a get (or not), its latency.
 //! * [`edge`]: the CDN: an edge cache per viewer geography (any eviction policy) with the CDN's TTL.
@@ -12,6 +13,7 @@
 //! * [`prober`]: the health probes the engine's health checks read.
 
 pub mod edge;
+pub mod failures;
 pub mod faults;
 pub mod link;
 pub mod prober;

@@ -250,6 +250,10 @@ impl<C: EdgeCache> Sim<C> {
         for (s, &bytes) in storage.iter_mut().zip(&catalog_bytes) {
             s.put(SimTime::ZERO, bytes);
         }
+        // Background failures join the scripted outages, all in start order.
+        let mut sc = sc;
+        sc.outages.extend(crate::standins::failures::draw(&sc));
+        sc.outages.sort_by_key(|o| o.start);
         let faults = Faults::new(&sc.outages, regions);
         let end = SimTime::ZERO + sc.duration;
         let mut w = Sim {

@@ -175,6 +175,17 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     };
 
     let outages = events::outages(&cx, &raw.outages, &cfg, cdn.as_ref(), duration)?;
+    let f = &raw.failures;
+    let failures = if f.enabled {
+        Some(Failures {
+            region_mtbf: cx.nonzero(f.region_mtbf.0, "failures.region_mtbf")?,
+            region_mttr: cx.nonzero(f.region_mttr.0, "failures.region_mttr")?,
+            cdn_mtbf: cx.nonzero(f.cdn_mtbf.0, "failures.cdn_mtbf")?,
+            cdn_mttr: cx.nonzero(f.cdn_mttr.0, "failures.cdn_mttr")?,
+        })
+    } else {
+        None
+    };
     let price_changes = resolve::price_changes(&cx, &raw.price_changes, &cfg, &lists, cdn.as_ref(), duration)?;
     let targets = events::targets(&cx, &raw.targets)?;
     let expected = raw.expected.as_ref().map(|e| events::expected(&cx, e)).transpose()?;
@@ -200,6 +211,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         probe_interval,
         request_timeout,
         outages,
+        failures,
         price_changes,
         targets,
         mirror_min_hit_rate: min_hit / 100.0,
