@@ -163,6 +163,9 @@ pub struct EngineConfig {
     pub mirror: MirrorConfig,
     /// Health thresholds.
     pub health: HealthConfig,
+    /// Each region's (by [`RegionId`]) then the CDN's normal probe latency, when known (see
+    /// [`HealthConfig::degraded_factor_pct`]); missing entries are unknown.
+    pub probe_normal: Vec<Option<SimDuration>>,
     /// Prices and alerts.
     pub billing: BillingConfig,
 }
@@ -242,6 +245,7 @@ impl EngineConfig {
             cdn_provider: None,
             mirror: MirrorConfig::seed_defaults(Vec::new()),
             health: HealthConfig::default(),
+            probe_normal: Vec::new(),
             billing: BillingConfig {
                 month: SimDuration::from_days(30),
                 rates: Vec::new(),
@@ -277,6 +281,19 @@ impl EngineConfig {
     /// Sets the round-trip latency between a region and a geography (both must exist).
     pub fn set_latency_ms(&mut self, region: RegionId, geo: GeoId, ms: u32) {
         self.latency_ms[region.index()][geo.index()] = ms;
+    }
+
+    /// Sets the normal probe latency of a region or the CDN (what a healthy target answers in),
+    /// against which [`HealthConfig::degraded_factor_pct`] judges it.
+    pub fn set_probe_normal(&mut self, target: crate::HealthTarget, latency: SimDuration) {
+        let i = match target {
+            crate::HealthTarget::Region(r) => r.index(),
+            crate::HealthTarget::Cdn => self.regions.len(),
+        };
+        if self.probe_normal.len() <= i {
+            self.probe_normal.resize(i + 1, None);
+        }
+        self.probe_normal[i] = Some(latency);
     }
 
     /// Makes `provider` the CDN.

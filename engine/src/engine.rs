@@ -171,7 +171,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             mirrors: MirrorTable::default(),
             reached_threshold: Vec::new(),
             mirror_region_mask,
-            health: vec![TargetHealth::default(); regions + 1],
+            health: (0..=regions)
+                .map(|i| TargetHealth::new(&cfg.health, cfg.probe_normal.get(i).copied().flatten()))
+                .collect(),
             region_health: vec![Health::Healthy; regions],
             lag: vec![None; regions],
             stored_bytes: vec![0; regions],

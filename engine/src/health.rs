@@ -3,7 +3,9 @@
 //! Each target moves between [`Health::Healthy`], [`Health::Degraded`] and [`Health::Unhealthy`]
 //! with hysteresis: `unhealthy_after_failures` consecutive failed probes make it unhealthy,
 //! `healthy_after_successes` consecutive good probes bring it back. A reachable target whose
-//! smoothed probe latency is above `degraded_latency` is degraded. The belief can be stale: a
+//! smoothed probe latency is above its degraded threshold is degraded: `degraded_latency`, or
+//! `degraded_factor_pct` percent of the target's normal probe latency when that is known and
+//! lower ([`crate::EngineConfig::set_probe_normal`]). The belief can be stale: a
 //! region that went down a second ago is still believed healthy until enough probes fail.
 
 use crate::units::SimDuration;
@@ -49,6 +51,9 @@ pub struct HealthConfig {
     pub healthy_after_successes: u32,
     /// Smoothed probe latency above which a reachable target is degraded.
     pub degraded_latency: SimDuration,
+    /// Percent of a target's normal probe latency above which it is degraded, when its normal
+    /// latency is known (0: only `degraded_latency`). 200: twice its usual round trip.
+    pub degraded_factor_pct: u32,
 }
 
 impl Default for HealthConfig {
@@ -57,6 +62,7 @@ impl Default for HealthConfig {
             unhealthy_after_failures: 3,
             healthy_after_successes: 2,
             degraded_latency: SimDuration::from_millis(500),
+            degraded_factor_pct: 0,
         }
     }
 }
@@ -70,15 +76,32 @@ pub struct TargetHealth {
     /// Exponentially weighted moving average of probe latency (weight 1/8 per sample, as TCP's
     /// smoothed RTT), in microseconds; `None` before the first good probe.
     latency_avg_us: Option<u64>,
-}
-
-impl Default for TargetHealth {
-    fn default() -> Self {
-        TargetHealth { state: Health::Healthy, failures_in_row: 0, successes_in_row: 0, latency_avg_us: None }
-    }
+    /// Above this smoothed latency, microseconds, a reachable target is degraded.
+    degraded_above_us: u64,
 }
 
 impl TargetHealth {
+    /// A healthy target, degraded above `cfg.degraded_latency` or above `degraded_factor_pct`
+    /// percent of `normal` (when known and not zero), whichever is lower.
+    pub fn new(cfg: &HealthConfig, normal: Option<SimDuration>) -> Self {
+        let absolute = cfg.degraded_latency.as_micros();
+        let relative = normal
+            .filter(|n| *n > SimDuration::ZERO && cfg.degraded_factor_pct > 0)
+            .map(|n| n.as_micros().saturating_mul(u64::from(cfg.degraded_factor_pct)) / 100);
+        TargetHealth {
+            state: Health::Healthy,
+            failures_in_row: 0,
+            successes_in_row: 0,
+            latency_avg_us: None,
+            degraded_above_us: relative.map_or(absolute, |r| r.min(absolute)),
+        }
+    }
+
+    /// The smoothed latency above which it is degraded.
+    pub fn degraded_above(&self) -> SimDuration {
+        SimDuration(self.degraded_above_us)
+    }
+
     /// The believed state.
     pub fn state(&self) -> Health {
         self.state
@@ -109,7 +132,7 @@ impl TargetHealth {
             });
             let reachable = before != Health::Unhealthy || self.successes_in_row >= cfg.healthy_after_successes;
             if reachable {
-                self.state = if self.latency_avg_us.unwrap_or(0) > cfg.degraded_latency.as_micros() {
+                self.state = if self.latency_avg_us.unwrap_or(0) > self.degraded_above_us {
                     Health::Degraded
                 } else {
                     Health::Healthy
@@ -145,7 +168,7 @@ mod tests {
     #[test]
     fn latency_average_moves_an_eighth_of_the_way_rounding_toward_the_old_average() {
         let cfg = HealthConfig::default();
-        let mut h = TargetHealth::default();
+        let mut h = TargetHealth::new(&cfg, None);
         assert_eq!(h.latency_avg(), None);
         h.on_probe(&cfg, true, SimDuration(100_000));
         assert_eq!(h.latency_avg(), Some(SimDuration(100_000)));
@@ -153,6 +176,36 @@ mod tests {
         assert_eq!(h.latency_avg(), Some(SimDuration(110_000)));
         h.on_probe(&cfg, true, SimDuration(20_003));
         assert_eq!(h.latency_avg(), Some(SimDuration(98_751)));
+    }
+
+    /// With a factor and a normal latency, a target is degraded above the factor times its
+    /// normal latency when that is below the absolute threshold (a region that answers in 30 ms
+    /// is degraded at 61 ms, long before 500 ms); without a normal latency, or above, the
+    /// absolute threshold holds.
+    #[test]
+    fn a_degraded_threshold_relative_to_normal_latency() {
+        let cfg = HealthConfig { degraded_factor_pct: 200, ..HealthConfig::default() };
+        assert_eq!(TargetHealth::new(&cfg, Some(MS(30))).degraded_above(), MS(60));
+        assert_eq!(TargetHealth::new(&cfg, Some(MS(400))).degraded_above(), MS(500), "the lower of the two");
+        assert_eq!(TargetHealth::new(&cfg, None).degraded_above(), MS(500));
+        let off = HealthConfig::default();
+        assert_eq!(TargetHealth::new(&off, Some(MS(30))).degraded_above(), MS(500), "no factor");
+        let mut h = TargetHealth::new(&cfg, Some(MS(30)));
+        h.on_probe(&cfg, true, MS(30));
+        assert_eq!(h.state(), Health::Healthy);
+        // Four times slower: the average passes 60 ms on the fourth slow probe.
+        let states: Vec<Health> = (0..4)
+            .map(|_| {
+                h.on_probe(&cfg, true, MS(120));
+                h.state()
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [Health::Healthy, Health::Healthy, Health::Healthy, Health::Degraded],
+            "{:?}",
+            h.latency_avg()
+        );
     }
 
     #[test]
@@ -165,7 +218,7 @@ mod tests {
     #[test]
     fn needs_consecutive_failures_to_go_unhealthy() {
         let cfg = HealthConfig::default();
-        let mut h = TargetHealth::default();
+        let mut h = TargetHealth::new(&cfg, None);
         assert_eq!(h.on_probe(&cfg, false, MS(0)), None);
         assert_eq!(h.on_probe(&cfg, false, MS(0)), None);
         // A success in between resets the count.
@@ -180,7 +233,7 @@ mod tests {
     #[test]
     fn needs_consecutive_successes_to_come_back() {
         let cfg = HealthConfig::default();
-        let mut h = TargetHealth::default();
+        let mut h = TargetHealth::new(&cfg, None);
         for _ in 0..3 {
             h.on_probe(&cfg, false, MS(0));
         }
@@ -193,7 +246,7 @@ mod tests {
     #[test]
     fn slow_probes_degrade_and_fast_ones_recover() {
         let cfg = HealthConfig::default();
-        let mut h = TargetHealth::default();
+        let mut h = TargetHealth::new(&cfg, None);
         h.on_probe(&cfg, true, MS(100));
         // The average climbs by 1/8 of the gap per probe.
         let mut probes = 0;

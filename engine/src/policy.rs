@@ -295,6 +295,7 @@ mod tests {
             cdn_provider: None,
             mirror: MirrorConfig::seed_defaults(vec![]),
             health: Default::default(),
+            probe_normal: Vec::new(),
             billing: BillingConfig { month: SimDuration::from_days(30), rates: vec![], cost_alert: Default::default() },
         };
         Topology::new(&cfg)
@@ -313,6 +314,7 @@ mod tests {
             cdn_provider: None,
             mirror: MirrorConfig::seed_defaults(vec![]),
             health: Default::default(),
+            probe_normal: Vec::new(),
             billing: BillingConfig { month: SimDuration::from_days(30), rates: vec![], cost_alert: Default::default() },
         };
         let t = Topology::new(&cfg);

@@ -10,7 +10,8 @@
 //!   attempts, and when it was ordered, became active and expires;
 //! * the believed health of every region and of the CDN, recomputed from probe results with the
 //!   documented hysteresis (N failed probes in a row: unhealthy; M good probes in a row: back) and
-//!   the 1/8 EWMA of probe latency (degraded above `degraded_latency`);
+//!   the 1/8 EWMA of probe latency (degraded above `degraded_latency`, or above
+//!   `degraded_factor_pct` of the target's normal probe latency when set and lower);
 //! * the job timers (month close, cost-alert check, cleanup, sync, copy retries, in that order at
 //!   equal times) and what each job must output: new mirrors placed by the documented demand-ranked
 //!   greedy rule and copied from the documented source, deletions of expired mirrors, retried
@@ -78,6 +79,10 @@ struct Params {
     fail_n: u32,
     ok_m: u32,
     degraded: SimDuration,
+    /// Percent of a target's normal probe latency above which it is degraded (0: off).
+    degraded_factor_pct: u32,
+    /// Each region's then the CDN's normal probe latency, ms, when set.
+    probe_normal_ms: Vec<Option<u64>>,
     month: SimDuration,
     alert_check: SimDuration,
     alert_window_checks: u64,
@@ -181,7 +186,15 @@ impl Params {
             unhealthy_after_failures: self.fail_n,
             healthy_after_successes: self.ok_m,
             degraded_latency: self.degraded,
+            degraded_factor_pct: self.degraded_factor_pct,
         };
+        for (i, normal) in self.probe_normal_ms.iter().enumerate() {
+            if let Some(ms) = normal {
+                let target =
+                    if i as u32 == self.regions { HealthTarget::Cdn } else { HealthTarget::Region(RegionId(i as u32)) };
+                cfg.set_probe_normal(target, SimDuration::from_millis(*ms));
+            }
+        }
         cfg.billing.month = self.month;
         cfg.billing.cost_alert = CostAlertConfig {
             max_cost_per_gb_nanos: self.alert_threshold,
@@ -294,6 +307,10 @@ fn params() -> impl Strategy<Value = Params> {
         0u32..=3,
         prop::bool::weighted(0.3),
         prop::bool::weighted(0.3),
+        (
+            prop_oneof![1 => Just(0u32), 2 => 150u32..=400],
+            prop::collection::vec(prop::option::weighted(0.7, 20u64..=300), 9),
+        ),
     );
     let billing = (
         6u64..=48,
@@ -306,7 +323,8 @@ fn params() -> impl Strategy<Value = Params> {
     (topo, mirror, health, billing).prop_map(|(t, m, h, b)| {
         let (regions, geos, two_storage, cdn, latency, mask) = t;
         let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
-        let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only) = h;
+        let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only, (factor_pct, normals)) =
+            h;
         let (month_hours, check_mins, window_checks, alert_threshold, alert_total, rates) = b;
         Params {
             regions,
@@ -332,6 +350,8 @@ fn params() -> impl Strategy<Value = Params> {
             fail_n,
             ok_m,
             degraded: SimDuration::from_millis(degraded_ms),
+            degraded_factor_pct: factor_pct,
+            probe_normal_ms: normals.into_iter().take(regions as usize + 1).collect(),
             month: SimDuration::from_hours(month_hours),
             alert_check: SimDuration(check_mins * MIN),
             alert_window_checks: window_checks,
@@ -710,8 +730,20 @@ impl Model {
     // ----- health -----
 
     /// Applies a probe; returns the previous state if the state changed.
+    /// The smoothed probe latency above which target `idx` is degraded: the absolute threshold,
+    /// or the factor times its normal latency when that is set and lower.
+    fn degraded_above_us(&self, idx: usize) -> u64 {
+        let absolute = self.p.degraded.as_micros();
+        match self.p.probe_normal_ms.get(idx).copied().flatten() {
+            Some(ms) if self.p.degraded_factor_pct > 0 => {
+                absolute.min(ms * 1000 * u64::from(self.p.degraded_factor_pct) / 100)
+            }
+            _ => absolute,
+        }
+    }
+
     fn probe(&mut self, idx: usize, ok: bool, latency: SimDuration) -> Option<Health> {
-        let (fail_n, ok_m, degraded) = (self.p.fail_n, self.p.ok_m, self.p.degraded.as_micros());
+        let (fail_n, ok_m, degraded) = (self.p.fail_n, self.p.ok_m, self.degraded_above_us(idx));
         let h = &mut self.health[idx];
         let before = h.state;
         if ok {
@@ -1303,9 +1335,9 @@ impl Harness {
         let ok = !self.down[idx as usize] ^ flip;
         let latency = match latency {
             Latency::Ms(ms) => SimDuration::from_millis(ms),
-            Latency::NearThreshold(d) => {
-                SimDuration(self.model.p.degraded.as_micros().checked_add_signed(d).expect("threshold >= 100 ms"))
-            }
+            Latency::NearThreshold(d) => SimDuration(
+                self.model.degraded_above_us(idx as usize).checked_add_signed(d).expect("threshold >= 3 ms"),
+            ),
         };
         self.engine.handle_input(self.now, Input::Probe { target: t, ok, latency }).expect("valid probe");
         self.engine_now = self.now;

@@ -435,6 +435,8 @@ pub struct RawHealth {
     pub healthy_after_successes: u32,
     /// Smoothed probe latency above which a target is degraded, ms.
     pub degraded_latency_ms: f64,
+    /// Multiple of a target's normal probe latency above which it is degraded (0: off).
+    pub degraded_latency_factor: f64,
     /// What a request to a dead source costs before it fails over.
     pub request_timeout: Dur,
 }
@@ -445,8 +447,9 @@ impl Default for RawHealth {
         RawHealth {
             probe_interval: Dur(D::from_secs(30)),
             unhealthy_after_failures: 3,
-            healthy_after_successes: 2,
+            healthy_after_successes: 3,
             degraded_latency_ms: 500.0,
+            degraded_latency_factor: 2.0,
             request_timeout: Dur(D::from_secs(2)),
         }
     }

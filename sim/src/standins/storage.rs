@@ -38,13 +38,19 @@ pub struct Storage {
     meter: StorageMeter,
 }
 
+/// How long a healthy region with these round trips to the geographies (milliseconds) takes to
+/// answer a probe: its shortest round trip (the prober sits in the nearest geography).
+pub fn normal_probe_latency(latency_ms: &[u32]) -> SimDuration {
+    SimDuration::from_millis(latency_ms.iter().copied().min().map_or(0, u64::from))
+}
+
 impl Storage {
     /// An empty, healthy region with these round trips to the geographies, in milliseconds.
     pub fn new(latency_ms: &[u32]) -> Self {
         let base_rtt_us: Vec<u64> = latency_ms.iter().map(|&ms| u64::from(ms) * 1000).collect();
         Storage {
             rtt_us: base_rtt_us.clone(),
-            probe_base_us: base_rtt_us.iter().copied().min().unwrap_or(0),
+            probe_base_us: normal_probe_latency(latency_ms).as_micros(),
             base_rtt_us,
             state: TargetState::UP,
             lag: SimDuration::ZERO,

@@ -140,11 +140,26 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     cx.check(h.healthy_after_successes >= 1, "health.healthy_after_successes", "at least 1")?;
     let degraded = cx.positive(h.degraded_latency_ms, 600_000.0, "health.degraded_latency_ms", "milliseconds")?;
     let request_timeout = cx.nonzero(h.request_timeout.0, "health.request_timeout")?;
+    let factor = h.degraded_latency_factor;
+    cx.check(
+        factor == 0.0 || (1.0..=1000.0).contains(&factor),
+        "health.degraded_latency_factor",
+        "a multiple from 1 to 1000, or 0 for none",
+    )?;
     cfg.health = HealthConfig {
         unhealthy_after_failures: h.unhealthy_after_failures,
         healthy_after_successes: h.healthy_after_successes,
         degraded_latency: SimDuration::from_micros((degraded * 1000.0).round() as u64),
+        degraded_factor_pct: (factor * 100.0).round() as u32,
     };
+    // What each target answers a probe in when healthy, as the stand-ins do.
+    for r in 0..cfg.regions.len() {
+        let normal = crate::standins::storage::normal_probe_latency(&cfg.latency_ms[r]);
+        cfg.set_probe_normal(HealthTarget::Region(RegionId(r as u32)), normal);
+    }
+    if let Some(c) = &cdn {
+        cfg.set_probe_normal(HealthTarget::Cdn, c.edge_rtt);
+    }
 
     // Billing.
     let b = &raw.billing;
