@@ -306,8 +306,13 @@ fn syntax_error(file: &Path, text: &str, cursor: usize, e: dotenvy::Error) -> In
     let head = head.strip_prefix("export ").map_or(head, str::trim_start);
     let name: String = head.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
     let name = if head[name.len()..].trim_start().starts_with('=') { name } else { String::new() };
-    let offset = start + bad.char_indices().nth(index).map_or(bad.len(), |(i, _)| i);
-    if text[start..offset.min(text.len())].contains('\n') {
+    // dotenvy's line need not be the file's text byte for byte (a byte-order mark inside the file
+    // is dropped from it): the offset is kept within the text and on a character boundary.
+    let mut offset = (start + bad.char_indices().nth(index).map_or(bad.len(), |(i, _)| i)).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    if text[start..offset].contains('\n') {
         // An open quote ran past its line, to the end of the file: point at the quote.
         let quote = text[line_start..].find(['"', '\'']).map_or(line_start, |i| line_start + i);
         return fail(quote, name, "a closing quote for the value that starts here (it runs to the end of the file)");
@@ -406,6 +411,16 @@ mod tests {
         let e = apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\u{1b}\"\n", &mut r).unwrap_err().to_string();
         assert!(e.contains("text without control"), "{e}");
         apply(Path::new(".env"), "MIRROR_REGIONS=\"a,\n b\"\n", &mut r).expect("line breaks between names are blanks");
+    }
+
+    /// A byte-order mark inside the file (not at its start) next to an unreadable line: located,
+    /// never a panic (the fuzz target found an index inside the mark's three bytes).
+    #[test]
+    fn a_byte_order_mark_inside_the_file_next_to_a_bad_line_is_located() {
+        let mut r = raw();
+        let text = "eE=\\nCD\0\0\0\0\0\0=YS=\ni9D\0A\nRR\u{feff}\nST&fl11111\0\u{7}N_";
+        let e = apply(Path::new(".env"), text, &mut r).unwrap_err().to_string();
+        assert!(e.starts_with(".env:"), "{e}");
     }
 
     #[test]
