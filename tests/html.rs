@@ -75,7 +75,7 @@ fn the_html_report_loads_in_chromium_verdict_first_with_every_chart() {
     assert_eq!(dom.matches("<span class=\"pass\">pass</span>").count(), summary.targets.len() - missed);
     // Every chart written is inline, in a figure with a caption; none is linked.
     let charts = common::walk(&out.join("charts")).len();
-    assert_eq!(charts, 4, "region-outage has four charts");
+    assert_eq!(charts, 5, "region-outage has five charts");
     assert_eq!(dom.matches("<figure>").count(), charts);
     assert_eq!(dom.matches("<figcaption>").count(), charts);
     assert_eq!(dom.matches("<svg ").count(), charts);

@@ -101,6 +101,13 @@ pub fn all(r: &RunResult) -> Vec<Chart> {
         None => ".".into(),
     };
     add("charts/cost_by_day.svg", "Cost by category per day", read, &|s| cost_by_day(r, s));
+    let read = "Mirrors in force at the end of each report interval: active (serving, holding storage) and \
+        pending (ordered, copy in flight). With lifetime view counts the active line grows as more clips cross \
+        the replication threshold. A sharp dip is a batch of mirrors made together whose TTL ran out together: \
+        their clips are served by the primary until the cleanup deletes the expired records and the next sync \
+        mirrors them again (mirror.refresh_ttl_on_sync keeps them instead)."
+        .to_string();
+    add("charts/mirrors.svg", "Mirrors over time", read, &|s| mirrors(r, s));
     let mut read = "The line is the share of requests served in each report interval; shaded spans are the \
         outages as they happened. The lanes below show what the engine believed about each region's (and the \
         CDN's) health: a thin green bar healthy, a half-height orange bar degraded, a full-height red block \
@@ -494,6 +501,46 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
     if !top100.is_empty() {
         chart.draw_series(LineSeries::new(top100, color(2).stroke_width(4)))?;
     }
+    legend_strip(&strip, &keys)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Active and pending mirrors at the end of each report interval.
+fn mirrors(r: &RunResult, svg: &mut String) -> Res {
+    let rows = &r.recorder.rows;
+    if rows.is_empty() || !r.scenario.engine.mirror.enabled {
+        return Err("no mirrors".into());
+    }
+    let axis = TimeAxis::of(r);
+    let x_max = axis.at(r.end).max(1e-3);
+    let active: Vec<(f64, f64)> = rows.iter().map(|row| (axis.at(row.end), row.active_mirrors as f64)).collect();
+    let pending: Vec<(f64, f64)> = rows.iter().map(|row| (axis.at(row.end), row.pending_mirrors as f64)).collect();
+    let max = active.iter().chain(&pending).map(|p| p.1).fold(1.0, f64::max);
+    let y_hi = (max * 1.1).ceil();
+    let keys = [
+        Key::new("active mirrors", color(0), Look::Line(2)),
+        Key::new("pending mirrors (copy in flight)", color(1), Look::Line(2)),
+    ];
+    let strip_h = key_lines(&keys) * KEY_LINE as u32 + 8;
+    let root = SVGBackend::with_string(svg, (W, H + strip_h)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, strip) = root.split_vertically(H);
+    let mut chart = ChartBuilder::on(&top)
+        .caption("Mirrors over time", ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc(axis.desc())
+        .y_desc("mirrors")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&whole_tick)
+        .draw()?;
+    chart.draw_series(LineSeries::new(active, color(0).stroke_width(2)))?;
+    chart.draw_series(LineSeries::new(pending, color(1).stroke_width(2)))?;
     legend_strip(&strip, &keys)?;
     root.present()?;
     Ok(())

@@ -65,6 +65,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         s.version,
         &s.git_commit[..s.git_commit.len().min(12)]
     );
+    let _ = writeln!(o, "{}\n", measured_period(sc));
     if let Some(env) = &sc.env {
         let set: Vec<String> = env.applied.iter().map(|(name, value)| format!("`{name}={value}`")).collect();
         let _ = writeln!(
@@ -367,6 +368,24 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
 /// A name as a Markdown table cell: a `|` in it would end the cell.
 fn cell(name: &str) -> String {
     name.replace('|', "\\|")
+}
+
+/// Which part of the catalog's life the figures measure: a launch month, or a catalog with a
+/// history (steady state), from the end of the warm-up to the end of the run.
+fn measured_period(sc: &crate::scenario::Scenario) -> String {
+    let from = sc.catalog.history + sc.warmup;
+    let to = sc.catalog.history + sc.duration;
+    if sc.catalog.history == clipsim_engine::SimDuration::ZERO {
+        format!(
+            "Measures a launch: every catalog clip starts with no views, and the figures cover {from} to {to} after it \
+             (set `catalog.history` to measure a catalog in its steady state)."
+        )
+    } else {
+        format!(
+            "Measures a catalog viewed for {} before the run (`catalog.history`): the figures cover {from} to {to} of its life.",
+            sc.catalog.history
+        )
+    }
 }
 
 #[cfg(test)]
