@@ -831,6 +831,43 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
 mod tests {
     use super::*;
 
+    /// A run with mirrors charts them: a line per kind, the active one reaching the most active
+    /// mirrors of any interval; without mirrors there is no chart.
+    #[test]
+    fn mirrors_are_charted_when_there_are_any() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seed-baseline.toml");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("clips = 100000 ", "clips = 2000 ")
+            .replace("views_per_month = 1000000", "views_per_month = 100000")
+            .replace("replication_threshold = 1000", "replication_threshold = 20")
+            .replace("duration = \"30d\"", "duration = \"3d\"");
+        let sc = crate::scenario::from_str(&path, &text, &Default::default()).unwrap();
+        let r = crate::run_scenario(sc.clone()).unwrap();
+        let most = r.recorder.rows.iter().map(|row| row.active_mirrors).max().unwrap();
+        assert!(most > 0, "the scaled baseline makes mirrors");
+        let mut svg = String::new();
+        mirrors(&r, &mut svg).expect("drawn");
+        assert!(svg.contains("active mirrors") && svg.contains("pending mirrors"), "both keys");
+        for (i, kind) in ["active", "pending"].iter().enumerate() {
+            let c = color(i);
+            let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+            assert!(svg.matches(&stroke).count() >= 2, "the {kind} line and its legend sample ({stroke})");
+        }
+        let charts: Vec<String> = all(&r).into_iter().map(|c| c.file).collect();
+        assert!(charts.contains(&"charts/mirrors.svg".to_string()), "{charts:?}");
+        let off = crate::scenario::from_str(
+            &path,
+            &text.replace("[mirror]\nenabled = true", "[mirror]\nenabled = false"),
+            &Default::default(),
+        )
+        .unwrap();
+        assert!(!off.engine.mirror.enabled, "the edit turned mirrors off");
+        let r = crate::run_scenario(off).unwrap();
+        assert!(mirrors(&r, &mut String::new()).is_err(), "no mirrors, no chart");
+        assert!(!all(&r).iter().any(|c| c.file == "charts/mirrors.svg"));
+    }
+
     #[test]
     fn ticks_show_the_decimals_they_need() {
         let shown: Vec<String> = [0.0, 0.5, 0.25, 1.0, 12.0, 100.0, 2.375, -0.0001].iter().map(tick).collect();

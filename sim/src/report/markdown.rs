@@ -392,6 +392,21 @@ fn measured_period(sc: &crate::scenario::Scenario) -> String {
 mod tests {
     use super::*;
 
+    /// The measured period counts from the catalog's start: after the warm-up of a launch, or
+    /// after the history and the warm-up.
+    #[test]
+    fn the_report_names_the_period_it_measures() {
+        let text = "[scenario]\nname = \"p\"\nduration = \"30d\"\nwarmup = \"1d\"\n[catalog]\nclips = 10\n";
+        let load = |t: &str| crate::scenario::from_str(std::path::Path::new("p.toml"), t, &Default::default()).unwrap();
+        let launch = measured_period(&load(text));
+        assert!(launch.starts_with("Measures a launch") && launch.contains("cover 1d to 30d after it"), "{launch}");
+        let steady = measured_period(&load(&text.replace("clips = 10\n", "clips = 10\nhistory = \"60d\"\n")));
+        assert!(
+            steady.starts_with("Measures a catalog viewed for 60d") && steady.contains("cover 61d to 90d"),
+            "{steady}"
+        );
+    }
+
     #[test]
     fn usage_reads_in_plain_units() {
         assert_eq!(usage_text(187.0216, "10,000 requests"), "1,870,216 requests");
