@@ -470,40 +470,68 @@ fn hit_rates(r: &RunResult, svg: &mut String) -> Res {
     }
     keys.extend(markers.keys());
 
-    let strip_h = key_lines(&keys) * KEY_LINE as u32 + 8;
-    let root = SVGBackend::with_string(svg, (W, H + strip_h)).into_drawing_area();
-    root.fill(&WHITE)?;
-    // The legend gets its own strip under the chart, so it never hides a line.
-    let (top, strip) = root.split_vertically(H);
-    let mut chart = ChartBuilder::on(&top)
-        .caption("Hit rates over time", ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_hi)?;
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc())
-        .y_desc("hit rate")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-        .draw()?;
-    if warm > 0.0 {
-        chart.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, y_hi)], BLACK.mix(0.06).filled())))?;
+    let frame = TimeFrame { title: "Hit rates over time", y_desc: "hit rate", axis, x_max, y_hi };
+    frame.draw(svg, &keys, &|v| format!("{:.0}%", v * 100.0), |chart| {
+        if warm > 0.0 {
+            chart.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (warm, y_hi)], BLACK.mix(0.06).filled())))?;
+        }
+        markers.draw(chart, (0.0, y_hi))?;
+        for (i, pts) in lines.into_iter().enumerate() {
+            chart.draw_series(LineSeries::new(pts, color(i).stroke_width(2)))?;
+        }
+        if let Some(v) = target {
+            chart.draw_series(dashed(vec![(0.0, v), (x_max, v)], TARGET.stroke_width(2)))?;
+        }
+        if !top100.is_empty() {
+            chart.draw_series(LineSeries::new(top100, color(2).stroke_width(4)))?;
+        }
+        Ok(())
+    })
+}
+
+/// A chart of values over simulated time, with its legend in a strip underneath (so that it
+/// never hides a line).
+struct TimeFrame<'a> {
+    title: &'a str,
+    y_desc: &'a str,
+    axis: TimeAxis,
+    x_max: f64,
+    y_hi: f64,
+}
+
+type TimeChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+impl TimeFrame<'_> {
+    /// Draws the frame (title, axes, mesh) into `svg`, then `series` on it, then `keys` below.
+    fn draw(
+        &self,
+        svg: &mut String,
+        keys: &[Key],
+        y_label: &dyn Fn(&f64) -> String,
+        series: impl FnOnce(&mut TimeChart<'_, '_>) -> Res,
+    ) -> Res {
+        let strip_h = key_lines(keys) * KEY_LINE as u32 + 8;
+        let root = SVGBackend::with_string(svg, (W, H + strip_h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (top, strip) = root.split_vertically(H);
+        let mut chart = ChartBuilder::on(&top)
+            .caption(self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..self.x_max, 0f64..self.y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.axis.desc())
+            .y_desc(self.y_desc)
+            .x_label_formatter(&tick)
+            .y_label_formatter(y_label)
+            .draw()?;
+        series(&mut chart)?;
+        legend_strip(&strip, keys)?;
+        root.present()?;
+        Ok(())
     }
-    markers.draw(&mut chart, (0.0, y_hi))?;
-    for (i, pts) in lines.into_iter().enumerate() {
-        chart.draw_series(LineSeries::new(pts, color(i).stroke_width(2)))?;
-    }
-    if let Some(v) = target {
-        chart.draw_series(dashed(vec![(0.0, v), (x_max, v)], TARGET.stroke_width(2)))?;
-    }
-    if !top100.is_empty() {
-        chart.draw_series(LineSeries::new(top100, color(2).stroke_width(4)))?;
-    }
-    legend_strip(&strip, &keys)?;
-    root.present()?;
-    Ok(())
 }
 
 /// Active and pending mirrors at the end of each report interval.
@@ -522,28 +550,12 @@ fn mirrors(r: &RunResult, svg: &mut String) -> Res {
         Key::new("active mirrors", color(0), Look::Line(2)),
         Key::new("pending mirrors (copy in flight)", color(1), Look::Line(2)),
     ];
-    let strip_h = key_lines(&keys) * KEY_LINE as u32 + 8;
-    let root = SVGBackend::with_string(svg, (W, H + strip_h)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (top, strip) = root.split_vertically(H);
-    let mut chart = ChartBuilder::on(&top)
-        .caption("Mirrors over time", ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_hi)?;
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc())
-        .y_desc("mirrors")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&whole_tick)
-        .draw()?;
-    chart.draw_series(LineSeries::new(active, color(0).stroke_width(2)))?;
-    chart.draw_series(LineSeries::new(pending, color(1).stroke_width(2)))?;
-    legend_strip(&strip, &keys)?;
-    root.present()?;
-    Ok(())
+    let frame = TimeFrame { title: "Mirrors over time", y_desc: "mirrors", axis, x_max, y_hi };
+    frame.draw(svg, &keys, &whole_tick, |chart| {
+        chart.draw_series(LineSeries::new(active, color(0).stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(pending, color(1).stroke_width(2)))?;
+        Ok(())
+    })
 }
 
 /// Each day's cost by category (storage, cdn_egress, origin_egress, inter_region, requests) and
