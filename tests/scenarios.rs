@@ -492,3 +492,38 @@ fn background_failures_give_the_closed_form_availability() {
     let closed = 48.0 / 54.0;
     assert!((mean - closed).abs() < 3.0 * se, "availability {mean:.4} ± {se:.4} (SE) against {closed:.4}: {avail:?}");
 }
+
+/// An origin shield between the edges and the origin: one clip viewed from two geographies
+/// through a CDN caching for longer than the run. Without a shield each geography's edge fetches
+/// the clip from the origin once; with one, the second edge's miss is answered by the shield, so
+/// the origin sends the clip once. The books (edge, shield and origin meters against the bill)
+/// hold either way.
+#[test]
+fn an_origin_shield_answers_the_second_edge_s_miss() {
+    use clipsim_engine::Meter;
+    const SIZE: u64 = 10_000_000;
+    let mut origin_bodies = Vec::new();
+    for shield in [false, true] {
+        let text = format!(
+            "[scenario]\nname = \"shield\"\nduration = \"2d\"\nwarmup = \"0s\"\nreport_interval = \"1d\"\n\
+             [catalog]\nclips = 1\nsize = {{ dist = \"fixed\", mb = 10.0 }}\n\
+             [traffic]\nviews_per_month = 3000\ndiurnal = false\n[traffic.geos]\nna = 0.5\neu = 0.5\n\
+             [[regions]]\nname = \"us-east-1\"\nstorage = \"s3\"\nlatency_ms = {{ na = 25, eu = 95 }}\n\
+             [cdn]\nenabled = true\nprovider = \"cloudflare\"\ncache_ttl = \"30d\"\nshield = {shield}\n\
+             [mirror]\nenabled = false\n"
+        );
+        let sc = clipsim_sim::scenario::from_str(std::path::Path::new("shield.toml"), &text, &Default::default())
+            .expect("valid");
+        assert_eq!(sc.cdn.as_ref().unwrap().shield.is_some(), shield);
+        let r = run_scenario(sc).expect("runs");
+        common::cross_check(&r);
+        let usage = |m: Meter| -> u128 {
+            r.engine.bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter == m).map(|l| l.usage).sum()
+        };
+        origin_bodies.push(usage(Meter::OriginEgressToCdn) / u128::from(SIZE));
+        let shield_hits: u64 = r.meters.edges.iter().map(|e| e.shield_hits).sum();
+        assert_eq!(shield_hits, u64::from(shield), "shield={shield}: the second edge's first request");
+        assert_eq!(usage(Meter::CdnRequests), u128::from(r.arrivals), "shield={shield}: every request via the CDN");
+    }
+    assert_eq!(origin_bodies, [2, 1], "the origin sends the clip to each edge, or once to the shield");
+}

@@ -166,13 +166,13 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");
     }
     for (zone, e) in (0u32..).zip(&m.edges) {
-        let bytes = e.hit_bytes + e.fill_bytes + e.revalidated_bytes;
+        let bytes = e.hit_bytes + e.fill_bytes + e.revalidated_bytes + e.shield_hit_bytes;
         assert_eq!(usage(Meter::CdnEgress, Some(zone)), u128::from(bytes), "{name}: edge {zone}");
-        assert_eq!(
-            usage(Meter::CdnRequests, Some(zone)),
-            u128::from(e.hits + e.fills + e.revalidations),
-            "{name}: edge {zone}"
-        );
+        let requests = e.hits + e.fills + e.revalidations + e.shield_hits;
+        assert_eq!(usage(Meter::CdnRequests, Some(zone)), u128::from(requests), "{name}: edge {zone}");
+    }
+    if r.scenario.cdn.as_ref().is_none_or(|c| c.shield.is_none()) {
+        assert_eq!(m.edges.iter().map(|e| e.shield_hits).sum::<u64>(), 0, "{name}: no shield, no shield hits");
     }
     let revalidated: u64 = m.edges.iter().map(|e| e.revalidations).sum();
     assert_eq!(revalidated, c.revalidations, "{name}: revalidations, edges against the engine");
@@ -186,7 +186,8 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     if r.scenario.cdn.as_ref().is_some_and(|c| !c.revalidate) {
         assert_eq!(c.revalidations, 0, "{name}: no revalidation when the CDN refetches");
     }
-    assert_eq!(m.edges.iter().map(|e| e.hits).sum::<u64>(), c.served_from[edge], "{name}: edge hits");
+    let edge_answered: u64 = m.edges.iter().map(|e| e.hits + e.shield_hits).sum();
+    assert_eq!(edge_answered, c.served_from[edge], "{name}: edge and shield hits");
     assert_eq!(m.edges.is_empty(), r.scenario.cdn.is_none(), "{name}: edges exactly with a CDN");
 
     // summary.json against the recorder, the engine and the bill.

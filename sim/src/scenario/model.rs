@@ -216,6 +216,8 @@ pub struct Cdn {
     /// Whether an edge revalidates a copy whose TTL ran out (a conditional request: the
     /// origin's request fee, no body) rather than fetching it again.
     pub revalidate: bool,
+    /// The origin shield, when there is one.
+    pub shield: Option<Shield>,
     /// Round trip from a viewer to its edge.
     pub edge_rtt: SimDuration,
 }
@@ -232,6 +234,16 @@ pub struct Failures {
     pub cdn_mtbf: SimDuration,
     /// Mean time to repair the CDN.
     pub cdn_mttr: SimDuration,
+}
+
+/// An origin shield (tiered cache): one cache between every edge and the origins, asked on an
+/// edge miss before an origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shield {
+    /// Its size in bytes, `None` for unlimited.
+    pub capacity_bytes: Option<u64>,
+    /// Round trip from an edge to it.
+    pub rtt: SimDuration,
 }
 
 /// An outage.

@@ -293,6 +293,12 @@ pub struct RawCdn {
     pub eviction: String,
     /// What an edge does with a copy whose TTL ran out: `revalidate` or `refetch`.
     pub on_expiry: String,
+    /// An origin shield (tiered cache): one regional cache between the edges and the origins.
+    pub shield: bool,
+    /// The shield's size in GB, or `"unlimited"`.
+    pub shield_capacity_gb: Capacity,
+    /// Round trip from an edge to the shield, ms.
+    pub shield_latency_ms: f64,
     /// Round trip from a viewer to its edge, ms.
     pub edge_latency_ms: f64,
     /// `CDN_CLOUDFLARE_ZONE_ID`: accepted, not used.
@@ -311,6 +317,9 @@ impl Default for RawCdn {
             edge_capacity_gb: Capacity::Unlimited,
             eviction: "lru".into(),
             on_expiry: "revalidate".into(),
+            shield: false,
+            shield_capacity_gb: Capacity::Unlimited,
+            shield_latency_ms: 40.0,
             edge_latency_ms: 15.0,
             cloudflare_zone_id: None,
             cloudflare_api_key: None,

@@ -4,9 +4,14 @@
 //! TTL ran out stays until it is evicted or asked for; asked for, it is revalidated with the
 //! origin (a conditional request answered "not modified": clips never change) and cached for
 //! another TTL, or, with `cdn.on_expiry = "refetch"`, treated as a miss.
+//!
+//! With an origin shield (`cdn.shield`, a tiered cache), an edge that misses or holds an expired
+//! copy asks the shield first, one round trip away: a fresh copy there is passed on (and cached
+//! at the edge) like a hit; otherwise the origin fetch or revalidation goes through the shield,
+//! which caches the clip too.
 
 use super::TargetState;
-use crate::cache::{EdgeCache, Lookup};
+use crate::cache::{AnyCache, EdgeCache, Lookup};
 use crate::rng::Stream;
 use clipsim_engine::{SimDuration, SimTime};
 
@@ -26,6 +31,10 @@ pub struct EdgeMeter {
     pub revalidations: u64,
     /// Bytes of those.
     pub revalidated_bytes: u64,
+    /// Requests it missed (or held expired) that the origin shield answered from its cache.
+    pub shield_hits: u64,
+    /// Bytes of those.
+    pub shield_hit_bytes: u64,
 }
 
 struct Edge<C> {
@@ -38,6 +47,10 @@ pub struct Cdn<C> {
     edges: Vec<Edge<C>>,
     ttl: SimDuration,
     revalidate: bool,
+    /// The origin shield's cache and round trip from an edge, microseconds.
+    shield: Option<(AnyCache, u64)>,
+    /// Whether the last hit [`Cdn::lookup`] gave came from the shield.
+    last_from_shield: bool,
     base_rtt_us: u64,
     rtt_us: u64,
     state: TargetState,
@@ -48,7 +61,36 @@ impl<C: EdgeCache> Cdn<C> {
     /// `rtt` from the viewers.
     pub fn new(geos: usize, cache: impl Fn() -> C, ttl: SimDuration, revalidate: bool, rtt: SimDuration) -> Self {
         let edges = (0..geos).map(|_| Edge { cache: cache(), meter: EdgeMeter::default() }).collect();
-        Cdn { edges, ttl, revalidate, base_rtt_us: rtt.as_micros(), rtt_us: rtt.as_micros(), state: TargetState::UP }
+        Cdn {
+            edges,
+            ttl,
+            revalidate,
+            shield: None,
+            last_from_shield: false,
+            base_rtt_us: rtt.as_micros(),
+            rtt_us: rtt.as_micros(),
+            state: TargetState::UP,
+        }
+    }
+
+    /// Puts an origin shield with cache `cache`, `rtt` from every edge, between the edges and
+    /// the origins.
+    pub fn with_shield(mut self, cache: AnyCache, rtt: SimDuration) -> Self {
+        self.shield = Some((cache, rtt.as_micros()));
+        self
+    }
+
+    /// Whether the last hit of [`Cdn::lookup`] was the shield's (an edge miss it answered).
+    #[inline]
+    pub fn last_from_shield(&self) -> bool {
+        self.last_from_shield
+    }
+
+    /// The extra round trip of a request that passes the edge, microseconds: to the shield, when
+    /// there is one.
+    #[inline]
+    pub fn shield_rtt_us(&self) -> u64 {
+        self.shield.as_ref().map_or(0, |s| s.1)
     }
 
     /// No CDN: no edges.
@@ -57,6 +99,8 @@ impl<C: EdgeCache> Cdn<C> {
             edges: Vec::new(),
             ttl: SimDuration::ZERO,
             revalidate: false,
+            shield: None,
+            last_from_shield: false,
             base_rtt_us: 0,
             rtt_us: 0,
             state: TargetState::UP,
@@ -86,10 +130,22 @@ impl<C: EdgeCache> Cdn<C> {
     #[inline(always)]
     pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> Lookup {
         let edge = &mut self.edges[geo];
-        let found = edge.cache.lookup(clip, now);
+        let mut found = edge.cache.lookup(clip, now);
         let hit = found == Lookup::Hit;
         edge.meter.hits += u64::from(hit);
         edge.meter.hit_bytes += u64::from(hit) * bytes;
+        self.last_from_shield = false;
+        if !hit {
+            if let Some((shield, _)) = &mut self.shield {
+                found = shield.lookup(clip, now);
+                if found == Lookup::Hit {
+                    self.last_from_shield = true;
+                    edge.meter.shield_hits += 1;
+                    edge.meter.shield_hit_bytes += bytes;
+                    edge.cache.insert(clip, bytes, now + self.ttl);
+                }
+            }
+        }
         match found {
             Lookup::Expired if !self.revalidate => Lookup::Miss,
             found => found,
@@ -104,6 +160,9 @@ impl<C: EdgeCache> Cdn<C> {
         edge.meter.revalidations += 1;
         edge.meter.revalidated_bytes += bytes;
         edge.cache.insert(clip, bytes, now + self.ttl);
+        if let Some((shield, _)) = &mut self.shield {
+            shield.insert(clip, bytes, now + self.ttl);
+        }
     }
 
     /// Passes on `clip` (`bytes`) fetched from an origin after a miss in `geo`'s edge, and caches
@@ -114,6 +173,9 @@ impl<C: EdgeCache> Cdn<C> {
         edge.meter.fills += 1;
         edge.meter.fill_bytes += bytes;
         edge.cache.insert(clip, bytes, now + self.ttl);
+        if let Some((shield, _)) = &mut self.shield {
+            shield.insert(clip, bytes, now + self.ttl);
+        }
     }
 
     /// A health probe: whether it answers (drawn like a request) and its round trip.

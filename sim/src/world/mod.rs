@@ -243,7 +243,16 @@ impl<C: EdgeCache> Sim<C> {
             engine.handle_input(SimTime::ZERO, input).expect("past views name catalog clips and known geographies");
         });
         let cdn = match &sc.cdn {
-            Some(c) => Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.revalidate, c.edge_rtt),
+            Some(c) => {
+                let cdn = Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.revalidate, c.edge_rtt);
+                match c.shield {
+                    Some(s) => cdn.with_shield(
+                        crate::cache::AnyCache::new(c.eviction, s.capacity_bytes.unwrap_or(u64::MAX)),
+                        s.rtt,
+                    ),
+                    None => cdn,
+                }
+            }
             None => Cdn::none(),
         };
         let mut storage: Vec<Storage> = sc.engine.latency_ms.iter().map(|row| Storage::new(row)).collect();

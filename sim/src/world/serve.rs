@@ -55,7 +55,9 @@ impl<C: EdgeCache> Sim<C> {
                     }
                     match self.cdn.lookup(geo, a.clip.0, req.size().0, t) {
                         Lookup::Hit => {
-                            load_us += self.cdn.rtt_us() * round_trips + startup_us;
+                            // An edge miss the shield answered: one round trip edge-shield more.
+                            let shield_us = if self.cdn.last_from_shield() { self.cdn.shield_rtt_us() } else { 0 };
+                            load_us += self.cdn.rtt_us() * round_trips + shield_us + startup_us;
                             break self.engine.finish(&req, step).expect("current step");
                         }
                         Lookup::Expired => req.edge_expired(),
@@ -71,11 +73,11 @@ impl<C: EdgeCache> Sim<C> {
                     }
                     if req.revalidating() {
                         // A conditional request: one round trip from the edge, no body.
-                        load_us += self.cdn.rtt_us() * round_trips + storage.revalidate(geo);
+                        load_us += self.cdn.rtt_us() * round_trips + self.cdn.shield_rtt_us() + storage.revalidate(geo);
                         self.cdn.revalidated(geo, a.clip.0, req.size().0, t);
                     } else if via_cdn {
                         let origin_rtt = storage.serve(geo, req.size().0, true);
-                        load_us += self.cdn.rtt_us() * round_trips + origin_rtt;
+                        load_us += self.cdn.rtt_us() * round_trips + self.cdn.shield_rtt_us() + origin_rtt;
                         self.cdn.fill(geo, a.clip.0, req.size().0, t);
                     } else {
                         let origin_rtt = storage.serve(geo, req.size().0, false);

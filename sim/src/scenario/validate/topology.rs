@@ -131,6 +131,18 @@ pub(super) fn regions_and_cdn(
             "refetch" => false,
             _ => return Err(cx.err("cdn.on_expiry", "revalidate (a conditional request, no body) or refetch")),
         };
+        let shield = if c.shield {
+            let capacity_bytes = match c.shield_capacity_gb {
+                Capacity::Unlimited => None,
+                Capacity::Gb(gb) => {
+                    Some((cx.positive(gb, 1e9, "cdn.shield_capacity_gb", "a size in GB")? * 1e9).round() as u64)
+                }
+            };
+            let ms = cx.positive(c.shield_latency_ms, 60_000.0, "cdn.shield_latency_ms", "milliseconds")?;
+            Some(Shield { capacity_bytes, rtt: SimDuration::from_micros((ms * 1000.0).round() as u64) })
+        } else {
+            None
+        };
         let edge_ms = cx.positive(c.edge_latency_ms, 60_000.0, "cdn.edge_latency_ms", "milliseconds")?;
         Some(Cdn {
             provider: pid,
@@ -139,6 +151,7 @@ pub(super) fn regions_and_cdn(
             edge_capacity_bytes,
             eviction,
             revalidate,
+            shield,
             edge_rtt: SimDuration::from_micros((edge_ms * 1000.0).round() as u64),
         })
     } else {
