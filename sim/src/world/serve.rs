@@ -1,9 +1,10 @@
 //! Serving one view: the request path through the engine and the stand-ins, and the load-time
 //! model.
 //!
-//! Load time = round trips to the serving point (`network.round_trips` x its RTT; an edge miss
-//! adds one round trip from the edge to the origin, approximated by the origin's RTT to the
-//! viewer's geography) + the time to fetch the first `startup_seconds` of video at the viewer's
+//! Load time = round trips to the serving point (`network.round_trips` x its RTT; an edge miss or
+//! a revalidation adds one round trip from the edge to the origin, approximated by the origin's
+//! RTT to the viewer's geography, and with an origin shield one round trip from the edge to the
+//! shield, whether the shield answers or passes the request on) + the time to fetch the first `startup_seconds` of video at the viewer's
 //! throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
 //! their RTT by their latency factor.
 
