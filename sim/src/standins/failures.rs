@@ -39,18 +39,53 @@ pub fn draw(sc: &Scenario) -> Vec<Outage> {
             if t >= end {
                 break;
             }
-            let repaired = t.saturating_add(exp_duration(&mut rng, mttr)).min(end);
-            if repaired > t {
-                out.push(Outage { label: label.clone(), target, kind: OutageKind::Down, start: t, end: repaired });
-            }
+            // At least a microsecond down, so that every failure is an outage of some length.
+            let down = exp_duration(&mut rng, mttr).max(SimDuration::from_micros(1));
+            let repaired = t.saturating_add(down).min(end);
+            out.push(Outage { label: label.clone(), target, kind: OutageKind::Down, start: t, end: repaired });
             t = repaired;
         }
     }
     out
 }
 
-/// An exponential duration of mean `mean`, to the microsecond.
+/// An exponential duration of mean `mean`, to the microsecond (`as` saturates a huge draw).
 fn exp_duration(rng: &mut Stream, mean: SimDuration) -> SimDuration {
-    let us = rng.exp1() * mean.as_micros() as f64;
-    SimDuration::from_micros(us.min(u64::MAX as f64 / 2.0).round() as u64)
+    SimDuration::from_micros((rng.exp1() * mean.as_micros() as f64).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Over ten years of a target failing daily for an hour on average, the outages have the
+    /// exponential's shape: a mean of one hour, a standard deviation as large as the mean (a
+    /// fixed repair time would have none), up-times likewise, and down a share MTTR / (MTBF +
+    /// MTTR) of the time; each target's outages are in time order and do not overlap.
+    #[test]
+    fn failures_are_exponential_up_and_down_times() {
+        let text = "[scenario]\nname = \"f\"\nduration = \"3650d\"\nreport_interval = \"30d\"\n\
+                    [catalog]\nclips = 10\n[[regions]]\nname = \"us-east-1\"\nstorage = \"s3\"\n\
+                    latency_ms = { na = 25, eu = 95, apac = 190 }\n[cdn]\nenabled = false\n\
+                    [failures]\nenabled = true\nregion_mtbf = \"1d\"\nregion_mttr = \"1h\"\n";
+        let sc = crate::scenario::from_str(Path::new("f.toml"), text, &Default::default()).expect("valid");
+        let outages = draw(&sc);
+        let hours: Vec<f64> =
+            outages.iter().map(|o| (o.end.as_micros() - o.start.as_micros()) as f64 / 3.6e9).collect();
+        let ups: Vec<f64> =
+            outages.windows(2).map(|w| (w[1].start.as_micros() - w[0].end.as_micros()) as f64 / 3.6e9).collect();
+        assert!(outages.len() > 3_000 && outages.len() < 4_000, "{} failures in ten years", outages.len());
+        for (what, xs, mean) in [("down", &hours, 1.0), ("up", &ups, 24.0)] {
+            let n = xs.len() as f64;
+            let m = xs.iter().sum::<f64>() / n;
+            let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            assert!((m - mean).abs() < 0.1 * mean, "{what}: mean {m:.3} h against {mean}");
+            assert!((sd / m - 1.0).abs() < 0.1, "{what}: sd/mean {:.3}, an exponential's is 1", sd / m);
+        }
+        let down: f64 = hours.iter().sum::<f64>() / (3650.0 * 24.0);
+        assert!((down - 1.0 / 25.0).abs() < 0.004, "down {down:.4} of the time against 1/25");
+        assert!(outages.windows(2).all(|w| w[0].end < w[1].start), "in order, not overlapping");
+        assert!(outages.iter().all(|o| o.start < o.end && o.target == OutageTarget::Region(RegionId(0))));
+    }
 }
