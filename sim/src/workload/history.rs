@@ -26,11 +26,11 @@ pub enum Past {
 /// Calls `each(clip, past)` for every catalog clip with past views (none when the scenario has
 /// no history): its views from each geography that had any, then its net votes when not zero.
 pub fn past_views(sc: &Scenario, mut each: impl FnMut(ClipId, Past)) {
-    let secs = sc.catalog.history.as_secs_f64();
-    let clips = sc.catalog.clips as usize;
-    if secs <= 0.0 || clips == 0 {
+    if sc.catalog.history == clipsim_engine::SimDuration::ZERO {
         return;
     }
+    let secs = sc.catalog.history.as_secs_f64();
+    let clips = sc.catalog.clips as usize;
     let t = &sc.traffic;
     // Fresh-upload views go to the catalog when there are no uploads (as in the run).
     let catalog_share = if sc.catalog.uploads_per_day > 0.0 { 1.0 - t.new_clip_share } else { 1.0 };
@@ -96,6 +96,21 @@ mod tests {
         let votes_mean = total as f64 * 0.1 * 0.5;
         let votes_sd = (total as f64 * 0.1).sqrt();
         assert!((net_votes as f64 - votes_mean).abs() < 4.0 * votes_sd, "{net_votes} net votes against {votes_mean}");
+        // With uploads, fresh clips take `new_clip_share` of the views (0.25 here): the catalog's
+        // past views are the rest.
+        let with_uploads = text
+            .replace("history = \"30d\"\n", "history = \"30d\"\nuploads_per_day = 10\n")
+            .replace("[traffic]\n", "[traffic]\nnew_clip_share = 0.25\n");
+        let sc = crate::scenario::from_str(Path::new("h.toml"), &with_uploads, &Default::default()).expect("valid");
+        assert!(sc.catalog.uploads_per_day > 0.0 && sc.traffic.new_clip_share == 0.25);
+        let mut past = 0u64;
+        past_views(&sc, |_, p| {
+            if let Past::Views(_, n) = p {
+                past += u64::from(n);
+            }
+        });
+        let m = mean * 0.75;
+        assert!((past as f64 - m).abs() < 4.0 * m.sqrt(), "{past} past catalog views with uploads against {m}");
         let launch = crate::scenario::from_str(Path::new("h.toml"), &text.replace("30d", "0s"), &Default::default());
         let mut any = false;
         past_views(&launch.expect("valid"), |_, _| any = true);
