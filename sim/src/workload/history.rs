@@ -36,8 +36,9 @@ pub fn past_views(sc: &Scenario, mut each: impl FnMut(ClipId, Past)) {
     let catalog_share = if sc.catalog.uploads_per_day > 0.0 { 1.0 - t.new_clip_share } else { 1.0 };
     let views = t.views_per_sec * catalog_share * secs;
     let weights = match t.popularity {
-        Popularity::Zipf(alpha) if alpha > 0.0 => super::zipf_weights(clips, alpha),
-        _ => vec![1.0; clips],
+        // Zipf(0) gives every clip weight 1, as uniform popularity does.
+        Popularity::Zipf(alpha) => super::zipf_weights(clips, alpha),
+        Popularity::Uniform => vec![1.0; clips],
     };
     let total: f64 = weights.iter().sum();
     let mut rng = Stream::new(sc.seed, Purpose::History);
