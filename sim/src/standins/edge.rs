@@ -49,8 +49,6 @@ pub struct Cdn<C> {
     revalidate: bool,
     /// The origin shield's cache and round trip from an edge, microseconds.
     shield: Option<(AnyCache, u64)>,
-    /// Whether the last hit [`Cdn::lookup`] gave came from the shield.
-    last_from_shield: bool,
     base_rtt_us: u64,
     rtt_us: u64,
     state: TargetState,
@@ -66,7 +64,6 @@ impl<C: EdgeCache> Cdn<C> {
             ttl,
             revalidate,
             shield: None,
-            last_from_shield: false,
             base_rtt_us: rtt.as_micros(),
             rtt_us: rtt.as_micros(),
             state: TargetState::UP,
@@ -78,12 +75,6 @@ impl<C: EdgeCache> Cdn<C> {
     pub fn with_shield(mut self, cache: AnyCache, rtt: SimDuration) -> Self {
         self.shield = Some((cache, rtt.as_micros()));
         self
-    }
-
-    /// Whether the last hit of [`Cdn::lookup`] was the shield's (an edge miss it answered).
-    #[inline]
-    pub fn last_from_shield(&self) -> bool {
-        self.last_from_shield
     }
 
     /// The extra round trip of a request that passes the edge, microseconds: to the shield, when
@@ -100,7 +91,6 @@ impl<C: EdgeCache> Cdn<C> {
             ttl: SimDuration::ZERO,
             revalidate: false,
             shield: None,
-            last_from_shield: false,
             base_rtt_us: 0,
             rtt_us: 0,
             state: TargetState::UP,
@@ -127,29 +117,32 @@ impl<C: EdgeCache> Cdn<C> {
 
     /// Looks `clip` up in the edge of `geo` at `now`; on a hit, meters `bytes` delivered. An
     /// expired copy is [`Lookup::Expired`] when the CDN revalidates, else a [`Lookup::Miss`].
+    /// Also returns the round trip past the edge this lookup took, microseconds: to the shield
+    /// when the edge did not hit and there is one, else 0.
     #[inline(always)]
-    pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> Lookup {
+    pub fn lookup(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) -> (Lookup, u64) {
         let edge = &mut self.edges[geo];
         let mut found = edge.cache.lookup(clip, now);
         let hit = found == Lookup::Hit;
         edge.meter.hits += u64::from(hit);
         edge.meter.hit_bytes += u64::from(hit) * bytes;
-        self.last_from_shield = false;
+        let mut past_edge_us = 0;
         if !hit {
-            if let Some((shield, _)) = &mut self.shield {
+            if let Some((shield, shield_rtt_us)) = &mut self.shield {
+                past_edge_us = *shield_rtt_us;
                 found = shield.lookup(clip, now);
                 if found == Lookup::Hit {
-                    self.last_from_shield = true;
                     edge.meter.shield_hits += 1;
                     edge.meter.shield_hit_bytes += bytes;
                     edge.cache.insert(clip, bytes, now + self.ttl);
                 }
             }
         }
-        match found {
+        let found = match found {
             Lookup::Expired if !self.revalidate => Lookup::Miss,
             found => found,
-        }
+        };
+        (found, past_edge_us)
     }
 
     /// After an expired copy of `clip` in `geo`'s edge was revalidated with an origin: caches it
@@ -159,10 +152,7 @@ impl<C: EdgeCache> Cdn<C> {
         let edge = &mut self.edges[geo];
         edge.meter.revalidations += 1;
         edge.meter.revalidated_bytes += bytes;
-        edge.cache.insert(clip, bytes, now + self.ttl);
-        if let Some((shield, _)) = &mut self.shield {
-            shield.insert(clip, bytes, now + self.ttl);
-        }
+        self.keep(geo, clip, bytes, now);
     }
 
     /// Passes on `clip` (`bytes`) fetched from an origin after a miss in `geo`'s edge, and caches
@@ -172,7 +162,13 @@ impl<C: EdgeCache> Cdn<C> {
         let edge = &mut self.edges[geo];
         edge.meter.fills += 1;
         edge.meter.fill_bytes += bytes;
-        edge.cache.insert(clip, bytes, now + self.ttl);
+        self.keep(geo, clip, bytes, now);
+    }
+
+    /// Caches `clip` in `geo`'s edge and in the shield (when there is one) for a TTL from `now`.
+    #[inline(always)]
+    fn keep(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) {
+        self.edges[geo].cache.insert(clip, bytes, now + self.ttl);
         if let Some((shield, _)) = &mut self.shield {
             shield.insert(clip, bytes, now + self.ttl);
         }

@@ -4,8 +4,8 @@
 //! Load time = round trips to the serving point (`network.round_trips` x its RTT; an edge miss or
 //! a revalidation adds one round trip from the edge to the origin, approximated by the origin's
 //! RTT to the viewer's geography, and with an origin shield one round trip from the edge to the
-//! shield, whether the shield answers or passes the request on) + the time to fetch the first `startup_seconds` of video at the viewer's
-//! throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
+//! shield, whether the shield answers or passes the request on) + the time to fetch the first
+//! `startup_seconds` of video at the viewer's throughput + `health.request_timeout` for every failed attempt. Degraded targets multiply
 //! their RTT by their latency factor.
 
 use super::Sim;
@@ -54,11 +54,11 @@ impl<C: EdgeCache> Sim<C> {
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    match self.cdn.lookup(geo, a.clip.0, req.size().0, t) {
+                    let (found, past_edge_us) = self.cdn.lookup(geo, a.clip.0, req.size().0, t);
+                    match found {
                         Lookup::Hit => {
-                            // An edge miss the shield answered: one round trip edge-shield more.
-                            let shield_us = if self.cdn.last_from_shield() { self.cdn.shield_rtt_us() } else { 0 };
-                            load_us += self.cdn.rtt_us() * round_trips + shield_us + startup_us;
+                            // `past_edge_us`: an edge miss the shield answered.
+                            load_us += self.cdn.rtt_us() * round_trips + past_edge_us + startup_us;
                             break self.engine.finish(&req, step).expect("current step");
                         }
                         Lookup::Expired => req.edge_expired(),

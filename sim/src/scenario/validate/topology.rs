@@ -117,13 +117,7 @@ pub(super) fn regions_and_cdn(
         let pid = provider_id(&mut cfg, list);
         cfg.set_cdn(pid);
         let cache_ttl = cx.nonzero(c.cache_ttl.get(), "cdn.cache_ttl")?;
-        let edge_capacity_bytes = match c.edge_capacity_gb {
-            Capacity::Unlimited => None,
-            Capacity::Gb(gb) => {
-                let gb = cx.positive(gb, 1e9, "cdn.edge_capacity_gb", "a size in GB")?;
-                Some((gb * 1e9).round() as u64)
-            }
-        };
+        let edge_capacity_bytes = capacity_bytes(cx, c.edge_capacity_gb, "cdn.edge_capacity_gb")?;
         let eviction = Policy::parse(&c.eviction)
             .ok_or_else(|| cx.err("cdn.eviction", format!("one of {}", Policy::NAMES.join(", "))))?;
         let revalidate = match c.on_expiry.as_str() {
@@ -132,12 +126,7 @@ pub(super) fn regions_and_cdn(
             _ => return Err(cx.err("cdn.on_expiry", "revalidate (a conditional request, no body) or refetch")),
         };
         let shield = if c.shield {
-            let capacity_bytes = match c.shield_capacity_gb {
-                Capacity::Unlimited => None,
-                Capacity::Gb(gb) => {
-                    Some((cx.positive(gb, 1e9, "cdn.shield_capacity_gb", "a size in GB")? * 1e9).round() as u64)
-                }
-            };
+            let capacity_bytes = capacity_bytes(cx, c.shield_capacity_gb, "cdn.shield_capacity_gb")?;
             let ms = cx.positive(c.shield_latency_ms, 60_000.0, "cdn.shield_latency_ms", "milliseconds")?;
             Some(Shield { capacity_bytes, rtt: SimDuration::from_micros((ms * 1000.0).round() as u64) })
         } else {
@@ -158,4 +147,12 @@ pub(super) fn regions_and_cdn(
         None
     };
     Ok((cfg, providers, cdn))
+}
+
+/// A cache size in bytes at `path` (`None`: unlimited), from GB above 0 and at most 10^9.
+fn capacity_bytes(cx: &Ctx<'_>, capacity: Capacity, path: &str) -> R<Option<u64>> {
+    match capacity {
+        Capacity::Unlimited => Ok(None),
+        Capacity::Gb(gb) => Ok(Some((cx.positive(gb, 1e9, path, "a size in GB")? * 1e9).round() as u64)),
+    }
 }
