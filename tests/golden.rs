@@ -73,6 +73,7 @@ fn bill_text(r: &RunResult) -> String {
                         "zone": cfg.zone_name(l.key.meter, l.key.zone),
                         // Byte-microseconds of storage do not fit a JSON number's safe range.
                         "usage": l.usage.to_string(),
+                        "free": l.free.to_string(),
                         "cost_nanodollars": l.cost.0,
                     })
                 })

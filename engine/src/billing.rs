@@ -7,6 +7,12 @@
 //! against the line's tiered rate table, starting at the tier position reached so far this month
 //! (tiers reset each billing month, as AWS egress and CloudFront tiers do).
 //!
+//! A line may draw on a free *allowance* shared by several lines (a provider's free units a month
+//! over some meters, in every zone together). When a segment is priced, each line in line order
+//! takes what it can of the allowance left before its usage is priced; the free units still
+//! advance the line's tier position (they are the first units of the month) and are reported as
+//! [`BillLine::free`]. Allowances are refilled when a month closes.
+//!
 //! The priced amount is kept as an exact numerator (`nanodollars x base units`, `u128`) and is
 //! divided by the meter's unit size exactly once, rounding down to the nanodollar, when the month's
 //! bill is closed. So a bill line equals `floor(sum(usage_i x rate_i) / unit)` with no other
@@ -270,6 +276,8 @@ pub struct BillLine {
     pub key: LineKey,
     /// Usage in base units (bytes, byte-microseconds or requests).
     pub usage: u128,
+    /// The part of `usage` a free allowance covered.
+    pub free: u128,
     /// Cost: the exact priced numerator divided by the unit size, rounded down.
     pub cost: MoneyNanos,
 }
@@ -309,6 +317,17 @@ struct Line {
     priced_month: u128,
     /// Exact priced numerator this month.
     numerator_month: u128,
+    /// The allowance this line draws on, if any.
+    pool: Option<u32>,
+    /// Usage an allowance covered this month.
+    free_month: u128,
+}
+
+/// A free allowance shared by lines: its size and what is left of it this month.
+#[derive(Clone, Copy, Debug)]
+struct Pool {
+    per_month: u128,
+    left: u128,
 }
 
 /// Dense index of a line inside a `Ledger`.
@@ -319,6 +338,7 @@ pub(crate) struct LineId(pub u32);
 #[derive(Clone, Debug)]
 pub(crate) struct Ledger {
     lines: Vec<Line>,
+    pools: Vec<Pool>,
     month_start: SimTime,
     month_index: u32,
     closed: Vec<MonthBill>,
@@ -339,6 +359,7 @@ impl Ledger {
     pub(crate) fn new(start: SimTime) -> Self {
         Ledger {
             lines: Vec::new(),
+            pools: Vec::new(),
             month_start: start,
             month_index: 0,
             closed: Vec::new(),
@@ -349,8 +370,26 @@ impl Ledger {
     /// Adds a line and returns its id. Lines are reported in the order they are added.
     pub(crate) fn add_line(&mut self, key: LineKey, table: RateTable) -> LineId {
         let id = LineId(self.lines.len() as u32);
-        self.lines.push(Line { key, table, unpriced: 0, priced_month: 0, numerator_month: 0 });
+        self.lines.push(Line {
+            key,
+            table,
+            unpriced: 0,
+            priced_month: 0,
+            numerator_month: 0,
+            pool: None,
+            free_month: 0,
+        });
         id
+    }
+
+    /// Adds a free allowance of `per_month` base units a month, drawn on by every line `draws`
+    /// accepts (a line already drawing on an allowance keeps it).
+    pub(crate) fn add_allowance(&mut self, per_month: u128, draws: impl Fn(LineKey) -> bool) {
+        let pool = self.pools.len() as u32;
+        self.pools.push(Pool { per_month, left: per_month });
+        for l in self.lines.iter_mut().filter(|l| l.pool.is_none() && draws(l.key)) {
+            l.pool = Some(pool);
+        }
     }
 
     /// Every line key, in line order.
@@ -373,7 +412,17 @@ impl Ledger {
                 continue;
             }
             let unit = l.key.meter.units_per_price_unit();
-            let numerator = l.table.price_numerator(l.priced_month, l.unpriced, unit);
+            let free = match l.pool {
+                Some(p) => {
+                    let pool = &mut self.pools[p as usize];
+                    let free = pool.left.min(l.unpriced);
+                    pool.left -= free;
+                    free
+                }
+                None => 0,
+            };
+            l.free_month += free;
+            let numerator = l.table.price_numerator(l.priced_month.saturating_add(free), l.unpriced - free, unit);
             l.numerator_month = l.numerator_month.saturating_add(numerator);
             l.priced_month = l.priced_month.saturating_add(l.unpriced);
             l.unpriced = 0;
@@ -428,13 +477,18 @@ impl Ledger {
                 let line = BillLine {
                     key: l.key,
                     usage: l.priced_month,
+                    free: l.free_month,
                     cost: MoneyNanos(i64::try_from(l.numerator_month / unit).unwrap_or(i64::MAX)),
                 };
                 l.priced_month = 0;
                 l.numerator_month = 0;
+                l.free_month = 0;
                 line
             })
             .collect();
+        for pool in &mut self.pools {
+            pool.left = pool.per_month;
+        }
         self.closed.push(MonthBill { month: self.month_index, start: self.month_start, end: now, lines });
         self.month_index += 1;
         self.month_start = now;
@@ -616,6 +670,39 @@ mod tests {
         // Next month starts in tier 1 again.
         ledger.add(line, 1_000 * GB);
         assert_eq!(ledger.close_month(SimTime(2)).lines[0].cost, MoneyNanos(1_000 * 85_000_000));
+    }
+
+    /// An allowance shared by two zones: the first line in line order takes what it can, the
+    /// second the rest; free units are the month's first tier units; the next month refills it.
+    /// A line outside the allowance pays in full.
+    #[test]
+    fn an_allowance_is_shared_in_line_order_fills_the_first_tier_and_refills_each_month() {
+        let table = RateTable::tiered(vec![
+            Tier { from_units: 0, nanos_per_unit: 100 },
+            Tier { from_units: 1_000, nanos_per_unit: 10 },
+        ])
+        .unwrap();
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let zone = |z| LineKey { meter: Meter::CdnEgress, provider: ProviderId(0), zone: z };
+        let a = ledger.add_line(zone(0), table.clone());
+        let b = ledger.add_line(zone(1), table.clone());
+        let other = ledger.add_line(LineKey { provider: ProviderId(1), ..zone(0) }, table);
+        ledger.add_allowance(1_000 * GB, |k| k.provider == ProviderId(0));
+        for line in [a, b, other] {
+            ledger.add(line, 600 * GB);
+        }
+        ledger.close_segment();
+        ledger.add(b, 900 * GB); // the allowance is spent: b is at 1,500 GB, 500 GB in tier 2
+        let bill = ledger.close_month(SimTime(1)).clone();
+        let free: Vec<u128> = bill.lines.iter().map(|l| l.free / GB).collect();
+        assert_eq!(free, [600, 400, 0]);
+        let cost: Vec<i64> = bill.lines.iter().map(|l| l.cost.0).collect();
+        // a: all free. b: 400 GB free, then 200 + 400 GB at 100 up to the tier boundary at
+        // 1,000 GB and 500 GB at 10. other: 600 GB at 100.
+        assert_eq!(cost, [0, (200 + 400) * 100 + 500 * 10, 600 * 100]);
+        ledger.add(b, 1_200 * GB);
+        let next = ledger.close_month(SimTime(2));
+        assert_eq!((next.lines[1].free, next.lines[1].cost.0), (1_000 * GB, 200 * 10));
     }
 
     #[test]

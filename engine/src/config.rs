@@ -135,6 +135,20 @@ pub struct RateEntry {
     pub table: RateTable,
 }
 
+/// A free allowance: `units_per_month` base units (bytes, byte-microseconds or requests) of the
+/// lines of `meters` billed by `provider`, in every zone together, cost nothing each billing month,
+/// as CloudFront's always-free 1 TB and 10 M requests or R2's free operations do. See
+/// [`crate::billing`] for the order in which lines draw on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowance {
+    /// Who grants it.
+    pub provider: ProviderId,
+    /// The meters that draw on it (all metered in the same base unit).
+    pub meters: Vec<Meter>,
+    /// Free base units per billing month.
+    pub units_per_month: u128,
+}
+
 /// Billing settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BillingConfig {
@@ -144,6 +158,8 @@ pub struct BillingConfig {
     pub rates: Vec<RateEntry>,
     /// The passive cost alert.
     pub cost_alert: CostAlertConfig,
+    /// Free allowances; a line draws on at most one.
+    pub allowances: Vec<Allowance>,
 }
 
 /// The whole configuration.
@@ -250,6 +266,7 @@ impl EngineConfig {
                 month: SimDuration::from_days(30),
                 rates: Vec::new(),
                 cost_alert: CostAlertConfig::default(),
+                allowances: Vec::new(),
             },
         }
     }
@@ -305,6 +322,11 @@ impl EngineConfig {
     pub fn set_rate(&mut self, meter: Meter, provider: ProviderId, table: RateTable) {
         self.billing.rates.retain(|e| !(e.meter == meter && e.provider == provider && e.zone.is_none()));
         self.billing.rates.push(RateEntry { meter, provider, zone: None, table });
+    }
+
+    /// Grants `units_per_month` free base units a month on the lines of `meters` of `provider`.
+    pub fn add_allowance(&mut self, provider: ProviderId, meters: &[Meter], units_per_month: u128) {
+        self.billing.allowances.push(Allowance { provider, meters: meters.to_vec(), units_per_month });
     }
 
     /// Checks every field; the first problem found is returned.
@@ -443,6 +465,23 @@ impl EngineConfig {
                 if z as usize >= count {
                     return Err(ConfigError::UnknownId { field: "billing.rates.zone", id: z, count });
                 }
+            }
+        }
+        for (i, a) in b.allowances.iter().enumerate() {
+            self.check_provider("billing.allowances.provider", a.provider)?;
+            let Some(first) = a.meters.first() else {
+                return Err(invalid("billing.allowances.meters", "[]", "at least one meter"));
+            };
+            if let Some(m) = a.meters.iter().find(|m| m.units_per_price_unit() != first.units_per_price_unit()) {
+                let expected = format!("meters metered in the same unit as {}", first.name());
+                return Err(invalid("billing.allowances.meters", m.name(), expected));
+            }
+            let taken = |m: &Meter| {
+                b.allowances[..i].iter().any(|o| o.provider == a.provider && o.meters.contains(m))
+                    || a.meters.iter().filter(|&o| o == m).count() > 1
+            };
+            if let Some(m) = a.meters.iter().find(|m| taken(m)) {
+                return Err(invalid("billing.allowances.meters", m.name(), "each meter in at most one allowance"));
             }
         }
         Ok(())
@@ -691,6 +730,29 @@ mod tests {
             ("billing.rates.zone", "2".into())
         );
         assert_eq!(field(&rate(1, Meter::CdnEgress, Some(2))), "billing.rates.zone");
+    }
+
+    /// An allowance names a known provider and one or more meters of one unit, each meter in at
+    /// most one allowance of that provider.
+    #[test]
+    fn allowances_are_checked() {
+        let with = |allowances: &[(u32, &[Meter])]| {
+            let mut c = sized(2, 2, 2);
+            for &(p, meters) in allowances {
+                c.add_allowance(ProviderId(p), meters, 1);
+            }
+            c.validate().err().map(field_of)
+        };
+        use Meter::*;
+        assert_eq!(with(&[(0, &[CdnEgress, OriginEgressDirect]), (1, &[CdnEgress]), (0, &[CdnRequests])]), None);
+        assert_eq!(with(&[(2, &[CdnEgress])]), Some(("billing.allowances.provider", "2".into())));
+        assert_eq!(with(&[(0, &[])]), Some(("billing.allowances.meters", "[]".into())));
+        let mixed = with(&[(0, &[CdnEgress, CdnRequests])]);
+        assert_eq!(mixed, Some(("billing.allowances.meters", "cdn_requests".into())));
+        let twice = with(&[(0, &[CdnEgress]), (0, &[OriginEgressDirect, CdnEgress])]);
+        assert_eq!(twice, Some(("billing.allowances.meters", "cdn_egress".into())));
+        let repeated = with(&[(1, &[InterRegion, InterRegion])]);
+        assert_eq!(repeated, Some(("billing.allowances.meters", "inter_region".into())));
     }
 
     #[test]

@@ -659,6 +659,9 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
             lines.cdn_requests.push(add(&mut ledger, Meter::CdnRequests, cdn, g)?);
         }
     }
+    for a in &cfg.billing.allowances {
+        ledger.add_allowance(a.units_per_month, |k| k.provider == a.provider && a.meters.contains(&k.meter));
+    }
     Ok((ledger, lines))
 }
 

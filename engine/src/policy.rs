@@ -296,7 +296,12 @@ mod tests {
             mirror: MirrorConfig::seed_defaults(vec![]),
             health: Default::default(),
             probe_normal: Vec::new(),
-            billing: BillingConfig { month: SimDuration::from_days(30), rates: vec![], cost_alert: Default::default() },
+            billing: BillingConfig {
+                month: SimDuration::from_days(30),
+                rates: vec![],
+                cost_alert: Default::default(),
+                allowances: vec![],
+            },
         };
         Topology::new(&cfg)
     }
@@ -315,7 +320,12 @@ mod tests {
             mirror: MirrorConfig::seed_defaults(vec![]),
             health: Default::default(),
             probe_normal: Vec::new(),
-            billing: BillingConfig { month: SimDuration::from_days(30), rates: vec![], cost_alert: Default::default() },
+            billing: BillingConfig {
+                month: SimDuration::from_days(30),
+                rates: vec![],
+                cost_alert: Default::default(),
+                allowances: vec![],
+            },
         };
         let t = Topology::new(&cfg);
         let health = vec![Health::Healthy; n];

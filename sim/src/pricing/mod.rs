@@ -78,6 +78,12 @@ impl PriceKey {
         PriceKey::ALL.map(PriceKey::name).join(", ")
     }
 
+    /// Whether a free allowance may be given in it: storage, egress and requests (the charges
+    /// providers grant allowances on).
+    pub const fn can_be_free(self) -> bool {
+        matches!(self, PriceKey::StoragePerGbMonth | PriceKey::EgressPerGb | PriceKey::RequestsPer10k)
+    }
+
     /// Whether a `kind` provider charges it: a CDN charges delivery and requests, storage all.
     pub const fn applies_to(self, kind: ProviderKind) -> bool {
         match kind {
@@ -145,6 +151,9 @@ pub struct PriceList {
     pub zones: Vec<(String, PriceSet)>,
     /// CDNs this storage sends to for free (origin fetches on edge misses).
     pub free_egress_to_cdn: Vec<String>,
+    /// Free allowances: price units of a key (GB, GB-month, 10k requests) free each billing
+    /// month, over every zone together (keys for which [`PriceKey::can_be_free`]).
+    pub free_per_month: Vec<(PriceKey, u64)>,
 }
 
 /// How a price set stands to the tables already in force.
@@ -190,6 +199,23 @@ pub fn meter_tables(
                 (Meter::OriginRequests, PriceKey::RequestsPer10k, defaulted(set.get(PriceKey::RequestsPer10k))),
             ]
         }
+    }
+}
+
+/// The meters a free allowance in `key` of a `kind` provider covers: those `key` prices. Storage
+/// egress to the CDN is internet egress (and shares its allowance) unless it has a price of its
+/// own or is free. `free_to_cdn` as for [`meter_tables`].
+pub fn allowance_meters(kind: ProviderKind, key: PriceKey, set: &PriceSet, free_to_cdn: bool) -> Vec<Meter> {
+    match (kind, key) {
+        (ProviderKind::Cdn, PriceKey::EgressPerGb) => vec![Meter::CdnEgress],
+        (ProviderKind::Cdn, PriceKey::RequestsPer10k) => vec![Meter::CdnRequests],
+        (ProviderKind::Storage, PriceKey::StoragePerGbMonth) => vec![Meter::StorageByteTime],
+        (ProviderKind::Storage, PriceKey::EgressPerGb) if set.egress_to_cdn_per_gb.is_none() && !free_to_cdn => {
+            vec![Meter::OriginEgressDirect, Meter::OriginEgressToCdn]
+        }
+        (ProviderKind::Storage, PriceKey::EgressPerGb) => vec![Meter::OriginEgressDirect],
+        (ProviderKind::Storage, PriceKey::RequestsPer10k) => vec![Meter::OriginRequests],
+        _ => vec![],
     }
 }
 

@@ -2,7 +2,7 @@
 //! table of every line the engine meters, and its `[[price_changes]]` as engine inputs. Errors are
 //! located in the scenario file like every other check.
 
-use super::{builtin, meter_tables, Level, PriceKey, PriceList, PriceSet, ProviderKind, Tiers};
+use super::{allowance_meters, builtin, meter_tables, Level, PriceKey, PriceList, PriceSet, ProviderKind, Tiers};
 use crate::scenario::model::Cdn;
 use crate::scenario::raw::{RawPrice, RawPriceChange, RawPrices, RawRegion, RawScenario};
 use crate::scenario::units::usd_to_nanos;
@@ -49,6 +49,7 @@ pub(crate) fn provider_lists(
                     all: PriceSet::default(),
                     zones: vec![],
                     free_egress_to_cdn: vec![],
+                    free_per_month: vec![],
                 });
                 lists.len() - 1
             }
@@ -63,6 +64,9 @@ pub(crate) fn provider_lists(
         }
         list.source = p.source.clone().unwrap_or_else(|| format!("scenario [providers.{name}]"));
         merge(cx, &mut list.all, list.kind, &p.prices, &path)?;
+        if let Some(free) = &p.free_per_month {
+            list.free_per_month = allowances(cx, list.kind, free, &format!("{path}.free_per_month"))?;
+        }
         for (zone, prices) in &p.zones {
             let zpath = format!("{path}.zones.{zone}");
             let known = match list.kind {
@@ -115,6 +119,37 @@ fn merge(cx: &Ctx<'_>, set: &mut PriceSet, kind: ProviderKind, prices: &RawPrice
     }
     Ok(())
 }
+
+/// Reads `free_per_month`: price keys that take an allowance, each with a whole number of free
+/// price units a month.
+fn allowances(cx: &Ctx<'_>, kind: ProviderKind, free: &RawPrices, path: &str) -> R<Vec<(PriceKey, u64)>> {
+    let keys = || {
+        let keys = PriceKey::ALL.into_iter().filter(|k| k.can_be_free() && k.applies_to(kind));
+        keys.map(PriceKey::name).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = Vec::new();
+    for (name, value) in free {
+        let key = PriceKey::from_name(name).filter(|k| k.can_be_free() && k.applies_to(kind));
+        let key = key.ok_or_else(|| {
+            cx.err(
+                format!("{path}.{name}"),
+                format!("a key a {} provider grants free units of: {}", kind.name(), keys()),
+            )
+        })?;
+        let units = value.as_integer().and_then(|n| u64::try_from(n).ok()).filter(|&n| n <= FREE_UNITS_MAX);
+        let units = units.ok_or_else(|| {
+            cx.err(
+                format!("{path}.{name}"),
+                format!("a whole number of price units (GB, GB-month, 10k requests) from 0 to {FREE_UNITS_MAX}"),
+            )
+        })?;
+        out.push((key, units));
+    }
+    Ok(out)
+}
+
+/// The largest allowance accepted, in price units (a billion GB: far above any plan).
+const FREE_UNITS_MAX: u64 = 1_000_000_000;
 
 fn tiers_of(cx: &Ctx<'_>, p: &RawPrice, path: &str) -> R<Tiers> {
     let tiers = match p {
@@ -181,6 +216,11 @@ pub(crate) fn set_rates(cx: &Ctx<'_>, cfg: &mut EngineConfig, lists: &[PriceList
                     None => {}
                 }
             }
+        }
+        for &(key, units) in list.free_per_month.iter().filter(|(_, units)| *units > 0) {
+            let meters = allowance_meters(list.kind, key, &list.all, free_to_cdn(list, cdn));
+            let unit = meters.first().map_or(0, |m| m.units_per_price_unit());
+            cfg.add_allowance(pid, &meters, u128::from(units) * unit);
         }
     }
     Ok(())
@@ -332,6 +372,51 @@ mod tests {
         let to_cloudflare = scenario("cloudflare", "").unwrap();
         assert_eq!(rate(&to_cloudfront, "s3", Meter::OriginEgressToCdn, None), Some(0));
         assert!(rate(&to_cloudflare, "s3", Meter::OriginEgressToCdn, None).unwrap() > 0);
+    }
+
+    /// The free allowances of `provider`: (meters, free base units a month).
+    fn allowances(sc: &Scenario, provider: &str) -> Vec<(Vec<Meter>, u128)> {
+        let pid = sc.engine.provider_id(provider).unwrap();
+        let list = sc.engine.billing.allowances.iter().filter(|a| a.provider == pid);
+        list.map(|a| (a.meters.clone(), a.units_per_month)).collect()
+    }
+
+    /// Built-in allowances become engine allowances in base units; storage egress to a CDN it
+    /// pays for shares the internet egress allowance, to a CDN it feeds for free not; a
+    /// scenario replaces them or refuses a key that takes none.
+    #[test]
+    fn free_allowances_cover_the_meters_their_key_prices() {
+        const GB: u128 = 1_000_000_000;
+        let cf = scenario("cloudfront", "").unwrap();
+        assert_eq!(
+            allowances(&cf, "cloudfront"),
+            [(vec![Meter::CdnEgress], 1_024 * GB), (vec![Meter::CdnRequests], 10_000_000)]
+        );
+        assert_eq!(allowances(&cf, "s3"), [(vec![Meter::OriginEgressDirect], 100 * GB)]);
+        let flare = scenario("cloudflare", "").unwrap();
+        assert_eq!(allowances(&flare, "s3"), [(vec![Meter::OriginEgressDirect, Meter::OriginEgressToCdn], 100 * GB)]);
+        assert!(allowances(&flare, "cloudflare").is_empty());
+        let r2 = "[[regions]]\nname = \"r\"\nstorage = \"r2\"\nlatency_ms = { na = 20, eu = 90, apac = 180 }\n";
+        let r2 = scenario("cloudflare", r2).unwrap();
+        let month = clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH;
+        assert_eq!(
+            allowances(&r2, "r2"),
+            [(vec![Meter::StorageByteTime], 10 * month), (vec![Meter::OriginRequests], 10_000_000)]
+        );
+        let none = scenario("cloudfront", "[providers.cloudfront]\nfree_per_month = {}\n").unwrap();
+        assert!(allowances(&none, "cloudfront").is_empty());
+        let mine =
+            scenario("cloudfront", "[providers.cloudfront]\nfree_per_month = { requests_per_10k = 3 }\n").unwrap();
+        assert_eq!(allowances(&mine, "cloudfront"), [(vec![Meter::CdnRequests], 30_000)]);
+        let e = scenario("cloudfront", "[providers.cloudfront]\nfree_per_month = { storage_per_gb_month = 3 }\n");
+        let e = e.unwrap_err();
+        assert!(
+            e.contains("`providers.cloudfront.free_per_month.storage_per_gb_month`")
+                && e.contains("a key a cdn provider grants free units of: egress_per_gb, requests_per_10k"),
+            "{e}"
+        );
+        let e = scenario("cloudfront", "[providers.s3]\nfree_per_month = { egress_per_gb = -1 }\n").unwrap_err();
+        assert!(e.contains("a whole number of price units") && e.contains("= -1"), "{e}");
     }
 
     #[test]

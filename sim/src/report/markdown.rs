@@ -3,6 +3,7 @@
 use super::charts::Chart;
 use super::format::{self, count, money as dollars};
 use super::summary::{cost_by_category, Summary};
+use crate::pricing::PriceKey;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
@@ -33,6 +34,28 @@ fn usage_text(q: f64, unit: &str) -> String {
     match unit.strip_prefix("10,000 ") {
         Some(what) => format!("{} {what}", count((q * 10_000.0).round() as u64)),
         None => format!("{q:.0} {unit}"),
+    }
+}
+
+/// `units` base units of a bill line's meter as a planner reads them.
+fn line_usage(meter: Meter, units: u128) -> String {
+    match meter {
+        Meter::StorageByteTime => {
+            format!("{:.1} GB-month", units as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
+        }
+        Meter::CdnRequests | Meter::OriginRequests => {
+            format!("{} requests", count(units.min(u128::from(u64::MAX)) as u64))
+        }
+        _ => format::bytes(units as f64),
+    }
+}
+
+/// A free allowance of `n` price units of `key`: `1,024 GB of egress`, `10,000,000 requests`.
+fn free_price_units(key: PriceKey, n: u64) -> String {
+    match key {
+        PriceKey::StoragePerGbMonth => format!("{} GB-month of storage", count(n)),
+        PriceKey::RequestsPer10k => format!("{} requests", count(n.saturating_mul(10_000))),
+        _ => format!("{} GB of egress", count(n)),
     }
 }
 
@@ -225,14 +248,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         for l in bill.lines.iter().filter(|l| l.usage > 0 || l.cost != MoneyNanos::ZERO) {
             let provider = cell(&sc.engine.providers[l.key.provider.index()]);
             let zone = cell(sc.engine.zone_name(l.key.meter, l.key.zone));
-            let usage = match l.key.meter {
-                Meter::StorageByteTime => {
-                    format!("{:.1} GB-month", l.usage as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
-                }
-                Meter::CdnRequests | Meter::OriginRequests => {
-                    format!("{} requests", count(l.usage.min(u128::from(u64::MAX)) as u64))
-                }
-                _ => format::bytes(l.usage as f64),
+            let usage = match l.free {
+                0 => line_usage(l.key.meter, l.usage),
+                free => format!("{} ({} free)", line_usage(l.key.meter, l.usage), line_usage(l.key.meter, free)),
             };
             let _ = writeln!(
                 o,
@@ -260,7 +278,13 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     );
     let _ = writeln!(o, "Prices:\n");
     for p in &sc.providers {
-        let _ = writeln!(o, "- `{}` ({}): {}", p.name, p.kind.name(), p.source);
+        let free: Vec<String> =
+            p.free_per_month.iter().filter(|(_, n)| *n > 0).map(|&(k, n)| free_price_units(k, n)).collect();
+        let free = match free.is_empty() {
+            true => String::new(),
+            false => format!(". Free each month, every zone together: {}", free.join(", ")),
+        };
+        let _ = writeln!(o, "- `{}` ({}): {}{free}", p.name, p.kind.name(), p.source);
     }
     if !sc.price_changes.is_empty() {
         let _ = writeln!(

@@ -83,6 +83,8 @@ pub struct ProviderInfo {
     pub kind: crate::pricing::ProviderKind,
     /// Where its prices come from.
     pub source: String,
+    /// Its free allowances (price key, free price units a month).
+    pub free_per_month: Vec<(crate::pricing::PriceKey, u64)>,
 }
 
 /// The catalog at the start and its growth.

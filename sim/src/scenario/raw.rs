@@ -580,6 +580,9 @@ pub struct RawProvider {
     pub kind: Option<String>,
     /// Where these prices come from.
     pub source: Option<String>,
+    /// Free allowances (price key to free price units a month, every zone together); replaces
+    /// the built-in ones (`{}`: none).
+    pub free_per_month: Option<RawPrices>,
     /// Prices for one zone (a geography for a CDN, a region for storage).
     #[serde(default)]
     pub zones: IndexMap<String, RawPrices>,

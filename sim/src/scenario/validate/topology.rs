@@ -59,7 +59,12 @@ pub(super) fn regions_and_cdn(
         if let Some(id) = cfg.provider_id(&list.name) {
             return id;
         }
-        providers.push(ProviderInfo { name: list.name.clone(), kind: list.kind, source: list.source.clone() });
+        providers.push(ProviderInfo {
+            name: list.name.clone(),
+            kind: list.kind,
+            source: list.source.clone(),
+            free_per_month: list.free_per_month.clone(),
+        });
         cfg.add_provider(&list.name)
     };
     for (i, r) in regions_raw.iter().enumerate() {
