@@ -458,6 +458,37 @@ fn a_history_started_month_is_a_steady_state_month() {
     assert!((history - second).abs() < 0.05, "history {history:.3} against the second month {second:.3}");
 }
 
+/// `mirror.score_window` bounds the mirror set: with a lifetime score every clip that ever
+/// crossed the threshold stays mirrored, so the set grows month after month (the seed baseline
+/// at a tenth of its size, as above); with a 7-day window only clips popular this week qualify,
+/// so the set three months in is about the size it is one month in.
+#[test]
+fn a_sliding_score_window_keeps_the_mirror_set_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", "clips = 10000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 100000")
+        .replace("replication_threshold = 1000", "replication_threshold = 100");
+    let active_at_end = |window: &str, duration: &str| {
+        let text = base
+            .replace("[mirror]\n", &format!("[mirror]\n{window}\n"))
+            .replace("duration = \"30d\"", &format!("duration = \"{duration}\""));
+        let path = dir.path().join("w.toml");
+        std::fs::write(&path, text).unwrap();
+        let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("valid");
+        assert_eq!(sc.engine.mirror.score_window.is_some(), !window.is_empty());
+        let r = run_scenario(sc).expect("runs");
+        r.engine.metrics(r.end).total_active_mirrors
+    };
+    let lifetime = [active_at_end("", "30d"), active_at_end("", "90d")];
+    let window = [active_at_end("score_window = \"7d\"", "30d"), active_at_end("score_window = \"7d\"", "90d")];
+    // Measured: lifetime 174 then 658 mirrors, the 7-day window 26 then 26.
+    assert!(lifetime[1] > 3 * lifetime[0], "a lifetime score keeps growing the set: {lifetime:?}");
+    assert!(window[1] <= window[0] * 3 / 2 + 2, "a windowed score keeps it level: {window:?}");
+    assert!(window[1] * 4 < lifetime[1], "{window:?} against {lifetime:?}");
+}
+
 /// Background failures: a region that holds every clip's only copy (no CDN, no mirrors) fails
 /// at random with MTBF 2 days and MTTR 6 hours; over 180 days and 8 seeds its availability is
 /// the closed form MTBF / (MTBF + MTTR) = 8/9 within 3 standard errors of the seeds' mean. The

@@ -44,6 +44,10 @@ pub struct MirrorConfig {
     /// the score tracks recent popularity. `None` (default) counts every view since upload, as the
     /// seed's `view_count` does.
     pub score_half_life: Option<SimDuration>,
+    /// When set, the score counts only the views and votes of the last `score_window` (see
+    /// [`crate::window`]): a sliding window, in [`crate::window::STEPS`] steps. Exclusive with
+    /// `score_half_life`.
+    pub score_window: Option<SimDuration>,
     /// `MIRROR_TTL_DAYS`: a mirror expires this long after it became active.
     pub ttl: SimDuration,
     /// Whether a sync that still finds a clip popular pushes its active mirrors' expiry to
@@ -75,6 +79,7 @@ impl MirrorConfig {
             view_weight: 1,
             vote_weight: 1,
             score_half_life: None,
+            score_window: None,
             ttl: SimDuration::from_days(7),
             refresh_ttl_on_sync: false,
             max_per_clip: 3,
@@ -403,6 +408,15 @@ impl EngineConfig {
                 return Err(invalid("mirror.score_half_life", h, "a positive duration, or none"));
             }
         }
+        if let Some(w) = m.score_window {
+            if w.as_micros() < crate::window::STEPS as u64 {
+                let expected = format!("at least {}us (one per step), or none", crate::window::STEPS);
+                return Err(invalid("mirror.score_window", w, expected));
+            }
+            if m.score_half_life.is_some() {
+                return Err(invalid("mirror.score_window", w, "none when score_half_life is set (one or the other)"));
+            }
+        }
         let mut seen = 0u64;
         for r in &m.regions {
             if r.index() >= self.regions.len() {
@@ -655,6 +669,14 @@ mod tests {
         assert_eq!(field(&mirror(&|m| m.copy_attempts_max = 0)), "mirror.copy_attempts_max");
         ok(&mirror(&|m| m.score_half_life = Some(SimDuration(1))));
         assert_eq!(field(&mirror(&|m| m.score_half_life = Some(SimDuration::ZERO))), "mirror.score_half_life");
+        ok(&mirror(&|m| m.score_window = Some(SimDuration(crate::window::STEPS as u64))));
+        let short = SimDuration(crate::window::STEPS as u64 - 1);
+        assert_eq!(field(&mirror(&|m| m.score_window = Some(short))), "mirror.score_window");
+        let both = |m: &mut MirrorConfig| {
+            m.score_window = Some(SimDuration::from_days(7));
+            m.score_half_life = Some(SimDuration::from_days(7));
+        };
+        assert_eq!(field(&mirror(&both)), "mirror.score_window");
         // Each region at most once, the highest ids included; distinct regions are fine.
         ok(&mirror(&|m| m.regions = (0..REGIONS_MAX as u32).map(RegionId).collect()));
         for r in [0, 1, 33, REGIONS_MAX as u32 - 1] {

@@ -131,6 +131,8 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) next_month: SimTime,
     pub(crate) next_alert: SimTime,
     pub(crate) next_halving: SimTime,
+    /// The sliding score window, when `score_window` is set.
+    pub(crate) window: Option<crate::window::ScoreWindow>,
     pub(crate) scratch: Vec<u32>,
 }
 
@@ -160,6 +162,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             next_month: start + cfg.billing.month,
             next_alert: start + cfg.billing.cost_alert.check_interval,
             next_halving: cfg.mirror.score_half_life.map_or(SimTime::NEVER, |h| start + h),
+            window: cfg.mirror.score_window.map(|w| crate::window::ScoreWindow::new(w, start)),
             topo,
             selector,
             placement,
@@ -196,6 +199,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.clips.reserve(clips);
         self.reached_threshold.reserve(clips.div_ceil(64));
         self.demand_ext.reserve(clips.saturating_mul(self.side_geos));
+        if let Some(w) = &mut self.window {
+            w.reserve(clips);
+        }
     }
 
     pub(crate) fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
@@ -246,6 +252,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     demand: [0; DEMAND_INLINE],
                 });
                 self.demand_ext.extend(std::iter::repeat_n(0, self.side_geos));
+                if let Some(w) = &mut self.window {
+                    w.add_clip();
+                }
                 if clip.index().is_multiple_of(64) {
                     self.reached_threshold.push(0);
                 }
@@ -263,6 +272,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.now = now;
                 let before = self.clips[clip.index()].views;
                 self.clips[clip.index()].views = before.saturating_add(views);
+                if let Some(w) = &mut self.window {
+                    w.past_views(clip.index(), views);
+                }
                 self.add_demand(clip.index(), geo.index(), views);
                 self.note_score(clip.index());
                 debug_assert!(self.clips[clip.index()].views >= before, "views only grow");
@@ -272,6 +284,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.now = now;
                 let c = &mut self.clips[clip.index()];
                 c.votes = c.votes.saturating_add(delta);
+                if let Some(w) = &mut self.window {
+                    w.vote(clip.index(), delta);
+                }
                 self.note_score(clip.index());
             }
             Input::Probe { target, ok, latency } => {

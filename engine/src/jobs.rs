@@ -23,6 +23,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.next_halving += h;
             }
         }
+        if let Some(w) = &mut self.window {
+            w.advance(at, &mut self.clips);
+        }
         let max = self.cfg.mirror.max_per_clip;
         let threshold = self.cfg.mirror.replication_threshold as i64;
         let refresh = self.ttl.refresh_on_sync();

@@ -28,7 +28,9 @@
 //! ## Policies
 //!
 //! * **Replication** ([`PlaceMirrors`]): at every sync, a clip whose score
-//!   `views x view_weight + votes x vote_weight` reaches `MIRROR_REPLICATION_THRESHOLD` gets up
+//!   `views x view_weight + votes x vote_weight` (counted since upload, halved every
+//!   `score_half_life`, or over a sliding `score_window`: [`window`]) reaches
+//!   `MIRROR_REPLICATION_THRESHOLD` gets up
 //!   to `MIRROR_MAX_PER_CLIP` mirrors, only in `MIRROR_REGIONS`, never in its primary region or a
 //!   region believed unhealthy, ranked by where its demand comes from. A mirror is pending until
 //!   [`Input::ReplicationFinished`] and is never served before; failed copies are retried with a
@@ -155,6 +157,7 @@ pub mod policy;
 mod request;
 pub mod topology;
 pub mod units;
+pub mod window;
 
 pub use billing::{BillLine, Category, LineKey, Meter, MonthBill, RateTable, Tier};
 pub use config::{AlertScope, ConfigError, CostAlertConfig, EngineConfig, MirrorConfig, RateEntry, RegionConfig};

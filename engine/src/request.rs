@@ -140,6 +140,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.now = now;
         c.views = c.views.saturating_add(1);
         let size = Bytes(c.size_bytes);
+        if let Some(w) = &mut self.window {
+            w.view(clip.index(), 1);
+        }
         self.bump_demand(clip.index(), geo.index());
         self.note_score(clip.index());
         self.counters.requests_total += 1;

@@ -15,6 +15,9 @@ use super::model::Scenario;
 pub const BASE_BYTES: u64 = 96 << 20;
 /// Per clip, all per-clip tables together (measured: 60 to 110 bytes).
 pub const PER_CLIP_BYTES: u64 = 112;
+/// Per clip with a sliding score window (`mirror.score_window`): a view count and a vote sum for
+/// each of its steps (exact: `clipsim_engine::window`), with room for the vector to double.
+pub const PER_CLIP_WINDOW_BYTES: u64 = 2 * 8 * clipsim_engine::window::STEPS as u64;
 /// Per object an edge holds: its node and its share of the index at most a quarter full.
 pub const PER_CACHED_OBJECT_BYTES: u64 = 64;
 /// An edge's index while it is a direct array: at most 16 MiB (`cache::index`).
@@ -40,8 +43,9 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
     let cached = edges.saturating_mul(clips.min(views)).saturating_mul(PER_CACHED_OBJECT_BYTES);
     let rows = sc.duration.as_micros() / sc.report_interval.as_micros().max(1) + 2;
     let row_bytes = PER_ROW_BYTES + PER_ROW_REGION_BYTES * sc.engine.regions.len() as u64;
+    let per_clip = PER_CLIP_BYTES + if sc.engine.mirror.score_window.is_some() { PER_CLIP_WINDOW_BYTES } else { 0 };
     BASE_BYTES
-        .saturating_add(clips.saturating_mul(PER_CLIP_BYTES))
+        .saturating_add(clips.saturating_mul(per_clip))
         .saturating_add(cached)
         .saturating_add(edges * EDGE_INDEX_BYTES)
         .saturating_add(rows.saturating_mul(row_bytes))

@@ -393,6 +393,8 @@ pub struct RawMirror {
     pub vote_weight: u32,
     /// Halve view and vote counts every this long (default: never, as the seed's view count).
     pub score_half_life: Option<Dur>,
+    /// Count only the views and votes of the last this long (default: every view since upload).
+    pub score_window: Option<Dur>,
     /// Whether a sync that finds a clip still popular extends its mirrors' TTL.
     pub refresh_ttl_on_sync: bool,
     /// `"demand-ranked"` or `"demand-only"`.
@@ -422,6 +424,7 @@ impl Default for RawMirror {
             view_weight: 1,
             vote_weight: 1,
             score_half_life: None,
+            score_window: None,
             refresh_ttl_on_sync: false,
             placement: "demand-ranked".into(),
             source_policy: "seed-chain".into(),

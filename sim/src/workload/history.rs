@@ -8,6 +8,10 @@
 //! `s_g` (the daily curve averages out over whole days), and each view its chance of a vote, up
 //! or down, as in the run. The draws come from a stream of their own, so that the run's traffic
 //! is the same with or without a history.
+//!
+//! With a sliding score window (`mirror.score_window`) shorter than the history, only the views
+//! of the last window are drawn (the earlier ones would have left the score already); the engine
+//! spreads them evenly over the window's steps.
 
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{Popularity, Scenario};
@@ -29,7 +33,8 @@ pub fn past_views(sc: &Scenario, mut each: impl FnMut(ClipId, Past)) {
     if sc.catalog.history == clipsim_engine::SimDuration::ZERO {
         return;
     }
-    let secs = sc.catalog.history.as_secs_f64();
+    let history = sc.engine.mirror.score_window.map_or(sc.catalog.history, |w| w.min(sc.catalog.history));
+    let secs = history.as_secs_f64();
     let clips = sc.catalog.clips as usize;
     let t = &sc.traffic;
     // Fresh-upload views go to the catalog when there are no uploads (as in the run).

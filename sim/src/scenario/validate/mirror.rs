@@ -42,6 +42,19 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
         format!("at least mirror.retry_backoff ({backoff})"),
     )?;
     let half_life = m.score_half_life.map(|h| cx.nonzero(h.0, "mirror.score_half_life")).transpose()?;
+    let window = m.score_window.map(|w| w.0);
+    if let Some(w) = window {
+        cx.check(
+            w >= clipsim_engine::SimDuration::from_mins(1),
+            "mirror.score_window",
+            "a duration of at least 1m (the score counts the views of the last this long)",
+        )?;
+        cx.check(
+            half_life.is_none(),
+            "mirror.score_window",
+            "unset when mirror.score_half_life is set: one or the other",
+        )?;
+    }
     cfg.mirror = MirrorConfig {
         enabled: m.enabled,
         regions,
@@ -49,6 +62,7 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
         view_weight: m.view_weight,
         vote_weight: m.vote_weight,
         score_half_life: half_life,
+        score_window: window,
         ttl: cx.micros(ttl_days, 86_400e6, "mirror.ttl_days")?,
         refresh_ttl_on_sync: m.refresh_ttl_on_sync,
         max_per_clip: m.max_per_clip as u8,
