@@ -3,6 +3,7 @@
 
 mod common;
 
+use clipsim_engine::SimDuration;
 use clipsim_sim::record::timeline::{Event, InForce};
 use clipsim_sim::report;
 use clipsim_sim::run_scenario;
@@ -487,6 +488,55 @@ fn a_sliding_score_window_keeps_the_mirror_set_bounded() {
     assert!(lifetime[1] > 3 * lifetime[0], "a lifetime score keeps growing the set: {lifetime:?}");
     assert!(window[1] <= window[0] * 3 / 2 + 2, "a windowed score keeps it level: {window:?}");
     assert!(window[1] * 4 < lifetime[1], "{window:?} against {lifetime:?}");
+}
+
+/// `scenario.steady_state` is a pre-run of whole months before the measured period: with a
+/// 7-day score window the scaled baseline settles, and its run is exactly the run that starts
+/// `pre_run` earlier with a warm-up that long (written by hand, no steady state): the same
+/// requests, load times and hit rates, and a bill that is that run's months after the pre-run,
+/// to the nanodollar. A lifetime score never settles, and the report says so.
+#[test]
+fn a_steady_state_run_is_the_measured_tail_of_a_longer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", "clips = 10000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 100000")
+        .replace("replication_threshold = 1000", "replication_threshold = 100");
+    let load = |text: String| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        clipsim_sim::scenario::load(&path, &Default::default()).expect("valid")
+    };
+    let windowed = base.replace("[mirror]\n", "[mirror]\nscore_window = \"7d\"\n");
+    let steady =
+        run_scenario(load(windowed.replace("warmup = \"1d\"", "warmup = \"1d\"\nsteady_state = true"))).expect("runs");
+    let settled = steady.scenario.steady_state.as_ref().and_then(|s| s.settled.clone()).expect("the pilot ran");
+    let month = SimDuration::from_days(30);
+    assert!(settled.steady_after.is_some(), "a 7-day window settles: {settled:?}");
+    let months = settled.pre_run.as_micros() / month.as_micros();
+    assert!(months >= 1 && settled.pre_run.as_micros().is_multiple_of(month.as_micros()), "{settled:?}");
+    let days = |d: u64| format!("{}d", d + months * 30);
+    let by_hand = windowed
+        .replace("duration = \"30d\"", &format!("duration = \"{}\"", days(30)))
+        .replace("warmup = \"1d\"", &format!("warmup = \"{}\"", days(1)));
+    let long = run_scenario(load(by_hand)).expect("runs");
+    assert_eq!(steady.recorder.total, long.recorder.total, "the same requests, outcomes and bytes");
+    assert_eq!(steady.recorder.latency, long.recorder.latency, "the same load times");
+    assert_eq!(steady.recorder.top100_mirror_hit_rate(), long.recorder.top100_mirror_hit_rate());
+    let (s, l) = (report::summarize(&steady), report::summarize(&long));
+    let tail: i64 = long.engine.bills()[months as usize..].iter().map(|b| b.total().0).sum();
+    assert_eq!(s.cost_nanodollars["total"], tail, "the bill of the months after the pre-run");
+    assert!(l.cost_nanodollars["total"] > tail, "the longer run also bills its first months");
+    assert!(s.cost_per_gb_usd.unwrap() > l.cost_per_gb_usd.unwrap() * 0.9, "per GB of the same period");
+    assert_eq!(s.steady_state.as_ref().map(|t| t.pre_run_s), Some(settled.pre_run.as_secs_f64()));
+    // A lifetime score grows the mirror set through a two-week pilot: not steady.
+    let lifetime =
+        load(base.replace("warmup = \"1d\"", "warmup = \"1d\"\nsteady_state = true\nsteady_state_max = \"14d\""));
+    let r = run_scenario(lifetime).expect("runs");
+    let settled = r.scenario.steady_state.as_ref().and_then(|s| s.settled.clone()).expect("the pilot ran");
+    assert_eq!((settled.steady_after, settled.pre_run), (None, month), "{settled:?}");
+    assert!(settled.mirrors.0 > settled.mirrors.1 * 1.02, "{settled:?}");
 }
 
 /// Background failures: a region that holds every clip's only copy (no CDN, no mirrors) fails

@@ -38,5 +38,6 @@ use std::sync::atomic::AtomicBool;
 /// Runs a scenario to its end with no progress display.
 pub fn run_scenario(sc: scenario::Scenario) -> Result<world::RunResult, clipsim_engine::ConfigError> {
     let stop = AtomicBool::new(false);
+    let sc = world::steady::settle(sc, &stop)?;
     Ok(world::World::new(sc)?.run(&mut (), &stop))
 }

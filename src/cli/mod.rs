@@ -328,14 +328,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     // Before anything is allocated: a run this process cannot hold is refused, not aborted.
     memory::check(&path, &sc)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
-    let duration_s = sc.duration.as_secs();
     let name = sc.name.clone();
-    let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(duration_s));
     // Check the destination before simulating, so that a refused directory costs no work. The
     // handler is in place before the staging directory exists: a signal from then on stops the
     // run at its first check and leaves a partial report, never a staging directory.
     install_stop_handler("writing a partial report (Ctrl-C again to quit without one)");
     let staging = report::Staging::begin(&out, args.force, &inputs(file.as_deref(), &args.env))?;
+    if let (Some(s), false) = (&sc.steady_state, args.quiet) {
+        eprintln!("{name}: settling (a pilot run of up to {} until the mirrors and edges hold still)", s.max);
+    }
+    let sc = clipsim_sim::world::steady::settle(sc, &STOP).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(sc.duration.as_secs()));
     let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut progress = Bar(bar);
     let result = world.run(&mut progress, &STOP);

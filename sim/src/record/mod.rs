@@ -153,6 +153,8 @@ pub struct Recorder {
     pub total: Counts,
     /// The engine's counters when the warm-up ended (`None` before).
     at_warmup: Option<Counters>,
+    /// The engine's counters when a steady-state pre-run ended (`None` before, or without one).
+    pub at_pre_run: Option<Counters>,
     /// The engine's counters at the end of the last interval.
     at_last_row: Counters,
     /// Post-warm-up load times, all geographies.
@@ -205,6 +207,7 @@ impl Recorder {
             warmup,
             total: Counts::default(),
             at_warmup: (warmup == SimTime::ZERO).then(Counters::default),
+            at_pre_run: None,
             at_last_row: Counters::default(),
             latency: latency_histogram(),
             latency_geo: (0..geos).map(|_| latency_histogram()).collect(),
@@ -240,6 +243,11 @@ impl Recorder {
     /// period.
     pub fn warmup_ends(&mut self, counters: &Counters) {
         self.at_warmup = Some(counters.clone());
+    }
+
+    /// A steady-state pre-run ended: `counters` are the engine's now.
+    pub fn pre_run_ends(&mut self, counters: &Counters) {
+        self.at_pre_run = Some(counters.clone());
     }
 
     /// Records one finished request (its outcome is counted by the engine; this records its load

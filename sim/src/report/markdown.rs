@@ -19,7 +19,7 @@ fn ms(v: Option<f64>) -> String {
 
 /// Usage of a category over the whole run in its price unit, and the unit's name.
 fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
-    let lines = r.engine.bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == c);
+    let lines = r.measured_bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == c);
     let total: u128 = lines.map(|l| l.usage).sum();
     match c {
         Category::Storage => (total as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64, "GB-month"),
@@ -244,7 +244,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     let _ = writeln!(o, "## The bill\n");
     let _ = writeln!(o, "Usage is metered exactly in bytes, byte-time and requests; each line is priced with its provider's tiered rates (tiers reset each billing month) and rounded down once to the nanodollar.\n");
     let _ = writeln!(o, "| month | line | provider | zone | usage | cost (exact, to the nanodollar) |\n| --- | --- | --- | --- | --- | --- |");
-    for bill in r.engine.bills() {
+    for bill in r.measured_bills() {
         for l in bill.lines.iter().filter(|l| l.usage > 0 || l.cost != MoneyNanos::ZERO) {
             let provider = cell(&sc.engine.providers[l.key.provider.index()]);
             let zone = cell(sc.engine.zone_name(l.key.meter, l.key.zone));
@@ -302,8 +302,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     for (i, reg) in sc.engine.regions.iter().enumerate() {
         let (req, bytes) = r.recorder.region_served[i];
         let cost_of = |pred: &dyn Fn(Meter) -> bool| {
-            r.engine
-                .bills()
+            r.measured_bills()
                 .iter()
                 .flat_map(|b| &b.lines)
                 .filter(|l| !l.key.meter.zone_is_geo() && l.key.zone == i as u32 && pred(l.key.meter))
@@ -399,10 +398,36 @@ fn cell(name: &str) -> String {
 fn measured_period(sc: &crate::scenario::Scenario) -> String {
     let from = sc.catalog.history + sc.warmup;
     let to = sc.catalog.history + sc.duration;
+    if let Some(s) = sc.steady_state.as_ref().and_then(|s| s.settled.as_ref()) {
+        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
+        let weeks = format!(
+            "a mean of {:.1} active mirrors against {:.1} the week before, edge hit rate {} against {}",
+            s.mirrors.0,
+            s.mirrors.1,
+            pct(s.edge_hit.0),
+            pct(s.edge_hit.1)
+        );
+        let criterion = "weekly means within 2 % (or 2 mirrors), edge hit rates within 1 point";
+        return match s.steady_after {
+            Some(after) => format!(
+                "Measures a steady state (`scenario.steady_state`): a pilot run without the scripted events held still after \
+                 {after} ({weeks}; the criterion: {criterion}), so a pre-run of {} (whole billing months) came first. The \
+                 figures cover {from} to {to} of the catalog's life and the bill only the months after the pre-run.",
+                s.pre_run
+            ),
+            None => format!(
+                "**Not a steady state**: the pilot run did not hold still within `steady_state_max` ({weeks} at its end; \
+                 the criterion: {criterion}). The figures cover {from} to {to} of the catalog's life, after a pre-run of {}, \
+                 and the bill only the months after it; a score that never forgets (the lifetime count) keeps growing the \
+                 mirror set.",
+                s.pre_run
+            ),
+        };
+    }
     if sc.catalog.history == clipsim_engine::SimDuration::ZERO {
         format!(
             "Measures a launch: every catalog clip starts with no views, and the figures cover {from} to {to} after it \
-             (set `catalog.history` to measure a catalog in its steady state)."
+             (set `catalog.history` or `scenario.steady_state` to measure a catalog in its steady state)."
         )
     } else {
         format!(

@@ -32,8 +32,12 @@ pub struct Summary {
     pub git_commit: String,
     /// Simulated seconds (the scenario's duration, or less when interrupted).
     pub duration_s: f64,
-    /// Seconds of warm-up excluded from the statistics.
+    /// Seconds of warm-up excluded from the statistics (a steady-state pre-run included).
     pub warmup_s: f64,
+    /// The steady-state pre-run (`scenario.steady_state`; `null` without one). The costs then
+    /// cover only the months after it.
+    #[serde(default)]
+    pub steady_state: Option<SteadyStateSummary>,
     /// Whether the run was interrupted before its end.
     pub interrupted: bool,
     /// Request counts (after warm-up).
@@ -116,6 +120,21 @@ pub struct Latency {
     pub mean: Option<f64>,
 }
 
+/// What the steady-state pilot found (see `clipsim_sim::world::steady`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SteadyStateSummary {
+    /// Seconds simulated before the measured period (whole billing months).
+    pub pre_run_s: f64,
+    /// Seconds after which the mirrors and edges held still, or `null` when they did not within
+    /// `steady_state_max`.
+    pub steady_after_s: Option<f64>,
+    /// Mean active mirrors (at the end of each day) of the deciding (or last) week of the pilot,
+    /// and of the week before.
+    pub active_mirrors: [f64; 2],
+    /// Edge hit rate of the deciding (or last) week of the pilot, and of the week before.
+    pub edge_hit_rate: [Option<f64>; 2],
+}
+
 /// Mirror life cycle counts over the whole run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mirrors {
@@ -166,7 +185,7 @@ fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
 /// The whole run's bill by category, exact.
 pub fn cost_by_category(r: &RunResult) -> [MoneyNanos; 5] {
     let mut out = [MoneyNanos::ZERO; 5];
-    for bill in r.engine.bills() {
+    for bill in r.measured_bills() {
         for (i, c) in Category::ALL.iter().enumerate() {
             out[i] += bill.category_total(*c);
         }
@@ -190,8 +209,13 @@ pub fn summarize(r: &RunResult) -> Summary {
     }
     cost_usd.insert("total".into(), total.as_usd_f64());
     cost_nanos.insert("total".into(), total.0);
-    let bytes_all_run: u64 = r.engine.counters().bytes_served().0;
-    let cost_per_gb = (bytes_all_run > 0).then(|| total.as_usd_f64() / (bytes_all_run as f64 / BYTES_PER_GB as f64));
+    // The bytes of the billed period: the whole run, or what followed a steady-state pre-run.
+    let billed_bytes: u64 = match (sc.pre_run() > clipsim_engine::SimDuration::ZERO, &rec.at_pre_run) {
+        (false, _) => r.engine.counters().bytes_served().0,
+        (true, Some(at)) => r.engine.counters().bytes_served().0 - at.bytes_served().0,
+        (true, None) => 0,
+    };
+    let cost_per_gb = (billed_bytes > 0).then(|| total.as_usd_f64() / (billed_bytes as f64 / BYTES_PER_GB as f64));
     let c = r.engine.counters();
     let metrics = r.engine.metrics(r.end);
     let lat = latency(&rec.latency);
@@ -221,6 +245,12 @@ pub fn summarize(r: &RunResult) -> Summary {
         git_commit: env!("CLIPSIM_GIT_COMMIT").to_string(),
         duration_s: r.end.as_secs_f64(),
         warmup_s: sc.warmup.as_secs_f64(),
+        steady_state: sc.steady_state.as_ref().and_then(|s| s.settled.as_ref()).map(|s| SteadyStateSummary {
+            pre_run_s: s.pre_run.as_secs_f64(),
+            steady_after_s: s.steady_after.map(|d| d.as_secs_f64()),
+            active_mirrors: [s.mirrors.0, s.mirrors.1],
+            edge_hit_rate: [s.edge_hit.0, s.edge_hit.1],
+        }),
         interrupted: r.interrupted,
         requests: Requests {
             total: t.requests,

@@ -10,6 +10,7 @@
 //! than 500 MB and 16 M in less than 1 GB, where the estimate says 208 MB, 544 MB and 1.9 GB.
 
 use super::model::Scenario;
+use clipsim_engine::SimDuration;
 
 /// The program itself, its threads and allocator arenas, and the fixed tables (histograms).
 pub const BASE_BYTES: u64 = 96 << 20;
@@ -29,8 +30,11 @@ pub const PER_ROW_REGION_BYTES: u64 = 64;
 
 /// The estimate for `sc`, in bytes (an upper bound, not a prediction).
 pub fn estimate_bytes(sc: &Scenario) -> u64 {
-    let clips = sc.catalog.clips_expected(sc.duration).saturating_add(sc.traffic.spikes.len() as u64 + 64);
-    let secs = sc.duration.as_secs_f64();
+    // A steady-state pre-run lasts at most its maximum rounded up to a billing month.
+    let pre_run = sc.steady_state.as_ref().map_or(SimDuration::ZERO, |s| s.max + sc.engine.billing.month);
+    let run = sc.duration + pre_run;
+    let secs = run.as_secs_f64();
+    let clips = sc.catalog.clips_expected(run).saturating_add(sc.traffic.spikes.len() as u64 + 64);
     let spike_views: f64 = sc
         .traffic
         .spikes
@@ -41,7 +45,7 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
     let views = (2.0 * sc.traffic.views_per_sec * secs + spike_views).min(u64::MAX as f64) as u64;
     let edges = if sc.cdn.is_some() { sc.geos.len() as u64 } else { 0 };
     let cached = edges.saturating_mul(clips.min(views)).saturating_mul(PER_CACHED_OBJECT_BYTES);
-    let rows = sc.duration.as_micros() / sc.report_interval.as_micros().max(1) + 2;
+    let rows = run.as_micros() / sc.report_interval.as_micros().max(1) + 2;
     let row_bytes = PER_ROW_BYTES + PER_ROW_REGION_BYTES * sc.engine.regions.len() as u64;
     let per_clip = PER_CLIP_BYTES + if sc.engine.mirror.score_window.is_some() { PER_CLIP_WINDOW_BYTES } else { 0 };
     BASE_BYTES

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub outages: Vec<Outage>,
     /// Background failures, when enabled.
     pub failures: Option<Failures>,
+    /// `scenario.steady_state`: settle before measuring (see [`crate::world::steady`]).
+    pub steady_state: Option<SteadyState>,
     /// Price changes: (time, engine input), in time order.
     pub price_changes: Vec<(SimTime, Input)>,
     /// Targets to check.
@@ -63,6 +65,14 @@ pub struct Scenario {
     pub source_policy: clipsim_engine::SourcePolicy,
     /// Mirror placement policy.
     pub placement: clipsim_engine::PlacementPolicy,
+}
+
+impl Scenario {
+    /// The steady-state pre-run before the measured period (zero without one, or before the
+    /// pilot has run).
+    pub fn pre_run(&self) -> SimDuration {
+        self.steady_state.as_ref().and_then(|s| s.settled.as_ref()).map_or(SimDuration::ZERO, |s| s.pre_run)
+    }
 }
 
 /// The `.env` file a scenario was loaded with and what it set, for the report.
@@ -183,6 +193,16 @@ pub enum SpikeClip {
     New,
     /// The catalog clip of this popularity rank (0 = most popular).
     Rank(u32),
+}
+
+/// `scenario.steady_state`: how long the world may take to settle, and, once the pilot has run,
+/// what it found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteadyState {
+    /// `steady_state_max`.
+    pub max: SimDuration,
+    /// Set by [`crate::world::steady::settle`]: the pre-run and the criterion's values.
+    pub settled: Option<crate::world::steady::Settled>,
 }
 
 /// The network.

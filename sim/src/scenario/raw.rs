@@ -79,6 +79,16 @@ pub struct RawMeta {
     /// Time-series resolution.
     #[serde(default = "default_report_interval")]
     pub report_interval: Dur,
+    /// Run until the mirror set and the edges stop changing before the measured period.
+    #[serde(default)]
+    pub steady_state: bool,
+    /// The longest the world may take to settle.
+    #[serde(default = "default_steady_state_max")]
+    pub steady_state_max: Dur,
+}
+
+fn default_steady_state_max() -> Dur {
+    Dur(clipsim_engine::SimDuration::from_days(180))
 }
 
 fn default_seed() -> u64 {

@@ -394,13 +394,15 @@ pub fn validate_all(spec: &Spec, points: &[Point]) -> Result<(u64, usize), Sweep
 fn run_replica(spec: &Spec, point: &Point, replica: u32, halt: &AtomicBool) -> Result<Option<Summary>, SweepError> {
     let sc = point_scenario(spec, point, replica)?;
     let seed = sc.seed;
-    let world = World::new(sc).map_err(|e| SweepError::Run {
+    let refused = |e: clipsim_engine::ConfigError| SweepError::Run {
         sweep: spec.path.clone(),
         index: point.index,
         assignment: point.assignment(spec),
         seed,
         message: e.to_string(),
-    })?;
+    };
+    let sc = crate::world::steady::settle(sc, halt).map_err(refused)?;
+    let world = World::new(sc).map_err(refused)?;
     let result = world.run(&mut (), halt);
     if result.interrupted {
         return Ok(None);

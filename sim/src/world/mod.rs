@@ -9,6 +9,7 @@
 
 mod rows;
 mod serve;
+pub mod steady;
 mod timeline;
 
 use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
@@ -43,6 +44,7 @@ enum Ev {
     Probe,
     Report,
     WarmupEnds,
+    PreRunEnds,
 }
 
 impl Ev {
@@ -55,7 +57,7 @@ impl Ev {
             Ev::CopyDone { .. } => 4,
             Ev::Probe => 5,
             Ev::Report => 7,
-            Ev::WarmupEnds => 8,
+            Ev::WarmupEnds | Ev::PreRunEnds => 8,
         }
     }
 }
@@ -101,6 +103,16 @@ pub struct RunResult {
     pub workload_bytes: usize,
     /// What the stand-ins metered (storage, edges, links), apart from the engine's bill.
     pub meters: Meters,
+}
+
+impl RunResult {
+    /// The bills of the measured period: every month after a steady-state pre-run (which ends on
+    /// a month boundary), or all of them.
+    pub fn measured_bills(&self) -> &[clipsim_engine::MonthBill] {
+        let from = SimTime::ZERO + self.scenario.pre_run();
+        let bills = self.engine.bills();
+        &bills[bills.iter().take_while(|b| b.start < from).count()..]
+    }
 }
 
 /// The simulated world, its loop compiled for the scenario's edge eviction policy (one policy
@@ -319,6 +331,9 @@ impl<C: EdgeCache> Sim<C> {
         if w.sc.warmup > SimDuration::ZERO {
             w.schedule(SimTime::ZERO + w.sc.warmup, Ev::WarmupEnds);
         }
+        if w.sc.pre_run() > SimDuration::ZERO {
+            w.schedule(SimTime::ZERO + w.sc.pre_run(), Ev::PreRunEnds);
+        }
         w.drain_outputs(SimTime::ZERO);
         Ok(w)
     }
@@ -465,6 +480,7 @@ impl<C: EdgeCache> Sim<C> {
                 self.schedule(t + self.sc.probe_interval, Ev::Probe);
             }
             Ev::WarmupEnds => self.rec.warmup_ends(self.engine.counters()),
+            Ev::PreRunEnds => self.rec.pre_run_ends(self.engine.counters()),
             Ev::Report => {
                 self.report_row(t);
                 let next = t + self.sc.report_interval;

@@ -93,6 +93,14 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     let duration = cx.nonzero(meta.duration.0, "scenario.duration")?;
     cx.check(meta.warmup.0 < duration, "scenario.warmup", format!("shorter than scenario.duration ({duration})"))?;
     let report_interval = cx.nonzero(meta.report_interval.0, "scenario.report_interval")?;
+    let steady_max = meta.steady_state_max.0;
+    cx.check(
+        (SimDuration::from_days(14)..=SimDuration::from_days(3650)).contains(&steady_max),
+        "scenario.steady_state_max",
+        "14d to 3650d (two weeks at least: the criterion compares one week with the next)",
+    )?;
+    let steady_state =
+        meta.steady_state.then_some(crate::scenario::model::SteadyState { max: steady_max, settled: None });
     cx.check(
         report_interval <= duration,
         "scenario.report_interval",
@@ -214,6 +222,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         duration,
         warmup: meta.warmup.0,
         report_interval,
+        steady_state,
         sha256,
         path,
         text: String::new(),
