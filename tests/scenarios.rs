@@ -539,6 +539,31 @@ fn a_steady_state_run_is_the_measured_tail_of_a_longer_run() {
     assert!(settled.mirrors.0 > settled.mirrors.1 * 1.02, "{settled:?}");
 }
 
+/// A CDN on a flat-rate plan (CloudFront Pro: $15 a month, delivery included) bills its CDN
+/// delivery as exactly the fee for the time held, whatever the traffic, and S3 sends to it for
+/// free; the same run on CloudFront's on-demand prices bills delivery per GB (3 TB a month:
+/// more than the 1 TB its free tier covers).
+#[test]
+fn a_flat_rate_plan_bills_the_fee_not_the_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", "clips = 10000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 300000");
+    let run = |provider: &str| {
+        let path = dir.path().join(format!("{provider}.toml"));
+        std::fs::write(&path, base.replace("provider = \"cloudflare\"", &format!("provider = \"{provider}\"")))
+            .unwrap();
+        let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("valid");
+        report::summarize(&run_scenario(sc).expect("runs"))
+    };
+    let (plan, on_demand) = (run("cloudfront-pro"), run("cloudfront"));
+    assert_eq!(plan.cost_nanodollars["cdn_egress"], 15_000_000_000, "30 days of a $15-a-month plan");
+    assert_eq!(plan.cost_nanodollars["origin_egress"], 0, "S3 to CloudFront is free");
+    assert!(on_demand.cost_nanodollars["cdn_egress"] > plan.cost_nanodollars["cdn_egress"]);
+    assert_eq!(plan.bytes_served, on_demand.bytes_served, "the same traffic either way");
+}
+
 /// Background failures: a region that holds every clip's only copy (no CDN, no mirrors) fails
 /// at random with MTBF 2 days and MTTR 6 hours; over 180 days and 8 seeds its availability is
 /// the closed form MTBF / (MTBF + MTTR) = 8/9 within 3 standard errors of the seeds' mean. The

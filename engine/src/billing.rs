@@ -24,6 +24,8 @@ use core::fmt;
 
 /// Byte-microseconds in one GB-month (10^9 bytes for 30 days).
 pub const BYTE_MICROS_PER_GB_MONTH: u128 = BYTES_PER_GB as u128 * 30 * 86_400 * MICROS_PER_SEC as u128;
+/// Microseconds in one month of a flat-rate plan (30 days).
+pub const MICROS_PER_PLAN_MONTH: u128 = 30 * 86_400 * MICROS_PER_SEC as u128;
 /// Requests are priced per this many requests.
 pub const REQUESTS_PER_PRICE_UNIT: u128 = 10_000;
 /// The largest rate accepted: $1,000 per price unit (keeps every product inside `u128`).
@@ -49,11 +51,14 @@ pub enum Meter {
     OriginRequests,
     /// Bytes copied out of a region to another region by replication; priced per GB.
     InterRegion,
+    /// Time the CDN's flat-rate plan was held, in microseconds; priced per 30-day month. One
+    /// line for the CDN (zone 0), present only when the CDN has a plan price.
+    CdnPlan,
 }
 
 impl Meter {
     /// Every meter, in report order.
-    pub const ALL: [Meter; 7] = [
+    pub const ALL: [Meter; 8] = [
         Meter::StorageByteTime,
         Meter::CdnEgress,
         Meter::CdnRequests,
@@ -61,13 +66,14 @@ impl Meter {
         Meter::OriginEgressToCdn,
         Meter::OriginRequests,
         Meter::InterRegion,
+        Meter::CdnPlan,
     ];
 
     /// The report category this meter's cost is summed into.
     pub const fn category(self) -> Category {
         match self {
             Meter::StorageByteTime => Category::Storage,
-            Meter::CdnEgress => Category::CdnEgress,
+            Meter::CdnEgress | Meter::CdnPlan => Category::CdnEgress,
             Meter::OriginEgressDirect | Meter::OriginEgressToCdn => Category::OriginEgress,
             Meter::InterRegion => Category::InterRegion,
             Meter::CdnRequests | Meter::OriginRequests => Category::Requests,
@@ -82,12 +88,18 @@ impl Meter {
                 BYTES_PER_GB as u128
             }
             Meter::CdnRequests | Meter::OriginRequests => REQUESTS_PER_PRICE_UNIT,
+            Meter::CdnPlan => MICROS_PER_PLAN_MONTH,
         }
     }
 
     /// Whether this meter's zone is a viewer geography (`true`) or a region (`false`).
     pub const fn zone_is_geo(self) -> bool {
-        matches!(self, Meter::CdnEgress | Meter::CdnRequests)
+        matches!(self, Meter::CdnEgress | Meter::CdnRequests | Meter::CdnPlan)
+    }
+
+    /// Whether this meter has one line for its provider rather than one per zone.
+    pub const fn per_provider(self) -> bool {
+        matches!(self, Meter::CdnPlan)
     }
 
     /// A stable snake-case name, used in reports and error messages.
@@ -100,6 +112,7 @@ impl Meter {
             Meter::OriginEgressToCdn => "origin_egress_to_cdn",
             Meter::OriginRequests => "origin_requests",
             Meter::InterRegion => "inter_region",
+            Meter::CdnPlan => "cdn_plan",
         }
     }
 
@@ -108,6 +121,7 @@ impl Meter {
         match self {
             Meter::StorageByteTime => "GB-month",
             Meter::CdnRequests | Meter::OriginRequests => "10k requests",
+            Meter::CdnPlan => "month",
             _ => "GB",
         }
     }
@@ -118,7 +132,7 @@ impl Meter {
 pub enum Category {
     /// Storage of primary copies and mirrors.
     Storage,
-    /// CDN delivery to viewers.
+    /// CDN delivery to viewers (per GB, or a flat-rate plan's fee).
     CdnEgress,
     /// Storage egress, direct to viewers or to the CDN.
     OriginEgress,
@@ -610,14 +624,18 @@ mod tests {
                 ("origin_egress_to_cdn", "GB", Category::OriginEgress),
                 ("origin_requests", "10k requests", Category::Requests),
                 ("inter_region", "GB", Category::InterRegion),
+                ("cdn_plan", "month", Category::CdnEgress),
             ]
         );
         let categories: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(categories, ["storage", "cdn_egress", "origin_egress", "inter_region", "requests"]);
         let geo: Vec<bool> = Meter::ALL.iter().map(|m| m.zone_is_geo()).collect();
-        assert_eq!(geo, [false, true, true, false, false, false, false]);
-        let gb_month = 30 * 86_400 * 1_000_000 * GB;
-        assert_eq!(Meter::ALL.map(|m| m.units_per_price_unit()), [gb_month, GB, 10_000, GB, GB, 10_000, GB]);
+        assert_eq!(geo, [false, true, true, false, false, false, false, true]);
+        let per_provider: Vec<bool> = Meter::ALL.iter().map(|m| m.per_provider()).collect();
+        assert_eq!(per_provider, [false, false, false, false, false, false, false, true]);
+        let month = 30 * 86_400 * 1_000_000;
+        let gb_month = month * GB;
+        assert_eq!(Meter::ALL.map(|m| m.units_per_price_unit()), [gb_month, GB, 10_000, GB, GB, 10_000, GB, month]);
     }
 
     /// A tier boundary belongs to the next tier: usage exactly up to it is all at the first

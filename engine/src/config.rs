@@ -523,7 +523,9 @@ impl EngineConfig {
 
     /// The name of a zone of `meter`, for messages.
     pub fn zone_name(&self, meter: Meter, zone: u32) -> &str {
-        if meter.zone_is_geo() {
+        if meter.per_provider() {
+            "every zone"
+        } else if meter.zone_is_geo() {
             &self.geos[zone as usize]
         } else {
             &self.regions[zone as usize].name

@@ -74,6 +74,8 @@ pub(crate) struct Lines {
     pub(crate) cdn_egress: Vec<LineId>,
     /// Empty when there is no CDN.
     pub(crate) cdn_requests: Vec<LineId>,
+    /// The CDN's flat-rate plan, when it has one.
+    pub(crate) cdn_plan: Option<LineId>,
 }
 
 /// The cost-alert window: a ring of per-check-interval sums.
@@ -131,6 +133,8 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) next_month: SimTime,
     pub(crate) next_alert: SimTime,
     pub(crate) next_halving: SimTime,
+    /// Until when the CDN plan's time is metered.
+    pub(crate) plan_since: SimTime,
     /// The sliding score window, when `score_window` is set.
     pub(crate) window: Option<crate::window::ScoreWindow>,
     pub(crate) scratch: Vec<u32>,
@@ -181,6 +185,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             lag: vec![None; regions],
             stored_bytes: vec![0; regions],
             stored_since: vec![start; regions],
+            plan_since: start,
             ledger,
             lines,
             alert: AlertWindow { ring: vec![(0, 0); alert_slots], next: 0, raised: false, delivered: (0, 0) },
@@ -360,7 +365,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     return Err(EngineError::UnknownProvider { provider, providers: self.cfg.providers.len() });
                 }
                 self.now = now;
-                self.accrue_all_storage(now);
+                self.accrue_time_meters(now);
                 self.ledger.set_rate(meter, provider, zone, &table);
             }
         }
@@ -399,9 +404,15 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.stored_since[r] = at;
     }
 
-    pub(crate) fn accrue_all_storage(&mut self, at: SimTime) {
+    /// Meters the time-based usage up to `at`: storage in every region and the CDN's plan.
+    pub(crate) fn accrue_time_meters(&mut self, at: SimTime) {
         for r in 0..self.topo.regions() {
             self.accrue_storage(RegionId(r as u32), at);
+        }
+        if let Some(line) = self.lines.cdn_plan {
+            debug_assert!(at >= self.plan_since, "plan time accrues forward");
+            self.ledger.add(line, u128::from(at.saturating_since(self.plan_since).as_micros()));
+            self.plan_since = at;
         }
     }
 
@@ -465,7 +476,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// that [`Engine::bills`] covers the whole run. Call once, at the end.
     pub fn close_books(&mut self, now: SimTime) -> Result<(), EngineError> {
         self.advance(now)?;
-        self.accrue_all_storage(now);
+        self.accrue_time_meters(now);
         let month = self.ledger.close_month(now);
         let (month, total) = (month.month, month.total());
         self.outputs.push_back(Output::MonthClosed { month, total });
@@ -673,6 +684,10 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
             lines.cdn_egress.push(add(&mut ledger, Meter::CdnEgress, cdn, g)?);
             lines.cdn_requests.push(add(&mut ledger, Meter::CdnRequests, cdn, g)?);
         }
+        // A flat-rate plan is optional: its line exists only when it has a price.
+        if cfg.rate_for(Meter::CdnPlan, cdn, 0).is_some() {
+            lines.cdn_plan = Some(add(&mut ledger, Meter::CdnPlan, cdn, 0)?);
+        }
     }
     for a in &cfg.billing.allowances {
         ledger.add_allowance(a.units_per_month, |k| k.provider == a.provider && a.meters.contains(&k.meter));
@@ -706,6 +721,57 @@ mod tests {
             e.handle_input(SimTime::ZERO, input).unwrap();
         }
         e
+    }
+
+    /// A CDN's flat-rate plan is billed for the time it is held, a 30-day month at its monthly
+    /// price, on one line; a CDN without a plan price has no such line.
+    #[test]
+    fn a_flat_rate_plan_bills_its_fee_per_month_on_one_line() {
+        for plan in [None, Some(15_000_000_000u64)] {
+            let mut cfg = EngineConfig::new();
+            let s3 = cfg.add_provider("s3");
+            let cdn = cfg.add_provider("cdn");
+            let r = cfg.add_region("r", s3);
+            for g in ["a", "b"] {
+                let g = cfg.add_geo(g);
+                cfg.set_latency_ms(r, g, 10);
+            }
+            cfg.set_cdn(cdn);
+            for m in Meter::ALL.into_iter().filter(|&m| m != Meter::CdnPlan) {
+                cfg.set_rate(m, if m.zone_is_geo() { cdn } else { s3 }, RateTable::flat(0).unwrap());
+            }
+            if let Some(nanos) = plan {
+                cfg.set_rate(Meter::CdnPlan, cdn, RateTable::flat(nanos).unwrap());
+            }
+            let mut e = Engine::new(cfg).unwrap();
+            let month = SimTime::ZERO + SimDuration::from_days(30);
+            let half = SimTime::ZERO + SimDuration::from_days(15);
+            // A price change mid-month meters the plan's time so far at the old price.
+            let doubled = RateTable::flat(plan.unwrap_or(0) * 2).unwrap();
+            let change = Input::PriceChange { meter: Meter::CdnPlan, provider: cdn, zone: None, table: doubled };
+            while e.poll_timeout() < half {
+                e.handle_timeout(e.poll_timeout()).unwrap();
+            }
+            e.handle_input(half, change).unwrap();
+            while e.poll_timeout() <= month {
+                e.handle_timeout(e.poll_timeout()).unwrap();
+            }
+            let bill = &e.bills()[0];
+            let lines: Vec<_> = bill.lines.iter().filter(|l| l.key.meter == Meter::CdnPlan).collect();
+            match plan {
+                None => assert!(lines.is_empty()),
+                Some(nanos) => {
+                    assert_eq!(lines.len(), 1);
+                    assert_eq!(lines[0].usage, 30 * 86_400 * 1_000_000);
+                    assert_eq!(
+                        lines[0].cost,
+                        crate::MoneyNanos((nanos / 2 + nanos) as i64),
+                        "half a month at 15, half at 30"
+                    );
+                    assert_eq!(e.config().zone_name(Meter::CdnPlan, 0), "every zone");
+                }
+            }
+        }
     }
 
     /// Demand counters of a clip, inline (up to five geographies) or in the side table (more):

@@ -182,7 +182,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// Closes the billing month that ends at `at`.
     pub(crate) fn close_month(&mut self, at: SimTime) {
         self.next_month = at + self.cfg.billing.month;
-        self.accrue_all_storage(at);
+        self.accrue_time_meters(at);
         let bill = self.ledger.close_month(at);
         let (month, total) = (bill.month, bill.total());
         self.outputs.push_back(Output::MonthClosed { month, total });
@@ -192,7 +192,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub(crate) fn check_cost_alert(&mut self, at: SimTime) {
         let cfg = self.cfg.billing.cost_alert;
         self.next_alert = at + cfg.check_interval;
-        self.accrue_all_storage(at);
+        self.accrue_time_meters(at);
         self.ledger.close_segment();
         let cost = self.ledger.take_uncollected();
         let (all_bytes, cdn_bytes) = std::mem::take(&mut self.alert.delivered);

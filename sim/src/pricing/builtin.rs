@@ -12,7 +12,7 @@
 //! no network); what those copies did not show is said in the source, and kept from the reading
 //! of 2024-12.
 
-use super::{PriceKey, PriceList, PriceSet, ProviderKind, Tiers};
+use super::{PlanIncludes, PriceKey, PriceList, PriceSet, ProviderKind, Tiers};
 use clipsim_engine::Tier;
 
 fn flat(nanodollars: u64) -> Option<Tiers> {
@@ -48,6 +48,7 @@ pub fn builtin(name: &str) -> Option<PriceList> {
             all: PriceSet { egress_per_gb: flat(60_000_000), requests_per_10k: flat(0), ..PriceSet::default() },
             zones: vec![],
             free_egress_to_cdn: vec![],
+            plan_includes: None,
             free_per_month: vec![],
         },
         // docs.bunny.net/cdn/pricing, Standard network, read 2026-12-03 (as in 2024-12): NA/EU
@@ -66,6 +67,7 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 ("af".into(), PriceSet { egress_per_gb: flat(60_000_000), ..PriceSet::default() }),
             ],
             free_egress_to_cdn: vec![],
+            plan_includes: None,
             free_per_month: vec![],
         },
         // aws.amazon.com/cloudfront/pricing, read 2026-12-03: the always-free tier ("1 TB of data
@@ -135,6 +137,7 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 ("af".into(), PriceSet { egress_per_gb: cloudfront(CF_SA_ME_AF), ..PriceSet::default() }),
             ],
             free_egress_to_cdn: vec![],
+            plan_includes: None,
             free_per_month: vec![(PriceKey::EgressPerGb, 1_024), (PriceKey::RequestsPer10k, 1_000)],
         },
         // S3 Standard, us-east-1. The stored copy of aws.amazon.com/s3/pricing shows no figures
@@ -164,9 +167,11 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 egress_to_cdn_per_gb: None,
                 inter_region_per_gb: flat(20_000_000),
                 requests_per_10k: flat(4_000_000),
+                plan_per_month: None,
             },
             zones: vec![],
-            free_egress_to_cdn: vec!["cloudfront".into()],
+            free_egress_to_cdn: CLOUDFRONT_ALL.map(String::from).to_vec(),
+            plan_includes: None,
             free_per_month: vec![(PriceKey::EgressPerGb, 100)],
         },
         // developers.cloudflare.com/r2/pricing (its source in github.com/cloudflare/cloudflare-docs,
@@ -183,9 +188,11 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 egress_to_cdn_per_gb: None,
                 inter_region_per_gb: flat(0),
                 requests_per_10k: flat(3_600_000),
+                plan_per_month: None,
             },
             zones: vec![],
             free_egress_to_cdn: vec![],
+            plan_includes: None,
             free_per_month: vec![(PriceKey::StoragePerGbMonth, 10), (PriceKey::RequestsPer10k, 1_000)],
         },
         // bunny.net/pricing/storage, Standard tier, read 2024-12 (the stored copy of 2026-12-03
@@ -204,18 +211,69 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 egress_to_cdn_per_gb: None,
                 inter_region_per_gb: flat(0),
                 requests_per_10k: flat(0),
+                plan_per_month: None,
             },
             zones: vec![],
             free_egress_to_cdn: vec!["bunny".into()],
+            plan_includes: None,
             free_per_month: vec![],
         },
+        // CloudFront's flat-rate plans (from 2025-11-18): a monthly fee with delivery and
+        // requests included and no overage charge (beyond the plan AWS throttles or asks for a
+        // higher plan). Read 2026-12-03 from bybowu.com/article/cloudfront-flatrate-pricing-who-
+        // should-switch-now ("Free: 1M requests, 100 GB transfer. Pro: 10M requests, 50 TB
+        // transfer. Business: 125M requests, 50 TB transfer. Premium: 500M requests, 50 TB
+        // transfer"; "$0/month", "$15/month", "$200/month", "$1,000/month") and a copy of AWS's
+        // plan page (github.com/api-evangelist/cloudfront, generated 2026-09-05). 50 TB is
+        // written as AWS bills a TB, 51,200 GB.
+        "cloudfront-free" => cloudfront_plan(name, 0, 100, 1_000_000),
+        "cloudfront-pro" => cloudfront_plan(name, 15, 51_200, 10_000_000),
+        "cloudfront-business" => cloudfront_plan(name, 200, 51_200, 125_000_000),
+        "cloudfront-premium" => cloudfront_plan(name, 1_000, 51_200, 500_000_000),
         _ => return None,
     };
     Some(list)
 }
 
+/// A CloudFront flat-rate plan: `usd` a month, `egress_gb` and `requests` included, nothing
+/// metered.
+fn cloudfront_plan(name: &str, usd: u64, egress_gb: u64, requests: u64) -> PriceList {
+    PriceList {
+        name: name.into(),
+        kind: ProviderKind::Cdn,
+        source: "CloudFront flat-rate plans (2025-11-18), read 2026-12-03 from bybowu.com and a copy of AWS's plan \
+                 page (api-evangelist, 2026-09-05)"
+            .into(),
+        all: PriceSet {
+            egress_per_gb: flat(0),
+            requests_per_10k: flat(0),
+            plan_per_month: flat(usd * 1_000_000_000),
+            ..PriceSet::default()
+        },
+        zones: vec![],
+        free_egress_to_cdn: vec![],
+        plan_includes: Some(PlanIncludes { egress_gb, requests }),
+        free_per_month: vec![],
+    }
+}
+
 /// The names of every built-in provider.
-pub const BUILTIN: [&str; 6] = ["cloudflare", "bunny", "cloudfront", "s3", "r2", "bunny-storage"];
+pub const BUILTIN: [&str; 10] = [
+    "cloudflare",
+    "bunny",
+    "cloudfront",
+    "cloudfront-free",
+    "cloudfront-pro",
+    "cloudfront-business",
+    "cloudfront-premium",
+    "s3",
+    "r2",
+    "bunny-storage",
+];
+
+/// The CDNs S3 sends to for free: CloudFront, on demand or on a plan.
+const CLOUDFRONT_ALL: [&str; 5] =
+    ["cloudfront", "cloudfront-free", "cloudfront-pro", "cloudfront-business", "cloudfront-premium"];
 
 #[cfg(test)]
 mod tests {
@@ -233,6 +291,7 @@ mod tests {
                     &set.egress_to_cdn_per_gb,
                     &set.inter_region_per_gb,
                     &set.requests_per_10k,
+                    &set.plan_per_month,
                 ]
                 .into_iter()
                 .flatten()

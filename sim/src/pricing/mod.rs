@@ -45,16 +45,19 @@ pub enum PriceKey {
     InterRegionPerGb,
     /// $ per 10,000 requests (default: free).
     RequestsPer10k,
+    /// A CDN's flat-rate plan, $ per 30-day month (default: no plan).
+    PlanPerMonth,
 }
 
 impl PriceKey {
     /// Every key, in the order files and docs list them.
-    pub const ALL: [PriceKey; 5] = [
+    pub const ALL: [PriceKey; 6] = [
         PriceKey::StoragePerGbMonth,
         PriceKey::EgressPerGb,
         PriceKey::EgressToCdnPerGb,
         PriceKey::InterRegionPerGb,
         PriceKey::RequestsPer10k,
+        PriceKey::PlanPerMonth,
     ];
 
     /// Its name in scenario files.
@@ -65,6 +68,7 @@ impl PriceKey {
             PriceKey::EgressToCdnPerGb => "egress_to_cdn_per_gb",
             PriceKey::InterRegionPerGb => "inter_region_per_gb",
             PriceKey::RequestsPer10k => "requests_per_10k",
+            PriceKey::PlanPerMonth => "plan_per_month",
         }
     }
 
@@ -78,6 +82,11 @@ impl PriceKey {
         PriceKey::ALL.map(PriceKey::name).join(", ")
     }
 
+    /// Whether a provider may go without it (a flat-rate plan): no price means no such charge.
+    pub const fn optional(self) -> bool {
+        matches!(self, PriceKey::PlanPerMonth)
+    }
+
     /// Whether a free allowance may be given in it: storage, egress and requests (the charges
     /// providers grant allowances on).
     pub const fn can_be_free(self) -> bool {
@@ -87,8 +96,10 @@ impl PriceKey {
     /// Whether a `kind` provider charges it: a CDN charges delivery and requests, storage all.
     pub const fn applies_to(self, kind: ProviderKind) -> bool {
         match kind {
-            ProviderKind::Cdn => matches!(self, PriceKey::EgressPerGb | PriceKey::RequestsPer10k),
-            ProviderKind::Storage => true,
+            ProviderKind::Cdn => {
+                matches!(self, PriceKey::EgressPerGb | PriceKey::RequestsPer10k | PriceKey::PlanPerMonth)
+            }
+            ProviderKind::Storage => !matches!(self, PriceKey::PlanPerMonth),
         }
     }
 }
@@ -109,6 +120,8 @@ pub struct PriceSet {
     pub inter_region_per_gb: Option<Tiers>,
     /// Per 10,000 requests.
     pub requests_per_10k: Option<Tiers>,
+    /// A CDN's flat-rate plan per 30-day month.
+    pub plan_per_month: Option<Tiers>,
 }
 
 impl PriceSet {
@@ -120,6 +133,7 @@ impl PriceSet {
             PriceKey::EgressToCdnPerGb => self.egress_to_cdn_per_gb.as_ref(),
             PriceKey::InterRegionPerGb => self.inter_region_per_gb.as_ref(),
             PriceKey::RequestsPer10k => self.requests_per_10k.as_ref(),
+            PriceKey::PlanPerMonth => self.plan_per_month.as_ref(),
         }
     }
 
@@ -131,6 +145,7 @@ impl PriceSet {
             PriceKey::EgressToCdnPerGb => &mut self.egress_to_cdn_per_gb,
             PriceKey::InterRegionPerGb => &mut self.inter_region_per_gb,
             PriceKey::RequestsPer10k => &mut self.requests_per_10k,
+            PriceKey::PlanPerMonth => &mut self.plan_per_month,
         };
         *slot = Some(tiers);
     }
@@ -151,9 +166,21 @@ pub struct PriceList {
     pub zones: Vec<(String, PriceSet)>,
     /// CDNs this storage sends to for free (origin fetches on edge misses).
     pub free_egress_to_cdn: Vec<String>,
+    /// What a flat-rate plan includes each month (beyond it the provider throttles or asks for a
+    /// higher plan; nothing more is billed).
+    pub plan_includes: Option<PlanIncludes>,
     /// Free allowances: price units of a key (GB, GB-month, 10k requests) free each billing
     /// month, over every zone together (keys for which [`PriceKey::can_be_free`]).
     pub free_per_month: Vec<(PriceKey, u64)>,
+}
+
+/// What a flat-rate plan includes each month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanIncludes {
+    /// Delivery, GB.
+    pub egress_gb: u64,
+    /// Requests.
+    pub requests: u64,
 }
 
 /// How a price set stands to the tables already in force.
@@ -182,6 +209,7 @@ pub fn meter_tables(
         ProviderKind::Cdn => vec![
             (Meter::CdnEgress, PriceKey::EgressPerGb, price(PriceKey::EgressPerGb)),
             (Meter::CdnRequests, PriceKey::RequestsPer10k, defaulted(set.get(PriceKey::RequestsPer10k))),
+            (Meter::CdnPlan, PriceKey::PlanPerMonth, price(PriceKey::PlanPerMonth)),
         ],
         ProviderKind::Storage => {
             // Egress to the CDN: an explicit price wins; else free where this storage feeds the
@@ -229,11 +257,15 @@ mod tests {
         assert_eq!((ProviderKind::Cdn.name(), ProviderKind::Storage.name()), ("cdn", "storage"));
         assert_eq!(
             PriceKey::names(),
-            "storage_per_gb_month, egress_per_gb, egress_to_cdn_per_gb, inter_region_per_gb, requests_per_10k"
+            "storage_per_gb_month, egress_per_gb, egress_to_cdn_per_gb, inter_region_per_gb, requests_per_10k, \
+             plan_per_month"
         );
         let cdn: Vec<PriceKey> = PriceKey::ALL.into_iter().filter(|k| k.applies_to(ProviderKind::Cdn)).collect();
-        assert_eq!(cdn, [PriceKey::EgressPerGb, PriceKey::RequestsPer10k]);
-        assert!(PriceKey::ALL.iter().all(|k| k.applies_to(ProviderKind::Storage)));
+        assert_eq!(cdn, [PriceKey::EgressPerGb, PriceKey::RequestsPer10k, PriceKey::PlanPerMonth]);
+        let storage = PriceKey::ALL.into_iter().filter(|k| k.applies_to(ProviderKind::Storage));
+        assert_eq!(storage.collect::<Vec<_>>(), PriceKey::ALL[..5]);
+        let optional: Vec<PriceKey> = PriceKey::ALL.into_iter().filter(|k| k.optional()).collect();
+        assert_eq!(optional, [PriceKey::PlanPerMonth]);
     }
 
     fn flat(nanos: u64) -> Tiers {

@@ -2,7 +2,9 @@
 //! table of every line the engine meters, and its `[[price_changes]]` as engine inputs. Errors are
 //! located in the scenario file like every other check.
 
-use super::{allowance_meters, builtin, meter_tables, Level, PriceKey, PriceList, PriceSet, ProviderKind, Tiers};
+use super::{
+    allowance_meters, builtin, meter_tables, Level, PlanIncludes, PriceKey, PriceList, PriceSet, ProviderKind, Tiers,
+};
 use crate::scenario::model::Cdn;
 use crate::scenario::raw::{RawPrice, RawPriceChange, RawPrices, RawRegion, RawScenario};
 use crate::scenario::units::usd_to_nanos;
@@ -49,6 +51,7 @@ pub(crate) fn provider_lists(
                     all: PriceSet::default(),
                     zones: vec![],
                     free_egress_to_cdn: vec![],
+                    plan_includes: None,
                     free_per_month: vec![],
                 });
                 lists.len() - 1
@@ -64,6 +67,11 @@ pub(crate) fn provider_lists(
         }
         list.source = p.source.clone().unwrap_or_else(|| format!("scenario [providers.{name}]"));
         merge(cx, &mut list.all, list.kind, &p.prices, &path)?;
+        if let Some(inc) = &p.plan_includes {
+            let path = format!("{path}.plan_includes");
+            cx.check(list.kind == ProviderKind::Cdn, &path, "only for a CDN (a flat-rate plan's included delivery)")?;
+            list.plan_includes = Some(PlanIncludes { egress_gb: inc.egress_gb, requests: inc.requests });
+        }
         if let Some(free) = &p.free_per_month {
             list.free_per_month = allowances(cx, list.kind, free, &format!("{path}.free_per_month"))?;
         }
@@ -89,6 +97,11 @@ pub(crate) fn provider_lists(
                 }
             };
             merge(cx, set, list.kind, prices, &zpath)?;
+            cx.check(
+                set.plan_per_month.is_none(),
+                format!("{zpath}.plan_per_month"),
+                "no plan price in a zone: a plan covers every zone (set it on the provider)",
+            )?;
         }
     }
     Ok(lists)
@@ -107,7 +120,7 @@ fn merge(cx: &Ctx<'_>, set: &mut PriceSet, kind: ProviderKind, prices: &RawPrice
         cx.check(
             key.applies_to(kind),
             format!("{path}.{name}"),
-            format!("a price a {} provider charges (a CDN: egress_per_gb, requests_per_10k)", kind.name()),
+            format!("a price a {} provider charges (a CDN: egress_per_gb, requests_per_10k, plan_per_month; storage: the others)", kind.name()),
         )?;
         let price = RawPrice::deserialize(price.clone()).map_err(|_| {
             cx.err(
@@ -206,7 +219,7 @@ pub(crate) fn set_rates(cx: &Ctx<'_>, cfg: &mut EngineConfig, lists: &[PriceList
                         zone,
                         table: RateTable::tiered(t).expect("checked when read"),
                     }),
-                    None if level == Level::ProviderWide => {
+                    None if level == Level::ProviderWide && !key.optional() => {
                         let key = key.name();
                         return Err(cx.err(
                             format!("providers.{pname}.{key}"),
@@ -336,7 +349,7 @@ mod tests {
     fn unknown_providers_are_refused_with_the_known_ones_listed() {
         let e = scenario("akamai", "").unwrap_err();
         assert!(
-            e.contains("a CDN provider: one of cloudflare, bunny, cloudfront, or one declared under [providers]"),
+            e.contains("a CDN provider: one of cloudflare, bunny, cloudfront, cloudfront-free, cloudfront-pro, cloudfront-business, cloudfront-premium, or one declared under [providers]"),
             "{e}"
         );
         let region =
@@ -349,7 +362,7 @@ mod tests {
         let e = scenario("fastly", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n[providers.nope]\nkind = \"cdn\"\negress_per_gb = 1.0\n");
         assert!(e.is_ok(), "declared providers are known: {e:?}");
         let e = scenario("akamai", "[providers.fastly]\nkind = \"cdn\"\negress_per_gb = 0.05\n").unwrap_err();
-        assert!(e.contains("one of cloudflare, bunny, cloudfront, fastly, or one declared"), "{e}");
+        assert!(e.contains("one of cloudflare, bunny, cloudfront, cloudfront-free, cloudfront-pro, cloudfront-business, cloudfront-premium, fastly, or one declared"), "{e}");
     }
 
     #[test]
@@ -417,6 +430,36 @@ mod tests {
         );
         let e = scenario("cloudfront", "[providers.s3]\nfree_per_month = { egress_per_gb = -1 }\n").unwrap_err();
         assert!(e.contains("a whole number of price units") && e.contains("= -1"), "{e}");
+    }
+
+    /// A flat-rate plan is a monthly price on its own meter, with what it includes; S3 feeds every
+    /// CloudFront plan for free; a CDN without a plan has no plan rate; a storage provider can
+    /// have no plan.
+    #[test]
+    fn flat_rate_plans_price_the_month_and_say_what_they_include() {
+        let pro = scenario("cloudfront-pro", "").unwrap();
+        assert_eq!(rate(&pro, "cloudfront-pro", Meter::CdnPlan, None), Some(15_000_000_000));
+        assert_eq!(rate(&pro, "cloudfront-pro", Meter::CdnEgress, None), Some(0));
+        assert_eq!(rate(&pro, "s3", Meter::OriginEgressToCdn, None), Some(0));
+        let info = pro.providers.iter().find(|p| p.name == "cloudfront-pro").unwrap();
+        assert_eq!(info.plan_includes, Some(crate::pricing::PlanIncludes { egress_gb: 51_200, requests: 10_000_000 }));
+        assert_eq!(rate(&scenario("cloudflare", "").unwrap(), "cloudflare", Meter::CdnPlan, None), None);
+        let own_text = "[providers.edgy]\nkind = \"cdn\"\negress_per_gb = 0\nplan_per_month = 20\n\
+                        plan_includes = { egress_gb = 1000, requests = 5000 }\n";
+        let own = scenario("edgy", own_text).unwrap();
+        assert_eq!(rate(&own, "edgy", Meter::CdnPlan, None), Some(20_000_000_000));
+        let info = own.providers.iter().find(|p| p.name == "edgy").unwrap();
+        assert_eq!(info.plan_includes, Some(crate::pricing::PlanIncludes { egress_gb: 1_000, requests: 5_000 }));
+        let e = scenario("edgy", &format!("{own_text}[providers.edgy.zones.eu]\nplan_per_month = 5\n")).unwrap_err();
+        assert!(
+            e.contains("`providers.edgy.zones.eu.plan_per_month`") && e.contains("a plan covers every zone"),
+            "{e}"
+        );
+        let e = scenario("cloudflare", "[providers.s3]\nplan_per_month = 5\n").unwrap_err();
+        assert!(e.contains("`providers.s3.plan_per_month`") && e.contains("a price a storage provider charges"), "{e}");
+        let e =
+            scenario("cloudflare", "[providers.s3]\nplan_includes = { egress_gb = 1, requests = 1 }\n").unwrap_err();
+        assert!(e.contains("`providers.s3.plan_includes`") && e.contains("only for a CDN"), "{e}");
     }
 
     #[test]

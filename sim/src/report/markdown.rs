@@ -37,6 +37,33 @@ fn usage_text(q: f64, unit: &str) -> String {
     }
 }
 
+/// A sentence for each measured month in which the CDN delivered more than its flat-rate plan
+/// includes (the plan bills nothing more: the provider throttles or asks for a higher plan).
+fn plan_overruns(r: &RunResult) -> Vec<String> {
+    let sc = &r.scenario;
+    let Some(cdn) = sc.engine.cdn_provider else { return vec![] };
+    let name = &sc.engine.providers[cdn.index()];
+    let Some(inc) = sc.providers.iter().find(|p| &p.name == name).and_then(|p| p.plan_includes) else { return vec![] };
+    let mut out = Vec::new();
+    for bill in r.measured_bills() {
+        let used = |m: Meter| bill.lines.iter().filter(|l| l.key.meter == m).map(|l| l.usage).sum::<u128>();
+        let (bytes, requests) = (used(Meter::CdnEgress), used(Meter::CdnRequests));
+        let (bytes_in, requests_in) = (u128::from(inc.egress_gb) * u128::from(BYTES_PER_GB), u128::from(inc.requests));
+        if bytes > bytes_in || requests > requests_in {
+            out.push(format!(
+                "**Over the `{name}` plan in month {}**: {} delivered of {} included, {} requests of {}. The plan \
+                 bills nothing more: the provider throttles or asks for a higher plan, which this run does not model.",
+                bill.month + 1,
+                format::bytes(bytes as f64),
+                format::bytes(bytes_in as f64),
+                count(requests.min(u128::from(u64::MAX)) as u64),
+                count(inc.requests)
+            ));
+        }
+    }
+    out
+}
+
 /// `units` base units of a bill line's meter as a planner reads them.
 fn line_usage(meter: Meter, units: u128) -> String {
     match meter {
@@ -46,7 +73,10 @@ fn line_usage(meter: Meter, units: u128) -> String {
         Meter::CdnRequests | Meter::OriginRequests => {
             format!("{} requests", count(units.min(u128::from(u64::MAX)) as u64))
         }
-        _ => format::bytes(units as f64),
+        Meter::CdnPlan => format!("{:.2} months", units as f64 / clipsim_engine::billing::MICROS_PER_PLAN_MONTH as f64),
+        Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => {
+            format::bytes(units as f64)
+        }
     }
 }
 
@@ -286,6 +316,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         };
         let _ = writeln!(o, "- `{}` ({}): {}{free}", p.name, p.kind.name(), p.source);
     }
+    for line in plan_overruns(r) {
+        let _ = writeln!(o, "\n{line}");
+    }
     if !sc.price_changes.is_empty() {
         let _ = writeln!(
             o,
@@ -454,6 +487,31 @@ mod tests {
             steady.starts_with("Measures a catalog viewed for 60d") && steady.contains("cover 61d to 90d"),
             "{steady}"
         );
+    }
+
+    /// A month over a flat-rate plan's included delivery or requests is named, with both
+    /// figures; a month within it, or a CDN without a plan, is not; and the plan's line reads in
+    /// months. 1,000 views of 1 MB clips a month through a plan that includes 1 GB and 500
+    /// requests, then 2 GB and 2,000 requests.
+    #[test]
+    fn a_month_over_the_plan_is_named() {
+        let text = |includes: &str| {
+            format!(
+                "[scenario]\nname = \"p\"\nduration = \"30d\"\n[catalog]\nclips = 10\nsize = {{ dist = \"fixed\", mb = 1.0 }}\n\
+                 [traffic]\nviews_per_month = 1000\n[cdn]\nenabled = true\nprovider = \"edgy\"\n\
+                 [providers.edgy]\nkind = \"cdn\"\negress_per_gb = 0\nplan_per_month = 20\n{includes}"
+            )
+        };
+        let run = |t: &str| {
+            let sc = crate::scenario::from_str(std::path::Path::new("p.toml"), t, &Default::default()).unwrap();
+            crate::run_scenario(sc).unwrap()
+        };
+        let over = plan_overruns(&run(&text("plan_includes = { egress_gb = 1, requests = 500 }\n")));
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert!(over[0].starts_with("**Over the `edgy` plan in month 1**") && over[0].contains("of 500"), "{over:?}");
+        assert!(plan_overruns(&run(&text("plan_includes = { egress_gb = 2, requests = 2000 }\n"))).is_empty());
+        assert!(plan_overruns(&run(&text(""))).is_empty(), "a plan that says nothing of what it includes");
+        assert_eq!(line_usage(Meter::CdnPlan, clipsim_engine::billing::MICROS_PER_PLAN_MONTH / 2), "0.50 months");
     }
 
     #[test]

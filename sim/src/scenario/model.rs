@@ -95,6 +95,8 @@ pub struct ProviderInfo {
     pub source: String,
     /// Its free allowances (price key, free price units a month).
     pub free_per_month: Vec<(crate::pricing::PriceKey, u64)>,
+    /// What its flat-rate plan includes, if it has one.
+    pub plan_includes: Option<crate::pricing::PlanIncludes>,
 }
 
 /// The catalog at the start and its growth.

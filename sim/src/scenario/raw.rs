@@ -593,6 +593,8 @@ pub struct RawProvider {
     pub kind: Option<String>,
     /// Where these prices come from.
     pub source: Option<String>,
+    /// What a CDN's flat-rate plan includes each month.
+    pub plan_includes: Option<RawPlanIncludes>,
     /// Free allowances (price key to free price units a month, every zone together); replaces
     /// the built-in ones (`{}`: none).
     pub free_per_month: Option<RawPrices>,
@@ -602,6 +604,16 @@ pub struct RawProvider {
     /// Prices for every zone.
     #[serde(flatten)]
     pub prices: RawPrices,
+}
+
+/// `plan_includes = { egress_gb = N, requests = N }`.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlanIncludes {
+    /// Delivery included a month, GB.
+    pub egress_gb: u64,
+    /// Requests included a month.
+    pub requests: u64,
 }
 
 /// `[[price_changes]]`: when, whose, and the new prices (price keys as under `[providers]`).

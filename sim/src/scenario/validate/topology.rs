@@ -64,6 +64,7 @@ pub(super) fn regions_and_cdn(
             kind: list.kind,
             source: list.source.clone(),
             free_per_month: list.free_per_month.clone(),
+            plan_includes: list.plan_includes,
         });
         cfg.add_provider(&list.name)
     };
