@@ -539,6 +539,39 @@ fn a_steady_state_run_is_the_measured_tail_of_a_longer_run() {
     assert!(settled.mirrors.0 > settled.mirrors.1 * 1.02, "{settled:?}");
 }
 
+/// The check of the two ways to a steady state: with a 7-day score window, a run with
+/// `steady_state` (a pre-run of a month, then the month measured) and a run whose catalog starts
+/// with a history (the last week of 30 days of views) read the same top-100 mirror hit rate and
+/// edge hit rate within noise (two seeds each, the scaled baseline as above).
+#[test]
+fn a_steady_state_month_reads_like_a_history_started_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", "clips = 10000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 100000")
+        .replace("replication_threshold = 1000", "replication_threshold = 100")
+        .replace("[mirror]\n", "[mirror]\nscore_window = \"7d\"\n");
+    let steady = base.replace("warmup = \"1d\"", "warmup = \"1d\"\nsteady_state = true");
+    let history = base.replace("uploads_per_day = 0 ", "uploads_per_day = 0\nhistory = \"30d\" ");
+    let mean = |text: &str| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        let (mut top, mut edge) = (0.0, 0.0);
+        for seed in [610, 611] {
+            let overrides = clipsim_sim::scenario::Overrides { seed: Some(seed), ..Default::default() };
+            let r = run_scenario(clipsim_sim::scenario::load(&path, &overrides).expect("valid")).expect("runs");
+            top += r.recorder.top100_mirror_hit_rate().expect("top clips were fetched") / 2.0;
+            edge += r.recorder.total.cdn_hit_rate().expect("a CDN") / 2.0;
+        }
+        (top, edge)
+    };
+    let (steady, history) = (mean(&steady), mean(&history));
+    // Measured: top-100 0.364 against 0.387, edge 0.088 against 0.087.
+    assert!((steady.0 - history.0).abs() < 0.05, "top-100: steady {steady:?}, history {history:?}");
+    assert!((steady.1 - history.1).abs() < 0.01, "edge: steady {steady:?}, history {history:?}");
+}
+
 /// A CDN on a flat-rate plan (CloudFront Pro: $15 a month, delivery included) bills its CDN
 /// delivery as exactly the fee for the time held, whatever the traffic, and S3 sends to it for
 /// free; the same run on CloudFront's on-demand prices bills delivery per GB (3 TB a month:
