@@ -68,6 +68,35 @@ fn run_writes_a_report_and_check_fails_on_missed_targets() {
     assert!(out.stdout.is_empty(), "--quiet prints nothing");
 }
 
+/// `--replicas N` prints each target over the N seeds and writes the replicas block and the
+/// "How sure is this?" section; `--replicas 0`, `--threads 0` and a scenario's `replicas = 0`
+/// are refused with exit status 2 before anything runs.
+#[test]
+fn replicas_print_intervals_and_bad_counts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = small_scenario(dir.path(), "");
+    let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "r3", "--replicas", "3", "--threads", "2"], dir.path());
+    assert_eq!(out.status.code().map(|c| c < 2), Some(true), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("over 3 seeds") && text.contains("mean ("), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r3/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["replicas"]["count"], 3);
+    let report = std::fs::read_to_string(dir.path().join("r3/report.md")).unwrap();
+    assert!(report.contains("## How sure is this?") && report.contains("Over **3 replicas**"));
+    for args in [["--replicas", "0"], ["--threads", "0"], ["--replicas", "1001"]] {
+        let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "bad", args[0], args[1], "-q"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!dir.path().join("bad").exists(), "{args:?}: nothing written");
+    }
+    let zero = small_scenario(dir.path(), "");
+    let text = std::fs::read_to_string(&zero).unwrap().replacen("[scenario]\n", "[scenario]\nreplicas = 0\n", 1);
+    std::fs::write(&zero, text).unwrap();
+    let out = clipsim(&["run", zero.to_str().unwrap(), "--out", "bad", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`scenario.replicas` = 0: 1 to 1000 seeds"));
+}
+
 #[test]
 fn refuses_to_overwrite_a_directory_it_did_not_make() {
     let dir = tempfile::tempdir().unwrap();

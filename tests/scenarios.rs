@@ -572,6 +572,50 @@ fn a_steady_state_month_reads_like_a_history_started_month() {
     assert!((steady.1 - history.1).abs() < 0.01, "edge: steady {steady:?}, history {history:?}");
 }
 
+/// `clipsim run --replicas 3`: replica r is the run with seed + r, on any number of threads;
+/// the summary's intervals are the Student intervals of those runs' figures, recomputed here by
+/// hand from three separate runs; a single run has no replicas block.
+#[test]
+fn replicas_are_the_runs_of_the_next_seeds_and_their_interval_is_students() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", "clips = 2000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 20000")
+        .replace("replication_threshold = 1000", "replication_threshold = 20");
+    let path = dir.path().join("r.toml");
+    std::fs::write(&path, text).unwrap();
+    let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("valid");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let on = |threads: usize| clipsim_sim::replicas::run(sc.clone(), 3, threads, &mut (), &stop).expect("runs");
+    let (one, two) = (on(1), on(2));
+    let separate: Vec<report::summary::Summary> = (0..3)
+        .map(|r| {
+            let mut s = sc.clone();
+            s.seed += r;
+            report::summarize(&run_scenario(s).expect("runs"))
+        })
+        .collect();
+    assert_eq!(one.replicas, separate, "replica r is the run of seed + r");
+    assert_eq!(two.replicas, separate, "whatever the threads");
+    let summary = report::summarize(&two);
+    assert_eq!(serde_json::to_string(&summary).unwrap(), serde_json::to_string(&report::summarize(&one)).unwrap());
+    let bills: Vec<f64> = separate.iter().map(|s| s.cost_nanodollars["total"] as f64 / 1e9).collect();
+    let mean = bills.iter().sum::<f64>() / 3.0;
+    let sd = (bills.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let half = 4.302_652_7 * sd / 3f64.sqrt(); // t(0.975, 2), to 8 digits
+    let bill = summary.replicas.as_ref().expect("three replicas").figures["bill_usd"];
+    let [lo, hi] = bill.ci95.expect("an interval");
+    assert!((bill.mean - mean).abs() < 1e-9, "{bill:?} against {mean}");
+    // The sweep aggregate's t is its table's 4.3027 (five digits): the widths agree to 2e-5 of the width.
+    assert!(
+        (hi - lo - 2.0 * half).abs() < 2e-5 * (2.0 * half) && (hi + lo - 2.0 * mean).abs() < 1e-9,
+        "{bill:?}: ±{half}"
+    );
+    assert_eq!(summary.replicas.as_ref().unwrap().seeds, [sc.seed, sc.seed + 2]);
+    assert!(report::summarize(&run_scenario(sc).expect("runs")).replicas.is_none());
+}
+
 /// A CDN on a flat-rate plan (CloudFront Pro: $15 a month, delivery included) bills its CDN
 /// delivery as exactly the fee for the time held, whatever the traffic, and S3 sends to it for
 /// free; the same run on CloudFront's on-demand prices bills delivery per GB (3 TB a month:

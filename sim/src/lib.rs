@@ -24,6 +24,7 @@ pub mod cache;
 pub mod mrc;
 pub mod pricing;
 pub mod record;
+pub mod replicas;
 pub mod report;
 pub mod rng;
 pub mod scenario;

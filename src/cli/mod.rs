@@ -12,7 +12,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use clipsim_engine::SimTime;
 use clipsim_sim::report;
 use clipsim_sim::scenario::{self, Overrides};
-use clipsim_sim::world::{Progress, World};
+use clipsim_sim::world::Progress;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -142,6 +142,14 @@ pub struct RunArgs {
     /// Exit with status 1 when a target is missed (for CI).
     #[arg(long)]
     pub check: bool,
+    /// Seeds to run, `seed` to `seed + N - 1`, for a mean and 95 % interval of every figure; the
+    /// report is replica 0's with a "How sure is this?" section [default: the scenario's
+    /// `replicas`, 1].
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// Threads the replicas run on [default: the number of cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Replace the output directory even if clipsim did not make it.
     #[arg(long)]
     pub force: bool,
@@ -325,8 +333,20 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     });
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let (sc, file) = load_scenario(&path, &overrides)?;
+    let replicas = args.replicas.unwrap_or(sc.replicas);
+    let max = clipsim_sim::scenario::REPLICAS_MAX;
+    anyhow::ensure!((1..=max).contains(&replicas), "--replicas {replicas}: expected 1 to {max}");
+    let threads = match args.threads {
+        Some(0) => anyhow::bail!("--threads 0: expected at least 1"),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     // Before anything is allocated: a run this process cannot hold is refused, not aborted.
-    memory::check(&path, &sc)?;
+    let need = memory::check(&path, &sc)?;
+    let at_once = threads.min(replicas as usize);
+    if at_once > 1 {
+        memory::check_sweep(&path, need, 0, at_once)?;
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
     let name = sc.name.clone();
     // Check the destination before simulating, so that a refused directory costs no work. The
@@ -337,11 +357,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if let (Some(s), false) = (&sc.steady_state, args.quiet) {
         eprintln!("{name}: settling (a pilot run of up to {} until the mirrors and edges hold still)", s.max);
     }
-    let sc = clipsim_sim::world::steady::settle(sc, &STOP).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let bar = progress_bar(args.quiet, &name, "{percent}% of simulated time, ETA {eta}", Some(sc.duration.as_secs()));
-    let world = World::new(sc).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    // The bar follows replica 0 (after its steady-state pilot, which can lengthen the run).
+    let pre_run = sc.steady_state.as_ref().map_or(0, |s| s.max.as_secs());
+    let bar = progress_bar(
+        args.quiet,
+        &name,
+        "{percent}% of simulated time, ETA {eta}",
+        Some(sc.duration.as_secs() + pre_run),
+    );
     let mut progress = Bar(bar);
-    let result = world.run(&mut progress, &STOP);
+    let result = clipsim_sim::replicas::run(sc, replicas, threads, &mut progress, &STOP)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }

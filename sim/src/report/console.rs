@@ -28,6 +28,7 @@ pub fn headline(s: &Summary, dir: &Path) -> String {
             if t.pass { "pass" } else { "FAIL" }
         ));
     }
+    out.push_str(&super::robust::console(s));
     out.push_str(&format!("report: {}", dir.join("report.md").display()));
     out
 }

@@ -150,6 +150,8 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         let _ = writeln!(o, "\n{} of {} targets met.\n", s.targets.len() - failed, s.targets.len());
     }
 
+    o.push_str(&super::robust::section(s));
+
     // Headline.
     let costs = cost_by_category(r);
     let total = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);

@@ -8,6 +8,7 @@ pub mod format;
 mod html;
 mod markdown;
 pub mod output;
+pub mod robust;
 pub mod summary;
 pub mod target;
 pub mod timeline;

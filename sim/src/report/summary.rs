@@ -1,6 +1,7 @@
 //! `summary.json`: the run's figures under stable keys (defined in `scenarios/README.md`).
 
 use super::target::Target;
+use crate::sweep::aggregate::{stat, Stat};
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, MoneyNanos, ServedFrom};
@@ -71,6 +72,114 @@ pub struct Summary {
     /// Each target the scenario sets, with its simulated value and verdict, in the order
     /// `p50_load_ms`, `p95_load_ms`, `availability`, `cost_per_gb`, `top100_mirror_hit_rate`.
     pub targets: Vec<TargetResult>,
+    /// Over the run's replicas (`clipsim run --replicas N`, N at least 2): means with 95 %
+    /// intervals. `null` for a single run, whose figures above have no interval.
+    #[serde(default)]
+    pub replicas: Option<ReplicasSummary>,
+}
+
+/// A figure over replicas: its mean and Student 95 % interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Interval {
+    /// The mean.
+    pub mean: f64,
+    /// `[low, high]`, cut to the values the figure can take.
+    pub ci95: Option<[f64; 2]>,
+}
+
+impl From<Stat> for Interval {
+    fn from(s: Stat) -> Self {
+        Interval { mean: s.mean, ci95: s.ci95.map(|(lo, hi)| [lo, hi]) }
+    }
+}
+
+/// A target over replicas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReplicaTarget {
+    /// Which target.
+    pub name: Target,
+    /// The required value.
+    pub target: f64,
+    /// The replicas' mean and interval (`null` when a replica had no value).
+    pub value: Option<Interval>,
+    /// How far the mean is on the right side of the target, as a share of it (of the allowed
+    /// unavailability for `availability`); negative when it misses.
+    pub margin: Option<f64>,
+    /// `pass` or `fail` (judged on the mean), or `within noise` when the interval contains the
+    /// target: another set of seeds could give the other verdict.
+    pub verdict: String,
+}
+
+/// What the replicas of one run say together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReplicasSummary {
+    /// Replicas run.
+    pub count: usize,
+    /// Their seeds, first and last (`seed` to `seed + count - 1`).
+    pub seeds: [u64; 2],
+    /// `bill_usd`, `cost_per_gb_usd`, `p50_ms`, `p95_ms`, `availability`, `cdn_hit_rate`,
+    /// `mirror_hit_rate`, `mirror_top100_hit_rate`.
+    pub figures: BTreeMap<String, Interval>,
+    /// The bill by category, dollars.
+    pub cost_usd: BTreeMap<String, Interval>,
+    /// Every target, in the order of `targets`.
+    pub targets: Vec<ReplicaTarget>,
+}
+
+/// The replicas' statistics, when there are at least two.
+fn replicas_summary(r: &RunResult) -> Option<ReplicasSummary> {
+    if r.replicas.len() < 2 {
+        return None;
+    }
+    let sums: Vec<&Summary> = r.replicas.iter().collect();
+    let p = crate::sweep::aggregate::summary_stats(0, Vec::new(), &sums).ok()?;
+    let mut figures = BTreeMap::new();
+    figures.insert("bill_usd".to_string(), Interval::from(p.bill));
+    let named = [
+        ("cost_per_gb_usd", p.cost_per_gb),
+        ("p50_ms", p.p50),
+        ("p95_ms", p.p95),
+        ("availability", p.availability),
+        ("cdn_hit_rate", p.cdn_hit),
+        ("mirror_hit_rate", p.mirror_hit),
+        ("mirror_top100_hit_rate", p.top100_hit),
+    ];
+    for (name, stat) in named {
+        if let Some(s) = stat {
+            figures.insert(name.to_string(), Interval::from(s));
+        }
+    }
+    let cost_usd = Category::ALL
+        .iter()
+        .map(|c| {
+            let xs: Vec<f64> = sums.iter().map(|s| s.cost_usd.get(c.name()).copied().unwrap_or(0.0)).collect();
+            (c.name().to_string(), Interval::from(stat(&xs).within(0.0, f64::INFINITY)))
+        })
+        .collect();
+    let targets = p
+        .verdicts
+        .iter()
+        .map(|v| ReplicaTarget {
+            name: v.name,
+            target: v.target,
+            value: v.stat.map(Interval::from),
+            margin: v.margin,
+            verdict: match (v.within_noise, v.pass) {
+                (true, _) => "within noise",
+                (false, true) => "pass",
+                (false, false) => "fail",
+            }
+            .to_string(),
+        })
+        .collect();
+    let seed = r.scenario.seed;
+    Some(ReplicasSummary {
+        count: sums.len(),
+        seeds: [seed, seed.wrapping_add(sums.len() as u64 - 1)],
+        figures,
+        cost_usd,
+        targets,
+    })
 }
 
 /// Which scenario was run.
@@ -279,5 +388,6 @@ pub fn summarize(r: &RunResult) -> Summary {
         cost_per_gb_usd: cost_per_gb,
         cost_alerts: c.cost_alerts,
         targets,
+        replicas: replicas_summary(r),
     }
 }

@@ -15,7 +15,7 @@ pub(crate) mod validate;
 
 pub use error::InputError;
 pub use model::*;
-pub use validate::{default_utc_offset, CLIPS_MAX};
+pub use validate::{default_utc_offset, CLIPS_MAX, REPLICAS_MAX};
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub outages: Vec<Outage>,
     /// Background failures, when enabled.
     pub failures: Option<Failures>,
+    /// `scenario.replicas`: seeds `clipsim run` runs for intervals (1: one run, no interval).
+    pub replicas: u32,
     /// `scenario.steady_state`: settle before measuring (see [`crate::world::steady`]).
     pub steady_state: Option<SteadyState>,
     /// Price changes: (time, engine input), in time order.

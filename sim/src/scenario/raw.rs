@@ -85,6 +85,13 @@ pub struct RawMeta {
     /// The longest the world may take to settle.
     #[serde(default = "default_steady_state_max")]
     pub steady_state_max: Dur,
+    /// Seeds `clipsim run` runs (`seed` to `seed + replicas - 1`) for intervals.
+    #[serde(default = "default_replicas")]
+    pub replicas: u32,
+}
+
+fn default_replicas() -> u32 {
+    1
 }
 
 fn default_steady_state_max() -> Dur {

@@ -159,11 +159,18 @@ pub fn margin(name: Target, target: f64, mean: f64) -> Option<f64> {
 /// The statistics of one point file. Errors name what is missing.
 pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
     let sums: Vec<&Summary> = pf.replicas.iter().map(|r| &r.summary).collect();
+    let assignment = pf.assignment.iter().map(|a| (a.key.clone(), a.value.clone())).collect();
+    summary_stats(pf.point, assignment, &sums)
+}
+
+/// The statistics of the replicas' summaries `sums` of point `index` (set by `assignment`): a
+/// sweep's point, or the replicas of one `clipsim run`. Errors name what is missing.
+pub fn summary_stats(index: usize, assignment: Vec<(String, String)>, sums: &[&Summary]) -> Result<PointStats, String> {
     if sums.is_empty() {
         return Err("no replicas".into());
     }
     let mut bills = Vec::with_capacity(sums.len());
-    for s in &sums {
+    for s in sums {
         bills.push(*s.cost_nanodollars.get("total").ok_or("a summary without cost_nanodollars.total")?);
     }
     let col = |f: fn(&Summary) -> Option<f64>| -> Vec<Option<f64>> { sums.iter().map(|s| f(s)).collect() };
@@ -192,8 +199,8 @@ pub fn point_stats(pf: &PointFile) -> Result<PointStats, String> {
     let build = build_label(&sums[0].version, &sums[0].git_commit);
     let nearly = !all_pass && verdicts.iter().filter(|v| !v.pass).all(|v| v.margin.is_some_and(|m| m > -NEARLY));
     Ok(PointStats {
-        index: pf.point,
-        assignment: pf.assignment.iter().map(|a| (a.key.clone(), a.value.clone())).collect(),
+        index,
+        assignment,
         replicas: sums.len(),
         bill_sum_nanos,
         bill,

@@ -103,6 +103,8 @@ pub struct RunResult {
     pub workload_bytes: usize,
     /// What the stand-ins metered (storage, edges, links), apart from the engine's bill.
     pub meters: Meters,
+    /// With replicas ([`crate::replicas`]): every replica's summary, this run's first; else empty.
+    pub replicas: Vec<crate::report::summary::Summary>,
 }
 
 impl RunResult {
@@ -425,6 +427,7 @@ impl<C: EdgeCache> Sim<C> {
             end,
             interrupted,
             arrivals: self.arrivals,
+            replicas: Vec::new(),
         }
     }
 

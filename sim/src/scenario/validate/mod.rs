@@ -85,6 +85,9 @@ impl Ctx<'_> {
     }
 }
 
+/// The most replicas a run may have (`scenario.replicas`, `clipsim run --replicas`).
+pub const REPLICAS_MAX: u32 = 1_000;
+
 /// Checks `raw` and builds the scenario. `loc` finds key paths in the file for messages.
 pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, sha256: String) -> R<Scenario> {
     let cx = Ctx { loc };
@@ -99,6 +102,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         "scenario.steady_state_max",
         "14d to 3650d (two weeks at least: the criterion compares one week with the next)",
     )?;
+    cx.check((1..=REPLICAS_MAX).contains(&meta.replicas), "scenario.replicas", format!("1 to {REPLICAS_MAX} seeds"))?;
     let steady_state =
         meta.steady_state.then_some(crate::scenario::model::SteadyState { max: steady_max, settled: None });
     cx.check(
@@ -223,6 +227,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
         warmup: meta.warmup.0,
         report_interval,
         steady_state,
+        replicas: meta.replicas,
         sha256,
         path,
         text: String::new(),
