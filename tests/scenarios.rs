@@ -632,12 +632,21 @@ fn a_flat_rate_plan_bills_the_fee_not_the_traffic() {
         std::fs::write(&path, base.replace("provider = \"cloudflare\"", &format!("provider = \"{provider}\"")))
             .unwrap();
         let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("valid");
-        report::summarize(&run_scenario(sc).expect("runs"))
+        run_scenario(sc).expect("runs")
     };
-    let (plan, on_demand) = (run("cloudfront-pro"), run("cloudfront"));
+    let (plan_run, on_demand_run) = (run("cloudfront-pro"), run("cloudfront"));
+    let (plan, on_demand) = (report::summarize(&plan_run), report::summarize(&on_demand_run));
     assert_eq!(plan.cost_nanodollars["cdn_egress"], 15_000_000_000, "30 days of a $15-a-month plan");
     assert_eq!(plan.cost_nanodollars["origin_egress"], 0, "S3 to CloudFront is free");
-    assert!(on_demand.cost_nanodollars["cdn_egress"] > plan.cost_nanodollars["cdn_egress"]);
+    // On demand, the always-free 1 TB (1,024 GB) covers the first deliveries, then the tiers bill.
+    let free: u128 = on_demand_run.engine.bills()[0]
+        .lines
+        .iter()
+        .filter(|l| l.key.meter == clipsim_engine::Meter::CdnEgress)
+        .map(|l| l.free)
+        .sum();
+    assert_eq!(free, 1_024 * 1_000_000_000, "exactly the free tier");
+    assert!(on_demand.cost_nanodollars["cdn_egress"] > 15_000_000_000, "3 TB less 1 TB at $0.085 or more");
     assert_eq!(plan.bytes_served, on_demand.bytes_served, "the same traffic either way");
 }
 

@@ -416,6 +416,10 @@ impl EngineConfig {
             if m.score_half_life.is_some() {
                 return Err(invalid("mirror.score_window", w, "none when score_half_life is set (one or the other)"));
             }
+            if w.as_micros() < m.sync_interval.as_micros().saturating_mul(2) {
+                let expected = format!("at least two sync intervals ({}): its steps advance at syncs", m.sync_interval);
+                return Err(invalid("mirror.score_window", w, expected));
+            }
         }
         let mut seen = 0u64;
         for r in &m.regions {
@@ -671,9 +675,20 @@ mod tests {
         assert_eq!(field(&mirror(&|m| m.copy_attempts_max = 0)), "mirror.copy_attempts_max");
         ok(&mirror(&|m| m.score_half_life = Some(SimDuration(1))));
         assert_eq!(field(&mirror(&|m| m.score_half_life = Some(SimDuration::ZERO))), "mirror.score_half_life");
-        ok(&mirror(&|m| m.score_window = Some(SimDuration(crate::window::STEPS as u64))));
-        let short = SimDuration(crate::window::STEPS as u64 - 1);
-        assert_eq!(field(&mirror(&|m| m.score_window = Some(short))), "mirror.score_window");
+        let tiny = |w: u64| {
+            move |m: &mut MirrorConfig| {
+                m.sync_interval = SimDuration(4);
+                m.score_window = Some(SimDuration(w));
+            }
+        };
+        ok(&mirror(&tiny(crate::window::STEPS as u64)));
+        assert_eq!(field(&mirror(&tiny(crate::window::STEPS as u64 - 1))), "mirror.score_window");
+        let two_syncs = |m: &mut MirrorConfig| m.score_window = Some(m.sync_interval.saturating_mul(2));
+        ok(&mirror(&two_syncs));
+        let short = |m: &mut MirrorConfig| {
+            m.score_window = Some(SimDuration(m.sync_interval.saturating_mul(2).as_micros() - 1));
+        };
+        assert_eq!(field(&mirror(&short)), "mirror.score_window", "the steps advance at syncs");
         let both = |m: &mut MirrorConfig| {
             m.score_window = Some(SimDuration::from_days(7));
             m.score_half_life = Some(SimDuration::from_days(7));

@@ -555,12 +555,16 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.ledger.closed_months()
     }
 
-    /// The current month's bill as if it closed at `now` (storage accrued to `now`).
+    /// The current month's bill as if it closed at `now` (storage and a plan's time accrued to
+    /// `now`).
     pub fn bill_preview(&self, now: SimTime) -> MonthBill {
         let mut ledger = self.ledger.clone();
         for r in 0..self.topo.regions() {
             let elapsed = now.saturating_since(self.stored_since[r]).as_micros();
             ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+        }
+        if let Some(line) = self.lines.cdn_plan {
+            ledger.add(line, u128::from(now.saturating_since(self.plan_since).as_micros()));
         }
         ledger.close_month(now).clone()
     }
@@ -752,6 +756,10 @@ mod tests {
             while e.poll_timeout() < half {
                 e.handle_timeout(e.poll_timeout()).unwrap();
             }
+            let preview = e.bill_preview(half);
+            let plan_cost: Vec<i64> =
+                preview.lines.iter().filter(|l| l.key.meter == Meter::CdnPlan).map(|l| l.cost.0).collect();
+            assert_eq!(plan_cost, plan.map(|n| n as i64 / 2).into_iter().collect::<Vec<_>>(), "half a month so far");
             e.handle_input(half, change).unwrap();
             while e.poll_timeout() <= month {
                 e.handle_timeout(e.poll_timeout()).unwrap();

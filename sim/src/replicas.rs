@@ -26,8 +26,9 @@ fn run_one(sc: Scenario, progress: &mut dyn Progress, stop: &AtomicBool) -> Resu
 }
 
 /// Runs `n` (at least 1) replicas of `sc` on up to `threads` threads, replica 0 on this one with
-/// `progress`; returns replica 0 whole with every replica's summary in
-/// [`RunResult::replicas`] (replica order). Stopped by `stop` like a run.
+/// `progress` (then others, like the workers); returns replica 0 whole with every replica's
+/// summary in [`RunResult::replicas`] (replica order). Stopped by `stop` like a run: no replica
+/// starts after it, and a stopped set leaves no replicas (no interval from partial runs).
 pub fn run(
     sc: Scenario,
     n: u32,
@@ -40,7 +41,7 @@ pub fn run(
     let others: Mutex<Vec<Option<Result<Summary, ConfigError>>>> = Mutex::new((0..n).map(|_| None).collect());
     let work = || loop {
         let r = next.fetch_add(1, Ordering::Relaxed);
-        if r >= n {
+        if r >= n || stop.load(Ordering::Relaxed) {
             break;
         }
         {
@@ -54,18 +55,24 @@ pub fn run(
             s.spawn(work);
         }
         let whole = run_one(sc.clone(), progress, stop);
-        if workers == 0 {
-            work();
-        }
+        // Then this thread takes replicas from the queue like the workers.
+        work();
         whole
     });
     let mut whole = whole?;
-    if n > 1 {
+    if n > 1 && !whole.interrupted {
         let mut summaries = vec![summarize(&whole)];
         for s in others.into_inner().expect("every replica finished").into_iter().skip(1) {
-            summaries.push(s.expect("every replica ran")?);
+            match s {
+                Some(summary) => summaries.push(summary?),
+                // Not started: stopped before its turn.
+                None => return Ok(whole),
+            }
         }
-        whole.replicas = summaries;
+        // Intervals only from whole runs: a stopped replica leaves none.
+        if summaries.iter().all(|s| !s.interrupted) {
+            whole.replicas = summaries;
+        }
     }
     Ok(whole)
 }

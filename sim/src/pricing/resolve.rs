@@ -270,6 +270,12 @@ pub(crate) fn price_changes(
                 cx.err(format!("{p}.zone"), "a geography (CDN) or region (storage) of this scenario")
             })?),
         };
+        if set.plan_per_month.is_some() {
+            let path = format!("{p}.plan_per_month");
+            cx.check(zone.is_none(), &path, "no zone: a plan covers every zone")?;
+            let has_plan = cfg.rate_for(clipsim_engine::Meter::CdnPlan, provider, 0).is_some();
+            cx.check(has_plan, &path, format!("a CDN with a plan from the start (`{}` has none)", c.provider))?;
+        }
         let at = SimTime::ZERO + c.at.0;
         for (meter, _, table) in meter_tables(list.kind, &set, free_to_cdn(list, cdn), Level::Override) {
             if let Some(t) = table {
@@ -455,6 +461,15 @@ mod tests {
             e.contains("`providers.edgy.zones.eu.plan_per_month`") && e.contains("a plan covers every zone"),
             "{e}"
         );
+        let change = |provider: &str, zone: &str| {
+            format!("[[price_changes]]\nat = \"10d\"\nprovider = \"{provider}\"\nplan_per_month = 30\n{zone}")
+        };
+        let ok = scenario("cloudfront-pro", &change("cloudfront-pro", "")).unwrap();
+        assert_eq!(ok.price_changes.len(), 1);
+        let e = scenario("cloudfront-pro", &change("cloudfront-pro", "zone = \"eu\"\n")).unwrap_err();
+        assert!(e.contains("`price_changes[0].plan_per_month`") && e.contains("no zone"), "{e}");
+        let e = scenario("cloudfront", &change("cloudfront", "")).unwrap_err();
+        assert!(e.contains("a CDN with a plan from the start (`cloudfront` has none)"), "{e}");
         let e = scenario("cloudflare", "[providers.s3]\nplan_per_month = 5\n").unwrap_err();
         assert!(e.contains("`providers.s3.plan_per_month`") && e.contains("a price a storage provider charges"), "{e}");
         let e =

@@ -6,7 +6,7 @@ use super::summary::{cost_by_category, Summary};
 use crate::pricing::PriceKey;
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
-use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
+use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom, SimTime};
 use std::fmt::Write as _;
 
 fn pct(v: Option<f64>) -> String {
@@ -19,7 +19,12 @@ fn ms(v: Option<f64>) -> String {
 
 /// Usage of a category over the whole run in its price unit, and the unit's name.
 fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
-    let lines = r.measured_bills().iter().flat_map(|b| &b.lines).filter(|l| l.key.meter.category() == c);
+    // A plan's fee is metered in time, not bytes: it is not usage of delivery.
+    let lines = r
+        .measured_bills()
+        .iter()
+        .flat_map(|b| &b.lines)
+        .filter(|l| l.key.meter.category() == c && l.key.meter != Meter::CdnPlan);
     let total: u128 = lines.map(|l| l.usage).sum();
     match c {
         Category::Storage => (total as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64, "GB-month"),
@@ -157,7 +162,13 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     let total = costs.iter().fold(MoneyNanos::ZERO, |a, &b| a + b);
     let _ = writeln!(o, "## At a glance\n");
     let _ = writeln!(o, "| figure | value |\n| --- | --- |");
-    let _ = writeln!(o, "| bill for the simulated {simulated} | {} |", dollars(total));
+    let billed = match sc.pre_run() {
+        p if p > clipsim_engine::SimDuration::ZERO && !r.interrupted => {
+            format!("{} after the pre-run", clipsim_engine::SimDuration(sc.duration.as_micros() - p.as_micros()))
+        }
+        _ => format!("simulated {simulated}"),
+    };
+    let _ = writeln!(o, "| bill for the {billed} | {} |", dollars(total));
     let _ =
         writeln!(o, "| cost per GB delivered | {} |", s.cost_per_gb_usd.map_or("n/a".into(), |c| format!("${c:.4}")));
     let _ = writeln!(o, "| delivered | {} |", format::bytes(s.bytes_served as f64));
@@ -205,7 +216,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
 
     // Expected vs simulated.
     if let Some(e) = &sc.expected {
-        let months = r.end.as_secs_f64() / sc.engine.billing.month.as_secs_f64();
+        let months = (r.end - (SimTime::ZERO + sc.pre_run())).as_secs_f64() / sc.engine.billing.month.as_secs_f64();
         let _ = writeln!(o, "## The estimate beside the simulation\n");
         if let Some(src) = &e.source {
             let _ = writeln!(o, "Estimate: {src}. The simulated bill covers {months:.2} billing month(s).\n");
@@ -358,7 +369,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     if sc.warmup.as_micros() > 0 {
         let _ = writeln!(
             o,
-            "\nRequests and bytes served count after the {} warm-up, like every request figure; costs, like the bill, cover the whole run.",
+            "\nRequests and bytes served count after the {} warm-up, like every request figure; costs, like the bill, cover the whole run (after a steady-state pre-run, only the months after it).",
             sc.warmup
         );
     }

@@ -60,17 +60,29 @@ pub fn section(s: &Summary) -> String {
         return o;
     };
     o.push_str(&intro(r));
-    o.push_str("| target | required | mean (95 % interval) | verdict (margin) |\n| --- | --- | --- | --- |\n");
+    o.push_str(
+        "| target | required | mean (95 % interval) | verdict (margin) | replicas meeting it: probability (95 % interval) |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
     for v in &r.targets {
         let value = v.value.as_ref().map_or("n/a".to_string(), |i| interval(i, |x| v.name.show(x)));
         let required =
             format!("{} {}", v.name.direction().replace("<=", "≤").replace(">=", "≥"), v.name.show(v.target));
-        o.push_str(&format!("| `{}` | {required} | {value} | {} |\n", v.name, verdict(v, true)));
+        let share = interval(&v.probability, |x| format!("{:.0} %", 100.0 * x));
+        o.push_str(&format!(
+            "| `{}` | {required} | {value} | {} | {} of {}: {share} |\n",
+            v.name,
+            verdict(v, true),
+            v.replicas_meeting,
+            r.count
+        ));
     }
     o.push_str(
         "\n\"Within noise\": the interval contains the target, so another set of seeds could give the other \
          verdict; run more replicas before acting on it. Margins are the mean's distance from the target as a share \
-         of it (for availability, of the unavailability it allows).\n\n",
+         of it (for availability, of the unavailability it allows). The last column counts the replicas that meet \
+         the target on their own, with a Wilson interval: for a one-month scenario, the chance that a month meets it, \
+         the way an SLO is judged (with `[failures]` on, each replica is a month of independent failures).\n\n",
     );
     o.push_str("| figure | mean (95 % interval) |\n| --- | --- |\n");
     for (key, label) in FIGURES {
@@ -106,11 +118,13 @@ pub fn console(s: &Summary) -> String {
     for v in &r.targets {
         let value = v.value.as_ref().map_or("n/a".to_string(), |i| interval(i, |x| v.name.show(x)));
         out.push_str(&format!(
-            "  {:<24} {} {:<12} mean {value}  {}\n",
+            "  {:<24} {} {:<12} mean {value}  {}, met by {} of {}\n",
             v.name,
             v.name.direction(),
             v.name.show(v.target),
-            verdict(v, false)
+            verdict(v, false),
+            v.replicas_meeting,
+            r.count
         ));
     }
     out
@@ -133,6 +147,8 @@ mod tests {
             value: Some(Interval { mean: 0.0995, ci95: Some([0.0989, 0.1001]) }),
             margin: Some(margin),
             verdict: verdict.into(),
+            replicas_meeting: 2,
+            probability: super::super::summary::wilson(2, 5),
         };
         let s = Summary {
             replicas: Some(ReplicasSummary {
@@ -146,7 +162,26 @@ mod tests {
         let text = section(&s);
         assert!(text.contains("Over **5 replicas** (seeds 610 to 614"), "{text}");
         assert!(text.contains("| $0.0995 ($0.0989 to $0.1001) | **within noise** (+0.5 %) |"), "{text}");
-        assert!(text.contains("**fail** (-46.2 %)"), "{text}");
+        assert!(text.contains("**fail** (-46.2 %) | 2 of 5: 40 % (12 % to 77 %) |"), "{text}");
         assert!(console(&s).contains("WITHIN NOISE (+0.5 %)"), "{}", console(&s));
+    }
+}
+
+#[cfg(test)]
+mod wilson_tests {
+    use super::super::summary::wilson;
+
+    /// The Wilson interval against published values (Newcombe 1998, and by hand): 0 of 10 is 0
+    /// to 27.75 %, 5 of 10 is 23.66 to 76.34 %, 10 of 10 is 72.25 to 100 %.
+    #[test]
+    fn wilson_intervals_match_published_values() {
+        let near = |k, n, lo: f64, hi: f64| {
+            let [a, b] = wilson(k, n).ci95.unwrap();
+            assert!((a - lo).abs() < 5e-5 && (b - hi).abs() < 5e-5, "{k} of {n}: {a} to {b}");
+        };
+        near(0, 10, 0.0, 0.2775);
+        near(5, 10, 0.2366, 0.7634);
+        near(10, 10, 0.7225, 1.0);
+        assert_eq!(wilson(3, 4).mean, 0.75);
     }
 }

@@ -108,6 +108,23 @@ pub struct ReplicaTarget {
     /// `pass` or `fail` (judged on the mean), or `within noise` when the interval contains the
     /// target: another set of seeds could give the other verdict.
     pub verdict: String,
+    /// The replicas that meet the target on their own: with a 30-day scenario, the months (of
+    /// independent traffic and failures) that would pass the target, as an SLO is judged.
+    pub replicas_meeting: usize,
+    /// The probability that a replica (a month) meets the target: `replicas_meeting / count`
+    /// with its Wilson 95 % interval.
+    pub probability: Interval,
+}
+
+/// The Wilson 95 % interval of a proportion of `k` in `n` (`n` at least 1).
+pub fn wilson(k: usize, n: usize) -> Interval {
+    const Z: f64 = 1.959_964;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let d = 1.0 + Z * Z / n;
+    let centre = (p + Z * Z / (2.0 * n)) / d;
+    let half = Z * (p * (1.0 - p) / n + Z * Z / (4.0 * n * n)).sqrt() / d;
+    Interval { mean: p, ci95: Some([(centre - half).max(0.0), (centre + half).min(1.0)]) }
 }
 
 /// What the replicas of one run say together.
@@ -159,7 +176,11 @@ fn replicas_summary(r: &RunResult) -> Option<ReplicasSummary> {
     let targets = p
         .verdicts
         .iter()
-        .map(|v| ReplicaTarget {
+        .enumerate()
+        .map(|(ti, v)| (v, sums.iter().filter(|s| s.targets.get(ti).is_some_and(|t| t.pass)).count()))
+        .map(|(v, meeting)| ReplicaTarget {
+            replicas_meeting: meeting,
+            probability: wilson(meeting, sums.len()),
             name: v.name,
             target: v.target,
             value: v.stat.map(Interval::from),

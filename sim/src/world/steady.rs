@@ -2,7 +2,7 @@
 //! measure.
 //!
 //! A *pilot* run finds how long that takes: the scenario with its scripted events (outages,
-//! spikes, price changes) removed runs for up to `steady_state_max`, and at the end of each day
+//! spikes, price changes) and background failures removed runs for up to `steady_state_max`, and at the end of each day
 //! from day [`FIRST_CHECK_DAY`] on, the last week is compared with the week before it. The world
 //! is steady on the first day where both
 //! - the week's mean of the active mirrors (at the end of each day) differs from the week
@@ -16,8 +16,9 @@
 //! `steady_state_max` rounded up likewise when the pilot never settled (which the report says):
 //! every scripted event and the end move later by the pre-run, the warm-up grows by it, and the
 //! figures and the bill cover only what follows. The pilot and the pre-run see the same traffic
-//! (the same seed and streams, no event before the pre-run ends), so the pre-run is as settled as
-//! the pilot was.
+//! (the same seed and streams, no scripted event before the pre-run ends), so the pre-run is as
+//! settled as the pilot was; background failures, which the pilot leaves out, do reach the
+//! pre-run (they are drawn over the whole run).
 
 use super::World;
 use crate::record::Row;
@@ -61,6 +62,7 @@ struct Day {
 fn pilot_scenario(sc: &Scenario, max: SimDuration) -> Scenario {
     let mut pilot = sc.clone();
     pilot.steady_state = None;
+    pilot.failures = None;
     pilot.outages.clear();
     pilot.traffic.spikes.clear();
     pilot.price_changes.clear();

@@ -72,6 +72,14 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
         retry_backoff_max: m.retry_backoff_max.0,
         copy_attempts_max: m.copy_attempts_max as u8,
     };
+    if let Some(w) = window {
+        let two_syncs = cfg.mirror.sync_interval.saturating_mul(2);
+        cx.check(
+            w >= two_syncs,
+            "mirror.score_window",
+            format!("at least two sync intervals ({two_syncs}): the window's steps advance at syncs"),
+        )?;
+    }
     Ok(())
 }
 
