@@ -412,3 +412,16 @@ pub fn summarize(r: &RunResult) -> Summary {
         replicas: replicas_summary(r),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An interval keeps the statistic's mean and bounds, and has none without them.
+    #[test]
+    fn an_interval_is_the_statistic_as_written() {
+        let i = Interval::from(Stat { mean: 2.0, ci95: Some((1.5, 2.5)) });
+        assert_eq!((i.mean, i.ci95), (2.0, Some([1.5, 2.5])));
+        assert_eq!(Interval::from(Stat { mean: 3.0, ci95: None }).ci95, None);
+    }
+}
