@@ -613,6 +613,9 @@ fn replicas_are_the_runs_of_the_next_seeds_and_their_interval_is_students() {
         "{bill:?}: ±{half}"
     );
     assert_eq!(summary.replicas.as_ref().unwrap().seeds, [sc.seed, sc.seed + 2]);
+    let pair = report::summarize(&clipsim_sim::replicas::run(sc.clone(), 2, 1, &mut (), &stop).expect("runs"));
+    let pair = pair.replicas.expect("two replicas are enough for an interval");
+    assert_eq!((pair.count, pair.seeds), (2, [sc.seed, sc.seed + 1]));
     assert!(report::summarize(&run_scenario(sc).expect("runs")).replicas.is_none());
 }
 
