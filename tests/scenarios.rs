@@ -8,6 +8,16 @@ use clipsim_sim::record::timeline::{Event, InForce};
 use clipsim_sim::report;
 use clipsim_sim::run_scenario;
 
+/// The seed baseline's text with `clips` catalog clips, `views` views a month and a replication
+/// threshold of `threshold` (the seed's 1,000 scaled with the views), for tests that run it small.
+fn small_baseline(clips: u32, views: u64, threshold: u64) -> String {
+    std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
+        .unwrap()
+        .replace("clips = 100000 ", &format!("clips = {clips} "))
+        .replace("views_per_month = 1000000", &format!("views_per_month = {views}"))
+        .replace("replication_threshold = 1000", &format!("replication_threshold = {threshold}"))
+}
+
 #[test]
 fn every_shipped_scenario_validates_at_full_scale() {
     for path in common::shipped_scenarios() {
@@ -418,11 +428,7 @@ fn a_revalidation_bills_an_origin_request_and_no_body() {
 #[test]
 fn a_history_started_month_is_a_steady_state_month() {
     let dir = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 10000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 100000")
-        .replace("replication_threshold = 1000", "replication_threshold = 100");
+    let base = small_baseline(10000, 100000, 100);
     let variant = |name: &str, history: &str, duration: &str, warmup: &str| {
         let text = base
             .replace("uploads_per_day = 0 ", &format!("uploads_per_day = 0\nhistory = \"{history}\" "))
@@ -466,11 +472,7 @@ fn a_history_started_month_is_a_steady_state_month() {
 #[test]
 fn a_sliding_score_window_keeps_the_mirror_set_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 10000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 100000")
-        .replace("replication_threshold = 1000", "replication_threshold = 100");
+    let base = small_baseline(10000, 100000, 100);
     let active_at_end = |window: &str, duration: &str| {
         let text = base
             .replace("[mirror]\n", &format!("[mirror]\n{window}\n"))
@@ -498,11 +500,7 @@ fn a_sliding_score_window_keeps_the_mirror_set_bounded() {
 #[test]
 fn a_steady_state_run_is_the_measured_tail_of_a_longer_run() {
     let dir = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 10000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 100000")
-        .replace("replication_threshold = 1000", "replication_threshold = 100");
+    let base = small_baseline(10000, 100000, 100);
     let load = |text: String| {
         let path = dir.path().join("s.toml");
         std::fs::write(&path, text).unwrap();
@@ -546,12 +544,7 @@ fn a_steady_state_run_is_the_measured_tail_of_a_longer_run() {
 #[test]
 fn a_steady_state_month_reads_like_a_history_started_month() {
     let dir = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 10000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 100000")
-        .replace("replication_threshold = 1000", "replication_threshold = 100")
-        .replace("[mirror]\n", "[mirror]\nscore_window = \"7d\"\n");
+    let base = small_baseline(10000, 100000, 100).replace("[mirror]\n", "[mirror]\nscore_window = \"7d\"\n");
     let steady = base.replace("warmup = \"1d\"", "warmup = \"1d\"\nsteady_state = true");
     let history = base.replace("uploads_per_day = 0 ", "uploads_per_day = 0\nhistory = \"30d\" ");
     let mean = |text: &str| {
@@ -578,11 +571,7 @@ fn a_steady_state_month_reads_like_a_history_started_month() {
 #[test]
 fn replicas_are_the_runs_of_the_next_seeds_and_their_interval_is_students() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 2000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 20000")
-        .replace("replication_threshold = 1000", "replication_threshold = 20");
+    let text = small_baseline(2000, 20000, 20);
     let path = dir.path().join("r.toml");
     std::fs::write(&path, text).unwrap();
     let sc = clipsim_sim::scenario::load(&path, &Default::default()).expect("valid");
@@ -626,10 +615,7 @@ fn replicas_are_the_runs_of_the_next_seeds_and_their_interval_is_students() {
 #[test]
 fn a_flat_rate_plan_bills_the_fee_not_the_traffic() {
     let dir = tempfile::tempdir().unwrap();
-    let base = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 10000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 300000");
+    let base = small_baseline(10000, 300000, 1000);
     let run = |provider: &str| {
         let path = dir.path().join(format!("{provider}.toml"));
         std::fs::write(&path, base.replace("provider = \"cloudflare\"", &format!("provider = \"{provider}\"")))

@@ -96,19 +96,12 @@ const S3: ProviderId = ProviderId(0);
 const GCS: ProviderId = ProviderId(1);
 const CDN: ProviderId = ProviderId(2);
 
-/// The meters this model follows: all but the CDN's flat-rate plan.
-const METERED: [Meter; 7] = [
-    Meter::StorageByteTime,
-    Meter::CdnEgress,
-    Meter::CdnRequests,
-    Meter::OriginEgressDirect,
-    Meter::OriginEgressToCdn,
-    Meter::OriginRequests,
-    Meter::InterRegion,
-];
+/// The meters this model follows: all but the CDN's flat-rate plan, the last of `Meter::ALL`
+/// (its own unit test is in the engine).
+const METERED: usize = Meter::ALL.len() - 1;
 
 fn meter_index(m: Meter) -> usize {
-    METERED.iter().position(|&x| x == m).expect("every modelled meter is in METERED")
+    Meter::ALL[..METERED].iter().position(|&x| x == m).expect("a modelled meter")
 }
 
 impl Params {
@@ -175,7 +168,8 @@ impl Params {
             cfg.set_cdn(CDN);
         }
         // No flat-rate plan (`Meter::CdnPlan`, its own unit test in the engine): every other meter.
-        for meter in METERED {
+        assert_eq!(Meter::ALL[METERED], Meter::CdnPlan, "the plan is the meter left out");
+        for &meter in &Meter::ALL[..METERED] {
             for p in [S3, GCS, CDN] {
                 cfg.set_rate(meter, p, engine_table(self.table(meter, p)));
             }
@@ -1296,7 +1290,7 @@ impl Harness {
                 self.edge.retain(|&(geo, _)| geo != g);
             }
             Op::PriceChange { meter, provider, zone, ref table } => {
-                let meter = METERED[usize::from(meter) % METERED.len()];
+                let meter = Meter::ALL[usize::from(meter) % METERED];
                 let provider = [S3, GCS, CDN][usize::from(provider) % 3];
                 let input = Input::PriceChange { meter, provider, zone, table: engine_table(table) };
                 self.engine.handle_input(self.now, input).expect("a known provider");
