@@ -690,9 +690,9 @@ mod tests {
         assert_eq!(ledger.close_month(SimTime(2)).lines[0].cost, MoneyNanos(1_000 * 85_000_000));
     }
 
-    /// An allowance shared by two zones: the first line in line order takes what it can, the
-    /// second the rest; free units are the month's first tier units; the next month refills it.
-    /// A line outside the allowance pays in full.
+    /// An allowance shared by two zones: each line in line order takes what it can when a segment
+    /// is priced; free units are the month's first tier units; the next month refills it. A line
+    /// outside the allowance (another provider) pays in full though the allowance has room.
     #[test]
     fn an_allowance_is_shared_in_line_order_fills_the_first_tier_and_refills_each_month() {
         let table = RateTable::tiered(vec![
@@ -706,18 +706,18 @@ mod tests {
         let b = ledger.add_line(zone(1), table.clone());
         let other = ledger.add_line(LineKey { provider: ProviderId(1), ..zone(0) }, table);
         ledger.add_allowance(1_000 * GB, |k| k.provider == ProviderId(0));
-        for line in [a, b, other] {
-            ledger.add(line, 600 * GB);
+        for (line, gb) in [(a, 300), (b, 300), (other, 600)] {
+            ledger.add(line, gb * GB);
         }
         ledger.close_segment();
-        ledger.add(b, 900 * GB); // the allowance is spent: b is at 1,500 GB, 500 GB in tier 2
+        ledger.add(b, 900 * GB); // 400 GB of the allowance left, then b is at 700 GB
         let bill = ledger.close_month(SimTime(1)).clone();
         let free: Vec<u128> = bill.lines.iter().map(|l| l.free / GB).collect();
-        assert_eq!(free, [600, 400, 0]);
+        assert_eq!(free, [300, 300 + 400, 0]);
         let cost: Vec<i64> = bill.lines.iter().map(|l| l.cost.0).collect();
-        // a: all free. b: 400 GB free, then 200 + 400 GB at 100 up to the tier boundary at
-        // 1,000 GB and 500 GB at 10. other: 600 GB at 100.
-        assert_eq!(cost, [0, (200 + 400) * 100 + 500 * 10, 600 * 100]);
+        // a: all free. b: 700 GB free, then 300 GB at 100 up to the tier boundary at 1,000 GB and
+        // 200 GB at 10. other: 600 GB at 100.
+        assert_eq!(cost, [0, 300 * 100 + 200 * 10, 600 * 100]);
         ledger.add(b, 1_200 * GB);
         let next = ledger.close_month(SimTime(2));
         assert_eq!((next.lines[1].free, next.lines[1].cost.0), (1_000 * GB, 200 * 10));

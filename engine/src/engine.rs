@@ -727,6 +727,41 @@ mod tests {
         e
     }
 
+    /// An allowance reaches the lines of its provider and meters only: storage of one provider's
+    /// region draws on it, the same meter of another provider's region and another meter of the
+    /// same provider do not, though it has room left.
+    #[test]
+    fn an_allowance_reaches_its_providers_meters_only() {
+        let mut cfg = EngineConfig::new();
+        let (s3, gcs) = (cfg.add_provider("s3"), cfg.add_provider("gcs"));
+        let (r0, r1) = (cfg.add_region("r0", s3), cfg.add_region("r1", gcs));
+        let g = cfg.add_geo("g");
+        cfg.set_latency_ms(r0, g, 10);
+        cfg.set_latency_ms(r1, g, 10);
+        for m in Meter::ALL.into_iter().filter(|m| !m.zone_is_geo()) {
+            for p in [s3, gcs] {
+                cfg.set_rate(m, p, RateTable::flat(1_000_000_000).unwrap());
+            }
+        }
+        let gb_month = crate::billing::BYTE_MICROS_PER_GB_MONTH;
+        cfg.add_allowance(s3, &[Meter::StorageByteTime], 3 * gb_month);
+        let mut e = Engine::new(cfg).unwrap();
+        for (clip, region) in [(0, r0), (1, r1)] {
+            let input = Input::ClipUploaded { clip: ClipId(clip), size: Bytes(2_000_000_000), primary: region };
+            e.handle_input(SimTime::ZERO, input).unwrap();
+        }
+        let month = SimTime::ZERO + SimDuration::from_days(30);
+        while e.poll_timeout() <= month {
+            e.handle_timeout(e.poll_timeout()).unwrap();
+        }
+        let free = |meter: Meter, zone: u32| {
+            e.bills()[0].lines.iter().find(|l| l.key.meter == meter && l.key.zone == zone).map(|l| l.free)
+        };
+        assert_eq!(free(Meter::StorageByteTime, 0), Some(2 * gb_month), "s3's storage: all of its 2 GB-month");
+        assert_eq!(free(Meter::StorageByteTime, 1), Some(0), "gcs's storage: none, 1 GB-month left");
+        assert_eq!(free(Meter::OriginEgressDirect, 0), Some(0), "another meter of s3: none");
+    }
+
     /// A CDN's flat-rate plan is billed for the time it is held, a 30-day month at its monthly
     /// price, on one line; a CDN without a plan price has no such line.
     #[test]

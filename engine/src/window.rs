@@ -74,8 +74,10 @@ impl ScoreWindow {
     /// Ends every step that ended at or before `at`: each takes its counts off `clips` and is
     /// emptied to become the current step. O(clips) a step, at most [`STEPS`] times.
     pub(crate) fn advance(&mut self, at: SimTime, clips: &mut [Clip]) {
-        let mut ended = 0;
-        while self.next_step <= at && ended < STEPS {
+        for _ in 0..STEPS {
+            if self.next_step > at {
+                break;
+            }
             let oldest = (self.current + 1) % STEPS;
             for (i, c) in clips.iter_mut().enumerate() {
                 let k = i * STEPS + oldest;
@@ -84,7 +86,6 @@ impl ScoreWindow {
             }
             self.current = oldest;
             self.next_step += self.step;
-            ended += 1;
         }
         if self.next_step <= at {
             // A whole window or more went by: every step is empty; skip to the one under way.
@@ -125,15 +126,15 @@ mod tests {
         count(&mut w, &mut c, 0, 5, -2); // step 0
         w.advance(hours(1), &mut c);
         count(&mut w, &mut c, 0, 3, 1); // step 1
-        count(&mut w, &mut c, 1, 7, 0);
+        count(&mut w, &mut c, 1, 7, -4);
         for h in 2..=STEPS as u64 {
             w.advance(SimTime(hours(h).0 - 1), &mut c);
             assert_eq!((c[0].views, c[0].votes), (8, -1), "still in the window just before hour {h}");
             w.advance(hours(h), &mut c);
         }
-        assert_eq!((c[0].views, c[0].votes, c[1].views), (3, 1, 7), "step 0 left at hour {STEPS}");
+        assert_eq!((c[0].views, c[0].votes, c[1].views, c[1].votes), (3, 1, 7, -4), "step 0 left at hour {STEPS}");
         w.advance(hours(STEPS as u64 + 1), &mut c);
-        assert_eq!((c[0].views, c[0].votes, c[1].views), (0, 0, 0), "step 1 left an hour later");
+        assert_eq!((c[0].views, c[0].votes, c[1].views, c[1].votes), (0, 0, 0, 0), "step 1 left an hour later");
     }
 
     /// Past views are spread over every step (the remainder in the current one) and leave a
@@ -142,19 +143,23 @@ mod tests {
     #[test]
     fn past_views_leave_step_by_step_and_a_long_gap_empties_the_window() {
         let mut w = ScoreWindow::new(SimDuration::from_hours(STEPS as u64), SimTime::ZERO);
-        let mut c = clips(1);
+        let mut c = clips(2);
+        w.add_clip();
         w.add_clip();
         let n = 3 * STEPS as u32 + 5;
-        c[0].views = n;
-        w.past_views(0, n);
+        c[1].views = n;
+        w.past_views(1, n);
+        assert_eq!(w.views[STEPS..].iter().sum::<u32>(), n, "every past view in one of clip 1's steps");
+        assert!(w.views[..STEPS].iter().all(|&v| v == 0), "none in clip 0's");
         let mut left = vec![n];
         for h in 1..=STEPS as u64 {
             w.advance(hours(h), &mut c);
-            left.push(c[0].views);
+            left.push(c[1].views);
         }
         let mut want: Vec<u32> = (0..STEPS as u32).map(|s| n - 3 * s).collect();
         want.push(0);
         assert_eq!(left, want, "3 a step; the 5 over leave with the first step, the last to go");
+        let mut c = clips(1);
         c[0].views = 4;
         w.view(0, 4);
         w.advance(hours(1_000) + SimDuration(7), &mut c);
