@@ -663,6 +663,15 @@ fn under_a_memory_limit_a_run_fits_or_is_refused_never_aborted() {
     let e = String::from_utf8_lossy(&eight.stderr);
     assert_eq!(eight.status.code(), Some(2), "{e}");
     assert!(e.contains("8 points at once need up to") && e.contains("--threads "), "{e}");
+    // So do a run's replicas: eight at once are refused before any runs, naming replicas.
+    let replicas = limited("run twelve-million.toml --replicas 8 --threads 8 --out rr -q");
+    let e = String::from_utf8_lossy(&replicas.stderr);
+    assert_eq!(replicas.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("8 replicas at once need up to") && e.contains("(each, up to") && e.contains("--threads "),
+        "{e}"
+    );
+    assert!(!dir.path().join("rr").exists(), "replicas refused: nothing written");
     let one = limited("sweep twelve.sweep.toml --threads 1 --dry-run --out sw");
     assert_eq!(one.status.code(), Some(0), "{}", String::from_utf8_lossy(&one.stderr));
     assert!(!dir.path().join("sw").exists(), "a dry run writes nothing");

@@ -44,9 +44,18 @@ pub fn over_limit(need: u64) -> Option<(u64, &'static str)> {
     limit().filter(|&(limit, _)| need > limit)
 }
 
-/// A sweep running `threads` points at once, the largest needing `largest` bytes: the bytes they
-/// may need together, or an error when that is more than this process may use.
-pub fn check_sweep(path: &Path, largest: u64, largest_index: usize, threads: usize) -> Result<u64> {
+/// What runs at once: a sweep's points (the largest named), or one scenario's replicas.
+#[derive(Clone, Copy)]
+pub enum AtOnce {
+    /// Sweep points; the index of the largest.
+    Points(usize),
+    /// Replicas of one run, all the same size.
+    Replicas,
+}
+
+/// `threads` runs at once, the largest needing `largest` bytes: the bytes they may need together,
+/// or an error when that is more than this process may use.
+pub fn check_at_once(path: &Path, largest: u64, runs: AtOnce, threads: usize) -> Result<u64> {
     let need = largest.saturating_mul(threads.max(1) as u64);
     if let Some((limit, what)) = over_limit(need) {
         let fewer = if largest <= limit {
@@ -55,10 +64,18 @@ pub fn check_sweep(path: &Path, largest: u64, largest_index: usize, threads: usi
                 n => format!("--threads {n} or fewer"),
             }
         } else {
-            format!("a smaller point {largest_index} (catalog.clips, catalog.uploads_per_day, scenario.duration)")
+            let which = match runs {
+                AtOnce::Points(i) => format!("point {i}"),
+                AtOnce::Replicas => "scenario".to_string(),
+            };
+            format!("a smaller {which} (catalog.clips, catalog.uploads_per_day, scenario.duration)")
+        };
+        let (noun, each) = match runs {
+            AtOnce::Points(i) => ("point", format!("point {i}, the largest")),
+            AtOnce::Replicas => ("replica", "each".to_string()),
         };
         return Err(anyhow!(
-            "{}: {threads} point{} at once need{} up to {} of memory (point {largest_index}, the largest, up to {}), \
+            "{}: {threads} {noun}{} at once need{} up to {} of memory ({each}, up to {}), \
              more than {what}, {}: {fewer}, or a larger machine",
             path.display(),
             if threads == 1 { "" } else { "s" },

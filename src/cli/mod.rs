@@ -345,7 +345,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let need = memory::check(&path, &sc)?;
     let at_once = threads.min(replicas as usize);
     if at_once > 1 {
-        memory::check_sweep(&path, need, 0, at_once)?;
+        memory::check_at_once(&path, need, memory::AtOnce::Replicas, at_once)?;
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
     let name = sc.name.clone();

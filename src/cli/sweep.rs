@@ -113,7 +113,12 @@ pub fn cli_sweep(args: SweepArgs) -> Result<ExitCode> {
     let (largest, largest_index) = run::validate_all(&spec, &points)?;
     let in_shard = points.iter().filter(|p| shard.is_none_or(|s| s.has(p.index))).count();
     // Before anything runs: the points that run at once must fit together.
-    super::memory::check_sweep(&args.sweep, largest, largest_index, threads.min(in_shard))?;
+    super::memory::check_at_once(
+        &args.sweep,
+        largest,
+        super::memory::AtOnce::Points(largest_index),
+        threads.min(in_shard),
+    )?;
     if args.dry_run {
         let mut stdout = Stdout::lock();
         writeln!(
