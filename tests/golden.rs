@@ -1,6 +1,6 @@
 //! Golden outputs: a net under every change that could move a number a planner reads.
 //!
-//! * Every scenario file in `scenarios/` (the `bench/` ones included; `sweeps/` holds sweep files,
+//! * Every scenario file in `scenarios/` (the `bench/` ones included; `sweeps/` holds sweep files and `sensitivity/` assumptions files,
 //!   whose golden is the quick sweep's in `tests/sweep_runs.rs`) and the planner's example in
 //!   `tests/data/`, at a reduced scale (about 25,000 requests each): `tests/golden/scaled/` holds
 //!   each run's `NAME.summary.json` and `NAME.bill.json` (every month and every line with its usage
@@ -35,7 +35,11 @@ fn cases() -> Vec<(String, PathBuf)> {
     let root = common::root().join("scenarios");
     let mut cases: Vec<(String, PathBuf)> = common::walk(&root)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "toml") && !p.starts_with(root.join("sweeps")))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "toml")
+                && !p.starts_with(root.join("sweeps"))
+                && !p.starts_with(root.join("sensitivity"))
+        })
         .map(|p| {
             let rel = p.strip_prefix(&root).expect("under scenarios/").with_extension("");
             (rel.to_string_lossy().replace('/', "-"), p)

@@ -28,6 +28,7 @@ pub mod replicas;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sensitivity;
 pub mod standins;
 pub mod sweep;
 pub mod trace;

@@ -4,6 +4,7 @@
 
 mod builtin;
 mod memory;
+mod sensitivity;
 mod stdout;
 mod sweep;
 
@@ -86,6 +87,11 @@ pub enum Command {
     #[command(after_help = "Examples:\n  clipsim sweep scenarios/sweeps/quick.toml\n  \
                             clipsim sweep scenarios/sweeps/seed-thresholds.toml --shard 0/4 --out shard0")]
     Sweep(sweep::SweepArgs),
+    /// What-if: vary each uncertain assumption between its plausible ends and find which ones turn
+    /// each target's verdict, and where (docs/uncertainty.md).
+    #[command(after_help = "Examples:\n  clipsim sensitivity scenarios/seed-baseline.toml\n  \
+                            clipsim sensitivity scenarios/seed-baseline.toml --assumptions my-ranges.toml --replicas 10")]
+    Sensitivity(sensitivity::SensitivityArgs),
     /// Merge the output directories of a sharded sweep into the unsharded result.
     #[command(after_help = "Example:\n  clipsim merge shard0 shard1 shard2 --out reports/sweeps/seed-thresholds")]
     Merge(sweep::MergeArgs),
@@ -150,6 +156,11 @@ pub struct RunArgs {
     /// Threads the replicas run on [default: the number of cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Where the scenario's sensitivity analysis is, for the report's "How sure is this?" section
+    /// [default: sensitivity/NAME/ beside the report directory (reports/sensitivity/NAME/ for the
+    /// default reports/NAME/), where `clipsim sensitivity` writes it, if it is there].
+    #[arg(long, value_name = "DIR")]
+    pub sensitivity: Option<PathBuf>,
     /// Replace the output directory even if clipsim did not make it.
     #[arg(long)]
     pub force: bool,
@@ -214,6 +225,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
         Command::Sweep(args) => sweep::cli_sweep(args),
         Command::Merge(args) => sweep::cli_merge(args),
+        Command::Sensitivity(args) => sensitivity::cli_sensitivity(args),
         Command::Init { dir, from, list, force } => init(dir, &from, list, force),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -348,6 +360,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         memory::check_at_once(&path, need, memory::AtOnce::Replicas, at_once)?;
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&path));
+    // By default beside the report directory, where `clipsim sensitivity` writes it when the
+    // report is in its default place (reports/NAME/ and reports/sensitivity/NAME/).
+    let beside = || {
+        out.parent()
+            .unwrap_or(Path::new(""))
+            .join(sensitivity::default_out(&path).strip_prefix("reports").unwrap_or(Path::new("")))
+    };
+    let analysis = args.sensitivity.clone().unwrap_or_else(beside).join("sensitivity.json");
+    if args.sensitivity.is_some() && !analysis.exists() {
+        anyhow::bail!("--sensitivity: {} does not exist (run clipsim sensitivity first)", analysis.display());
+    }
     let name = sc.name.clone();
     // Check the destination before simulating, so that a refused directory costs no work. The
     // handler is in place before the staging directory exists: a signal from then on stops the
@@ -371,7 +394,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
-    let summary = report::summarize(&result);
+    let mut summary = report::summarize(&result);
+    if analysis.exists() {
+        match clipsim_sim::sensitivity::read_report(&analysis) {
+            Ok(r) => {
+                let sha = clipsim_sim::sensitivity::text_sha256(&result.scenario.text);
+                summary.sensitivity = Some(clipsim_sim::sensitivity::Note::of(&r, &analysis, &sha));
+            }
+            Err(e) => eprintln!("warning: the sensitivity analysis is left out of the report: {e}"),
+        }
+    }
     let dir = report::write_into(&result, &summary, staging)
         .with_context(|| format!("writing the report of {}", path.display()))?;
     if result.interrupted {
@@ -576,6 +608,11 @@ pub struct MrcArgs {
     /// The directory is replaced whole, like a report's.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where the scenario's sensitivity analysis is, for the report's "How sure is this?" section
+    /// [default: sensitivity/NAME/ beside the report directory (reports/sensitivity/NAME/ for the
+    /// default reports/NAME/), where `clipsim sensitivity` writes it, if it is there].
+    #[arg(long, value_name = "DIR")]
+    pub sensitivity: Option<PathBuf>,
     /// Replace the output directory even if clipsim did not make it.
     #[arg(long)]
     pub force: bool,

@@ -51,14 +51,69 @@ fn verdict(v: &super::summary::ReplicaTarget, bold: bool) -> String {
 /// The section of `report.md`.
 pub fn section(s: &Summary) -> String {
     let mut o = String::from("## How sure is this?\n\n");
-    let Some(r) = &s.replicas else {
-        o.push_str(
+    match &s.replicas {
+        None => o.push_str(
             "These figures come from one seed and have **no interval**: another seed gives other requests and \
              other figures, and a verdict near its target can turn. Run `clipsim run SCENARIO --replicas 5` (or set `scenario.replicas`) for a mean and 95 % interval of every \
              figure and a verdict per target that says when it is within noise.\n\n",
-        );
-        return o;
+        ),
+        Some(r) => o.push_str(&replicas_part(r)),
+    }
+    o.push_str(&assumptions_part(s));
+    o
+}
+
+/// What the last sensitivity analysis found: the assumptions that could turn each verdict and
+/// what to measure in production to pin them down; or how to run one.
+fn assumptions_part(s: &Summary) -> String {
+    let Some(n) = &s.sensitivity else {
+        return "**Which assumptions could turn a verdict?** No sensitivity analysis of this scenario was found. \
+                `clipsim sensitivity SCENARIO` varies each uncertain input (popularity, catalog size, viewer \
+                throughput, edge cache size, prices, ...) between plausible ends (`scenarios/sensitivity/assumptions.toml`, \
+                editable), finds the value at which each verdict turns and what to measure in production to pin \
+                it down; this section then lists them (`docs/uncertainty.md`).\n\n"
+            .to_string();
     };
+    if !n.current {
+        return format!(
+            "**Which assumptions could turn a verdict?** The sensitivity analysis in `{}` is of another version of \
+             this scenario's file; rerun `clipsim sensitivity` for this one.\n\n",
+            n.file
+        );
+    }
+    let mut o = format!(
+        "**Which assumptions could turn a verdict?** From the sensitivity analysis in `{}` ({} assumptions, each \
+         between its plausible ends, {} replicas per setting{}):\n\n",
+        n.file,
+        n.assumptions,
+        n.replicas,
+        n.all_pass.map_or(String::new(), |p| format!(
+            "; every target is met in {} of plausible worlds drawn at once",
+            interval(&p, |x| format!("{:.0} %", 100.0 * x))
+        ))
+    );
+    let turned: Vec<Target> =
+        s.targets.iter().map(|t| t.name).filter(|t| n.flips.iter().any(|f| f.target == *t)).collect();
+    if turned.is_empty() {
+        o.push_str("No assumption turns any verdict within its plausible range.\n\n");
+        return o;
+    }
+    o.push_str("| target | turned by | at about | to pin it down, measure |\n| --- | --- | --- | --- |\n");
+    for f in &n.flips {
+        o.push_str(&format!("| `{}` | {} (`{}`) | {} | {} |\n", f.target, f.assumption, f.key, f.at, f.measure));
+    }
+    let steady: Vec<String> =
+        s.targets.iter().filter(|t| !turned.contains(&t.name)).map(|t| format!("`{}`", t.name)).collect();
+    if !steady.is_empty() {
+        o.push_str(&format!("\nNo assumption turns {} within its range.\n", steady.join(", ")));
+    }
+    o.push('\n');
+    o
+}
+
+/// The replicas' part of the section.
+fn replicas_part(r: &ReplicasSummary) -> String {
+    let mut o = String::new();
     o.push_str(&intro(r));
     o.push_str(
         "| target | required | mean (95 % interval) | verdict (margin) | replicas meeting it: probability (95 % interval) |\n\

@@ -76,6 +76,10 @@ pub struct Summary {
     /// intervals. `null` for a single run, whose figures above have no interval.
     #[serde(default)]
     pub replicas: Option<ReplicasSummary>,
+    /// What the last sensitivity analysis of this scenario (`clipsim sensitivity`) found, when
+    /// `clipsim run` found one (`null` otherwise).
+    #[serde(default)]
+    pub sensitivity: Option<crate::sensitivity::Note>,
 }
 
 /// A figure over replicas: its mean and Student 95 % interval.
@@ -410,6 +414,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         cost_alerts: c.cost_alerts,
         targets,
         replicas: replicas_summary(r),
+        sensitivity: None,
     }
 }
 

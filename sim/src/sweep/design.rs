@@ -59,20 +59,7 @@ pub fn points(spec: &Spec) -> Vec<Point> {
         }
         Design::LatinHypercube { points, sample_seed } => {
             let n = points as usize;
-            let mut rng = stream(sample_seed);
-            // Per axis: a permutation of the strata (Fisher-Yates), then a place in each stratum.
-            let columns: Vec<Vec<f64>> = spec
-                .axes
-                .iter()
-                .map(|_| {
-                    let mut strata: Vec<usize> = (0..n).collect();
-                    for i in (1..n).rev() {
-                        let j = rng.below(i as u64 + 1) as usize;
-                        strata.swap(i, j);
-                    }
-                    strata.iter().map(|&s| (s as f64 + rng.unit()) / n as f64).collect()
-                })
-                .collect();
+            let columns = latin_hypercube(n, spec.axes.len(), sample_seed);
             (0..n)
                 .map(|index| Point {
                     index,
@@ -81,6 +68,24 @@ pub fn points(spec: &Spec) -> Vec<Point> {
                 .collect()
         }
     }
+}
+
+/// A Latin hypercube of `n` points in `dims` dimensions: per dimension (a column), `n` positions
+/// in `0..1`, one in each of the `n` equal strata, the strata paired at random across dimensions.
+/// Drawn from the sampling stream of `sample_seed`, so the same arguments give the same points.
+pub fn latin_hypercube(n: usize, dims: usize, sample_seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = stream(sample_seed);
+    // Per dimension: a permutation of the strata (Fisher-Yates), then a place in each stratum.
+    (0..dims)
+        .map(|_| {
+            let mut strata: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                strata.swap(i, j);
+            }
+            strata.iter().map(|&s| (s as f64 + rng.unit()) / n as f64).collect()
+        })
+        .collect()
 }
 
 fn grid(spec: &Spec) -> Vec<Point> {

@@ -195,7 +195,7 @@ impl Num {
 }
 
 /// Deserializes `text` into `T`, with the file, line, column and key path of the first error.
-fn parse_shape<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, InputError> {
+pub(crate) fn parse_shape<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, InputError> {
     let de = toml::Deserializer::new(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let key_path = e.path().to_string();
