@@ -676,3 +676,63 @@ fn under_a_memory_limit_a_run_fits_or_is_refused_never_aborted() {
     assert_eq!(one.status.code(), Some(0), "{}", String::from_utf8_lossy(&one.stderr));
     assert!(!dir.path().join("sw").exists(), "a dry run writes nothing");
 }
+
+/// `clipsim sensitivity` writes its analysis (Markdown, JSON, a tornado chart per target, the
+/// global variant's rows); a run of the same scenario finds it beside its report and lists what
+/// could turn each verdict; after the scenario changes, the report says the analysis is of
+/// another version; a bad assumptions file is a located error with status 2.
+#[test]
+fn sensitivity_writes_its_analysis_and_the_run_report_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    small_scenario(dir.path(), "");
+    let a = dir.path().join("a.toml");
+    std::fs::write(
+        &a,
+        "[[assumptions]]\nname = \"viewer throughput\"\nkey = \"network.viewer_mbps\"\nlow = 2.0\nhigh = 50.0\n\
+         log = true\ndefault = 25.0\nsource = \"a test range\"\nmeasure = \"player throughput\"\n",
+    )
+    .unwrap();
+    let args = ["sensitivity", "small.toml", "--assumptions", "a.toml", "--replicas", "2", "--bisect-steps", "3"];
+    let o = clipsim(&[&args[..], &["--worlds", "4", "--out", "reports/sensitivity/small"]].concat(), dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("p50_load_ms") && stdout.contains("turned by viewer throughput at about"), "{stdout}");
+    let out = dir.path().join("reports/sensitivity/small");
+    for f in ["sensitivity.md", "sensitivity.json", "global.csv", "tornado-p50_load_ms.svg", "tornado-cost_per_gb.svg"]
+    {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let md = std::fs::read_to_string(out.join("sensitivity.md")).unwrap();
+    assert!(md.contains("| viewer throughput (`network.viewer_mbps`) | about "), "{md}");
+    assert_eq!(std::fs::read_to_string(out.join("global.csv")).unwrap().lines().count(), 5);
+    // The run's default report directory is reports/small/: the analysis is beside it.
+    let o = clipsim(&["run", "small.toml", "-q"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(dir.path().join("reports/small/report.md")).unwrap();
+    assert!(
+        report.contains("From the sensitivity analysis in `reports/sensitivity/small/sensitivity.json`"),
+        "{report}"
+    );
+    assert!(report.contains("| `p50_load_ms` | viewer throughput (`network.viewer_mbps`) | "), "{report}");
+    assert!(report.contains("player throughput"), "what to measure: {report}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("reports/small/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["sensitivity"]["current"], true);
+    // Another version of the scenario: the analysis is named but not used.
+    small_scenario(dir.path(), "[network]\nviewer_mbps = 20.0\n");
+    let o = clipsim(&["run", "small.toml", "-q", "--force"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(dir.path().join("reports/small/report.md")).unwrap();
+    assert!(report.contains("is of another version of this scenario's file"), "{report}");
+    // Without one: how to run it.
+    let o = clipsim(&["run", "small.toml", "-q", "--out", "elsewhere/r"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let report = std::fs::read_to_string(dir.path().join("elsewhere/r/report.md")).unwrap();
+    assert!(report.contains("No sensitivity analysis of this scenario was found"), "{report}");
+    // A bad file: where and what.
+    std::fs::write(&a, "[[assumptions]]\nname = \"x\"\nkey = \"network.viewer_mbps\"\nlow = 5\nhigh = 2\nsource = \"s\"\nmeasure = \"m\"\n").unwrap();
+    let o = clipsim(&args, dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a.toml:5:8: `assumptions[0].high` = 2: a number above `low` (5)"), "{err}");
+}

@@ -461,7 +461,8 @@ pub fn run(
         let mut of_bracket = Vec::new();
         for b in brackets.iter_mut().filter(|b| !b.done) {
             let a = &list[b.a];
-            let mid = a.between(b.x[0], b.x[1], 0.5);
+            // As simulated: rounded as the scenario value is written.
+            let mid = a.rounded(a.between(b.x[0], b.x[1], 0.5));
             let shown = a.show(mid);
             if shown == a.show(b.x[0]) || shown == a.show(b.x[1]) {
                 b.done = true;
