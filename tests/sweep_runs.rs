@@ -347,3 +347,32 @@ fn a_secret_in_the_base_scenario_is_in_no_output_and_shards_still_merge() {
         assert!(!String::from_utf8_lossy(&bytes).contains("TOPSECRET"), "{} holds the secret", f.display());
     }
 }
+
+/// The recommendation of a sweep's `sweep.md`: `**Point N**`, or `None`.
+fn recommended_point(out: &Path) -> Option<String> {
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let line = md.lines().find(|l| l.starts_with("**Point "))?;
+    Some(line.trim_start_matches("**Point ").split("**").next().unwrap().to_string())
+}
+
+/// The shipped provider matrix names the same cheapest design that meets every target with two
+/// disjoint sets of seeds (610 to 612, and 9000 to 9002): the recommendation is not an accident
+/// of the seeds.
+#[test]
+fn the_provider_matrix_recommends_the_same_design_with_other_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = common::root().join("scenarios/sweeps/provider-matrix.toml");
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    let base = common::root().join("scenarios/seed-baseline.toml");
+    let text = text.replace("base = \"../seed-baseline.toml\"", &format!("base = {:?}", base.to_str().unwrap()));
+    let other = dir.path().join("other-seeds.toml");
+    std::fs::write(&other, text.replace("seed = 610 ", "seed = 9000 ")).unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    ok(&clipsim(&["sweep", s(&shipped), "--out", s(&a), "-q"]));
+    ok(&clipsim(&["sweep", s(&other), "--out", s(&b), "-q"]));
+    let md_b = std::fs::read_to_string(b.join("sweep.md")).unwrap();
+    assert!(md_b.contains("(seeds 9000 to 9002)"), "{md_b}");
+    let (ra, rb) = (recommended_point(&a), recommended_point(&b));
+    assert!(ra.is_some(), "no design meets every target");
+    assert_eq!(ra, rb);
+}

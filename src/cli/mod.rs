@@ -153,6 +153,11 @@ pub struct RunArgs {
     /// `replicas`, 1].
     #[arg(long)]
     pub replicas: Option<u32>,
+    /// Independent billing months to simulate (the scenario must run one month): replicas whose
+    /// spread of monthly availability and share of months meeting each target the report gives,
+    /// the way an SLO is judged. The same runs as --replicas N.
+    #[arg(long, value_name = "N", conflicts_with = "replicas")]
+    pub months: Option<u32>,
     /// Threads the replicas run on [default: the number of cores].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -345,9 +350,21 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     });
     let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
     let (sc, file) = load_scenario(&path, &overrides)?;
-    let replicas = args.replicas.unwrap_or(sc.replicas);
+    if let Some(m) = args.months {
+        let month = sc.engine.billing.month;
+        anyhow::ensure!(
+            sc.duration == month,
+            "--months {m}: simulates independent billing months, but {} runs {} and its billing month is {}; \
+             set scenario.duration to {} (or use --replicas {m} for {m} runs of it as it is)",
+            path.display(),
+            sc.duration,
+            month,
+            month
+        );
+    }
+    let replicas = args.months.or(args.replicas).unwrap_or(sc.replicas);
     let max = clipsim_sim::scenario::REPLICAS_MAX;
-    anyhow::ensure!((1..=max).contains(&replicas), "--replicas {replicas}: expected 1 to {max}");
+    anyhow::ensure!((1..=max).contains(&replicas), "--replicas (or --months) {replicas}: expected 1 to {max}");
     let threads = match args.threads {
         Some(0) => anyhow::bail!("--threads 0: expected at least 1"),
         Some(t) => t,

@@ -14,6 +14,17 @@ fn interval(i: &Interval, show: impl Fn(f64) -> String) -> String {
     }
 }
 
+/// A probability as a percentage: whole percents, or two decimals within 1 % of 0 or 100 % (the
+/// Wilson interval of 0 of 1,000 months is 0 % to 0.38 %, not "0 % to 0 %").
+fn share(x: f64) -> String {
+    let p = 100.0 * x;
+    if (p > 0.0 && p < 1.0) || (p > 99.0 && p < 100.0) {
+        format!("{p:.2} %")
+    } else {
+        format!("{p:.0} %")
+    }
+}
+
 /// How a figure of `figures` reads (its unit).
 fn show_figure(name: &str, v: f64) -> String {
     match name {
@@ -89,7 +100,7 @@ fn assumptions_part(s: &Summary) -> String {
         n.replicas,
         n.all_pass.map_or(String::new(), |p| format!(
             "; every target is met in {} of plausible worlds drawn at once",
-            interval(&p, |x| format!("{:.0} %", 100.0 * x))
+            interval(&p, share)
         ))
     );
     let turned: Vec<Target> =
@@ -123,7 +134,7 @@ fn replicas_part(r: &ReplicasSummary) -> String {
         let value = v.value.as_ref().map_or("n/a".to_string(), |i| interval(i, |x| v.name.show(x)));
         let required =
             format!("{} {}", v.name.direction().replace("<=", "≤").replace(">=", "≥"), v.name.show(v.target));
-        let share = interval(&v.probability, |x| format!("{:.0} %", 100.0 * x));
+        let share = interval(&v.probability, share);
         o.push_str(&format!(
             "| `{}` | {required} | {value} | {} | {} of {}: {share} |\n",
             v.name,
@@ -139,6 +150,22 @@ fn replicas_part(r: &ReplicasSummary) -> String {
          the target on their own, with a Wilson interval: for a one-month scenario, the chance that a month meets it, \
          the way an SLO is judged (with `[failures]` on, each replica is a month of independent failures).\n\n",
     );
+    if let Some(a) = &r.availability_spread {
+        let show = |x: f64| Target::Availability.show(x);
+        o.push_str(&format!(
+            "Availability over the {} replicas (for a one-month scenario, `clipsim run --months {}`: that many \
+             independent months): worst {}, 1st percentile {}, 5th percentile {}, 25th percentile {}, median {}, \
+             best {}.\n\n",
+            r.count,
+            r.count,
+            show(a.min),
+            show(a.p01),
+            show(a.p05),
+            show(a.p25),
+            show(a.p50),
+            show(a.max)
+        ));
+    }
     o.push_str("| figure | mean (95 % interval) |\n| --- | --- |\n");
     for (key, label) in FIGURES {
         if let Some(i) = r.figures.get(key) {

@@ -77,8 +77,9 @@ pub struct Summary {
     #[serde(default)]
     pub replicas: Option<ReplicasSummary>,
     /// What the last sensitivity analysis of this scenario (`clipsim sensitivity`) found, when
-    /// `clipsim run` found one (`null` otherwise).
-    #[serde(default)]
+    /// `clipsim run` found one (absent otherwise, so that the summaries of sweep point files
+    /// written before it read back to the same bytes and checksums).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<crate::sensitivity::Note>,
 }
 
@@ -145,6 +146,38 @@ pub struct ReplicasSummary {
     pub cost_usd: BTreeMap<String, Interval>,
     /// Every target, in the order of `targets`.
     pub targets: Vec<ReplicaTarget>,
+    /// How the replicas' availability is spread (`null` when a replica has none): with a
+    /// one-month scenario, the distribution of monthly availability.
+    #[serde(default)]
+    pub availability_spread: Option<Spread>,
+}
+
+/// The spread of one figure over replicas: nearest-rank percentiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Spread {
+    /// The lowest.
+    pub min: f64,
+    /// The 1st percentile.
+    pub p01: f64,
+    /// The 5th percentile.
+    pub p05: f64,
+    /// The 25th percentile.
+    pub p25: f64,
+    /// The median.
+    pub p50: f64,
+    /// The highest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `xs` (not empty): the value at rank `ceil(q * n)` of the sorted values.
+    pub fn of(xs: &[f64]) -> Spread {
+        let mut v = xs.to_vec();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let at = |q: f64| v[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Spread { min: v[0], p01: at(0.01), p05: at(0.05), p25: at(0.25), p50: at(0.5), max: v[n - 1] }
+    }
 }
 
 /// The replicas' statistics, when there are at least two.
@@ -198,12 +231,14 @@ fn replicas_summary(r: &RunResult) -> Option<ReplicasSummary> {
         })
         .collect();
     let seed = r.scenario.seed;
+    let availability: Option<Vec<f64>> = sums.iter().map(|s| s.availability).collect();
     Some(ReplicasSummary {
         count: sums.len(),
         seeds: [seed, seed.wrapping_add(sums.len() as u64 - 1)],
         figures,
         cost_usd,
         targets,
+        availability_spread: availability.map(|a| Spread::of(&a)),
     })
 }
 
@@ -420,6 +455,18 @@ pub fn summarize(r: &RunResult) -> Summary {
 
 #[cfg(test)]
 mod tests {
+
+    /// Nearest-rank percentiles by hand: of 1 to 100, the q-th percentile is q; of three
+    /// values, the median is the middle one and the 1st percentile the lowest.
+    #[test]
+    fn spread_is_nearest_rank() {
+        let xs: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let s = Spread::of(&xs);
+        assert_eq!((s.min, s.p01, s.p05, s.p25, s.p50, s.max), (1.0, 1.0, 5.0, 25.0, 50.0, 100.0));
+        let s = Spread::of(&[3.0, 1.0, 2.0]);
+        assert_eq!((s.min, s.p01, s.p50, s.max), (1.0, 1.0, 2.0, 3.0));
+    }
+
     use super::*;
 
     /// An interval keeps the statistic's mean and bounds, and has none without them.

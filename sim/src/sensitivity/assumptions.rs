@@ -144,6 +144,8 @@ pub fn get<'a>(doc: &'a DocumentMut, segs: &[Seg]) -> Option<&'a Value> {
         item = match s {
             Seg::Key(k) => item.get(k.as_str())?,
             Seg::Index(i) => item.get(*i)?,
+            // Every entry is set alike: the first one's value stands for them.
+            Seg::All => item.get(0)?,
         };
     }
     item.as_value()

@@ -11,6 +11,8 @@ pub enum Seg {
     Key(String),
     /// An index into an array (of tables).
     Index(usize),
+    /// Every entry of an array of tables (`regions[*].storage`): the same value set in each.
+    All,
 }
 
 /// Parses a dotted key path: `a.b`, `regions[1].latency_ms.eu`.
@@ -25,7 +27,7 @@ pub fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
         segs.push(Seg::Key(name.to_string()));
         while !rest.is_empty() {
             let (idx, after) = rest.split_once(']').ok_or_else(bad)?;
-            segs.push(Seg::Index(idx.parse().map_err(|_| bad())?));
+            segs.push(if idx == "*" { Seg::All } else { Seg::Index(idx.parse().map_err(|_| bad())?) });
             rest = match after {
                 "" => "",
                 a => a.strip_prefix('[').ok_or_else(bad)?,
@@ -78,6 +80,7 @@ fn join(prefix: &str, seg: &Seg) -> String {
         Seg::Key(k) if prefix.is_empty() => k.clone(),
         Seg::Key(k) => format!("{prefix}.{k}"),
         Seg::Index(i) => format!("{prefix}[{i}]"),
+        Seg::All => format!("{prefix}[*]"),
     }
 }
 
@@ -87,8 +90,18 @@ fn set_in_table(t: &mut Table, segs: &[Seg], value: &Value, prefix: &str) -> Res
     };
     let here = join(prefix, &segs[0]);
     if rest.is_empty() {
+        // An inline table into a table: each of its keys set in the table (`cdn = { enabled =
+        // false }` changes one key of [cdn] and keeps the others).
+        if let (Some(Item::Table(inner)), Some(kv)) = (t.get_mut(k), value.as_inline_table()) {
+            for (key, v) in kv.iter() {
+                set_in_table(inner, &[Seg::Key(key.to_string())], v, &here)?;
+            }
+            return Ok(());
+        }
         if matches!(t.get(k), Some(Item::Table(_)) | Some(Item::ArrayOfTables(_))) {
-            return Err(format!("`{here}` is a table in the base scenario: set one of its keys instead"));
+            return Err(format!(
+                "`{here}` is a table in the base scenario: set one of its keys, or give an inline table of them"
+            ));
         }
         let v = with_decor(t.get(k).and_then(Item::as_value), value);
         t.insert(k, Item::Value(v));
@@ -112,7 +125,15 @@ fn set_in_item(item: &mut Item, segs: &[Seg], value: &Value, prefix: &str) -> Re
                 }
                 set_in_table(t, rest, value, &join(prefix, &segs[0]))
             }
-            _ => Err(format!("`{prefix}` is an array of tables: index it first, as `{prefix}[0]`")),
+            Some((Seg::All, rest)) => {
+                if rest.is_empty() {
+                    return Err(format!("`{prefix}[*]` is every table: set one of their keys instead"));
+                }
+                a.iter_mut().try_for_each(|t| set_in_table(t, rest, value, &join(prefix, &Seg::All)))
+            }
+            _ => Err(format!(
+                "`{prefix}` is an array of tables: index it first, as `{prefix}[0]` (or `{prefix}[*]` for every entry)"
+            )),
         },
         Item::Value(v) => set_in_value(v, segs, value, prefix),
         Item::None => Err(format!("{} does not exist", shown(prefix))),
@@ -167,5 +188,29 @@ mod tests {
             .contains("out of range"));
         assert!(apply(&mut doc, &parse_key("scenario.name.x").unwrap(), &Value::from(1)).is_err());
         assert!(parse_key("a..b").is_err() && parse_key("a[x]").is_err() && parse_key("").is_err());
+    }
+
+    /// `[*]` sets a key in every entry of an array of tables; an inline table given for a table
+    /// sets each of its keys there and keeps the table's other keys.
+    #[test]
+    fn every_entry_and_inline_tables_merge() {
+        let base = "[cdn]
+enabled = true
+provider = \"a\"
+\n[[regions]]
+storage = \"s3\"
+\n[[regions]]
+storage = \"s3\"
+";
+        let mut doc: DocumentMut = base.parse().unwrap();
+        apply(&mut doc, &parse_key("regions[*].storage").unwrap(), &Value::from("r2")).unwrap();
+        let mut t = toml_edit::InlineTable::new();
+        t.insert("enabled", Value::from(false));
+        apply(&mut doc, &parse_key("cdn").unwrap(), &Value::InlineTable(t)).unwrap();
+        let out = doc.to_string();
+        assert_eq!(out.matches("storage = \"r2\"").count(), 2, "{out}");
+        assert!(out.contains("[cdn]\nenabled = false\nprovider = \"a\""), "{out}");
+        assert!(apply(&mut doc, &parse_key("regions[*]").unwrap(), &Value::from(1)).is_err());
+        assert!(apply(&mut doc, &parse_key("cdn").unwrap(), &Value::from(1)).unwrap_err().contains("inline table"));
     }
 }

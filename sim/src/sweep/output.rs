@@ -184,6 +184,40 @@ fn domain_text(d: &Domain) -> String {
     }
 }
 
+/// A sweep of at most this many points lists every point in `sweep.md`.
+pub const EVERY_POINT_MAX: usize = 50;
+
+/// The table of every point, cheapest first: bill, cost per GB, P50, P95 and availability with
+/// their intervals, and the targets missed.
+fn every_point(points: &[PointStats], rec: Option<usize>) -> String {
+    let mut md = String::from(
+        "\n## Every point, cheapest first\n\n| point | setting | bill | cost per GB | P50 load | P95 load | availability | \
+         targets missed |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        points[a].bill_sum_nanos.cmp(&points[b].bill_sum_nanos).then(points[a].index.cmp(&points[b].index))
+    });
+    for i in order {
+        let p = &points[i];
+        let missed: Vec<String> = p.verdicts.iter().filter(|v| !v.pass).map(|v| format!("`{}`", v.name)).collect();
+        let mark = if rec == Some(i) { " (recommended)" } else { "" };
+        let _ = writeln!(
+            md,
+            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} |",
+            p.index,
+            setting(p),
+            bill_text(p),
+            show_stat(Target::CostPerGb, p.cost_per_gb),
+            show_stat(Target::P50LoadMs, p.p50),
+            show_stat(Target::P95LoadMs, p.p95),
+            show_stat(Target::Availability, p.availability),
+            if missed.is_empty() { "none".to_string() } else { missed.join(", ") }
+        );
+    }
+    md
+}
+
 /// The recommended point: the cheapest (exact mean bill, then lowest index) meeting every target.
 pub fn recommended(points: &[PointStats]) -> Option<usize> {
     (0..points.len()).filter(|&i| points[i].all_pass).min_by(|&a, &b| {
@@ -284,6 +318,10 @@ pub fn sweep_md(spec: &Spec, points: &[PointStats], on_front: &[bool], has_chart
         None => md.push_str(
             "**No point meets every target.** The nearest points and the best value of each target are below.\n",
         ),
+    }
+
+    if points.len() <= EVERY_POINT_MAX {
+        md.push_str(&every_point(points, rec));
     }
 
     md.push_str("\n## Points that nearly meet the targets\n\n");
