@@ -341,7 +341,8 @@ pub struct GlobalTarget {
     /// The share with a Wilson 95 % interval.
     pub probability: Interval,
     /// The assumptions whose values move the target's mean most across the worlds: name and
-    /// Spearman rank correlation, strongest first (at most 3).
+    /// Spearman rank correlation, strongest first (at most 3), only those above the 5 %
+    /// significance level (|rho| > 1.96 / sqrt(worlds - 1)).
     pub drivers: Vec<(String, f64)>,
 }
 
@@ -598,6 +599,10 @@ fn global(
                 }
             }
         }
+        // Only correlations that 40 or so worlds can tell from none: |rho| above the two-sided 5 %
+        // critical value of a rank correlation under independence, about 1.96 / sqrt(n - 1).
+        let critical = 1.959_964 / ((n.max(2) - 1) as f64).sqrt();
+        drivers.retain(|d| d.1.abs() > critical);
         drivers.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
         drivers.truncate(3);
         targets.push(GlobalTarget {

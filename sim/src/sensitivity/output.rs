@@ -128,8 +128,8 @@ pub fn markdown(r: &Report) -> String {
             "## Across plausible worlds\n\n{} worlds, each with every assumption drawn at once from its range (a Latin \
              hypercube, sample seed {}; log-spaced assumptions drawn geometrically), {} replicas each. The share of \
              worlds in which each target passes, with a Wilson 95 % interval, and the assumptions that move it most \
-             (Spearman rank correlation of the assumption's value with the target's mean across worlds). Rows: \
-             `global.csv`.\n\n| target | worlds passing | share (95 % interval) | moved most by |\n| --- | --- | --- | --- |\n",
+             (Spearman rank correlation of the assumption's value with the target's mean across worlds, only \
+             where it is significant at 5 %: |rho| above 1.96 / sqrt(worlds - 1)). Rows: `global.csv`.\n\n| target | worlds passing | share (95 % interval) | moved most by |\n| --- | --- | --- | --- |\n",
             g.worlds, g.sample_seed, r.replicas
         ));
         for t in &g.targets {
