@@ -1,7 +1,8 @@
 //! Cache and trace benches: every eviction policy on a Zipf(0.8) workload over 100,000 objects
 //! (lognormal-ish sizes, cache at 10 % of the unique bytes), the one-pass LRU stack at five
 //! sizes, and trace parsing (oracleGeneral binary and CSV, 1,000,000 requests each) with and
-//! without the replay through LRU. Throughput is in requests per second.
+//! without the replay through LRU, and `trace import` of a 200,000-line CloudFront log.
+//! Throughput is in requests (log lines) per second.
 //!
 //! `cargo bench --bench caches`
 
@@ -115,5 +116,57 @@ fn traces(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, policies, traces);
+/// A CloudFront standard log of `lines` requests (the published field list, one clip of
+/// 100,000 per line under Zipf(0.8), a second apart).
+fn cloudfront_log(path: &Path, lines: usize) {
+    use std::io::Write;
+    let table = AliasTable::new(&zipf_weights(OBJECTS, 0.8));
+    let mut rng = Stream::new(9, Purpose::Clips);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("log"));
+    writeln!(f, "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end").expect("write");
+    for i in 0..lines {
+        let s = i % 86_400;
+        writeln!(
+            f,
+            "2024-12-03\t{:02}:{:02}:{:02}\tIAD89-C1\t10485760\t192.0.2.10\tGET\td111111abcdef8.cloudfront.net\t/clips/{}/video.mp4\t200\t-\tMozilla/5.0%20(X11)\t-\t-\tMiss\treq{i}\tmedia.example.com\thttps\t120\t0.250\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t51234\t0.050\tMiss\tvideo/mp4\t10485760\t-\t-",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            table.sample(&mut rng)
+        )
+        .expect("write");
+    }
+}
+
+/// `trace import` of a CloudFront log (lines per second; one core).
+fn import(c: &mut Criterion) {
+    use clipsim_sim::trace::import::{clip_pattern, import, GeoTable, ImportOptions};
+    use clipsim_sim::trace::logs::LogFormat;
+    const LINES: usize = 200_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("cf.log");
+    cloudfront_log(&log, LINES);
+    let opts = ImportOptions {
+        format: LogFormat::CloudFront,
+        clip_pattern: Some(clip_pattern("^/clips/([^/]+)/").expect("pattern")),
+        geo: GeoTable::builtin(),
+        max_bad: None,
+    };
+    let mut g = c.benchmark_group("import");
+    g.throughput(Throughput::Elements(LINES as u64 + 2));
+    g.sample_size(10);
+    g.bench_function("cloudfront", |b| {
+        b.iter(|| {
+            let out = dir.path().join("t.csv");
+            let mut staged = clipsim_sim::report::StagedFile::begin(&out, true, &[]).expect("staged");
+            let stats =
+                import(std::slice::from_ref(&log), &mut staged, &opts, &std::sync::atomic::AtomicBool::new(false));
+            // Not committed: the rename and its fsync are the disk's time, not the import's.
+            drop(staged);
+            black_box(stats.expect("imports").requests)
+        })
+    });
+}
+
+criterion_group!(benches, policies, traces, import);
 criterion_main!(benches);

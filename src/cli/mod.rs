@@ -3,6 +3,7 @@
 //! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
 mod builtin;
+mod import;
 mod memory;
 mod sensitivity;
 mod stdout;
@@ -228,6 +229,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay(args),
         Command::Mrc(args) => mrc(args),
         Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
+        Command::Trace { command: TraceCommand::Import(args) } => import::trace_import(args),
         Command::Sweep(args) => sweep::cli_sweep(args),
         Command::Merge(args) => sweep::cli_merge(args),
         Command::Sensitivity(args) => sensitivity::cli_sensitivity(args),
@@ -485,6 +487,12 @@ fn inputs<'a>(scenario: Option<&'a Path>, env: &'a Option<PathBuf>) -> Vec<&'a P
 pub enum TraceCommand {
     /// Write a scenario's synthetic requests as a trace (CSV or oracleGeneral, .zst to compress).
     Generate(GenerateArgs),
+    /// Read CDN or web-server access logs (CloudFront, Cloudflare Logpush, nginx) into a trace.
+    #[command(
+        after_help = "Examples:\n  clipsim trace import logs/*.gz --format cloudfront --out month.csv.zst --clip-pattern '^/clips/([^/]+)'\n  \
+                      clipsim trace import http_requests.ndjson --format cloudflare --out month.csv --max-bad 100"
+    )]
+    Import(import::ImportArgs),
 }
 
 /// How to read a trace (shared by `replay` and `mrc`).

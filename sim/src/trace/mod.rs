@@ -17,6 +17,8 @@
 mod csv;
 pub mod generate;
 mod idmap;
+pub mod import;
+pub mod logs;
 mod oracle;
 pub mod replay;
 mod size;
