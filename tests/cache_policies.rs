@@ -15,7 +15,7 @@ struct Obj {
     n: u64,
 }
 
-/// LRU, FIFO, SIEVE and LFU as ordered vectors (index 0 = newest).
+/// LRU, FIFO, SIEVE, CLOCK and LFU as ordered vectors (index 0 = newest).
 struct Model {
     policy: Policy,
     cap: u64,
@@ -60,7 +60,7 @@ impl Model {
                 }
             }
             Policy::Fifo => {}
-            Policy::Sieve => self.list[i].n = 1,
+            Policy::Sieve | Policy::Clock => self.list[i].n = 1,
             Policy::Lfu => {
                 self.list[i].n += 1;
                 self.set_joined(key);
@@ -83,6 +83,17 @@ impl Model {
                 self.list.remove(i);
                 // The hand moves to the victim's newer neighbour (None past the head).
                 self.hand = if i == 0 { None } else { Some(i - 1) };
+            }
+            Policy::Clock => {
+                // The oldest: a second chance (to the newest end, bit cleared) or out.
+                loop {
+                    let mut o = self.list.pop().unwrap();
+                    if o.n == 0 {
+                        break;
+                    }
+                    o.n = 0;
+                    self.list.insert(0, o);
+                }
             }
             Policy::Lfu => {
                 let min = self.list.iter().map(|o| o.n).min().unwrap();
@@ -249,7 +260,7 @@ proptest! {
 
     #[test]
     fn list_policies_and_lfu_match_their_models((cap, reqs) in requests()) {
-        for policy in [Policy::Lru, Policy::Fifo, Policy::Sieve, Policy::Lfu] {
+        for policy in [Policy::Lru, Policy::Fifo, Policy::Sieve, Policy::Clock, Policy::Lfu] {
             for keys in Keys::ALL {
                 let mut fast = AnyCache::new(policy, cap);
                 let mut model = Model::new(policy, cap);

@@ -1,8 +1,10 @@
-//! LRU, FIFO and SIEVE on one intrusive doubly linked list over a slab.
+//! LRU, FIFO, SIEVE and CLOCK on one intrusive doubly linked list over a slab.
 //!
 //! The list runs from the head (newest) to the tail (oldest). LRU moves a hit to the head;
 //! FIFO never moves anything; SIEVE sets a visited bit on a hit and evicts with a hand that walks
-//! from the tail toward the head, clearing visited bits and removing the first unvisited object.
+//! from the tail toward the head, clearing visited bits and removing the first unvisited object;
+//! CLOCK sets the bit too, and evicts from the tail, moving a visited tail to the head with its
+//! bit cleared (FIFO with reinsertion: a clock's hand over a circular buffer).
 
 use super::index::SlotIndex;
 use super::{EdgeCache, Lookup, Policy, NONE};
@@ -23,6 +25,7 @@ enum Kind {
     Lru,
     Fifo,
     Sieve,
+    Clock,
 }
 
 /// A list-ordered cache.
@@ -48,17 +51,18 @@ pub struct ListCache {
 }
 
 impl ListCache {
-    /// An empty cache of `policy`: LRU, FIFO or SIEVE (the others have their own types; see
+    /// An empty cache of `policy`: LRU, FIFO, SIEVE or CLOCK (the others have their own types; see
     /// [`super::AnyCache::new`]).
     ///
     /// # Panics
-    /// If `policy` is not one of the three (a programming error, not an input error).
+    /// If `policy` is not one of the four (a programming error, not an input error).
     pub fn new(policy: Policy, capacity_bytes: u64) -> Self {
         let policy = match policy {
             Policy::Lru => Kind::Lru,
             Policy::Fifo => Kind::Fifo,
             Policy::Sieve => Kind::Sieve,
-            other => panic!("ListCache keeps LRU, FIFO or SIEVE, not {}: use AnyCache::new", other.name()),
+            Policy::Clock => Kind::Clock,
+            other => panic!("ListCache keeps LRU, FIFO, SIEVE or CLOCK, not {}: use AnyCache::new", other.name()),
         };
         ListCache {
             policy,
@@ -137,6 +141,16 @@ impl ListCache {
                     i = if n.prev == NONE { self.tail } else { n.prev };
                 }
             }
+            Kind::Clock => loop {
+                let t = self.tail;
+                let n = &mut self.nodes[t as usize];
+                if !n.visited {
+                    return t;
+                }
+                n.visited = false;
+                self.unlink(t);
+                self.push_head(t);
+            },
         }
     }
 }
@@ -165,7 +179,7 @@ impl EdgeCache for ListCache {
                 }
             }
             Kind::Fifo => {}
-            Kind::Sieve => self.nodes[i as usize].visited = true,
+            Kind::Sieve | Kind::Clock => self.nodes[i as usize].visited = true,
         }
         Lookup::Hit
     }

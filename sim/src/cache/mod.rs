@@ -6,7 +6,7 @@
 //! than the whole cache is not admitted. An object whose expiry has passed is a miss ([`Lookup::Expired`]) and is
 //! dropped when looked up.
 //!
-//! Policies: LRU, FIFO, SIEVE ([`ListCache`]), S3-FIFO ([`S3FifoCache`]), LFU ([`LfuCache`]),
+//! Policies: LRU, FIFO, SIEVE, CLOCK ([`ListCache`]), S3-FIFO ([`S3FifoCache`]), LFU ([`LfuCache`]),
 //! TTL-only with the timer set on a miss or reset on every hit ([`TtlCache`]), and RANDOM
 //! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
 //! the cached size (as libCacheSim does).
@@ -95,14 +95,19 @@ pub enum Policy {
     TtlReset,
     /// Evicts a uniformly random object (seeded).
     Random,
+    /// CLOCK with one bit (FIFO with reinsertion, libCacheSim's `Clock`): a hit sets the
+    /// object's bit; eviction looks at the oldest object and, if its bit is set, clears it and
+    /// moves it to the newest end, else evicts it.
+    Clock,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 8] = ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random"];
+    pub const NAMES: [&'static str; 9] =
+        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock"];
 
     /// Every policy, in [`Policy::NAMES`] order.
-    pub const ALL: [Policy; 8] = [
+    pub const ALL: [Policy; 9] = [
         Policy::Lru,
         Policy::Fifo,
         Policy::Sieve,
@@ -111,6 +116,7 @@ impl Policy {
         Policy::Ttl,
         Policy::TtlReset,
         Policy::Random,
+        Policy::Clock,
     ];
 
     /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
@@ -124,6 +130,7 @@ impl Policy {
             "ttl" => Some(Policy::Ttl),
             "ttl-reset" => Some(Policy::TtlReset),
             "random" => Some(Policy::Random),
+            "clock" => Some(Policy::Clock),
             _ => None,
         }
     }
@@ -139,6 +146,7 @@ impl Policy {
             Policy::Ttl => "ttl",
             Policy::TtlReset => "ttl-reset",
             Policy::Random => "random",
+            Policy::Clock => "clock",
         }
     }
 
@@ -151,7 +159,7 @@ impl Policy {
 /// A cache of any policy (enum dispatch: no virtual call on the request path).
 #[derive(Clone, Debug)]
 pub enum AnyCache {
-    /// LRU, FIFO or SIEVE.
+    /// LRU, FIFO, SIEVE or CLOCK.
     List(ListCache),
     /// S3-FIFO.
     S3Fifo(S3FifoCache),
@@ -177,7 +185,9 @@ pub trait PolicyVisitor {
 /// to its type.
 pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: u64, visitor: V) -> V::Output {
     match policy {
-        Policy::Lru | Policy::Fifo | Policy::Sieve => visitor.visit(&|| ListCache::new(policy, capacity_bytes)),
+        Policy::Lru | Policy::Fifo | Policy::Sieve | Policy::Clock => {
+            visitor.visit(&|| ListCache::new(policy, capacity_bytes))
+        }
         Policy::S3Fifo => visitor.visit(&|| S3FifoCache::new(capacity_bytes)),
         Policy::Lfu => visitor.visit(&|| LfuCache::new(capacity_bytes)),
         Policy::Ttl => visitor.visit(&|| TtlCache::new(capacity_bytes, false)),

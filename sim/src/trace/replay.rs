@@ -105,7 +105,7 @@ pub struct ModelEstimate {
 }
 
 /// The IRM estimate for `opts` at `capacity` (see [`ModelEstimate`]); `None` for policies
-/// without a model (SIEVE, S3-FIFO, LFU) or a trace without requests.
+/// without a model (SIEVE, S3-FIFO, LFU, CLOCK) or a trace without requests.
 pub fn model_estimate(
     path: &Path,
     opts: &ReplayOptions,
@@ -117,7 +117,7 @@ pub fn model_estimate(
         Policy::Fifo | Policy::Random => "fifo-random",
         Policy::Ttl => "ttl-on-miss",
         Policy::TtlReset => "ttl-reset",
-        Policy::Sieve | Policy::S3Fifo | Policy::Lfu => return Ok(None),
+        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock => return Ok(None),
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), IdMap::new())?;
     let (mut counts, mut sizes): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
