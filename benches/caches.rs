@@ -40,10 +40,13 @@ fn policies(c: &mut Criterion) {
     let mut g = c.benchmark_group("policy");
     g.throughput(Throughput::Elements(REQUESTS as u64));
     g.sample_size(20);
+    // Belady's future: the next request of each request (computed once, outside the timing).
+    let keys: Vec<u32> = reqs.iter().map(|r| r.0).collect();
+    let future = std::sync::Arc::new(clipsim_sim::cache::next_requests(&keys));
     for policy in Policy::ALL {
         g.bench_function(policy.name(), |b| {
             b.iter(|| {
-                let mut cache = AnyCache::new(policy, unique / 10);
+                let mut cache = AnyCache::for_trace(policy, unique / 10, 1, Some(&future));
                 let mut hits = 0u64;
                 for (i, &(k, s)) in reqs.iter().enumerate() {
                     let now = SimTime(i as u64 * 1_000);

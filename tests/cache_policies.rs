@@ -255,8 +255,65 @@ fn requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
     })
 }
 
+/// Belady's MIN spelled out: on a miss, evict the cached object requested again furthest ahead
+/// (found by scanning the rest of the sequence), never-again objects first, the largest key
+/// among those. Returns the hit count.
+fn belady_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    let next_of =
+        |i: usize, k: u32| reqs[i + 1..].iter().position(|r| r.0 == k).map_or(u64::MAX, |d| (i + 1 + d) as u64);
+    let mut held: Vec<(u32, u64, u64)> = Vec::new(); // key, size, next request
+    let mut hits = 0;
+    for (i, &(k, s)) in reqs.iter().enumerate() {
+        let next = next_of(i, k);
+        if let Some(h) = held.iter_mut().find(|h| h.0 == k) {
+            h.2 = next;
+            hits += 1;
+            continue;
+        }
+        if s > cap {
+            continue;
+        }
+        while held.iter().map(|h| h.1).sum::<u64>() + s > cap {
+            let v = (0..held.len()).max_by_key(|&j| (held[j].2, held[j].0)).unwrap();
+            held.remove(v);
+        }
+        held.push((k, s, next));
+    }
+    hits
+}
+
+fn hits_of(mut cache: AnyCache, reqs: &[(u32, u64)]) -> u64 {
+    let mut hits = 0;
+    for &(k, s) in reqs {
+        if cache.get(k, SimTime::ZERO) {
+            hits += 1;
+        } else {
+            cache.insert(k, s, SimTime::NEVER);
+        }
+    }
+    hits
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Belady's cache makes its model's hits; with every object one byte (where MIN is optimal)
+    /// no other policy makes more.
+    #[test]
+    fn belady_matches_its_model_and_no_policy_beats_it((cap, reqs) in requests()) {
+        let keys: Vec<u32> = reqs.iter().map(|r| r.0).collect();
+        let future = std::sync::Arc::new(clipsim_sim::cache::next_requests(&keys));
+        let fast = hits_of(AnyCache::for_trace(Policy::Belady, cap, 1, Some(&future)), &reqs);
+        prop_assert_eq!(fast, belady_model(cap, &reqs));
+        let unit: Vec<(u32, u64)> = reqs.iter().map(|r| (r.0, 1)).collect();
+        let slots = cap / 20; // 1 to 19 objects of the 40 keys
+        let best = hits_of(AnyCache::for_trace(Policy::Belady, slots, 1, Some(&future)), &unit);
+        prop_assert_eq!(best, belady_model(slots, &unit));
+        for p in Policy::ALL.into_iter().filter(|p| !p.is_offline() && !p.is_ttl_only()) {
+            let h = hits_of(AnyCache::new(p, slots), &unit);
+            prop_assert!(h <= best, "{} made {} hits, MIN {}", p.name(), h, best);
+        }
+    }
 
     #[test]
     fn list_policies_and_lfu_match_their_models((cap, reqs) in requests()) {

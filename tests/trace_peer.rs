@@ -65,6 +65,18 @@ fn clock_matches_libcachesim() {
     }
 }
 
+/// Belady's MIN, with the next requests computed from the trace in a first pass, against the
+/// README's figures for libCacheSim's `Belady` (which reads them from the binary trace's
+/// next-access field): the same to 4 decimals.
+#[test]
+fn belady_matches_libcachesim() {
+    for (bytes, want) in [(20_297_697, 0.8005), (202_976_972, 0.6513), (608_930_918, 0.5317)] {
+        let r = run(Policy::Belady, CacheSize::Absolute(bytes));
+        eprintln!("belady {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
+        assert_eq!(round4(miss(&r)), want, "belady at {bytes} bytes: {}", miss(&r));
+    }
+}
+
 #[test]
 fn shares_of_unique_bytes_resolve_to_the_readme_sizes() {
     for (share, (bytes, want)) in ["1%", "10%", "30%"].iter().zip(TABLE) {

@@ -11,6 +11,7 @@
 //! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
 //! the cached size (as libCacheSim does).
 
+mod belady;
 mod index;
 mod lfu;
 mod links;
@@ -19,6 +20,7 @@ mod random;
 mod s3fifo;
 mod ttl;
 
+pub use belady::{next_requests, BeladyCache, NEVER_AGAIN};
 pub use lfu::LfuCache;
 pub use list::ListCache;
 pub use random::{RandomCache, DEFAULT_SEED as RANDOM_DEFAULT_SEED};
@@ -99,15 +101,18 @@ pub enum Policy {
     /// object's bit; eviction looks at the oldest object and, if its bit is set, clears it and
     /// moves it to the newest end, else evicts it.
     Clock,
+    /// Belady's MIN: evicts the object requested again furthest in the future. Offline: only on
+    /// a trace (`replay`, `mrc`), whose next requests a first pass computes.
+    Belady,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 9] =
-        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock"];
+    pub const NAMES: [&'static str; 10] =
+        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady"];
 
     /// Every policy, in [`Policy::NAMES`] order.
-    pub const ALL: [Policy; 9] = [
+    pub const ALL: [Policy; 10] = [
         Policy::Lru,
         Policy::Fifo,
         Policy::Sieve,
@@ -117,6 +122,7 @@ impl Policy {
         Policy::TtlReset,
         Policy::Random,
         Policy::Clock,
+        Policy::Belady,
     ];
 
     /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
@@ -131,6 +137,7 @@ impl Policy {
             "ttl-reset" => Some(Policy::TtlReset),
             "random" => Some(Policy::Random),
             "clock" => Some(Policy::Clock),
+            "belady" => Some(Policy::Belady),
             _ => None,
         }
     }
@@ -147,7 +154,13 @@ impl Policy {
             Policy::TtlReset => "ttl-reset",
             Policy::Random => "random",
             Policy::Clock => "clock",
+            Policy::Belady => "belady",
         }
+    }
+
+    /// Whether it needs the future (Belady): only a trace has one.
+    pub fn is_offline(self) -> bool {
+        self == Policy::Belady
     }
 
     /// Whether objects leave only when their TTL runs out (or the byte capacity forces it).
@@ -169,6 +182,8 @@ pub enum AnyCache {
     Ttl(TtlCache),
     /// RANDOM.
     Random(RandomCache),
+    /// Belady's MIN.
+    Belady(BeladyCache),
 }
 
 /// Code generic over the cache type, run by [`with_policy`] for one policy's type: how a caller
@@ -193,6 +208,8 @@ pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: 
         Policy::Ttl => visitor.visit(&|| TtlCache::new(capacity_bytes, false)),
         Policy::TtlReset => visitor.visit(&|| TtlCache::new(capacity_bytes, true)),
         Policy::Random => visitor.visit(&|| RandomCache::new(capacity_bytes, seed)),
+        // Without a future every object is never requested again (see `AnyCache::belady`).
+        Policy::Belady => visitor.visit(&|| BeladyCache::new(capacity_bytes, Default::default())),
     }
 }
 
@@ -215,6 +232,22 @@ impl AnyCache {
     }
 }
 
+impl AnyCache {
+    /// A cache of `policy` for a trace whose next requests are `future` ([`next_requests`]):
+    /// Belady reads them; every other policy ignores them.
+    pub fn for_trace(
+        policy: Policy,
+        capacity_bytes: u64,
+        seed: u64,
+        future: Option<&std::sync::Arc<Vec<u32>>>,
+    ) -> Self {
+        match (policy, future) {
+            (Policy::Belady, Some(f)) => AnyCache::Belady(BeladyCache::new(capacity_bytes, f.clone())),
+            _ => AnyCache::with_seed(policy, capacity_bytes, seed),
+        }
+    }
+}
+
 macro_rules! into_any {
     ($($variant:ident($ty:ty)),*) => {$(
         impl From<$ty> for AnyCache {
@@ -224,7 +257,7 @@ macro_rules! into_any {
         }
     )*};
 }
-into_any!(List(ListCache), S3Fifo(S3FifoCache), Lfu(LfuCache), Ttl(TtlCache), Random(RandomCache));
+into_any!(List(ListCache), S3Fifo(S3FifoCache), Lfu(LfuCache), Ttl(TtlCache), Random(RandomCache), Belady(BeladyCache));
 
 /// Forwards a call to the policy inside.
 macro_rules! each {
@@ -235,6 +268,7 @@ macro_rules! each {
             AnyCache::Lfu($c) => $body,
             AnyCache::Ttl($c) => $body,
             AnyCache::Random($c) => $body,
+            AnyCache::Belady($c) => $body,
         }
     };
 }

@@ -61,9 +61,18 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                     .draw()
                     .map_err(e)?;
                 for (i, &pol) in policies.iter().enumerate() {
-                    let color = PALETTE[i % PALETTE.len()];
                     let pts: Vec<(f64, f64)> =
                         c.points.iter().filter(|p| p.policy == pol).map(|p| (p.share, p.miss_ratio)).collect();
+                    if pol.is_offline() {
+                        // Belady: the bound no policy can pass, dashed black, named as such.
+                        chart
+                            .draw_series(DashedLineSeries::new(pts.clone(), 7, 5, BLACK.stroke_width(2)))
+                            .map_err(e)?
+                            .label("belady (optimal bound)")
+                            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+                        continue;
+                    }
+                    let color = PALETTE[i % PALETTE.len()];
                     chart
                         .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                         .map_err(e)?

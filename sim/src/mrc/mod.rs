@@ -130,6 +130,10 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
     let caps: Vec<u64> = sizes.iter().map(|s| s.0).collect();
     let use_stack = opts.ttl.is_none() && !opts.lru_by_replay && opts.policies.contains(&Policy::Lru);
     let mut stack = use_stack.then(|| LruStack::new(&caps));
+    let future = match opts.policies.iter().any(|p| p.is_offline()) {
+        true => Some(crate::trace::replay::future(path, &opts.read, opts.ignore_obj_size, opts.geo.clone())?),
+        false => None,
+    };
     let mut caches: Vec<Replayed> = Vec::new();
     for &p in &opts.policies {
         if p == Policy::Lru && use_stack {
@@ -139,7 +143,7 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
             caches.push(Replayed {
                 policy: p,
                 size: i,
-                cache: AnyCache::with_seed(p, c, opts.seed),
+                cache: AnyCache::for_trace(p, c, opts.seed, future.as_ref()),
                 hits: 0,
                 bytes_hit: 0,
             });

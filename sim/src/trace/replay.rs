@@ -117,7 +117,7 @@ pub fn model_estimate(
         Policy::Fifo | Policy::Random => "fifo-random",
         Policy::Ttl => "ttl-on-miss",
         Policy::TtlReset => "ttl-reset",
-        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock => return Ok(None),
+        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady => return Ok(None),
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), IdMap::new())?;
     let (mut counts, mut sizes): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
@@ -339,6 +339,32 @@ fn run<C: EdgeCache>(cache: &mut C, feed: &mut Feed, ttl: Option<SimDuration>) -
     Ok(c)
 }
 
+/// The next request of each request of the trace (a first pass for Belady), the dense keys
+/// being those of a fresh id map (every pass numbers objects alike, in order of first request).
+pub(crate) fn future(
+    path: &Path,
+    read: &ReadOptions,
+    ignore_obj_size: bool,
+    geo: Option<String>,
+) -> Result<std::sync::Arc<Vec<u32>>, TraceError> {
+    let mut feed = Feed::open(path, read, ignore_obj_size, geo, IdMap::new())?;
+    let mut keys: Vec<u32> = Vec::new();
+    let mut batch = Vec::with_capacity(super::BATCH);
+    while feed.next(&mut batch)? {
+        if keys.len() + batch.len() >= crate::cache::NEVER_AGAIN as usize {
+            return Err(TraceError::file(
+                path,
+                format!(
+                    "at most {} requests for belady (its table of next requests is 32-bit)",
+                    crate::cache::NEVER_AGAIN - 1
+                ),
+            ));
+        }
+        keys.extend(batch.iter().map(|d| d.key));
+    }
+    Ok(std::sync::Arc::new(crate::cache::next_requests(&keys)))
+}
+
 /// Replays `path` through one cache.
 pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceError> {
     if opts.policy.is_ttl_only() && opts.ttl.is_none() {
@@ -366,14 +392,19 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
             (Some(size), ids, Some(fp))
         }
     };
+    let future = match opts.policy.is_offline() {
+        true => Some(future(path, &opts.read, opts.ignore_obj_size, opts.geo.clone())?),
+        false => None,
+    };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), ids)?;
-    let mut cache = AnyCache::with_seed(opts.policy, capacity.unwrap_or(u64::MAX), opts.seed);
+    let mut cache = AnyCache::for_trace(opts.policy, capacity.unwrap_or(u64::MAX), opts.seed, future.as_ref());
     let c = match &mut cache {
         AnyCache::List(x) => run(x, &mut feed, opts.ttl),
         AnyCache::S3Fifo(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Lfu(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Ttl(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::Belady(x) => run(x, &mut feed, opts.ttl),
     }?;
     let stats = feed.reader.stats();
     let model = if opts.model { model_estimate(path, opts, capacity)? } else { None };

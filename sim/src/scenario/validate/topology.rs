@@ -124,8 +124,13 @@ pub(super) fn regions_and_cdn(
         cfg.set_cdn(pid);
         let cache_ttl = cx.nonzero(c.cache_ttl.get(), "cdn.cache_ttl")?;
         let edge_capacity_bytes = capacity_bytes(cx, c.edge_capacity_gb, "cdn.edge_capacity_gb")?;
-        let eviction = Policy::parse(&c.eviction)
-            .ok_or_else(|| cx.err("cdn.eviction", format!("one of {}", Policy::NAMES.join(", "))))?;
+        let online: Vec<&str> = Policy::ALL.iter().filter(|p| !p.is_offline()).map(|p| p.name()).collect();
+        let eviction = Policy::parse(&c.eviction).filter(|p| !p.is_offline()).ok_or_else(|| {
+            cx.err(
+                "cdn.eviction",
+                format!("one of {} (belady needs the future: replay and mrc only)", online.join(", ")),
+            )
+        })?;
         let revalidate = match c.on_expiry.as_str() {
             "revalidate" => true,
             "refetch" => false,
