@@ -294,8 +294,68 @@ fn hits_of(mut cache: AnyCache, reqs: &[(u32, u64)]) -> u64 {
     hits
 }
 
+/// A key and its size.
+type Held = (u32, u64);
+
+/// 2Q spelled out with three vectors (index 0 = newest / most recent): `Ain` FIFO of a quarter
+/// of the bytes, `Am` LRU of the rest, ghost `Aout` FIFO of half. Returns the hit count.
+fn two_q_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    let (ain_cap, aout_cap) = ((cap as f64 * 0.25) as u64, (cap as f64 * 0.5) as u64);
+    let am_cap = cap - ain_cap;
+    let bytes = |q: &Vec<Held>| q.iter().map(|o| o.1).sum::<u64>();
+    let (mut ain, mut am, mut aout): (Vec<Held>, Vec<Held>, Vec<Held>) = (vec![], vec![], vec![]);
+    let mut hits = 0;
+    for &(k, s) in reqs {
+        if ain.iter().any(|o| o.0 == k) {
+            hits += 1;
+            continue;
+        }
+        let ghost = match aout.iter().position(|o| o.0 == k) {
+            Some(i) => {
+                aout.remove(i);
+                true
+            }
+            None => false,
+        };
+        if let Some(i) = am.iter().position(|o| o.0 == k) {
+            let o = am.remove(i);
+            am.insert(0, o);
+            hits += 1;
+            continue;
+        }
+        if s > ain_cap {
+            continue;
+        }
+        while bytes(&ain) + bytes(&am) + s > cap {
+            if bytes(&ain) > ain_cap {
+                let o = ain.pop().unwrap();
+                aout.insert(0, o);
+                while bytes(&aout) > aout_cap {
+                    aout.pop();
+                }
+            } else {
+                am.pop();
+            }
+        }
+        if ghost {
+            while bytes(&am) + s > am_cap {
+                am.pop();
+            }
+            am.insert(0, (k, s));
+        } else {
+            ain.insert(0, (k, s));
+        }
+    }
+    hits
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn two_q_matches_its_model((cap, reqs) in requests()) {
+        prop_assert_eq!(hits_of(AnyCache::new(Policy::TwoQ, cap), &reqs), two_q_model(cap, &reqs));
+    }
 
     /// Belady's cache makes its model's hits; with every object one byte (where MIN is optimal)
     /// no other policy makes more.

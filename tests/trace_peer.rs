@@ -77,6 +77,17 @@ fn belady_matches_libcachesim() {
     }
 }
 
+/// 2Q against the README's figures for libCacheSim's `twoQ` (its default quarter for `Ain`, half
+/// for the ghost `Aout`): the same to 4 decimals.
+#[test]
+fn two_q_matches_libcachesim() {
+    for (bytes, want) in [(20_297_697, 0.8276), (202_976_972, 0.7695), (608_930_918, 0.6693)] {
+        let r = run(Policy::TwoQ, CacheSize::Absolute(bytes));
+        eprintln!("2q {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
+        assert_eq!(round4(miss(&r)), want, "2q at {bytes} bytes: {}", miss(&r));
+    }
+}
+
 #[test]
 fn shares_of_unique_bytes_resolve_to_the_readme_sizes() {
     for (share, (bytes, want)) in ["1%", "10%", "30%"].iter().zip(TABLE) {

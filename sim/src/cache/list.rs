@@ -155,6 +155,28 @@ impl ListCache {
     }
 }
 
+impl ListCache {
+    /// Evicts the policy's next victim; returns its key and size (`None` when empty).
+    pub(crate) fn pop_victim(&mut self) -> Option<(u32, u64)> {
+        if self.len == 0 {
+            return None;
+        }
+        let v = self.victim();
+        let n = self.nodes[v as usize];
+        self.drop_node(v);
+        Some((n.key, n.size_bytes))
+    }
+
+    /// Removes `key`; whether it was held.
+    pub(crate) fn take(&mut self, key: u32) -> bool {
+        let i = self.slot(key);
+        if i != NONE {
+            self.drop_node(i);
+        }
+        i != NONE
+    }
+}
+
 impl EdgeCache for ListCache {
     // Always inline: the simulator's request loop calls it once per request, and with four
     // codegen units LLVM's choice moved with unrelated code (an added module cost 21

@@ -19,6 +19,7 @@ mod list;
 mod random;
 mod s3fifo;
 mod ttl;
+mod twoq;
 
 pub use belady::{next_requests, BeladyCache, NEVER_AGAIN};
 pub use lfu::LfuCache;
@@ -26,6 +27,7 @@ pub use list::ListCache;
 pub use random::{RandomCache, DEFAULT_SEED as RANDOM_DEFAULT_SEED};
 pub use s3fifo::S3FifoCache;
 pub use ttl::TtlCache;
+pub use twoq::TwoQCache;
 
 use clipsim_engine::SimTime;
 
@@ -104,15 +106,19 @@ pub enum Policy {
     /// Belady's MIN: evicts the object requested again furthest in the future. Offline: only on
     /// a trace (`replay`, `mrc`), whose next requests a first pass computes.
     Belady,
+    /// 2Q (Johnson and Shasha, VLDB 1994), libCacheSim's `twoQ` with its defaults: a FIFO for
+    /// objects seen once (a quarter of the bytes), an LRU for objects seen again, a ghost FIFO of
+    /// what the first evicted (half the bytes).
+    TwoQ,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 10] =
-        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady"];
+    pub const NAMES: [&'static str; 11] =
+        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady", "2q"];
 
     /// Every policy, in [`Policy::NAMES`] order.
-    pub const ALL: [Policy; 10] = [
+    pub const ALL: [Policy; 11] = [
         Policy::Lru,
         Policy::Fifo,
         Policy::Sieve,
@@ -123,6 +129,7 @@ impl Policy {
         Policy::Random,
         Policy::Clock,
         Policy::Belady,
+        Policy::TwoQ,
     ];
 
     /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
@@ -138,6 +145,7 @@ impl Policy {
             "random" => Some(Policy::Random),
             "clock" => Some(Policy::Clock),
             "belady" => Some(Policy::Belady),
+            "2q" | "twoq" => Some(Policy::TwoQ),
             _ => None,
         }
     }
@@ -155,6 +163,7 @@ impl Policy {
             Policy::Random => "random",
             Policy::Clock => "clock",
             Policy::Belady => "belady",
+            Policy::TwoQ => "2q",
         }
     }
 
@@ -184,6 +193,8 @@ pub enum AnyCache {
     Random(RandomCache),
     /// Belady's MIN.
     Belady(BeladyCache),
+    /// 2Q.
+    TwoQ(TwoQCache),
 }
 
 /// Code generic over the cache type, run by [`with_policy`] for one policy's type: how a caller
@@ -210,6 +221,7 @@ pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: 
         Policy::Random => visitor.visit(&|| RandomCache::new(capacity_bytes, seed)),
         // Without a future every object is never requested again (see `AnyCache::belady`).
         Policy::Belady => visitor.visit(&|| BeladyCache::new(capacity_bytes, Default::default())),
+        Policy::TwoQ => visitor.visit(&|| TwoQCache::new(capacity_bytes)),
     }
 }
 
@@ -257,7 +269,15 @@ macro_rules! into_any {
         }
     )*};
 }
-into_any!(List(ListCache), S3Fifo(S3FifoCache), Lfu(LfuCache), Ttl(TtlCache), Random(RandomCache), Belady(BeladyCache));
+into_any!(
+    List(ListCache),
+    S3Fifo(S3FifoCache),
+    Lfu(LfuCache),
+    Ttl(TtlCache),
+    Random(RandomCache),
+    Belady(BeladyCache),
+    TwoQ(TwoQCache)
+);
 
 /// Forwards a call to the policy inside.
 macro_rules! each {
@@ -269,6 +289,7 @@ macro_rules! each {
             AnyCache::Ttl($c) => $body,
             AnyCache::Random($c) => $body,
             AnyCache::Belady($c) => $body,
+            AnyCache::TwoQ($c) => $body,
         }
     };
 }

@@ -117,7 +117,9 @@ pub fn model_estimate(
         Policy::Fifo | Policy::Random => "fifo-random",
         Policy::Ttl => "ttl-on-miss",
         Policy::TtlReset => "ttl-reset",
-        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady => return Ok(None),
+        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady | Policy::TwoQ => {
+            return Ok(None)
+        }
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), IdMap::new())?;
     let (mut counts, mut sizes): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
@@ -405,6 +407,7 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         AnyCache::Ttl(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Belady(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::TwoQ(x) => run(x, &mut feed, opts.ttl),
     }?;
     let stats = feed.reader.stats();
     let model = if opts.model { model_estimate(path, opts, capacity)? } else { None };
