@@ -127,7 +127,7 @@ fn a_malformed_csv_row_stops_with_its_number_and_offset() {
 fn usage_errors_exit_2_with_a_message() {
     let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
     let cases: [(&[&str], &str); 7] = [
-        (&["replay", s(&bin), "--policy", "arc", "--size", "1GB"], "expected one of lru, fifo, sieve"),
+        (&["replay", s(&bin), "--policy", "clock-pro", "--size", "1GB"], "expected one of lru, fifo, sieve"),
         (&["replay", s(&bin), "--size", "ten gigs"], "is not a cache size"),
         (&["replay", s(&bin)], "--size is required"),
         (&["replay", s(&bin), "--policy", "ttl"], "--ttl is required"),

@@ -167,6 +167,18 @@ impl ListCache {
         Some((n.key, n.size_bytes))
     }
 
+    /// The size of `key`, if held.
+    pub(crate) fn size_of(&self, key: u32) -> Option<u64> {
+        let i = self.slot(key);
+        (i != NONE).then(|| self.nodes[i as usize].size_bytes)
+    }
+
+    /// The expiry of `key`, if held.
+    pub(crate) fn expiry_of(&self, key: u32) -> Option<SimTime> {
+        let i = self.slot(key);
+        (i != NONE).then(|| self.nodes[i as usize].expires_at)
+    }
+
     /// Removes `key`; whether it was held.
     pub(crate) fn take(&mut self, key: u32) -> bool {
         let i = self.slot(key);

@@ -11,6 +11,7 @@
 //! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
 //! the cached size (as libCacheSim does).
 
+mod arc;
 mod belady;
 mod index;
 mod lfu;
@@ -21,6 +22,7 @@ mod s3fifo;
 mod ttl;
 mod twoq;
 
+pub use arc::ArcCache;
 pub use belady::{next_requests, BeladyCache, NEVER_AGAIN};
 pub use lfu::LfuCache;
 pub use list::ListCache;
@@ -110,15 +112,17 @@ pub enum Policy {
     /// objects seen once (a quarter of the bytes), an LRU for objects seen again, a ghost FIFO of
     /// what the first evicted (half the bytes).
     TwoQ,
+    /// ARC (Megiddo and Modha, FAST 2003) with sizes in bytes, as libCacheSim's `ARC`.
+    Arc,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 11] =
-        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady", "2q"];
+    pub const NAMES: [&'static str; 12] =
+        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady", "2q", "arc"];
 
     /// Every policy, in [`Policy::NAMES`] order.
-    pub const ALL: [Policy; 11] = [
+    pub const ALL: [Policy; 12] = [
         Policy::Lru,
         Policy::Fifo,
         Policy::Sieve,
@@ -130,6 +134,7 @@ impl Policy {
         Policy::Clock,
         Policy::Belady,
         Policy::TwoQ,
+        Policy::Arc,
     ];
 
     /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
@@ -146,6 +151,7 @@ impl Policy {
             "clock" => Some(Policy::Clock),
             "belady" => Some(Policy::Belady),
             "2q" | "twoq" => Some(Policy::TwoQ),
+            "arc" => Some(Policy::Arc),
             _ => None,
         }
     }
@@ -164,6 +170,7 @@ impl Policy {
             Policy::Clock => "clock",
             Policy::Belady => "belady",
             Policy::TwoQ => "2q",
+            Policy::Arc => "arc",
         }
     }
 
@@ -195,6 +202,8 @@ pub enum AnyCache {
     Belady(BeladyCache),
     /// 2Q.
     TwoQ(TwoQCache),
+    /// ARC.
+    Arc(ArcCache),
 }
 
 /// Code generic over the cache type, run by [`with_policy`] for one policy's type: how a caller
@@ -222,6 +231,7 @@ pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: 
         // Without a future every object is never requested again (see `AnyCache::belady`).
         Policy::Belady => visitor.visit(&|| BeladyCache::new(capacity_bytes, Default::default())),
         Policy::TwoQ => visitor.visit(&|| TwoQCache::new(capacity_bytes)),
+        Policy::Arc => visitor.visit(&|| ArcCache::new(capacity_bytes)),
     }
 }
 
@@ -276,7 +286,8 @@ into_any!(
     Ttl(TtlCache),
     Random(RandomCache),
     Belady(BeladyCache),
-    TwoQ(TwoQCache)
+    TwoQ(TwoQCache),
+    Arc(ArcCache)
 );
 
 /// Forwards a call to the policy inside.
@@ -290,6 +301,7 @@ macro_rules! each {
             AnyCache::Random($c) => $body,
             AnyCache::Belady($c) => $body,
             AnyCache::TwoQ($c) => $body,
+            AnyCache::Arc($c) => $body,
         }
     };
 }
@@ -335,7 +347,8 @@ mod tests {
         }
         assert_eq!(Policy::parse("S3-FIFO"), Some(Policy::S3Fifo));
         assert_eq!(Policy::parse("ttl_reset"), Some(Policy::TtlReset));
-        assert_eq!(Policy::parse("arc"), None);
+        assert_eq!(Policy::parse("TwoQ"), Some(Policy::TwoQ));
+        assert_eq!(Policy::parse("clock-pro"), None);
     }
 
     #[test]

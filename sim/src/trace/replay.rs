@@ -117,7 +117,7 @@ pub fn model_estimate(
         Policy::Fifo | Policy::Random => "fifo-random",
         Policy::Ttl => "ttl-on-miss",
         Policy::TtlReset => "ttl-reset",
-        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady | Policy::TwoQ => {
+        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady | Policy::TwoQ | Policy::Arc => {
             return Ok(None)
         }
     };
@@ -408,6 +408,7 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
         AnyCache::Belady(x) => run(x, &mut feed, opts.ttl),
         AnyCache::TwoQ(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::Arc(x) => run(x, &mut feed, opts.ttl),
     }?;
     let stats = feed.reader.stats();
     let model = if opts.model { model_estimate(path, opts, capacity)? } else { None };
