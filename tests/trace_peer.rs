@@ -1,6 +1,6 @@
 //! Peer results: replays of libCacheSim's sample trace reproduce libCacheSim's miss ratios
 //! (tests/data/traces/README.md): LRU and FIFO exactly to 4 decimals, SIEVE and S3-FIFO within
-//! 0.005.
+//! 0.005; CLOCK, 2Q and Belady to 4 decimals and ARC within 0.002 (the README's second table).
 
 use clipsim_sim::cache::Policy;
 use clipsim_sim::trace::replay::{replay, ReplayOptions, ReplayReport};
@@ -54,48 +54,26 @@ fn lru_and_fifo_match_libcachesim_exactly() {
     }
 }
 
-/// CLOCK (one bit, libCacheSim's `Clock`) against the README's second table: the same miss
-/// ratios to 4 decimals (the issue asks for 0.002).
-#[test]
-fn clock_matches_libcachesim() {
-    for (bytes, want) in [(20_297_697, 0.8328), (202_976_972, 0.8086), (608_930_918, 0.7108)] {
-        let r = run(Policy::Clock, CacheSize::Absolute(bytes));
-        eprintln!("clock {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
-        assert_eq!(round4(miss(&r)), want, "clock at {bytes} bytes: {}", miss(&r));
-    }
-}
+/// The README's second table, for the policies built to match it: CLOCK (one bit), 2Q
+/// (libCacheSim's `twoQ` defaults), ARC and Belady (next requests computed from the trace here,
+/// read from the binary trace's next-access field by libCacheSim), at 1 %, 10 % and 30 % of the
+/// unique bytes; each within its bound (0: the same to 4 decimals; ARC: the issue's 0.002).
+const SECOND_TABLE: [(Policy, [f64; 3], f64); 4] = [
+    (Policy::Clock, [0.8328, 0.8086, 0.7108], 0.0),
+    (Policy::TwoQ, [0.8276, 0.7695, 0.6693], 0.0),
+    (Policy::Arc, [0.8222, 0.7688, 0.6192], 0.002),
+    (Policy::Belady, [0.8005, 0.6513, 0.5317], 0.0),
+];
 
-/// Belady's MIN, with the next requests computed from the trace in a first pass, against the
-/// README's figures for libCacheSim's `Belady` (which reads them from the binary trace's
-/// next-access field): the same to 4 decimals.
 #[test]
-fn belady_matches_libcachesim() {
-    for (bytes, want) in [(20_297_697, 0.8005), (202_976_972, 0.6513), (608_930_918, 0.5317)] {
-        let r = run(Policy::Belady, CacheSize::Absolute(bytes));
-        eprintln!("belady {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
-        assert_eq!(round4(miss(&r)), want, "belady at {bytes} bytes: {}", miss(&r));
-    }
-}
-
-/// 2Q against the README's figures for libCacheSim's `twoQ` (its default quarter for `Ain`, half
-/// for the ghost `Aout`): the same to 4 decimals.
-#[test]
-fn two_q_matches_libcachesim() {
-    for (bytes, want) in [(20_297_697, 0.8276), (202_976_972, 0.7695), (608_930_918, 0.6693)] {
-        let r = run(Policy::TwoQ, CacheSize::Absolute(bytes));
-        eprintln!("2q {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
-        assert_eq!(round4(miss(&r)), want, "2q at {bytes} bytes: {}", miss(&r));
-    }
-}
-
-/// ARC against the README's figures for libCacheSim's `ARC`: within 0.002, the issue's bound
-/// (this implementation reads 0.8222, 0.7683, 0.6193).
-#[test]
-fn arc_is_within_two_thousandths_of_libcachesim() {
-    for (bytes, want) in [(20_297_697, 0.8222), (202_976_972, 0.7688), (608_930_918, 0.6192)] {
-        let r = run(Policy::Arc, CacheSize::Absolute(bytes));
-        eprintln!("arc {bytes}: {:.6} (libCacheSim {want:.4})", miss(&r));
-        assert!((miss(&r) - want).abs() <= 0.002, "arc at {bytes} bytes: {} vs {want}", miss(&r));
+fn more_policies_match_libcachesim() {
+    for (policy, want, bound) in SECOND_TABLE {
+        for ((bytes, _), want) in TABLE.iter().zip(want) {
+            let m = miss(&run(policy, CacheSize::Absolute(*bytes)));
+            eprintln!("{} {bytes}: {m:.6} (libCacheSim {want:.4})", policy.name());
+            let ok = if bound == 0.0 { round4(m) == want } else { (m - want).abs() <= bound };
+            assert!(ok, "{} at {bytes} bytes: {m} against {want}", policy.name());
+        }
     }
 }
 

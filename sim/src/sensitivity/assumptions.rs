@@ -9,7 +9,7 @@
 use crate::scenario::error::Locator;
 use crate::scenario::units::parse_duration;
 use crate::scenario::{self, InputError};
-use crate::sweep::spec::{apply, parse_key, parse_shape, round_sig, Seg};
+use crate::sweep::spec::{apply, parse_key, parse_shape, round_sig, Num, Seg};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Value};
@@ -185,22 +185,6 @@ struct RawAssumption {
     requires: Option<String>,
     source: String,
     measure: String,
-}
-
-#[derive(Clone, Copy, Deserialize)]
-#[serde(untagged, expecting = "a number")]
-enum Num {
-    Int(i64),
-    Float(f64),
-}
-
-impl Num {
-    fn f64(self) -> f64 {
-        match self {
-            Num::Int(i) => i as f64,
-            Num::Float(f) => f,
-        }
-    }
 }
 
 /// Reads and checks an assumptions file (the keys are checked against a scenario by

@@ -178,15 +178,20 @@ struct RawRange {
     log: bool,
 }
 
+/// A number as written in a TOML file: an integer or a float (an integer's type is kept, so
+/// that a range of integers stays one).
 #[derive(Clone, Copy, Deserialize)]
 #[serde(untagged, expecting = "a number")]
-enum Num {
+pub(crate) enum Num {
+    /// Written as an integer.
     Int(i64),
+    /// Written as a float.
     Float(f64),
 }
 
 impl Num {
-    fn f64(self) -> f64 {
+    /// Its value.
+    pub(crate) fn f64(self) -> f64 {
         match self {
             Num::Int(i) => i as f64,
             Num::Float(f) => f,
