@@ -51,10 +51,7 @@ pub fn trace_import(args: ImportArgs) -> Result<ExitCode> {
         None => None,
         Some(p) => Some(clip_pattern(p).map_err(|e| anyhow!("--clip-pattern {p:?}: expected {e}"))?),
     };
-    let geo = match &args.geo_table {
-        None => GeoTable::builtin(),
-        Some(p) => GeoTable::parse(p, &clipsim_sim::scenario::read_text(p)?)?,
-    };
+    let geo = geo_table(args.geo_table.as_deref())?;
     let opts = ImportOptions { format, clip_pattern, geo, max_bad: args.max_bad };
     let inputs: Vec<&Path> = args.logs.iter().map(PathBuf::as_path).collect();
     let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs)?;
@@ -107,4 +104,12 @@ pub fn trace_import(args: ImportArgs) -> Result<ExitCode> {
     writeln!(o, "  CDN cache result: {}", list(cache))?;
     writeln!(o, "  HTTP status: {}", list(stats.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The geography table at `path`, or the built-in one.
+pub fn geo_table(path: Option<&Path>) -> Result<GeoTable> {
+    Ok(match path {
+        None => GeoTable::builtin(),
+        Some(p) => GeoTable::parse(p, &clipsim_sim::scenario::read_text(p)?)?,
+    })
 }

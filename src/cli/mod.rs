@@ -159,6 +159,12 @@ pub struct RunArgs {
     /// the way an SLO is judged. The same runs as --replicas N.
     #[arg(long, value_name = "N", conflicts_with = "replicas")]
     pub months: Option<u32>,
+    /// Serve this trace's requests instead of the synthetic workload (as `[traffic] trace`; a
+    /// trace of `clipsim trace import` or `trace generate`, CSV or oracleGeneral, optionally
+    /// .zst): clips uploaded at their first views, geographies from its `geo` column (or drawn
+    /// by the scenario's shares), run time 0 the UTC midnight before its first request.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Threads the replicas run on [default: the number of cores].
     #[arg(long)]
     pub threads: Option<usize>,
@@ -350,7 +356,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         true => PathBuf::from(DEFAULT_SCENARIO),
         false => PathBuf::from("seed-baseline"),
     });
-    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
+    let trace = args.trace.as_deref().map(std::path::absolute).transpose()?;
+    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None, trace };
     let (sc, file) = load_scenario(&path, &overrides)?;
     if let Some(m) = args.months {
         let month = sc.engine.billing.month;
@@ -664,9 +671,14 @@ pub struct GenerateArgs {
     /// Replace an existing non-empty file.
     #[arg(long)]
     pub force: bool,
-    /// The format [default: from the file name]. One of: csv, oracle-general.
+    /// The format [default: from the file name]. One of: csv, oracle-general, or cloudfront (a
+    /// CloudFront standard log of the same requests, for `trace import`).
     #[arg(long)]
     pub format: Option<String>,
+    /// With --format cloudfront: the geography table whose edge locations the log names (as
+    /// `trace import --geo-table`) [default: the built-in table].
+    #[arg(long, value_name = "FILE")]
+    pub geo_table: Option<PathBuf>,
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -867,25 +879,34 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
 }
 
 fn trace_generate(args: GenerateArgs) -> Result<ExitCode> {
-    use clipsim_sim::trace::generate::{write_trace, GenerateOptions};
+    use clipsim_sim::trace::generate::{write_trace, GenerateOptions, Output};
     use clipsim_sim::trace::Format;
-    let format = match &args.format {
-        Some(f) => Format::parse(f).ok_or_else(|| anyhow!("--format {f}: expected one of {}", Format::NAMES.join(", ")))?,
-        None => Format::infer(&args.out).ok_or_else(|| {
+    let format = match args.format.as_deref() {
+        Some("cloudfront") => Output::CloudFrontLog,
+        Some(f) => Output::Trace(Format::parse(f).ok_or_else(|| {
+            anyhow!("--format {f}: expected one of {}, cloudfront", Format::NAMES.join(", "))
+        })?),
+        None => Output::Trace(Format::infer(&args.out).ok_or_else(|| {
             anyhow!(
                 "{}: cannot tell the format from the name: end it in .csv or .oracleGeneral.bin (optionally .zst), or give --format",
                 args.out.display()
             )
-        })?,
+        })?),
     };
-    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None };
+    let geo_table = import::geo_table(args.geo_table.as_deref())?;
+    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), ..Default::default() };
     let (sc, file) = load_scenario(&args.scenario, &overrides)?;
+    anyhow::ensure!(
+        sc.traffic.trace.is_none(),
+        "{}: its views come from a trace (traffic.trace); trace generate writes a synthetic workload",
+        args.scenario.display()
+    );
     // The workload's tables are part of a run's: a trace the run could not hold is refused too.
     memory::check(&args.scenario, &sc)?;
     let mut staged = report::StagedFile::begin(&args.out, args.force, &inputs(file.as_deref(), &args.env))?;
     install_stop_handler("removing the unfinished trace (Ctrl-C again to quit at once)");
     let opts = GenerateOptions { format, max_requests: args.max_requests, hash_ids: args.hash_ids };
-    let w = write_trace(&sc, &mut staged, &opts, &STOP)?;
+    let w = write_trace(&sc, &mut staged, &opts, &geo_table, &STOP)?;
     if w.interrupted {
         let what = if staged.is_direct() { "an incomplete trace went to" } else { "nothing written to" };
         drop(staged);

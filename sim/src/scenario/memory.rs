@@ -34,7 +34,10 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
     let pre_run = sc.steady_state.as_ref().map_or(SimDuration::ZERO, |s| s.max + sc.engine.billing.month);
     let run = sc.duration + pre_run;
     let secs = run.as_secs_f64();
-    let clips = sc.catalog.clips_expected(run).saturating_add(sc.traffic.spikes.len() as u64 + 64);
+    let clips = match &sc.traffic.trace {
+        Some(_) => sc.clips_expected(),
+        None => sc.catalog.clips_expected(run).saturating_add(sc.traffic.spikes.len() as u64 + 64),
+    };
     let spike_views: f64 = sc
         .traffic
         .spikes

@@ -32,6 +32,8 @@ pub struct Overrides {
     pub env_file: Option<PathBuf>,
     /// `--set key=value` style overrides already applied to the text (sweeps), for the hash.
     pub note: Option<String>,
+    /// `--trace FILE`: `[traffic] trace` (an absolute path, or relative to the scenario file).
+    pub trace: Option<PathBuf>,
 }
 
 /// Reads, parses and checks a scenario file.
@@ -158,6 +160,10 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
     if let Some(seed) = overrides.seed {
         raw.scenario.seed = seed;
         hasher.update(format!("\n#seed {seed}").as_bytes());
+    }
+    if let Some(trace) = &overrides.trace {
+        raw.traffic.trace = Some(trace.display().to_string());
+        hasher.update(format!("\n#trace {}", trace.display()).as_bytes());
     }
     if let Some(note) = &overrides.note {
         hasher.update(format!("\n#set {note}").as_bytes());

@@ -70,6 +70,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Clips the run holds at most: the trace's, or the catalog, the uploads expected (with
+    /// 10 % to spare) and the spikes' clips; plus 64.
+    pub fn clips_expected(&self) -> u64 {
+        let clips = match &self.traffic.trace {
+            Some(t) => t.clips,
+            None => self.catalog.clips_expected(self.duration).saturating_add(self.traffic.spikes.len() as u64),
+        };
+        clips.saturating_add(64)
+    }
+
     /// The steady-state pre-run before the measured period (zero without one, or before the
     /// pilot has run).
     pub fn pre_run(&self) -> SimDuration {
@@ -173,6 +183,10 @@ pub struct Traffic {
     pub utc_offset_min: Vec<i32>,
     /// Viral spikes.
     pub spikes: Vec<Spike>,
+    /// The trace whose views replace the synthetic ones (`[traffic] trace`, `run --trace`),
+    /// scanned when the scenario was loaded. With one, the catalog, its history, uploads and
+    /// spikes are not used: clips are the trace's, uploaded at their first views.
+    pub trace: Option<std::sync::Arc<crate::workload::trace::TraceInfo>>,
 }
 
 /// A viral spike.

@@ -189,6 +189,12 @@ pub struct RawTraffic {
     pub utc_offset_hours: IndexMap<String, f64>,
     /// `[[traffic.spikes]]`: viral spikes.
     pub spikes: Vec<RawSpike>,
+    /// A request trace whose views replace the synthetic ones (relative to the scenario file).
+    pub trace: Option<String>,
+    /// Its format, `csv` or `oracle-general` (default: from the file name).
+    pub trace_format: Option<String>,
+    /// When its clips are uploaded: `first-view` (default) or `start`.
+    pub trace_uploads: Option<String>,
 }
 
 impl Default for RawTraffic {
@@ -206,6 +212,9 @@ impl Default for RawTraffic {
             geos: IndexMap::new(),
             utc_offset_hours: IndexMap::new(),
             spikes: Vec::new(),
+            trace: None,
+            trace_format: None,
+            trace_uploads: None,
         }
     }
 }

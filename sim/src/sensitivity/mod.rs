@@ -187,6 +187,7 @@ impl Plan {
             seed: Some(self.base.seed.wrapping_add(u64::from(r))),
             env_file: None,
             note: (!setting.is_empty()).then(|| self.describe(setting)),
+            trace: None,
         };
         Ok(scenario::from_str(&self.path, &doc.to_string(), &overrides)?)
     }

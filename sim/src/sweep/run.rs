@@ -372,6 +372,7 @@ pub fn point_scenario(spec: &Spec, point: &Point, replica: u32) -> Result<Scenar
         seed: Some(spec.seed.wrapping_add(u64::from(replica))),
         env_file: None,
         note: Some(point_note(spec, point)),
+        trace: None,
     };
     scenario::from_str(&spec.base_path, &text, &overrides).map_err(|e| super::point_error(spec, point, e))
 }

@@ -692,8 +692,32 @@ impl CsvWriter {
         Self::open(out.dest(), out.create(), with_geo)
     }
 
+    /// Writes lines of another text format for `out`'s destination (compressed if its name ends
+    /// in `.zst`), starting with `header` (its lines, each ending in a line feed):
+    /// [`CsvWriter::write_line`] appends the records.
+    pub fn create_staged_text(out: &StagedFile, header: &str) -> Result<CsvWriter, TraceError> {
+        Self::open_with(out.dest(), out.create(), false, header)
+    }
+
+    /// Appends one record of a text format (a line, with its line feed).
+    pub fn write_line(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), TraceError> {
+        self.put(args)?;
+        self.records += 1;
+        Ok(())
+    }
+
     /// Writes into `file` (just opened) the trace for the destination `path`.
     fn open(path: &Path, file: std::io::Result<File>, with_geo: bool) -> Result<CsvWriter, TraceError> {
+        let header: &str = if with_geo { "time,obj_id,size,geo\n" } else { "time,obj_id,size\n" };
+        Self::open_with(path, file, with_geo, header)
+    }
+
+    fn open_with(
+        path: &Path,
+        file: std::io::Result<File>,
+        with_geo: bool,
+        header: &str,
+    ) -> Result<CsvWriter, TraceError> {
         let fail = |e: std::io::Error| TraceError::file(path, format!("a file that can be created ({e})"));
         let f = BufWriter::with_capacity(1 << 20, file.map_err(fail)?);
         let out = if super::is_zst_name(path) {
@@ -702,8 +726,7 @@ impl CsvWriter {
             Sink::Plain(f)
         };
         let mut w = CsvWriter { out, path: path.to_path_buf(), with_geo, records: 0 };
-        let header: &str = if with_geo { "time,obj_id,size,geo" } else { "time,obj_id,size" };
-        w.put(format_args!("{header}\n"))?;
+        w.put(format_args!("{header}"))?;
         Ok(w)
     }
 

@@ -85,11 +85,36 @@ impl Iterator for Generator {
     }
 }
 
+/// What `trace generate` writes: a trace, or an access log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A trace of this format.
+    Trace(Format),
+    /// A CloudFront standard log (W3C, tab-separated, every published field), for `trace
+    /// import`: see [`write_trace`].
+    CloudFrontLog,
+}
+
+impl Output {
+    /// Its name, as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Trace(f) => f.name(),
+            Output::CloudFrontLog => "cloudfront",
+        }
+    }
+}
+
+/// The trace time (Unix seconds) of a log's time 0: 2026-01-01T00:00:00Z, a UTC midnight, so
+/// that a run of the imported log starts at the same time as the scenario's (see
+/// [`crate::workload::trace`]).
+pub const LOG_EPOCH_S: u64 = 1_767_225_600;
+
 /// What `trace generate` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GenerateOptions {
     /// The format.
-    pub format: Format,
+    pub format: Output,
     /// At most this many requests.
     pub max_requests: Option<u64>,
     /// Object ids are SplitMix64 hashes of the clip ids (scattered 64-bit numbers, as real
@@ -112,10 +137,18 @@ pub struct Written {
 /// end, `max_requests` or `stop` (looked at every few thousand requests). The caller commits
 /// `out` when the result is not interrupted; an error or an interruption leaves the destination
 /// as it was once `out` is dropped.
+///
+/// A CloudFront log holds what such a log can: the time (from [`LOG_EPOCH_S`]) in whole seconds,
+/// the edge location (the alphabetically first of the request's geography in `geo_table`, which must have one
+/// for every geography of the scenario), a `GET` of `/clips/ID.mp4` answered `200` with the
+/// clip's size in bytes; the CDN's result is `-` (a synthetic workload has none). Importing it
+/// with `--geo-table` the same table gives the requests back with clips renumbered by first
+/// appearance, which is how a run numbers them anyway.
 pub fn write_trace(
     sc: &Scenario,
     out: &mut StagedFile,
     opts: &GenerateOptions,
+    geo_table: &super::import::GeoTable,
     stop: &AtomicBool,
 ) -> Result<Written, TraceError> {
     let hash_ids = opts.hash_ids;
@@ -130,7 +163,47 @@ pub fn write_trace(
         n < limit && !interrupted
     };
     match opts.format {
-        Format::OracleGeneral => {
+        Output::CloudFrontLog => {
+            let edges = sc
+                .geos
+                .iter()
+                .map(|g| {
+                    geo_table.first_edge(g).map(|e| format!("{e}50-C1")).ok_or_else(|| {
+                        TraceError::file(
+                            out.dest(),
+                            format!(
+                                "an edge location for geography `{g}` in the geography table ([edges] {g} = [...])"
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut w = CsvWriter::create_staged_text(out, CLOUDFRONT_HEADER)?;
+            let mut day = u64::MAX;
+            let mut date = String::new();
+            while go_on(n) {
+                let Some(r) = g.next() else { break };
+                let t = LOG_EPOCH_S + r.time.as_secs();
+                if t / 86_400 != day {
+                    day = t / 86_400;
+                    date = civil_date(day);
+                }
+                let (h, m, sec) = (t % 86_400 / 3600, t % 3600 / 60, t % 60);
+                w.write_line(format_args!(
+                    "{date}\t{h:02}:{m:02}:{sec:02}\t{edge}\t{size}\t192.0.2.1\tGET\td111111abcdef8.cloudfront.net\t\
+                     /clips/{id}.mp4\t200\t-\tclipsim\t-\t-\t-\treq{n}\tclips.example.com\thttps\t100\t0.100\t-\t\
+                     TLSv1.3\tTLS_AES_128_GCM_SHA256\t-\tHTTP/2.0\t-\t-\t443\t0.010\t-\tvideo/mp4\t{size}\t-\t-\n",
+                    edge = edges[r.geo as usize],
+                    size = r.size,
+                    id = id(r.clip),
+                ))?;
+                n += 1;
+            }
+            if !interrupted {
+                w.finish()?;
+            }
+        }
+        Output::Trace(Format::OracleGeneral) => {
             let mut w = OracleWriter::create_staged(out)?;
             while go_on(n) {
                 let Some(r) = g.next() else { break };
@@ -141,7 +214,7 @@ pub fn write_trace(
                 w.finish()?;
             }
         }
-        Format::Csv => {
+        Output::Trace(Format::Csv) => {
             let mut w = CsvWriter::create_staged(out, true)?;
             while go_on(n) {
                 let Some(r) = g.next() else { break };
@@ -154,4 +227,49 @@ pub fn write_trace(
         }
     }
     Ok(Written { requests: n, clips: g.clips() as u64, interrupted })
+}
+
+/// The header of a CloudFront standard log, with every published field.
+const CLOUDFRONT_HEADER: &str = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) \
+    cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id \
+    x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type \
+    cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type \
+    sc-content-type sc-content-len sc-range-start sc-range-end\n";
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01 (the proleptic Gregorian calendar, as the
+/// log parsers read it).
+fn civil_date(days: u64) -> String {
+    // Days since 0000-03-01, in 400-year eras of 146,097 days.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = era * 400 + yoe + u64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    /// Days to dates, against dates worked out by hand (leap days, century rules, the epoch).
+    #[test]
+    fn civil_dates() {
+        for (days, date) in [
+            (0, "1970-01-01"),
+            (59, "1970-03-01"),
+            (10_957, "2000-01-01"),
+            (11_016, "2000-02-29"),
+            (11_017, "2000-03-01"),
+            (20_454, "2026-01-01"),
+            (47_541, "2100-03-01"),
+        ] {
+            assert_eq!(civil_date(days), date, "day {days}");
+        }
+        assert_eq!(super::LOG_EPOCH_S, 20_454 * 86_400);
+    }
 }

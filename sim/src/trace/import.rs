@@ -58,6 +58,12 @@ struct RawGeoTable {
 }
 
 impl GeoTable {
+    /// The alphabetically first edge location of geography `geo`, if it has any.
+    pub fn first_edge(&self, geo: &str) -> Option<String> {
+        let g = self.geos.iter().position(|x| x == geo)?;
+        self.edges.iter().find(|(_, &v)| usize::from(v) == g).map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+    }
+
     /// Reads a table's text (`path` names it in errors).
     pub fn parse(path: &Path, text: &str) -> Result<GeoTable, crate::scenario::InputError> {
         let raw: RawGeoTable = crate::sweep::spec::parse_shape(path, text)?;

@@ -25,6 +25,7 @@ mod alias;
 mod demand;
 mod exp;
 pub mod history;
+pub mod trace;
 mod uploads;
 
 pub use alias::{zipf_weights, AliasTable};
@@ -531,7 +532,7 @@ impl ClipFactory {
     }
 
     /// A primary region by the catalog's shares (no draw when there is only one).
-    fn next_primary(&mut self) -> RegionId {
+    pub fn next_primary(&mut self) -> RegionId {
         if self.primaries.len() == 1 {
             return self.primaries[0].0;
         }

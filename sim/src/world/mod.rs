@@ -135,7 +135,7 @@ impl<C: EdgeCache> Run for Sim<C> {
     fn set_prefetch_distances(&mut self, far: usize, near: usize) {
         self.prefetch_far = far;
         self.prefetch_near = near;
-        self.demand.views().set_lookahead(far.max(near));
+        self.demand.set_lookahead(far.max(near));
     }
 }
 
@@ -230,7 +230,9 @@ impl<C: EdgeCache> Sim<C> {
         let mut catalog = ClipFactory::new(&sc, Purpose::Catalog);
         // Room for the catalog and the uploads expected during the run (10 % slack), so that large
         // per-clip tables are allocated once rather than doubled and copied mid-run.
-        let clips_expected = sc.catalog.clips_expected(sc.duration) as usize + sc.traffic.spikes.len() + 64;
+        let clips_expected = sc.clips_expected() as usize;
+        // With a trace, its clips are the catalog (uploaded at time 0 or at their first views).
+        let catalog_clips = if sc.traffic.trace.is_some() { 0 } else { sc.catalog.clips };
         engine.reserve_clips(clips_expected);
         // Sizes are drawn a batch at a time, apart from the registrations: a size is a long chain
         // of floating-point latency (logarithm, square root, exponential), and a loop of only
@@ -238,8 +240,8 @@ impl<C: EdgeCache> Sim<C> {
         // vectorised. The same draws in the same order, the same bits.
         let mut batch = Vec::with_capacity(CATALOG_BATCH);
         let mut catalog_bytes = vec![0u64; regions];
-        for start in (0..sc.catalog.clips).step_by(CATALOG_BATCH) {
-            let end = sc.catalog.clips.min(start.saturating_add(CATALOG_BATCH as u32));
+        for start in (0..catalog_clips).step_by(CATALOG_BATCH) {
+            let end = catalog_clips.min(start.saturating_add(CATALOG_BATCH as u32));
             catalog.next_clips((end - start) as usize, &mut batch);
             for (i, &(size, primary)) in (start..end).zip(&batch) {
                 engine
@@ -247,6 +249,15 @@ impl<C: EdgeCache> Sim<C> {
                     .expect("catalog clips are dense, non-empty and in known regions");
                 catalog_bytes[primary.index()] += size;
             }
+        }
+        // A trace of an established catalog has its clips uploaded at time 0, in clip order.
+        for &size in sc.traffic.trace.as_ref().map_or(&[][..], |t| &t.sizes[..]) {
+            let primary = catalog.next_primary();
+            let clip = ClipId(engine.clip_count() as u32);
+            engine
+                .handle_input(SimTime::ZERO, Input::ClipUploaded { clip, size: Bytes(size), primary })
+                .expect("trace clips are dense, non-empty and in known regions");
+            catalog_bytes[primary.index()] += size;
         }
         // A catalog with a history starts with the views it would have had.
         crate::workload::history::past_views(&sc, |clip, past| {
@@ -282,7 +293,7 @@ impl<C: EdgeCache> Sim<C> {
         let mut w = Sim {
             demand: {
                 let mut d = Demand::new(&sc);
-                d.views().set_lookahead(PREFETCH_FAR.max(PREFETCH_NEAR));
+                d.set_lookahead(PREFETCH_FAR.max(PREFETCH_NEAR));
                 d
             },
             prefetch_far: PREFETCH_FAR,
@@ -299,7 +310,7 @@ impl<C: EdgeCache> Sim<C> {
                 SimTime::ZERO + sc.warmup,
                 sc.geos.len(),
                 regions,
-                sc.catalog.clips as usize,
+                engine.clip_count(),
                 clips_expected,
                 sc.duration.as_micros().div_ceil(sc.report_interval.as_micros().max(1)),
             ),
@@ -353,9 +364,16 @@ impl<C: EdgeCache> Sim<C> {
             // Serving schedules nothing and sets no engine timer, so `sched` stays valid.
             let serve_until = sched.0.min(self.end);
             loop {
-                let arrival_t = self.demand.views_ref().peek_time();
+                let arrival_t = self.demand.peek_time();
                 if arrival_t >= serve_until {
                     break;
+                }
+                if let Some((size, primary)) = self.demand.next_view_uploads(self.engine.clip_count()) {
+                    // A trace's clip is uploaded at its first view, before it: the upload may
+                    // order copies or set timers, so the next event is looked at again.
+                    self.upload(arrival_t, size, primary);
+                    self.drain_outputs(arrival_t);
+                    continue 'run;
                 }
                 let a = self.demand.take_view();
                 self.prefetch_ahead();
@@ -420,7 +438,7 @@ impl<C: EdgeCache> Sim<C> {
         };
         RunResult {
             meters,
-            workload_bytes: self.demand.views_ref().heap_bytes(),
+            workload_bytes: self.demand.heap_bytes(),
             scenario: self.sc,
             recorder: self.rec,
             engine: self.engine,
@@ -503,11 +521,11 @@ impl<C: EdgeCache> Sim<C> {
     /// taken).
     #[inline]
     fn prefetch_ahead(&mut self) {
-        let far = self.demand.views_ref().peek_nth(self.prefetch_far);
+        let far = self.demand.peek_nth(self.prefetch_far);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
         self.cdn.prefetch_index(far.geo.index(), far.clip.0);
-        let near = self.demand.views_ref().peek_nth(self.prefetch_near);
+        let near = self.demand.peek_nth(self.prefetch_near);
         self.cdn.prefetch_entry(near.geo.index(), near.clip.0);
     }
 

@@ -14,7 +14,7 @@ impl<C: EdgeCache> Sim<C> {
     pub(super) fn note_spike_mirror(&mut self, t: SimTime, clip: ClipId, region: RegionId, what: MirrorStep) {
         let spikes = &self.sc.traffic.spikes;
         let Some(i) = (0..spikes.len())
-            .filter(|&i| self.demand.views_ref().spike_clip(i) == Some(clip) && spikes[i].start <= t)
+            .filter(|&i| self.demand.spike_clip(i) == Some(clip) && spikes[i].start <= t)
             .max_by_key(|&i| spikes[i].start)
         else {
             return;
@@ -34,7 +34,7 @@ impl<C: EdgeCache> Sim<C> {
     pub(super) fn close_timeline(&mut self, end: SimTime) {
         let timeline = &mut self.rec.timeline;
         for (i, s) in self.sc.traffic.spikes.iter().enumerate() {
-            let clip = self.demand.views_ref().spike_clip(i);
+            let clip = self.demand.spike_clip(i);
             if let (SpikeClip::Rank(rank), true) = (s.clip, s.start < end) {
                 timeline.push(Entry { at: s.start, event: Event::SpikeStartsOnCatalogClip { rank } });
             }

@@ -140,7 +140,21 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
             count(clips_expected - u64::from(catalog.clips))
         ),
     )?;
-    let traffic = workload::traffic(&cx, &raw.traffic, &geos, catalog.clips, duration)?;
+    let mut traffic = workload::traffic(&cx, &raw.traffic, &geos, catalog.clips, duration)?;
+    let mut catalog = catalog;
+    if let Some(info) = workload::trace(&cx, &raw.traffic, &path, &geos)? {
+        // The trace's views replace the synthetic ones: its clips are the catalog, uploaded at
+        // their first views; there is no history, upload schedule or spike.
+        cx.check(
+            !meta.steady_state,
+            "scenario.steady_state",
+            "false with traffic.trace (a trace is one run of real time, not a model to settle)",
+        )?;
+        catalog.history = SimDuration::ZERO;
+        catalog.uploads_per_day = 0.0;
+        traffic.spikes.clear();
+        traffic.trace = Some(std::sync::Arc::new(info));
+    }
     let network = workload::network(&cx, &raw.network)?;
     mirror::mirror(&cx, &raw.mirror, &mut cfg)?;
     let (source_policy, placement) = mirror::policies(&cx, &raw.mirror)?;

@@ -151,7 +151,37 @@ pub(super) fn traffic(cx: &Ctx<'_>, t: &RawTraffic, geos: &[String], clips: u32,
         geo_shares,
         utc_offset_min,
         spikes,
+        trace: None,
     })
+}
+
+/// `[traffic] trace` (and `trace_format`): the trace, resolved against the scenario file's
+/// directory and scanned (every record read and checked, its geographies matched).
+pub(super) fn trace(
+    cx: &Ctx<'_>,
+    t: &RawTraffic,
+    scenario_path: &std::path::Path,
+    geos: &[String],
+) -> R<Option<crate::workload::trace::TraceInfo>> {
+    use crate::workload::trace::{TraceInfo, TraceUploads};
+    let Some(file) = &t.trace else {
+        cx.check(t.trace_format.is_none(), "traffic.trace_format", "traffic.trace with it (the trace to read)")?;
+        cx.check(t.trace_uploads.is_none(), "traffic.trace_uploads", "traffic.trace with it (the trace to read)")?;
+        return Ok(None);
+    };
+    let uploads = match t.trace_uploads.as_deref() {
+        None => TraceUploads::FirstView,
+        Some(name) => TraceUploads::parse(name)
+            .ok_or_else(|| cx.err("traffic.trace_uploads", format!("one of {}", TraceUploads::NAMES.join(", "))))?,
+    };
+    let format = match &t.trace_format {
+        None => None,
+        Some(name) => Some(crate::trace::Format::parse(name).ok_or_else(|| {
+            cx.err("traffic.trace_format", format!("one of {}", crate::trace::Format::NAMES.join(", ")))
+        })?),
+    };
+    let path = scenario_path.parent().unwrap_or(std::path::Path::new("")).join(file);
+    TraceInfo::scan(&path, format, geos, uploads).map(Some).map_err(|e| cx.err("traffic.trace", e.to_string()))
 }
 
 /// Typical UTC offsets of the usual geography names (hours).
