@@ -337,8 +337,13 @@ fn the_summary_schema_in_docs_is_the_generated_one_and_fits_the_summaries() {
         let mut have = keys(&v);
         have.sort();
         let mut want: Vec<String> =
-            // `sensitivity` is written only when a run found an analysis (none in the goldens).
-            properties.iter().filter(|k| !["version", "git_commit", "sensitivity"].contains(&k.as_str())).cloned().collect();
+            // `sensitivity` is written only when a run found an analysis, `trace` only for a
+            // trace-driven run (none in the goldens).
+            properties
+                .iter()
+                .filter(|k| !["version", "git_commit", "sensitivity", "trace"].contains(&k.as_str()))
+                .cloned()
+                .collect();
         want.sort();
         assert_eq!(have, want, "{}: its keys against the schema's properties", p.display());
         assert!(required.iter().all(|k| have.iter().any(|h| h == k) || ["version", "git_commit"].contains(k)));

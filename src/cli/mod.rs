@@ -417,6 +417,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let mut progress = Bar(bar);
     let result = clipsim_sim::replicas::run(sc, replicas, threads, &mut progress, &STOP)
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if let Some(e) = &result.trace_error {
+        anyhow::bail!("{e} (the trace changed after the scenario was loaded: nothing written)");
+    }
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }

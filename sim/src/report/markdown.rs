@@ -123,7 +123,14 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         s.version,
         &s.git_commit[..s.git_commit.len().min(12)]
     );
-    let _ = writeln!(o, "{}\n", measured_period(sc));
+    match &s.trace {
+        Some(t) => {
+            let _ = writeln!(o, "{}\n", trace_paragraph(t, sc.duration));
+        }
+        None => {
+            let _ = writeln!(o, "{}\n", measured_period(sc));
+        }
+    }
     if let Some(env) = &sc.env {
         let set: Vec<String> = env.applied.iter().map(|(name, value)| format!("`{name}={value}`")).collect();
         let _ = writeln!(
@@ -430,8 +437,56 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     }
 
     let env = sc.env.as_ref().map_or(String::new(), |e| format!(" --env {}", e.file.display()));
-    let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {}{env} --seed {}\n```", sc.path.display(), sc.seed);
+    let trace = sc.traffic.trace.as_ref().map_or(String::new(), |t| format!(" --trace {}", t.path.display()));
+    let _ = writeln!(o, "## Reproduce\n\n```sh\nclipsim run {}{env}{trace} --seed {}\n```", sc.path.display(), sc.seed);
     o
+}
+
+/// Where a trace-driven run's requests came from, and what of the trace it served.
+fn trace_paragraph(t: &super::summary::TraceSummary, duration: clipsim_engine::SimDuration) -> String {
+    // Times that read as Unix seconds (after 2001) are shown as dates.
+    let when = |s: u64| {
+        if s >= 1_000_000_000 {
+            let d = s % 86_400;
+            format!("{} {:02}:{:02}:{:02} UTC", format::civil_date(s / 86_400), d / 3600, d % 3600 / 60, d % 60)
+        } else {
+            format!("{s} s")
+        }
+    };
+    let uploads = match t.uploads.as_str() {
+        "start" => "every clip uploaded at the start (`trace_uploads = \"start\"`)",
+        _ => "each clip uploaded at its first view",
+    };
+    let mut p = format!(
+        "Serves the trace `{}` ({}): {} requests for {} clips from {} to {}, {uploads}; the run's time 0 is {}. \
+         The scenario's synthetic traffic (rate, popularity, catalog, history, uploads, spikes) is not used.",
+        t.file,
+        t.format,
+        count(t.requests),
+        count(t.clips),
+        when(t.first_s),
+        when(t.last_s),
+        when(t.origin_s),
+    );
+    if t.served < t.requests {
+        let _ = write!(
+            p,
+            " **{} requests past the run's {duration} were not served** (a longer `scenario.duration` serves them).",
+            count(t.requests - t.served)
+        );
+    }
+    let span = t.last_s.saturating_sub(t.origin_s);
+    if span < duration.as_secs() / 2 {
+        let _ = write!(p, " The trace covers less than half of the run: the rest has no views but is billed.");
+    }
+    if t.out_of_order > 0 {
+        let _ = write!(
+            p,
+            " {} requests were earlier than the one before them and were served at that one's time.",
+            count(t.out_of_order)
+        );
+    }
+    p
 }
 
 /// A name as a Markdown table cell: a `|` in it would end the cell.

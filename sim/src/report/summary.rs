@@ -81,6 +81,10 @@ pub struct Summary {
     /// written before it read back to the same bytes and checksums).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<crate::sensitivity::Note>,
+    /// The trace whose requests the run served (`[traffic] trace`, `run --trace`); absent for a
+    /// synthetic workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSummary>,
 }
 
 /// A figure over replicas: its mean and Student 95 % interval.
@@ -289,6 +293,32 @@ pub struct Latency {
     pub mean: Option<f64>,
 }
 
+/// The trace a run served (see `clipsim_sim::workload::trace`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TraceSummary {
+    /// Its file name (without the directory, so that the same trace gives the same summary
+    /// wherever it is).
+    pub file: String,
+    /// `csv` or `oracle-general`.
+    pub format: String,
+    /// Requests in it.
+    pub requests: u64,
+    /// Requests served (warm-up included): those before the run's end.
+    pub served: u64,
+    /// Distinct clips in it.
+    pub clips: u64,
+    /// When its clips were uploaded: `first-view` or `start`.
+    pub uploads: String,
+    /// The trace time (seconds; Unix seconds for an imported log) of the run's time 0.
+    pub origin_s: u64,
+    /// The first and last request's trace time, seconds.
+    pub first_s: u64,
+    /// See `first_s`.
+    pub last_s: u64,
+    /// Requests earlier than the one before them, served at that one's time.
+    pub out_of_order: u64,
+}
+
 /// What the steady-state pilot found (see `clipsim_sim::world::steady`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SteadyStateSummary {
@@ -419,6 +449,18 @@ pub fn summarize(r: &RunResult) -> Summary {
             steady_after_s: s.steady_after.map(|d| d.as_secs_f64()),
             active_mirrors: [s.mirrors.0, s.mirrors.1],
             edge_hit_rate: [s.edge_hit.0, s.edge_hit.1],
+        }),
+        trace: sc.traffic.trace.as_ref().map(|t| TraceSummary {
+            file: t.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            format: t.format.name().to_string(),
+            requests: t.requests,
+            served: r.arrivals,
+            clips: t.clips,
+            uploads: t.uploads.name().to_string(),
+            origin_s: t.origin_s,
+            first_s: t.first_s,
+            last_s: t.last_s,
+            out_of_order: t.out_of_order,
         }),
         interrupted: r.interrupted,
         requests: Requests {

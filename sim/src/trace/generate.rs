@@ -186,7 +186,7 @@ pub fn write_trace(
                 let t = LOG_EPOCH_S + r.time.as_secs();
                 if t / 86_400 != day {
                     day = t / 86_400;
-                    date = civil_date(day);
+                    date = crate::report::format::civil_date(day);
                 }
                 let (h, m, sec) = (t % 86_400 / 3600, t % 3600 / 60, t % 60);
                 w.write_line(format_args!(
@@ -235,41 +235,3 @@ const CLOUDFRONT_HEADER: &str = "#Version: 1.0\n#Fields: date time x-edge-locati
     x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type \
     cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type \
     sc-content-type sc-content-len sc-range-start sc-range-end\n";
-
-/// `YYYY-MM-DD` of a day counted from 1970-01-01 (the proleptic Gregorian calendar, as the
-/// log parsers read it).
-fn civil_date(days: u64) -> String {
-    // Days since 0000-03-01, in 400-year eras of 146,097 days.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = era * 400 + yoe + u64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_date;
-
-    /// Days to dates, against dates worked out by hand (leap days, century rules, the epoch).
-    #[test]
-    fn civil_dates() {
-        for (days, date) in [
-            (0, "1970-01-01"),
-            (59, "1970-03-01"),
-            (10_957, "2000-01-01"),
-            (11_016, "2000-02-29"),
-            (11_017, "2000-03-01"),
-            (20_454, "2026-01-01"),
-            (47_541, "2100-03-01"),
-        ] {
-            assert_eq!(civil_date(days), date, "day {days}");
-        }
-        assert_eq!(super::LOG_EPOCH_S, 20_454 * 86_400);
-    }
-}

@@ -68,6 +68,14 @@ impl TraceUploads {
     /// Names accepted by `trace_uploads`.
     pub const NAMES: [&'static str; 2] = ["first-view", "start"];
 
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceUploads::FirstView => "first-view",
+            TraceUploads::Start => "start",
+        }
+    }
+
     /// The setting of this name.
     pub fn parse(name: &str) -> Option<TraceUploads> {
         match name {

@@ -105,6 +105,9 @@ pub struct RunResult {
     pub meters: Meters,
     /// With replicas ([`crate::replicas`]): every replica's summary, this run's first; else empty.
     pub replicas: Vec<crate::report::summary::Summary>,
+    /// The trace could not be read to the end in the run although it was when the scenario was
+    /// loaded (it changed since): what went wrong. The figures are then not the trace's.
+    pub trace_error: Option<String>,
 }
 
 impl RunResult {
@@ -437,6 +440,7 @@ impl<C: EdgeCache> Sim<C> {
             copied_out_bytes: self.links.copied_out().to_vec(),
         };
         RunResult {
+            trace_error: self.demand.trace().and_then(|t| t.error()).map(ToString::to_string),
             meters,
             workload_bytes: self.demand.heap_bytes(),
             scenario: self.sc,
