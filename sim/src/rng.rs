@@ -34,6 +34,8 @@ pub enum Purpose {
     History,
     /// Background failures (`[failures]`).
     Failures,
+    /// The bootstrap traces of `clipsim trace fit`.
+    Fit,
 }
 
 impl Purpose {
@@ -51,6 +53,7 @@ impl Purpose {
             Purpose::CatalogPicks => 9,
             Purpose::History => 10,
             Purpose::Failures => 11,
+            Purpose::Fit => 12,
         }
     }
 }

@@ -236,6 +236,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Mrc(args) => mrc(args),
         Command::Trace { command: TraceCommand::Generate(args) } => trace_generate(args),
         Command::Trace { command: TraceCommand::Import(args) } => import::trace_import(args),
+        Command::Trace { command: TraceCommand::Fit(args) } => trace_fit(args),
         Command::Sweep(args) => sweep::cli_sweep(args),
         Command::Merge(args) => sweep::cli_merge(args),
         Command::Sensitivity(args) => sensitivity::cli_sensitivity(args),
@@ -503,6 +504,35 @@ pub enum TraceCommand {
                       clipsim trace import http_requests.ndjson --format cloudflare --out month.csv --max-bad 100"
     )]
     Import(import::ImportArgs),
+    /// Estimate the synthetic workload's parameters from a trace: a scenario fragment with the
+    /// fit's quality, and a rank-frequency chart of trace and fit.
+    #[command(after_help = "Examples:\n  clipsim trace fit month.csv --out fitted.toml\n  \
+                            clipsim trace fit cloudPhysicsIO.oracleGeneral.bin --out cp.toml --replicates 200")]
+    Fit(FitArgs),
+}
+
+/// Arguments of `trace fit`.
+#[derive(Debug, clap::Args)]
+pub struct FitArgs {
+    /// The trace.
+    pub trace: PathBuf,
+    /// The scenario fragment to write (TOML); the chart goes beside it (NAME.svg).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Bootstrap traces behind the exponent's bias correction and interval.
+    #[arg(long, default_value_t = 100)]
+    pub replicates: usize,
+    /// The bootstrap's seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub input: TraceInputArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// How to read a trace (shared by `replay` and `mrc`).
@@ -877,6 +907,47 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         // is that CSV; where the files went (a message) to standard error.
         write!(Stdout::lock(), "{}", to_csv(&c))?;
         eprintln!("wrote {} and {}", dir.join("mrc.csv").display(), dir.join("mrc.svg").display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn trace_fit(args: FitArgs) -> Result<ExitCode> {
+    use clipsim_sim::trace::fit;
+    anyhow::ensure!((1..=10_000).contains(&args.replicates), "--replicates {}: expected 1 to 10000", args.replicates);
+    let opts = args.input.read_options()?;
+    let svg_path = args.out.with_extension("svg");
+    let inputs = [args.trace.as_path()];
+    let toml_out = report::StagedFile::begin(&args.out, args.force, &inputs)?;
+    let svg_out = report::StagedFile::begin(&svg_path, args.force, &inputs)?;
+    let stats = fit::TraceStats::read(&args.trace, &opts)?;
+    let f = fit::fit(&stats, args.replicates, args.seed);
+    let name = args.trace.file_name().map_or_else(|| args.trace.display().to_string(), |n| n.to_string_lossy().into());
+    let text = f.to_toml(&format!("`{name}`"), &stats);
+    let svg = fit::chart(&f, &format!("Rank-frequency of {name}: trace and fitted Zipf"))
+        .map_err(|e| anyhow!("{}: drawing the chart: {e}", svg_path.display()))?;
+    std::io::Write::write_all(&mut toml_out.create()?, text.as_bytes())?;
+    std::io::Write::write_all(&mut svg_out.create()?, svg.as_bytes())?;
+    let toml_path = toml_out.commit()?;
+    svg_out.commit()?;
+    if !args.quiet {
+        let mut stdout = Stdout::lock();
+        writeln!(
+            stdout,
+            "{}: Zipf alpha {:.4} (95 % interval {:.4} to {:.4}), {} clips ({} seen), KS {:.4}; sizes lognormal \
+             mean {:.2} MB sigma {:.3} (KS {:.4}); {:.0} views/month; chart {}",
+            toml_path.display(),
+            f.zipf.alpha,
+            f.alpha_interval.0,
+            f.alpha_interval.1,
+            f.zipf.clips,
+            f.clips_seen,
+            f.ks_popularity,
+            (f.size_mu + f.size_sigma * f.size_sigma / 2.0).exp() / 1e6,
+            f.size_sigma,
+            f.ks_size,
+            f.views_per_month,
+            svg_path.display()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

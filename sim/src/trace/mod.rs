@@ -15,6 +15,7 @@
 //! ids through an [`IdMap`] in the consumers.
 
 mod csv;
+pub mod fit;
 pub mod generate;
 mod idmap;
 pub mod import;
