@@ -238,3 +238,92 @@ fn a_bad_trace_is_a_located_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!d.join("r").exists());
 }
+
+/// Observed beside simulated, worked out by hand. One clip, a CDN with a one-hour TTL: day 1 at
+/// 10, 20, 30, 40 s the simulated edge misses then hits three times, while the log says miss,
+/// hit, hit, miss; day 2 at 10 and 20 s past midnight it revalidates (not a hit) then hits, while
+/// the log says hit, hit. A `bypass` and an unlogged request are left out.
+#[test]
+fn observed_beside_simulated_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("trace.csv"),
+        "time,obj_id,size,geo,cache\n10,1,1000,na,miss\n20,1,1000,na,hit\n25,1,1000,na,bypass\n30,1,1000,na,Hit\n\
+         40,1,1000,na,miss\n50,1,1000,na,\n86410,1,1000,na,hit\n86420,1,1000,na,hit\n",
+    )
+    .unwrap();
+    let text = bare("")
+        .replace("duration = \"1d\"", "duration = \"2d\"")
+        .replace("[cdn]\nenabled = false\n", "[cdn]\nenabled = true\nprovider = \"cloudflare\"\ncache_ttl = \"1h\"\n");
+    let sc = load(d, &text).unwrap();
+    assert_eq!(sc.traffic.trace.as_ref().unwrap().observed, 6, "hits and misses logged");
+    let r = run(sc);
+    let c = clipsim_sim::report::summarize(&r).calibration.expect("the trace has cache results");
+    let text = std::fs::read_to_string(d.join("t.toml")).unwrap();
+    let all = c.by_geo.last().unwrap();
+    assert_eq!((all.geo.as_str(), all.requests), ("all", 6));
+    assert_eq!(all.observed_hit_rate, Some(4.0 / 6.0));
+    assert_eq!(all.simulated_hit_rate, Some(4.0 / 6.0));
+    assert_eq!(all.observed_bytes_past_edge, 2000);
+    assert_eq!(all.simulated_bytes_past_edge, 2000);
+    let days: Vec<(u64, f64)> = c.by_day.iter().map(|r| (r.requests, r.difference.unwrap())).collect();
+    assert_eq!(days, vec![(4, 0.25), (2, -0.5)]);
+    // Student's interval over the two days' differences: mean -0.125, standard error 0.375,
+    // t(0.975, 1 degree of freedom) = 12.706.
+    let (lo, hi) = all.difference_ci95.unwrap();
+    assert!(
+        (lo - (-0.125 - 12.706 * 0.375)).abs() < 1e-3 && (hi - (-0.125 + 12.706 * 0.375)).abs() < 1e-3,
+        "{lo} {hi}"
+    );
+    let na = &c.by_geo[0];
+    assert_eq!((na.geo.as_str(), na.requests), ("na", 6));
+    // The report puts them side by side.
+    let out = clipsim(&["run", "t.toml", "--out", "rep", "-q"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = std::fs::read_to_string(d.join("rep/report.md")).unwrap();
+    assert!(md.contains("## Observed beside simulated") && md.contains("| all | 6 | 66.67 % | 66.67 % |"), "{md}");
+    // After a one-day warm-up only day 2 is compared (the real CDN was warm, the simulated one
+    // starts cold).
+    let warm = run(load(d, &text.replace("warmup = \"0s\"", "warmup = \"1d\"")).unwrap());
+    let c = clipsim_sim::report::summarize(&warm).calibration.unwrap();
+    let all = c.by_geo.last().unwrap();
+    assert_eq!((all.requests, all.observed_hit_rate, all.simulated_hit_rate), (2, Some(1.0), Some(0.5)));
+    assert_eq!(all.difference_ci95, None, "one day: no interval");
+}
+
+/// A simulated CDN's own log (`run --request-log`) calibrates exactly: run on it with the same
+/// settings, the simulated edge makes the very same hits (a difference of exactly 0 in every
+/// geography and on every day); with a shorter TTL it is colder, its interval below 0.
+#[test]
+fn a_simulated_cdn_log_calibrates_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sc = small_scenario(d, "");
+    let sc = sc.to_str().unwrap();
+    let text = std::fs::read_to_string(sc).unwrap();
+    std::fs::write(d.join("real.toml"), text.replace("cache_ttl = \"1h\"", "cache_ttl = \"12h\"")).unwrap();
+    ok(&clipsim(&["trace", "generate", sc, "--out", "t.csv"], d));
+    ok(&clipsim(&["run", "real.toml", "--trace", "t.csv", "--request-log", "real.csv", "--out", "real", "-q"], d));
+    let head = std::fs::read_to_string(d.join("real.csv")).unwrap();
+    assert!(head.starts_with("time,obj_id,size,geo,cache\n"), "{}", &head[..80]);
+    ok(&clipsim(&["run", "real.toml", "--trace", "real.csv", "--out", "same", "-q"], d));
+    ok(&clipsim(&["run", sc, "--trace", "real.csv", "--out", "colder", "-q"], d));
+    let same = summary(&d.join("same/summary.json"));
+    let cal = &same["calibration"];
+    for row in cal["by_geo"].as_array().unwrap().iter().chain(cal["by_day"].as_array().unwrap()) {
+        assert_eq!(row["difference"], 0.0, "{row}");
+        assert_eq!(row["observed_hit_rate"], row["simulated_hit_rate"], "{row}");
+        assert_eq!(row["observed_bytes_past_edge"], row["simulated_bytes_past_edge"], "{row}");
+    }
+    // The run on the log is the run that wrote it.
+    let real = summary(&d.join("real/summary.json"));
+    assert_eq!(real["served_from"], same["served_from"]);
+    assert_eq!(real["cost_nanodollars"], same["cost_nanodollars"]);
+    let colder = summary(&d.join("colder/summary.json"));
+    let all = colder["calibration"]["by_geo"].as_array().unwrap().last().unwrap().clone();
+    let hi = all["difference_ci95"][1].as_f64().unwrap();
+    assert!(hi < 0.0, "a 1-hour TTL against a 12-hour one is colder: {all}");
+    let report = std::fs::read_to_string(d.join("colder/report.md")).unwrap();
+    assert!(report.contains("**The simulated edge is colder than the real one**"), "{report}");
+}

@@ -25,6 +25,18 @@ fn run_one(sc: Scenario, progress: &mut dyn Progress, stop: &AtomicBool) -> Resu
     Ok(World::new(sc)?.run(progress, stop))
 }
 
+/// Runs `sc` once (after its steady-state pilot, if any) with `log` called for every request
+/// served (see [`crate::world::RequestLog`]).
+pub fn run_logged(
+    sc: Scenario,
+    log: crate::world::RequestLog,
+    progress: &mut dyn Progress,
+    stop: &AtomicBool,
+) -> Result<RunResult, ConfigError> {
+    let sc = steady::settle(sc, stop)?;
+    Ok(World::new(sc)?.with_request_log(log).run(progress, stop))
+}
+
 /// Runs `n` (at least 1) replicas of `sc` on up to `threads` threads, replica 0 on this one with
 /// `progress` (then others, like the workers); returns replica 0 whole with every replica's
 /// summary in [`RunResult::replicas`] (replica order). Stopped by `stop` like a run: no replica

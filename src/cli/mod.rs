@@ -5,6 +5,7 @@
 mod builtin;
 mod import;
 mod memory;
+mod request_log;
 mod sensitivity;
 mod stdout;
 mod sweep;
@@ -168,6 +169,11 @@ pub struct RunArgs {
     /// Threads the replicas run on [default: the number of cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also write every request served and the simulated edge's result, as a trace with the
+    /// CDN's results (`time,obj_id,size,geo,cache`, as `trace import` writes): the log the
+    /// simulated CDN would have kept, for `--trace` runs to calibrate against. One replica.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
     /// Where the scenario's sensitivity analysis is, for the report's "How sure is this?" section
     /// [default: sensitivity/NAME/ beside the report directory (reports/sensitivity/NAME/ for the
     /// default reports/NAME/), where `clipsim sensitivity` writes it, if it is there].
@@ -416,8 +422,19 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         Some(sc.duration.as_secs() + pre_run),
     );
     let mut progress = Bar(bar);
-    let result = clipsim_sim::replicas::run(sc, replicas, threads, &mut progress, &STOP)
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let result = match &args.request_log {
+        None => clipsim_sim::replicas::run(sc, replicas, threads, &mut progress, &STOP),
+        Some(log_path) => {
+            anyhow::ensure!(replicas == 1, "--request-log: one replica only (not --replicas {replicas})");
+            let log = request_log::RequestLog::begin(log_path, args.force, &sc, &inputs(file.as_deref(), &args.env))?;
+            let r = clipsim_sim::replicas::run_logged(sc, log.sink(), &mut progress, &STOP);
+            if r.as_ref().is_ok_and(|r| !r.interrupted) {
+                log.commit()?;
+            }
+            r
+        }
+    }
+    .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if let Some(e) = &result.trace_error {
         anyhow::bail!("{e} (the trace changed after the scenario was loaded: nothing written)");
     }
@@ -564,6 +581,10 @@ pub struct TraceInputArgs {
     /// CSV: the geography column, a number from 1 or a header name.
     #[arg(long)]
     pub geo_col: Option<String>,
+    /// CSV: the CDN's cache result column (hit, miss, ...; `trace import` writes `cache`), a
+    /// number from 1 or a header name.
+    #[arg(long)]
+    pub cache_col: Option<String>,
     /// CSV: the field delimiter (one character; `tab` for a tab).
     #[arg(long)]
     pub delimiter: Option<String>,
@@ -599,6 +620,7 @@ impl TraceInputArgs {
             id: col("--id-col", &self.id_col)?,
             size: col("--size-col", &self.size_col)?,
             geo: col("--geo-col", &self.geo_col)?,
+            cache: col("--cache-col", &self.cache_col)?,
             delimiter,
             header: if self.header {
                 HeaderMode::Yes

@@ -221,6 +221,10 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     let _ = writeln!(o, "| failovers | {} |", count(s.failovers));
     let _ = writeln!(o, "| cost alerts | {} |\n", s.cost_alerts);
 
+    if let Some(c) = &s.calibration {
+        o.push_str(&calibration_section(c));
+    }
+
     // Expected vs simulated.
     if let Some(e) = &sc.expected {
         let months = (r.end - (SimTime::ZERO + sc.pre_run())).as_secs_f64() / sc.engine.billing.month.as_secs_f64();
@@ -487,6 +491,80 @@ fn trace_paragraph(t: &super::summary::TraceSummary, duration: clipsim_engine::S
         );
     }
     p
+}
+
+/// The CDN's own results beside the simulated edge's, on the same requests.
+fn calibration_section(c: &super::summary::CalibrationSummary) -> String {
+    let pct = |v: Option<f64>| format::or_na(v, |v| format::percent(v, 2));
+    let points = |v: f64| format!("{:+.2}", v * 100.0);
+    let mut o = String::from(
+        "## Observed beside simulated
+
+",
+    );
+    o.push_str(
+        "The trace carries the CDN's own cache results: on the same requests (after the warm-up, those the CDN \
+         logged as a hit or a miss), its edge hit rate beside the simulated edge's. Each request weighs its clip's \
+         size in the byte hit rates. The difference is in percentage points, simulated minus observed, with a 95 % \
+         interval over the days. `docs/calibration.md` in clipsim's repository says how to tune \
+         `cdn.edge_capacity_gb` and `cdn.cache_ttl` until they agree.\n\n",
+    );
+    o.push_str(
+        "| geography | requests | hit rate, observed | simulated | difference (points) | byte hit rate, observed | simulated | bytes past the edge, observed | simulated |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in &c.by_geo {
+        let diff = match (r.difference, r.difference_ci95) {
+            (Some(d), Some((lo, hi))) => format!("{} ({} to {})", points(d), points(lo), points(hi)),
+            (Some(d), None) => points(d),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {diff} | {} | {} | {} | {} |",
+            cell(&r.geo),
+            count(r.requests),
+            pct(r.observed_hit_rate),
+            pct(r.simulated_hit_rate),
+            pct(r.observed_byte_hit_rate),
+            pct(r.simulated_byte_hit_rate),
+            format::bytes(r.observed_bytes_past_edge as f64),
+            format::bytes(r.simulated_bytes_past_edge as f64),
+        );
+    }
+    if let Some(all) = c.by_geo.last() {
+        let verdict = match (all.difference, all.difference_ci95) {
+            (Some(_), Some((lo, hi))) if lo <= 0.0 && 0.0 <= hi => {
+                "The simulated edge agrees with the real one within the day-to-day noise.".to_string()
+            }
+            (Some(d), _) if d < 0.0 => {
+                "**The simulated edge is colder than the real one**: it hits less often. A larger \
+                `cdn.edge_capacity_gb` or a longer `cdn.cache_ttl` warms it."
+                    .to_string()
+            }
+            (Some(_), _) => "**The simulated edge is warmer than the real one**: it hits more often. A smaller \
+                `cdn.edge_capacity_gb` or a shorter `cdn.cache_ttl` cools it."
+                .to_string(),
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "\n{verdict}\n");
+    }
+    if c.by_day.len() > 1 {
+        o.push_str("| day | requests | hit rate, observed | simulated | difference (points) |\n| --- | --- | --- | --- | --- |\n");
+        for r in &c.by_day {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                r.geo,
+                count(r.requests),
+                pct(r.observed_hit_rate),
+                pct(r.simulated_hit_rate),
+                r.difference.map_or("n/a".into(), points)
+            );
+        }
+        o.push('\n');
+    }
+    o
 }
 
 /// A name as a Markdown table cell: a `|` in it would end the cell.

@@ -85,6 +85,10 @@ pub struct Summary {
     /// synthetic workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSummary>,
+    /// With a trace that carries the CDN's own cache results: observed beside simulated (absent
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationSummary>,
 }
 
 /// A figure over replicas: its mean and Student 95 % interval.
@@ -293,6 +297,89 @@ pub struct Latency {
     pub mean: Option<f64>,
 }
 
+/// Observed beside simulated for one geography (or all), over the requests whose real result
+/// was a hit or a miss, after the warm-up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CalibrationRow {
+    /// The geography, or `all`.
+    pub geo: String,
+    /// Requests compared.
+    pub requests: u64,
+    /// The CDN's edge hit rate, as its log says.
+    pub observed_hit_rate: Option<f64>,
+    /// The simulated edge's hit rate on the same requests.
+    pub simulated_hit_rate: Option<f64>,
+    /// Simulated minus observed.
+    pub difference: Option<f64>,
+    /// A 95 % interval of the difference: Student's over the days' differences (`null` with
+    /// fewer than two days of requests).
+    pub difference_ci95: Option<(f64, f64)>,
+    /// Byte hit rates (each request weighs its clip's size), observed and simulated.
+    pub observed_byte_hit_rate: Option<f64>,
+    /// See `observed_byte_hit_rate`.
+    pub simulated_byte_hit_rate: Option<f64>,
+    /// Bytes not served from the edge's cache (what went past it to the origin), observed and
+    /// simulated.
+    pub observed_bytes_past_edge: u64,
+    /// See `observed_bytes_past_edge`.
+    pub simulated_bytes_past_edge: u64,
+}
+
+/// Observed beside simulated (see `clipsim_sim::world::calibration`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CalibrationSummary {
+    /// Per geography, then `all`.
+    pub by_geo: Vec<CalibrationRow>,
+    /// Per day of the run (all geographies; days without compared requests left out), `geo`
+    /// holding the day (`day 3`).
+    pub by_day: Vec<CalibrationRow>,
+}
+
+/// Observed beside simulated from the run's tallies.
+pub fn calibration_summary(c: &crate::world::calibration::Calibration, geos: &[String]) -> CalibrationSummary {
+    use crate::world::calibration::Cell;
+    let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+    let row = |name: String, cells: &[Cell]| {
+        let mut t = Cell::default();
+        cells.iter().for_each(|c| t.add(c));
+        let diffs: Vec<f64> = cells
+            .iter()
+            .filter(|c| c.requests > 0)
+            .map(|c| (c.simulated_hits as f64 - c.observed_hits as f64) / c.requests as f64)
+            .collect();
+        let (obs, sim) = (ratio(t.observed_hits, t.requests), ratio(t.simulated_hits, t.requests));
+        CalibrationRow {
+            geo: name,
+            requests: t.requests,
+            observed_hit_rate: obs,
+            simulated_hit_rate: sim,
+            difference: obs.zip(sim).map(|(o, s)| s - o),
+            difference_ci95: if diffs.len() >= 2 { crate::sweep::aggregate::stat(&diffs).ci95 } else { None },
+            observed_byte_hit_rate: ratio(t.observed_hit_bytes, t.bytes),
+            simulated_byte_hit_rate: ratio(t.simulated_hit_bytes, t.bytes),
+            observed_bytes_past_edge: t.bytes - t.observed_hit_bytes,
+            simulated_bytes_past_edge: t.bytes - t.simulated_hit_bytes,
+        }
+    };
+    let days = c.days();
+    let day_total = |d: usize| {
+        let mut t = Cell::default();
+        (0..c.geos()).for_each(|g| t.add(&c.cell(d, g)));
+        t
+    };
+    let mut by_geo: Vec<CalibrationRow> = (0..c.geos())
+        .map(|g| row(geos[g].clone(), &(0..days).map(|d| c.cell(d, g)).collect::<Vec<_>>()))
+        .filter(|r| r.requests > 0)
+        .collect();
+    let totals: Vec<Cell> = (0..days).map(day_total).collect();
+    by_geo.push(row("all".into(), &totals));
+    let by_day = (0..days)
+        .filter(|&d| totals[d].requests > 0)
+        .map(|d| row(format!("day {}", d + 1), std::slice::from_ref(&totals[d])))
+        .collect();
+    CalibrationSummary { by_geo, by_day }
+}
+
 /// The trace a run served (see `clipsim_sim::workload::trace`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TraceSummary {
@@ -462,6 +549,7 @@ pub fn summarize(r: &RunResult) -> Summary {
             last_s: t.last_s,
             out_of_order: t.out_of_order,
         }),
+        calibration: r.calibration.as_ref().map(|c| calibration_summary(c, &sc.geos)),
         interrupted: r.interrupted,
         requests: Requests {
             total: t.requests,

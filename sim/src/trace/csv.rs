@@ -9,7 +9,7 @@
 //! a field wrapped in double quotes loses its quotes (a quoted field may not hold the
 //! delimiter). Blank lines are ignored; `\r\n` line ends are accepted.
 
-use super::{ReadStats, Request, Source, TraceError, BATCH, NO_GEO};
+use super::{Observed, ReadStats, Request, Source, TraceError, BATCH, NO_GEO};
 use crate::report::StagedFile;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -75,6 +75,8 @@ pub struct CsvSpec {
     pub size: Option<Col>,
     /// Geography column, if any.
     pub geo: Option<Col>,
+    /// The CDN's cache result column, if any (an imported log's `cache`).
+    pub cache: Option<Col>,
     /// Field delimiter.
     pub delimiter: u8,
     /// Header handling.
@@ -83,7 +85,7 @@ pub struct CsvSpec {
 
 impl Default for CsvSpec {
     fn default() -> Self {
-        CsvSpec { time: None, id: None, size: None, geo: None, delimiter: b',', header: HeaderMode::Auto }
+        CsvSpec { time: None, id: None, size: None, geo: None, cache: None, delimiter: b',', header: HeaderMode::Auto }
     }
 }
 
@@ -91,13 +93,17 @@ const TIME_NAMES: [&str; 4] = ["time", "timestamp", "clock_time", "ts"];
 const ID_NAMES: [&str; 4] = ["obj_id", "object_id", "id", "key"];
 const SIZE_NAMES: [&str; 4] = ["size", "obj_size", "object_size", "bytes"];
 const GEO_NAMES: [&str; 3] = ["geo", "geography", "region"];
+const CACHE_NAMES: [&str; 3] = ["cache", "cache_status", "x-edge-result-type"];
 
 /// Slots of the fields a row needs.
 const TIME: usize = 0;
 const ID: usize = 1;
 const SIZE: usize = 2;
 const GEO: usize = 3;
-const WHAT: [&str; 4] = ["time", "object id", "size", "geography"];
+const CACHE: usize = 4;
+/// Field slots.
+const SLOTS: usize = 5;
+const WHAT: [&str; SLOTS] = ["time", "object id", "size", "geography", "cache result"];
 
 fn unquote(f: &[u8]) -> &[u8] {
     if f.len() >= 2 && f[0] == b'"' && f[f.len() - 1] == b'"' {
@@ -205,11 +211,12 @@ pub(crate) struct CsvReader {
     delim: u8,
     /// The wanted columns in column order: (0-based column, field slot: TIME, ID, SIZE or GEO),
     /// `wanted_len` of them. A fixed array, so that no column number allocates.
-    wanted: [(usize, u8); 4],
+    wanted: [(usize, u8); SLOTS],
     wanted_len: usize,
-    /// 0-based column of each slot (GEO: usize::MAX when absent).
-    cols: [usize; 4],
+    /// 0-based column of each slot (GEO, CACHE: usize::MAX when absent).
+    cols: [usize; SLOTS],
     pub has_geo: bool,
+    pub has_cache: bool,
     geos: Vec<Vec<u8>>,
     geo_keys: Vec<u64>,
     pub stats: ReadStats,
@@ -234,10 +241,11 @@ impl CsvReader {
             line: 0,
             skip_bad,
             delim: spec.delimiter,
-            wanted: [(usize::MAX, u8::MAX); 4],
+            wanted: [(usize::MAX, u8::MAX); SLOTS],
             wanted_len: 0,
-            cols: [0, 1, 2, usize::MAX],
+            cols: [0, 1, 2, usize::MAX, usize::MAX],
             has_geo: false,
+            has_cache: false,
             geos: Vec::new(),
             geo_keys: Vec::new(),
             stats: ReadStats::default(),
@@ -266,8 +274,8 @@ impl CsvReader {
             Line::TooLong => None,
             Line::End => None,
         };
-        let specs = [&spec.time, &spec.id, &spec.size, &spec.geo];
-        let flags = ["--time-col", "--id-col", "--size-col", "--geo-col"];
+        let specs = [&spec.time, &spec.id, &spec.size, &spec.geo, &spec.cache];
+        let flags = ["--time-col", "--id-col", "--size-col", "--geo-col", "--cache-col"];
         for (flag, c) in flags.iter().zip(specs) {
             if let Some(Col::Index(i)) = c {
                 if !(1..=COLS_MAX).contains(i) {
@@ -305,8 +313,8 @@ impl CsvReader {
                 self.file_error(None, "a header line, since a column is given by name (or give column numbers)".into())
             );
         }
-        let defaults: [&[&str]; 4] = [&TIME_NAMES, &ID_NAMES, &SIZE_NAMES, &GEO_NAMES];
-        for slot in 0..4 {
+        let defaults: [&[&str]; SLOTS] = [&TIME_NAMES, &ID_NAMES, &SIZE_NAMES, &GEO_NAMES, &CACHE_NAMES];
+        for slot in 0..SLOTS {
             let col = match specs[slot] {
                 Some(Col::Index(i)) => Some(i - 1),
                 Some(Col::Name(n)) => match names.iter().position(|h| h.eq_ignore_ascii_case(n)) {
@@ -325,7 +333,7 @@ impl CsvReader {
                 },
                 None if header => {
                     let found = names.iter().position(|h| defaults[slot].contains(&h.to_ascii_lowercase().as_str()));
-                    if found.is_none() && slot != GEO {
+                    if found.is_none() && slot < GEO {
                         return Err(self.file_error(
                             Some(1),
                             format!(
@@ -339,7 +347,7 @@ impl CsvReader {
                     }
                     found
                 }
-                None => (slot != GEO).then_some(slot),
+                None => (slot < GEO).then_some(slot),
             };
             match col {
                 Some(c) => self.cols[slot] = c,
@@ -347,6 +355,7 @@ impl CsvReader {
             }
         }
         self.has_geo = self.cols[GEO] != usize::MAX;
+        self.has_cache = self.cols[CACHE] != usize::MAX;
         let cols = self.cols;
         for (slot, &col) in cols.iter().enumerate() {
             if let Some(other) = cols[..slot].iter().position(|&c| c == col && col != usize::MAX) {
@@ -444,7 +453,7 @@ impl CsvReader {
     /// buffer holds none; at the end of the input the last line then runs to `self.end`) and the
     /// number of wanted fields found.
     #[inline]
-    fn split_line(&self, fields: &mut [(usize, usize); 4]) -> (Option<usize>, usize) {
+    fn split_line(&self, fields: &mut [(usize, usize); SLOTS]) -> (Option<usize>, usize) {
         const LO: u64 = 0x0101_0101_0101_0101;
         const HI: u64 = 0x8080_8080_8080_8080;
         let buf = &self.buf[..self.end];
@@ -505,19 +514,19 @@ impl CsvReader {
         &mut self,
         s: usize,
         e: usize,
-        fields: &[(usize, usize); 4],
+        fields: &[(usize, usize); SLOTS],
         found: usize,
         out: &mut Request,
     ) -> Result<(), String> {
-        let wanted = if self.has_geo { 4 } else { 3 };
-        if found < wanted {
+        if found < self.wanted_len {
             let columns = self.buf[s..e].split(|&b| b == self.delim).count();
-            let missing = (0..wanted).filter(|&k| self.cols[k] >= columns).map(|k| self.cols[k]).max().unwrap_or(0);
+            let wanted = &self.wanted[..self.wanted_len];
+            let missing = wanted.iter().map(|w| w.0).filter(|&c| c >= columns).max().unwrap_or(0);
             return Err(format!(
                 "at least {} columns (column {} holds the {}), found {columns}",
                 missing + 1,
                 missing + 1,
-                WHAT[(0..wanted).find(|&k| self.cols[k] == missing).unwrap_or(0)]
+                WHAT[wanted.iter().find(|w| w.0 == missing).map_or(0, |w| usize::from(w.1))]
             ));
         }
         let field = |slot: usize| {
@@ -558,16 +567,33 @@ impl CsvReader {
         } else {
             NO_GEO
         };
+        let cache = if self.has_cache {
+            let (a, mut b) = fields[CACHE];
+            if b == e && b > a && self.buf[b - 1] == b'\r' {
+                b -= 1;
+            }
+            let c = unquote(&self.buf[a..b]);
+            Observed::parse(c).ok_or_else(|| {
+                format!(
+                    "column {} (cache result): hit, stale, miss, expired, revalidated, bypass, error or empty, found {}",
+                    self.cols[CACHE] + 1,
+                    show(c)
+                )
+            })? as u8
+        } else {
+            Observed::Unknown as u8
+        };
         // Field by field: building a Request and copying it stalls on store forwarding.
         out.time = time;
         out.id = id;
         out.size = size;
         out.geo = geo;
+        out.cache = cache;
         Ok(())
     }
 
     pub fn next_batch(&mut self, out: &mut Vec<Request>) -> Result<(), TraceError> {
-        let mut fields = [(0usize, 0usize); 4];
+        let mut fields = [(0usize, 0usize); SLOTS];
         let mut n = out.len();
         out.resize(BATCH, Request::default());
         let result = self.fill(out, &mut n, &mut fields);
@@ -577,7 +603,12 @@ impl CsvReader {
 
     /// Fills `out[*n..]` with parsed rows, advancing `*n`.
     #[inline]
-    fn fill(&mut self, out: &mut [Request], n: &mut usize, fields: &mut [(usize, usize); 4]) -> Result<(), TraceError> {
+    fn fill(
+        &mut self,
+        out: &mut [Request],
+        n: &mut usize,
+        fields: &mut [(usize, usize); SLOTS],
+    ) -> Result<(), TraceError> {
         while *n < out.len() {
             let (nl, found) = self.split_line(fields);
             let (s, e, next) = match nl {
@@ -618,8 +649,7 @@ impl CsvReader {
                 }
             };
             let line_offset = self.offset;
-            let wanted = if self.has_geo { 4 } else { 3 };
-            if found < wanted && self.buf[s..e].iter().all(|b| b.is_ascii_whitespace()) {
+            if found < self.wanted_len && self.buf[s..e].iter().all(|b| b.is_ascii_whitespace()) {
                 self.consume_to(next);
                 continue;
             }
@@ -786,13 +816,13 @@ mod tests {
             read("time,obj_id,size,geo\n1,10,100,eu\n2,abc,200,na\r\n\n3.7,10,100,eu", CsvSpec::default(), false)
                 .unwrap();
         assert_eq!(stats.records, 3);
-        assert_eq!(reqs[0], Request { time: 1, id: 10, size: 100, geo: 0 });
+        assert_eq!(reqs[0], Request { time: 1, id: 10, size: 100, geo: 0, cache: 0 });
         assert_eq!(reqs[1].id, hash_id(b"abc"));
         assert_eq!((reqs[1].geo, reqs[2].time), (1, 3));
         assert_eq!(geos, ["eu", "na"]);
         // No header: columns 1, 2, 3.
         let (reqs, ..) = read("5,6,7\n8,9,10\n", CsvSpec::default(), false).unwrap();
-        assert_eq!(reqs[1], Request { time: 8, id: 9, size: 10, geo: NO_GEO });
+        assert_eq!(reqs[1], Request { time: 8, id: 9, size: 10, geo: NO_GEO, cache: 0 });
     }
 
     #[test]
@@ -802,7 +832,7 @@ mod tests {
         assert!(err.to_string().contains("--id-col"), "{err}");
         let spec = CsvSpec { id: Some(Col::parse("lbn").unwrap()), ..Default::default() };
         let (reqs, ..) = read(text, spec, false).unwrap();
-        assert_eq!(reqs[0], Request { time: 5633898, id: 42932745, size: 512, geo: NO_GEO });
+        assert_eq!(reqs[0], Request { time: 5633898, id: 42932745, size: 512, geo: NO_GEO, cache: 0 });
         let spec = CsvSpec {
             time: Some(Col::parse("2").unwrap()),
             id: Some(Col::parse("5").unwrap()),
@@ -810,7 +840,7 @@ mod tests {
             ..Default::default()
         };
         let (reqs, ..) = read(text, spec, false).unwrap();
-        assert_eq!(reqs[1], Request { time: 5633899, id: 7, size: 6656, geo: NO_GEO });
+        assert_eq!(reqs[1], Request { time: 5633899, id: 7, size: 6656, geo: NO_GEO, cache: 0 });
     }
 
     /// Digits are a column number from 1 to `COLS_MAX`, refused beyond (not taken for a header
@@ -895,7 +925,7 @@ mod tests {
             let mut r = TraceReader::open(&path, &ReadOptions::default()).unwrap();
             let mut b = Vec::new();
             assert!(r.next_batch(&mut b).unwrap());
-            assert_eq!(b[0], Request { time: 1, id: 2, size: 3, geo: 0 });
+            assert_eq!(b[0], Request { time: 1, id: 2, size: 3, geo: 0, cache: 0 });
             assert_eq!(b[1].geo, 1);
             assert_eq!(r.geo_names(), ["eu", ""]);
         }

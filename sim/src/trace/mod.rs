@@ -51,6 +51,41 @@ pub struct Request {
     pub size: u64,
     /// Index into [`TraceReader::geo_names`], or [`NO_GEO`].
     pub geo: u32,
+    /// The CDN's own result for it, an [`Observed`] (an imported log's `cache` column).
+    pub cache: u8,
+}
+
+/// The CDN's own cache result for a request, as a trace of an access log records it, for
+/// putting observed beside simulated (`clipsim run --trace`'s calibration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Observed {
+    /// Not recorded (or no cache column).
+    Unknown = 0,
+    /// Served from the edge's cache: `hit` (and `stale`, served from cache too).
+    Hit = 1,
+    /// Not served from the edge's cache: `miss`, `expired`, `revalidated` (the origin was asked).
+    Miss = 2,
+    /// Neither: `bypass` (not cacheable), `error`. Left out of the comparison.
+    Other = 3,
+}
+
+impl Observed {
+    /// The result a trace's `cache` field names (`None`: not a cache result).
+    pub fn parse(field: &[u8]) -> Option<Observed> {
+        let lower = |w: &str| field.eq_ignore_ascii_case(w.as_bytes());
+        Some(if field.is_empty() || lower("-") {
+            Observed::Unknown
+        } else if lower("hit") || lower("stale") {
+            Observed::Hit
+        } else if lower("miss") || lower("expired") || lower("revalidated") {
+            Observed::Miss
+        } else if lower("bypass") || lower("error") {
+            Observed::Other
+        } else {
+            return None;
+        })
+    }
 }
 
 /// A trace format.
@@ -308,6 +343,14 @@ impl TraceReader {
         match &self.inner {
             Inner::Oracle(_) => Vec::new(),
             Inner::Csv(r) => r.geo_names(),
+        }
+    }
+
+    /// Whether requests carry the CDN's cache result (a CSV `cache` column).
+    pub fn has_cache(&self) -> bool {
+        match &self.inner {
+            Inner::Oracle(_) => false,
+            Inner::Csv(r) => r.has_cache,
         }
     }
 

@@ -90,7 +90,7 @@ impl OracleReader {
                 let time = u32::from_le_bytes(r[0..4].try_into().unwrap_or([0; 4]));
                 let id = u64::from_le_bytes(r[4..12].try_into().unwrap_or([0; 8]));
                 let size = u32::from_le_bytes(r[12..16].try_into().unwrap_or([0; 4]));
-                Request { time: u64::from(time), id, size: u64::from(size), geo: NO_GEO }
+                Request { time: u64::from(time), id, size: u64::from(size), geo: NO_GEO, cache: 0 }
             }));
             self.start += n * RECORD_BYTES;
             self.offset += (n * RECORD_BYTES) as u64;
@@ -285,7 +285,7 @@ mod tests {
             assert_eq!(w.finish().unwrap(), 6);
             let (reqs, stats) = read_all(&path, false).unwrap();
             assert_eq!(reqs.iter().map(|r| r.id).collect::<Vec<_>>(), [5, 9, 5, 7, 9, 5]);
-            assert_eq!(reqs[3], Request { time: 3, id: 7, size: 107, geo: NO_GEO });
+            assert_eq!(reqs[3], Request { time: 3, id: 7, size: 107, geo: NO_GEO, cache: 0 });
             assert_eq!(stats.records, 6);
             if name.ends_with(".bin") {
                 let bytes = std::fs::read(&path).unwrap();

@@ -20,7 +20,7 @@
 
 use super::Arrival;
 use crate::rng::{Purpose, Stream};
-use crate::trace::{Format, IdMap, ReadOptions, Request, TraceError, TraceReader, BATCH, NO_GEO};
+use crate::trace::{Format, IdMap, Observed, ReadOptions, Request, TraceError, TraceReader, BATCH, NO_GEO};
 use clipsim_engine::{ClipId, GeoId, SimTime};
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,8 @@ pub struct TraceInfo {
     pub geo_map: Vec<GeoId>,
     /// When clips are uploaded.
     pub uploads: TraceUploads,
+    /// Requests with the CDN's own cache result (a hit or a miss; an imported log's `cache`).
+    pub observed: u64,
     /// With [`TraceUploads::Start`]: each clip's size in bytes, by clip number (else empty).
     pub sizes: Vec<u64>,
 }
@@ -100,6 +102,7 @@ impl TraceInfo {
         let mut sizes = Vec::new();
         let mut batch = Vec::with_capacity(BATCH);
         let (mut requests, mut first_s, mut last_s, mut latest, mut out_of_order) = (0u64, 0, 0, 0, 0);
+        let mut observed = 0u64;
         while reader.next_batch(&mut batch)? {
             for r in &batch {
                 match ids.get_or_insert(r.id) {
@@ -116,6 +119,7 @@ impl TraceInfo {
                 latest = latest.max(r.time);
                 last_s = r.time;
                 requests += 1;
+                observed += u64::from(r.cache == Observed::Hit as u8 || r.cache == Observed::Miss as u8);
             }
         }
         if requests == 0 {
@@ -149,6 +153,7 @@ impl TraceInfo {
             out_of_order,
             geo_map,
             uploads,
+            observed,
             sizes,
         })
     }
@@ -171,6 +176,7 @@ struct Read {
     geo: GeoId,
     /// Bytes, when this is the clip's first view (else 0).
     first_size: u64,
+    observed: u8,
 }
 
 /// The views of a trace, read lazily.
@@ -193,6 +199,7 @@ pub struct TraceViews {
     /// under the run): the views end there.
     error: Option<TraceError>,
     done: bool,
+    last_observed: u8,
 }
 
 impl TraceViews {
@@ -224,6 +231,7 @@ impl TraceViews {
             geo_cum,
             geos: Stream::new(seed, Purpose::Geos),
             error,
+            last_observed: 0,
         };
         v.fill();
         v
@@ -280,7 +288,7 @@ impl TraceViews {
                 self.latest = time;
                 let geo = if r.geo == NO_GEO { self.draw_geo() } else { self.info.geo_map[r.geo as usize] };
                 let first_size = if new { r.size.max(1) } else { 0 };
-                self.ready.push(Read { time, clip: ClipId(clip), geo, first_size });
+                self.ready.push(Read { time, clip: ClipId(clip), geo, first_size, observed: r.cache });
             }
         }
     }
@@ -321,7 +329,14 @@ impl TraceViews {
         if self.ready.len() - self.pos <= self.keep {
             self.fill();
         }
+        self.last_observed = r.observed;
         Arrival { time: r.time, clip: r.clip, geo: r.geo }
+    }
+
+    /// The CDN's own result for the view taken last (an [`Observed`] as `u8`).
+    #[inline]
+    pub fn last_observed(&self) -> u8 {
+        self.last_observed
     }
 
     /// Heap bytes held (grows with the clips, not with the requests).

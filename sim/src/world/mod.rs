@@ -7,6 +7,7 @@
 //! uploads, copy completions, probes, engine timers, report ticks, the end of the warm-up, then
 //! arrivals. Nothing here reads a clock.
 
+pub mod calibration;
 mod rows;
 mod serve;
 pub mod steady;
@@ -108,6 +109,8 @@ pub struct RunResult {
     /// The trace could not be read to the end in the run although it was when the scenario was
     /// loaded (it changed since): what went wrong. The figures are then not the trace's.
     pub trace_error: Option<String>,
+    /// With a trace that carries the CDN's own results (and a CDN): observed beside simulated.
+    pub calibration: Option<calibration::Calibration>,
 }
 
 impl RunResult {
@@ -128,11 +131,16 @@ pub struct World(Box<dyn Run>);
 trait Run {
     fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult;
     fn set_prefetch_distances(&mut self, far: usize, near: usize);
+    fn set_request_log(&mut self, log: RequestLog);
 }
 
 impl<C: EdgeCache> Run for Sim<C> {
     fn run(self: Box<Self>, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         Sim::run(*self, progress, stop)
+    }
+
+    fn set_request_log(&mut self, log: RequestLog) {
+        self.watch.get_or_insert_with(Default::default).log = Some(log);
     }
 
     fn set_prefetch_distances(&mut self, far: usize, near: usize) {
@@ -165,6 +173,12 @@ impl World {
     /// arrivals and every [`STOP_CHECK_EVENTS`] events, at an event boundary).
     pub fn run(self, progress: &mut dyn Progress, stop: &AtomicBool) -> RunResult {
         self.0.run(progress, stop)
+    }
+
+    /// Calls `log` with every request served (see [`RequestLog`]).
+    pub fn with_request_log(mut self, log: RequestLog) -> Self {
+        self.0.set_request_log(log);
+        self
     }
 
     /// Prefetches `far` and `near` arrivals ahead instead of [`PREFETCH_FAR`] and 2 (both below
@@ -214,6 +228,20 @@ struct Sim<C> {
     spike_noted: Vec<Vec<u8>>,
     /// Whether a cost alert is raised (not yet cleared), for the timeline's end.
     alert_raised: bool,
+    /// What watches each request served: none in a plain run (one branch per request).
+    watch: Option<Box<Watch>>,
+}
+
+/// Called with every request served (warm-up included): its time, clip, geography, size in
+/// bytes and whether the edge served it from its cache.
+pub type RequestLog = Box<dyn FnMut(SimTime, ClipId, clipsim_engine::GeoId, u64, bool)>;
+
+/// What watches each request served.
+#[derive(Default)]
+struct Watch {
+    /// With a trace that carries the CDN's own results: observed beside simulated.
+    calibration: Option<calibration::Calibration>,
+    log: Option<RequestLog>,
 }
 
 impl<C: EdgeCache> Sim<C> {
@@ -325,6 +353,16 @@ impl<C: EdgeCache> Sim<C> {
             net_rng: Stream::new(sc.seed, Purpose::Network),
             spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
+            watch: sc.traffic.trace.as_ref().filter(|t| t.observed > 0 && sc.cdn.is_some()).map(|_| {
+                Box::new(Watch {
+                    calibration: Some(calibration::Calibration::new(
+                        SimTime::ZERO + sc.warmup,
+                        sc.duration,
+                        sc.geos.len(),
+                    )),
+                    log: None,
+                })
+            }),
             faults,
             engine,
             sc,
@@ -380,7 +418,18 @@ impl<C: EdgeCache> Sim<C> {
                 }
                 let a = self.demand.take_view();
                 self.prefetch_ahead();
-                self.serve(a);
+                let from = self.serve(a);
+                if let Some(w) = &mut self.watch {
+                    let hit = from == clipsim_engine::ServedFrom::Edge;
+                    let size = self.engine.clip_size(a.clip).map_or(0, |s| s.0);
+                    if let Some(c) = &mut w.calibration {
+                        let observed = self.demand.trace().map_or(0, |t| t.last_observed());
+                        c.record(a.time, a.geo.index(), observed, hit, size);
+                    }
+                    if let Some(log) = &mut w.log {
+                        log(a.time, a.clip, a.geo, size, hit);
+                    }
+                }
                 debug_assert_eq!(self.next_event(), (sched, is_engine), "serving a request scheduled something");
                 self.arrivals += 1;
                 if self.arrivals.is_multiple_of(PROGRESS_EVERY) {
@@ -441,6 +490,7 @@ impl<C: EdgeCache> Sim<C> {
         };
         RunResult {
             trace_error: self.demand.trace().and_then(|t| t.error()).map(ToString::to_string),
+            calibration: self.watch.as_mut().and_then(|w| w.calibration.take()),
             meters,
             workload_bytes: self.demand.heap_bytes(),
             scenario: self.sc,

@@ -34,7 +34,7 @@ pub(super) fn throughput_table(mean_bps: u64, sigma: f64, seed: u64) -> Vec<u64>
 impl<C: EdgeCache> Sim<C> {
     /// Serves one arrival. O(1); allocates nothing.
     #[inline(always)]
-    pub(super) fn serve(&mut self, a: Arrival) {
+    pub(super) fn serve(&mut self, a: Arrival) -> ServedFrom {
         let t = a.time;
         let geo = a.geo.index();
         let mut req =
@@ -96,5 +96,6 @@ impl<C: EdgeCache> Sim<C> {
             self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
         }
         self.rec.request(t, geo, a.clip.index(), served_region, from, load_us);
+        from
     }
 }
