@@ -231,8 +231,30 @@ fn a_bad_trace_is_a_located_error() {
     let e = load(d, &bare("").replace("trace = \"trace.csv\"\n", "trace_format = \"csv\"\n")).unwrap_err();
     assert_eq!(e.key_path, "traffic.trace_format");
 
-    // On the command line: exit status 2 and the message, nothing written.
+    // Past the first batch, a bad record or geography is found by the run (exit 2, nothing
+    // written) or by `clipsim validate`, which reads the whole trace.
     let sc = small_scenario(d, "");
+    for (bad, what) in [("5000,1,x,na", "record 5000"), ("5000,1,10,mars", "`mars` is not one")] {
+        let mut text = String::from("time,obj_id,size,geo\n");
+        for i in 1..6000 {
+            text.push_str(&if i == 5000 { format!("{bad}\n") } else { format!("{i},{},10,na\n", i % 7) });
+        }
+        std::fs::write(d.join("long.csv"), text).unwrap();
+        let out = clipsim(&["run", sc.to_str().unwrap(), "--trace", "long.csv", "--out", "r"], d);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(what) && err.contains("nothing written"), "{err}");
+        assert!(!d.join("r").exists());
+        let with =
+            std::fs::read_to_string(sc.as_path()).unwrap().replace("[traffic]\n", "[traffic]\ntrace = \"long.csv\"\n");
+        std::fs::write(d.join("with.toml"), with).unwrap();
+        let out = clipsim(&["validate", "with.toml"], d);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(what) && err.contains("traffic.trace"), "{err}");
+    }
+
+    // On the command line: exit status 2 and the message, nothing written.
     let out = clipsim(&["run", sc.to_str().unwrap(), "--trace", "missing.csv", "--out", "r"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -205,7 +205,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(args),
         Command::Validate { scenario, env } => {
-            let (sc, _) = load_scenario(&scenario, &Overrides { env_file: env, ..Default::default() })?;
+            let overrides = Overrides { env_file: env, whole_trace: true, ..Default::default() };
+            let (sc, _) = load_scenario(&scenario, &overrides)?;
             // `validate` refuses what `run` could not hold.
             let need = memory::check(&scenario, &sc)?;
             let mut stdout = Stdout::lock();
@@ -364,7 +365,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         false => PathBuf::from("seed-baseline"),
     });
     let trace = args.trace.as_deref().map(std::path::absolute).transpose()?;
-    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), note: None, trace };
+    let overrides = Overrides { seed: args.seed, env_file: args.env.clone(), trace, ..Default::default() };
     let (sc, file) = load_scenario(&path, &overrides)?;
     if let Some(m) = args.months {
         let month = sc.engine.billing.month;
@@ -436,7 +437,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     }
     .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if let Some(e) = &result.trace_error {
-        anyhow::bail!("{e} (the trace changed after the scenario was loaded: nothing written)");
+        anyhow::bail!("{e} (found in the run: nothing written)");
     }
     if let Some(b) = &progress.0 {
         b.finish_and_clear();

@@ -537,19 +537,26 @@ pub fn summarize(r: &RunResult) -> Summary {
             active_mirrors: [s.mirrors.0, s.mirrors.1],
             edge_hit_rate: [s.edge_hit.0, s.edge_hit.1],
         }),
-        trace: sc.traffic.trace.as_ref().map(|t| TraceSummary {
-            file: t.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            format: t.format.name().to_string(),
-            requests: t.requests,
-            served: r.arrivals,
-            clips: t.clips,
-            uploads: t.uploads.name().to_string(),
-            origin_s: t.origin_s,
-            first_s: t.first_s,
-            last_s: t.last_s,
-            out_of_order: t.out_of_order,
+        trace: sc.traffic.trace.as_ref().map(|t| {
+            let tally = r.trace_tally.unwrap_or_default();
+            TraceSummary {
+                file: t.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                format: t.format.name().to_string(),
+                requests: tally.requests,
+                served: r.arrivals,
+                clips: tally.clips,
+                uploads: t.uploads.name().to_string(),
+                origin_s: t.origin_s,
+                first_s: t.first_s,
+                last_s: tally.last_s,
+                out_of_order: tally.out_of_order,
+            }
         }),
-        calibration: r.calibration.as_ref().map(|c| calibration_summary(c, &sc.geos)),
+        calibration: r
+            .calibration
+            .as_ref()
+            .map(|c| calibration_summary(c, &sc.geos))
+            .filter(|c| c.by_geo.last().is_some_and(|all| all.requests > 0)),
         interrupted: r.interrupted,
         requests: Requests {
             total: t.requests,

@@ -34,6 +34,9 @@ pub struct Overrides {
     pub note: Option<String>,
     /// `--trace FILE`: `[traffic] trace` (an absolute path, or relative to the scenario file).
     pub trace: Option<PathBuf>,
+    /// Read and check the whole trace now (`clipsim validate`), not only its first batch (a run
+    /// checks the rest as it reads it).
+    pub whole_trace: bool,
 }
 
 /// Reads, parses and checks a scenario file.
@@ -170,10 +173,13 @@ pub fn from_str(path: &Path, text: &str, overrides: &Overrides) -> Result<Scenar
     }
     let sha = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
     let loc = error::Locator::new(path, text);
-    let mut sc = validate::validate(raw, &loc, path.to_path_buf(), sha).map_err(|e| match &overrides.env_file {
-        Some(env_path) => env::blame(e, env_path, &applied),
-        None => e,
-    })?;
+    let mut sc =
+        validate::validate(raw, &loc, path.to_path_buf(), sha, overrides.whole_trace).map_err(|e| match &overrides
+            .env_file
+        {
+            Some(env_path) => env::blame(e, env_path, &applied),
+            None => e,
+        })?;
     sc.text = redacted;
     if let Some(env_path) = &overrides.env_file {
         sc.env = Some(EnvOverrides {

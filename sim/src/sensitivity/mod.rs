@@ -188,6 +188,7 @@ impl Plan {
             env_file: None,
             note: (!setting.is_empty()).then(|| self.describe(setting)),
             trace: None,
+            whole_trace: false,
         };
         Ok(scenario::from_str(&self.path, &doc.to_string(), &overrides)?)
     }

@@ -373,6 +373,7 @@ pub fn point_scenario(spec: &Spec, point: &Point, replica: u32) -> Result<Scenar
         env_file: None,
         note: Some(point_note(spec, point)),
         trace: None,
+        whole_trace: false,
     };
     scenario::from_str(&spec.base_path, &text, &overrides).map_err(|e| super::point_error(spec, point, e))
 }

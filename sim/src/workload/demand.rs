@@ -51,7 +51,7 @@ impl Demand {
     pub fn new(sc: &Scenario) -> Self {
         let mut uploads = ClipFactory::new(sc, Purpose::Uploads);
         if let Some(info) = &sc.traffic.trace {
-            let views = TraceViews::new(info, sc.seed, &sc.traffic.geo_shares, SimTime::ZERO + sc.duration);
+            let views = TraceViews::new(info, sc.seed, &sc.traffic.geo_shares, &sc.geos, SimTime::ZERO + sc.duration);
             return Demand {
                 views: Views::Trace(Box::new(views)),
                 uploads,
@@ -81,6 +81,14 @@ impl Demand {
     /// The trace the views come from, if they do.
     pub fn trace(&self) -> Option<&TraceViews> {
         match &self.views {
+            Views::Drawn(_) => None,
+            Views::Trace(t) => Some(t),
+        }
+    }
+
+    /// The trace the views come from, to finish reading it.
+    pub fn trace_mut(&mut self) -> Option<&mut TraceViews> {
+        match &mut self.views {
             Views::Drawn(_) => None,
             Views::Trace(t) => Some(t),
         }

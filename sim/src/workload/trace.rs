@@ -14,9 +14,13 @@
 //!   none of them is an error when the scenario is loaded); a trace without them has each
 //!   request's geography drawn by the scenario's shares, from its own stream.
 //!
-//! The file is read twice: once when the scenario is loaded ([`TraceInfo::scan`]: every record
-//! checked, the clips counted, the geographies matched), and lazily, a batch at a time, as the
-//! run advances, so memory grows with the clips, never with the requests.
+//! When the scenario is loaded, [`TraceInfo::scan`] reads its first batch (the format, the
+//! columns, the first records and their geographies checked, the run's time 0 set), or the whole
+//! file when asked (`clipsim validate`) or needed (`trace_uploads = "start"`: every clip's size).
+//! The run then reads it once, a batch at a time, as it advances (so memory grows with the
+//! clips, never with the requests), checks every record and geography as it goes, and counts
+//! what the summary reports ([`TraceTally`]), reading to the end past the run's end. A bad record
+//! found in the run ends it with an error ([`TraceViews::error`]): nothing is written.
 
 use super::Arrival;
 use crate::rng::{Purpose, Stream};
@@ -55,6 +59,33 @@ pub struct TraceInfo {
     pub observed: u64,
     /// With [`TraceUploads::Start`]: each clip's size in bytes, by clip number (else empty).
     pub sizes: Vec<u64>,
+    /// Whether the scan read the whole file (else the counts above are its first batch's).
+    pub complete: bool,
+    /// Whether its requests carry the CDN's cache results (a `cache` column).
+    pub has_cache: bool,
+}
+
+/// What a run read of its trace: the counts the summary reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceTally {
+    /// Requests in the trace (past the run's end too).
+    pub requests: u64,
+    /// Distinct clips.
+    pub clips: u64,
+    /// The last request's trace time (the latest), seconds.
+    pub last_s: u64,
+    /// Requests earlier than the one before them.
+    pub out_of_order: u64,
+}
+
+impl TraceTally {
+    /// Counts one request at trace time `s`.
+    #[inline]
+    fn count(&mut self, s: u64) {
+        self.out_of_order += u64::from(self.requests > 0 && s < self.last_s);
+        self.last_s = if self.requests == 0 { s } else { self.last_s.max(s) };
+        self.requests += 1;
+    }
 }
 
 /// When a trace's clips are uploaded (`[traffic] trace_uploads`).
@@ -89,14 +120,17 @@ impl TraceUploads {
 }
 
 impl TraceInfo {
-    /// Reads the whole trace at `path` once: every record must be good, every geography label
-    /// one of `geos` (the scenario's geographies).
+    /// Reads the trace at `path`, its first batch or (`whole`, or with [`TraceUploads::Start`])
+    /// all of it: every record read must be good, every geography label one of `geos` (the
+    /// scenario's geographies).
     pub fn scan(
         path: &Path,
         format: Option<Format>,
         geos: &[String],
         uploads: TraceUploads,
+        whole: bool,
     ) -> Result<TraceInfo, TraceError> {
+        let whole = whole || uploads == TraceUploads::Start;
         let mut reader = open(path, format)?;
         let mut ids = IdMap::new();
         let mut sizes = Vec::new();
@@ -121,7 +155,12 @@ impl TraceInfo {
                 requests += 1;
                 observed += u64::from(r.cache == Observed::Hit as u8 || r.cache == Observed::Miss as u8);
             }
+            if !whole {
+                break;
+            }
         }
+        // Whether the batch loop ran to the end of the file.
+        let complete = whole;
         if requests == 0 {
             return Err(TraceError::file(path, "at least one request"));
         }
@@ -155,6 +194,8 @@ impl TraceInfo {
             uploads,
             observed,
             sizes,
+            complete,
+            has_cache: reader.has_cache(),
         })
     }
 
@@ -195,17 +236,24 @@ pub struct TraceViews {
     /// Geographies of a trace without them: drawn by the scenario's shares.
     geo_cum: Vec<f64>,
     geos: Stream,
-    /// The reader failed after the scan had read the same file without fault (the file changed
-    /// under the run): the views end there.
+    /// A bad record, an unknown geography or a read error: the views end there, and the run
+    /// is not to be reported.
     error: Option<TraceError>,
     done: bool,
     last_observed: u8,
+    /// The first record of `batch` not yet counted.
+    batch_next: usize,
+    tally: TraceTally,
+    /// The scenario's geography of each of the trace's labels seen so far, and the scenario's
+    /// geographies.
+    geo_map: Vec<GeoId>,
+    scenario_geos: Vec<String>,
 }
 
 impl TraceViews {
-    /// The views of `info`'s trace for a run of `seed` ending at `end`, with geographies drawn
-    /// by `geo_shares` when the trace has none.
-    pub fn new(info: &TraceInfo, seed: u64, geo_shares: &[f64], end: SimTime) -> TraceViews {
+    /// The views of `info`'s trace for a run of `seed` ending at `end`, its geography labels
+    /// matched to `geos` (the scenario's), geographies drawn by `geo_shares` when it has none.
+    pub fn new(info: &TraceInfo, seed: u64, geo_shares: &[f64], geos: &[String], end: SimTime) -> TraceViews {
         let mut geo_cum = Vec::with_capacity(geo_shares.len());
         let mut acc = 0.0;
         for s in geo_shares {
@@ -232,6 +280,10 @@ impl TraceViews {
             geos: Stream::new(seed, Purpose::Geos),
             error,
             last_observed: 0,
+            batch_next: 0,
+            tally: TraceTally::default(),
+            geo_map: info.geo_map.clone(),
+            scenario_geos: geos.to_vec(),
         };
         v.fill();
         v
@@ -259,38 +311,120 @@ impl TraceViews {
         while self.ready.len() - self.pos <= self.keep && !self.done {
             self.ready.drain(..self.pos);
             self.pos = 0;
-            let Some(reader) = &mut self.reader else { break };
-            match reader.next_batch(&mut self.batch) {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    break;
-                }
-                Err(e) => {
-                    self.error = Some(e);
-                    self.done = true;
-                    break;
-                }
+            if !self.next_batch() {
+                break;
             }
-            for i in 0..self.batch.len() {
-                let r = self.batch[i];
-                let Some((clip, new)) = self.ids.get_or_insert(r.id) else {
-                    // The scan counted at most IDS_MAX clips: only a changed file gets here.
-                    self.error = Some(TraceError::file(&self.info.path, "the trace the scenario was loaded with"));
-                    self.done = true;
-                    break;
-                };
+            while self.batch_next < self.batch.len() {
+                let r = self.batch[self.batch_next];
                 let time = self.info.sim_time(r.time).max(self.latest);
                 if time >= self.end {
+                    // This request and the rest are past the run's end: counted by `finish`.
                     self.done = true;
                     break;
                 }
+                self.batch_next += 1;
+                self.tally.count(r.time);
+                let Some((clip, new)) = self.ids.get_or_insert(r.id) else {
+                    self.fail(format!("at most {} distinct clips", crate::trace::IDS_MAX));
+                    break;
+                };
                 self.latest = time;
-                let geo = if r.geo == NO_GEO { self.draw_geo() } else { self.info.geo_map[r.geo as usize] };
+                let geo = if r.geo == NO_GEO {
+                    self.draw_geo()
+                } else {
+                    match self.geo(r.geo) {
+                        Some(g) => g,
+                        None => break,
+                    }
+                };
                 let first_size = if new { r.size.max(1) } else { 0 };
                 self.ready.push(Read { time, clip: ClipId(clip), geo, first_size, observed: r.cache });
             }
         }
+    }
+
+    /// Reads the next batch (`false` at the end of the file or on an error, which is kept).
+    fn next_batch(&mut self) -> bool {
+        let Some(reader) = &mut self.reader else { return false };
+        self.batch_next = 0;
+        match reader.next_batch(&mut self.batch) {
+            Ok(true) => true,
+            Ok(false) => {
+                self.done = true;
+                false
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.done = true;
+                false
+            }
+        }
+    }
+
+    /// Ends the views with an error about the record read last.
+    fn fail(&mut self, expected: String) {
+        let record = self.reader.as_ref().map(|r| r.stats().records);
+        let mut e = TraceError::file(&self.info.path, expected);
+        e.record = record.filter(|_| self.batch_next > 0).map(|n| n - (self.batch.len() - self.batch_next) as u64);
+        self.error = Some(e);
+        self.done = true;
+    }
+
+    /// The scenario's geography of the trace's label `label` (mapped when first seen), or `None`
+    /// after failing on a label that is not one.
+    #[inline]
+    fn geo(&mut self, label: u32) -> Option<GeoId> {
+        if let Some(&g) = self.geo_map.get(label as usize) {
+            return Some(g);
+        }
+        let names = self.reader.as_ref().map(TraceReader::geo_names).unwrap_or_default();
+        for name in &names[self.geo_map.len().min(names.len())..] {
+            match self.scenario_geos.iter().position(|g| g.eq_ignore_ascii_case(name)) {
+                Some(g) => self.geo_map.push(GeoId(g as u32)),
+                None => {
+                    let expected = format!(
+                        "geography labels that are the scenario's geographies ({}); `{name}` is not one",
+                        self.scenario_geos.join(", ")
+                    );
+                    self.fail(expected);
+                    return None;
+                }
+            }
+        }
+        self.geo_map.get(label as usize).copied()
+    }
+
+    /// The counts of the whole trace: what the run read, and the rest of the file (past the
+    /// run's end) read now, unless `interrupted`.
+    pub fn finish(&mut self, interrupted: bool) -> TraceTally {
+        if !interrupted && self.error.is_none() {
+            loop {
+                while self.batch_next < self.batch.len() {
+                    let r = self.batch[self.batch_next];
+                    self.batch_next += 1;
+                    self.tally.count(r.time);
+                    if self.ids.get_or_insert(r.id).is_none() {
+                        self.fail(format!("at most {} distinct clips", crate::trace::IDS_MAX));
+                        break;
+                    }
+                    if r.geo != NO_GEO && self.geo(r.geo).is_none() {
+                        break;
+                    }
+                }
+                if self.error.is_some() || !self.next_batch_to_end() {
+                    break;
+                }
+            }
+        }
+        TraceTally { clips: u64::from(self.ids.len()), ..self.tally }
+    }
+
+    /// [`Self::next_batch`] ignoring `done` (set at the run's end).
+    fn next_batch_to_end(&mut self) -> bool {
+        self.done = false;
+        let more = self.next_batch();
+        self.done = true;
+        more
     }
 
     fn draw_geo(&mut self) -> GeoId {

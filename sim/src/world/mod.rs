@@ -111,6 +111,8 @@ pub struct RunResult {
     pub trace_error: Option<String>,
     /// With a trace that carries the CDN's own results (and a CDN): observed beside simulated.
     pub calibration: Option<calibration::Calibration>,
+    /// With a trace: what the run read of it (to its end, past the run's, unless interrupted).
+    pub trace_tally: Option<crate::workload::trace::TraceTally>,
 }
 
 impl RunResult {
@@ -353,7 +355,7 @@ impl<C: EdgeCache> Sim<C> {
             net_rng: Stream::new(sc.seed, Purpose::Network),
             spike_noted: vec![vec![0; regions]; sc.traffic.spikes.len()],
             alert_raised: false,
-            watch: sc.traffic.trace.as_ref().filter(|t| t.observed > 0 && sc.cdn.is_some()).map(|_| {
+            watch: sc.traffic.trace.as_ref().filter(|t| t.has_cache && sc.cdn.is_some()).map(|_| {
                 Box::new(Watch {
                     calibration: Some(calibration::Calibration::new(
                         SimTime::ZERO + sc.warmup,
@@ -489,6 +491,7 @@ impl<C: EdgeCache> Sim<C> {
             copied_out_bytes: self.links.copied_out().to_vec(),
         };
         RunResult {
+            trace_tally: self.demand.trace_mut().map(|t| t.finish(interrupted)),
             trace_error: self.demand.trace().and_then(|t| t.error()).map(ToString::to_string),
             calibration: self.watch.as_mut().and_then(|w| w.calibration.take()),
             meters,

@@ -89,7 +89,13 @@ impl Ctx<'_> {
 pub const REPLICAS_MAX: u32 = 1_000;
 
 /// Checks `raw` and builds the scenario. `loc` finds key paths in the file for messages.
-pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, sha256: String) -> R<Scenario> {
+pub fn validate(
+    raw: RawScenario,
+    loc: &Locator<'_>,
+    path: std::path::PathBuf,
+    sha256: String,
+    whole_trace: bool,
+) -> R<Scenario> {
     let cx = Ctx { loc };
     let meta = &raw.scenario;
     cx.check(!meta.name.trim().is_empty(), "scenario.name", "a non-empty name")?;
@@ -142,7 +148,7 @@ pub fn validate(raw: RawScenario, loc: &Locator<'_>, path: std::path::PathBuf, s
     )?;
     let mut traffic = workload::traffic(&cx, &raw.traffic, &geos, catalog.clips, duration)?;
     let mut catalog = catalog;
-    if let Some(info) = workload::trace(&cx, &raw.traffic, &path, &geos)? {
+    if let Some(info) = workload::trace(&cx, &raw.traffic, &path, &geos, whole_trace)? {
         // The trace's views replace the synthetic ones: its clips are the catalog, uploaded at
         // their first views; there is no history, upload schedule or spike.
         cx.check(

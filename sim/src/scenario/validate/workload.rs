@@ -156,12 +156,14 @@ pub(super) fn traffic(cx: &Ctx<'_>, t: &RawTraffic, geos: &[String], clips: u32,
 }
 
 /// `[traffic] trace` (and `trace_format`): the trace, resolved against the scenario file's
-/// directory and scanned (every record read and checked, its geographies matched).
+/// directory and scanned (its first batch, or with `whole` every record, read and checked, its
+/// geographies matched).
 pub(super) fn trace(
     cx: &Ctx<'_>,
     t: &RawTraffic,
     scenario_path: &std::path::Path,
     geos: &[String],
+    whole: bool,
 ) -> R<Option<crate::workload::trace::TraceInfo>> {
     use crate::workload::trace::{TraceInfo, TraceUploads};
     let Some(file) = &t.trace else {
@@ -181,7 +183,7 @@ pub(super) fn trace(
         })?),
     };
     let path = scenario_path.parent().unwrap_or(std::path::Path::new("")).join(file);
-    TraceInfo::scan(&path, format, geos, uploads).map(Some).map_err(|e| cx.err("traffic.trace", e.to_string()))
+    TraceInfo::scan(&path, format, geos, uploads, whole).map(Some).map_err(|e| cx.err("traffic.trace", e.to_string()))
 }
 
 /// Typical UTC offsets of the usual geography names (hours).
