@@ -9,22 +9,10 @@ fn clipsim(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clipsim")).args(args).current_dir(cwd).output().expect("runs")
 }
 
-/// A small scenario file in `dir` (the seed baseline, scaled down), returns its path.
-fn small_scenario(dir: &Path, extra: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 2000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 30000")
-        .replace("duration = \"30d\"", "duration = \"3d\"");
-    let path = dir.join("small.toml");
-    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
-    path
-}
-
 #[test]
 fn run_writes_a_report_and_check_fails_on_missed_targets() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "r1"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value =
@@ -74,7 +62,7 @@ fn run_writes_a_report_and_check_fails_on_missed_targets() {
 #[test]
 fn replicas_print_intervals_and_bad_counts_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "r3", "--replicas", "3", "--threads", "2"], dir.path());
     assert_eq!(out.status.code().map(|c| c < 2), Some(true), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -89,7 +77,7 @@ fn replicas_print_intervals_and_bad_counts_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!dir.path().join("bad").exists(), "{args:?}: nothing written");
     }
-    let zero = small_scenario(dir.path(), "");
+    let zero = common::small_scenario(dir.path(), "");
     let text = std::fs::read_to_string(&zero).unwrap().replacen("[scenario]\n", "[scenario]\nreplicas = 0\n", 1);
     std::fs::write(&zero, text).unwrap();
     let out = clipsim(&["run", zero.to_str().unwrap(), "--out", "bad", "-q"], dir.path());
@@ -100,7 +88,7 @@ fn replicas_print_intervals_and_bad_counts_are_refused() {
 #[test]
 fn refuses_to_overwrite_a_directory_it_did_not_make() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     std::fs::create_dir(dir.path().join("mine")).unwrap();
     std::fs::write(dir.path().join("mine/notes.txt"), "keep me").unwrap();
     let out = clipsim(&["run", sc.to_str().unwrap(), "--out", "mine", "-q"], dir.path());
@@ -115,7 +103,7 @@ fn refuses_to_overwrite_a_directory_it_did_not_make() {
 #[test]
 fn env_file_overrides_and_secrets_never_leak() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     std::fs::write(
         dir.path().join("prod.env"),
         "DATABASE_URL=postgres://prod\nCDN_ENABLED=false\nMIRROR_TTL_DAYS=2\nCDN_CLOUDFLARE_API_KEY=sk_live_TOPSECRET\n",
@@ -167,7 +155,7 @@ fn env_file_overrides_and_secrets_never_leak() {
 #[test]
 fn compare_shows_deltas() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
     assert_eq!(
         clipsim(&["run", sc.to_str().unwrap(), "--out", "b", "-q", "--seed", "9"], dir.path()).status.code(),
@@ -188,7 +176,7 @@ fn compare_shows_deltas() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere/summary.json"));
     // Three runs: C differs from A in one key of its scenario (written here, not by clipsim).
-    let other = small_scenario(dir.path(), "").with_file_name("other.toml");
+    let other = common::small_scenario(dir.path(), "").with_file_name("other.toml");
     let text = std::fs::read_to_string(&sc).unwrap();
     assert!(text.contains("\nttl_days = 7\n"), "{text}");
     std::fs::write(&other, text.replace("\nttl_days = 7\n", "\nttl_days = 2.5\n")).unwrap();
@@ -248,7 +236,7 @@ fn unmount(dir: &Path) {
 )]
 fn disk_full_and_read_only_outputs_are_clear_errors_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     let full = dir.path().join("full");
     let ro = dir.path().join("ro");
     std::fs::create_dir(&full).unwrap();
@@ -353,7 +341,7 @@ fn wait_at_most(child: &mut std::process::Child, secs: u64) -> Option<std::proce
 fn a_signal_stops_a_run_of_many_events_and_few_views_with_a_partial_report() {
     for signal in ["-INT", "-TERM"] {
         let dir = tempfile::tempdir().unwrap();
-        let sc = small_scenario(dir.path(), "[health]\nprobe_interval = \"100us\"\n");
+        let sc = common::small_scenario(dir.path(), "[health]\nprobe_interval = \"100us\"\n");
         let text = std::fs::read_to_string(&sc).unwrap().replace("views_per_month = 30000", "views_per_month = 10");
         std::fs::write(&sc, text.replace("duration = \"3d\"", "duration = \"30d\"")).unwrap();
         let mut child = spawn_run_until_staged(dir.path(), &sc, "probes");
@@ -397,7 +385,7 @@ fn clipsim_into_closed_pipe(args: &[&str], cwd: &Path) -> Output {
 #[test]
 fn a_full_standard_output_is_a_clear_error_with_status_2() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
     assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
     let cases: [&[&str]; 4] = [
@@ -421,7 +409,7 @@ fn a_full_standard_output_is_a_clear_error_with_status_2() {
 #[test]
 fn a_closed_standard_output_pipe_ends_the_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let sc = small_scenario(dir.path(), "");
+    let sc = common::small_scenario(dir.path(), "");
     let trace = common::data().join("traces/cloudPhysicsIO.oracleGeneral.bin");
     assert_eq!(clipsim(&["run", sc.to_str().unwrap(), "--out", "a", "-q"], dir.path()).status.code(), Some(0));
     let cases: [&[&str]; 3] = [
@@ -443,7 +431,7 @@ fn a_closed_standard_output_pipe_ends_the_command_quietly() {
 fn a_run_never_replaces_a_directory_holding_its_inputs() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("work")).unwrap();
-    let sc = small_scenario(&dir.path().join("work"), "");
+    let sc = common::small_scenario(&dir.path().join("work"), "");
     let text = std::fs::read_to_string(&sc).unwrap();
     std::fs::write(dir.path().join("prod.env"), "MIRROR_TTL_DAYS=2\n").unwrap();
     let cases: [&[&str]; 3] = [
@@ -684,7 +672,7 @@ fn under_a_memory_limit_a_run_fits_or_is_refused_never_aborted() {
 #[test]
 fn sensitivity_writes_its_analysis_and_the_run_report_reads_it() {
     let dir = tempfile::tempdir().unwrap();
-    small_scenario(dir.path(), "");
+    common::small_scenario(dir.path(), "");
     let a = dir.path().join("a.toml");
     std::fs::write(
         &a,
@@ -719,7 +707,7 @@ fn sensitivity_writes_its_analysis_and_the_run_report_reads_it() {
         serde_json::from_slice(&std::fs::read(dir.path().join("reports/small/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["sensitivity"]["current"], true);
     // Another version of the scenario: the analysis is named but not used.
-    small_scenario(dir.path(), "[network]\nviewer_mbps = 20.0\n");
+    common::small_scenario(dir.path(), "[network]\nviewer_mbps = 20.0\n");
     let o = clipsim(&["run", "small.toml", "-q", "--force"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let report = std::fs::read_to_string(dir.path().join("reports/small/report.md")).unwrap();

@@ -6,7 +6,7 @@ mod common;
 
 use clipsim_sim::scenario::{self, Overrides, Scenario};
 use clipsim_sim::world::{RunResult, World};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::AtomicBool;
 
@@ -16,19 +16,6 @@ fn clipsim(args: &[&str], cwd: &Path) -> Output {
 
 fn ok(out: &Output) {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// The seed baseline scaled down (2,000 clips, 3 days, 30,000 views a month) with `extra`
-/// appended, written to `dir/small.toml`.
-fn small_scenario(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(common::root().join("scenarios/seed-baseline.toml"))
-        .unwrap()
-        .replace("clips = 100000 ", "clips = 2000 ")
-        .replace("views_per_month = 1000000", "views_per_month = 30000")
-        .replace("duration = \"30d\"", "duration = \"3d\"");
-    let path = dir.join("small.toml");
-    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
-    path
 }
 
 fn summary(path: &Path) -> serde_json::Value {
@@ -80,7 +67,7 @@ fn bare(extra_traffic: &str) -> String {
 fn a_cloudfront_log_of_a_synthetic_run_runs_as_the_run_it_came_from() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let sc = small_scenario(d, "");
+    let sc = common::small_scenario(d, "");
     let sc = sc.to_str().unwrap();
     ok(&clipsim(&["trace", "generate", sc, "--out", "native.csv"], d));
     ok(&clipsim(&["trace", "generate", sc, "--format", "cloudfront", "--out", "cf.log"], d));
@@ -233,7 +220,7 @@ fn a_bad_trace_is_a_located_error() {
 
     // Past the first batch, a bad record or geography is found by the run (exit 2, nothing
     // written) or by `clipsim validate`, which reads the whole trace.
-    let sc = small_scenario(d, "");
+    let sc = common::small_scenario(d, "");
     for (bad, what) in [("5000,1,x,na", "record 5000"), ("5000,1,10,mars", "`mars` is not one")] {
         let mut text = String::from("time,obj_id,size,geo\n");
         for i in 1..6000 {
@@ -321,7 +308,7 @@ fn observed_beside_simulated_by_hand() {
 fn a_simulated_cdn_log_calibrates_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let sc = small_scenario(d, "");
+    let sc = common::small_scenario(d, "");
     let sc = sc.to_str().unwrap();
     let text = std::fs::read_to_string(sc).unwrap();
     std::fs::write(d.join("real.toml"), text.replace("cache_ttl = \"1h\"", "cache_ttl = \"12h\"")).unwrap();

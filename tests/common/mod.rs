@@ -14,6 +14,19 @@ pub fn data() -> PathBuf {
     root().join("tests/data")
 }
 
+/// A small scenario file in `dir` (the seed baseline scaled down: 2,000 clips, 3 days, 30,000
+/// views a month) with `extra` appended; returns its path (`dir/small.toml`).
+pub fn small_scenario(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("scenarios/seed-baseline.toml"))
+        .expect("the shipped scenario")
+        .replace("clips = 100000 ", "clips = 2000 ")
+        .replace("views_per_month = 1000000", "views_per_month = 30000")
+        .replace("duration = \"30d\"", "duration = \"3d\"");
+    let path = dir.join("small.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).expect("a writable directory");
+    path
+}
+
 /// Every scenario shipped in `scenarios/`, plus the planner's example (`tests/data/`).
 pub fn shipped_scenarios() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
