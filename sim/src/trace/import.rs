@@ -207,7 +207,84 @@ impl FxHasher {
     }
 }
 
-type Fx = std::hash::BuildHasherDefault<FxHasher>;
+fn fx(key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    h.write(key);
+    // The multiply leaves the low bits weak: fold the high ones in for the slot index.
+    h.finish() ^ (h.finish() >> 29)
+}
+
+/// Clip keys to numbers `0, 1, 2, ...` in order of first appearance. Open addressing with linear
+/// probing over one `u64` per slot (the key hash's high 32 bits and the number plus one; 0 is
+/// empty), load at most a half, the keys end to end in one byte arena: a lookup reads its slot
+/// and, only when the hash bits match, the key. Never iterated.
+struct ClipTable {
+    slots: Vec<u64>,
+    arena: Vec<u8>,
+    /// Where each clip's key ends in `arena` (it starts where the previous one ends).
+    ends: Vec<usize>,
+}
+
+impl ClipTable {
+    fn new() -> Self {
+        ClipTable { slots: vec![0; 1 << 16], arena: Vec::new(), ends: Vec::new() }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        &self.arena[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+    }
+
+    /// The number of `key`, and whether it is new (numbered now).
+    #[inline]
+    fn get_or_insert(&mut self, key: &[u8]) -> (u32, bool) {
+        let h = fx(key);
+        let tag = h >> 32 << 32;
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let v = self.slots[i];
+            if v == 0 {
+                break;
+            }
+            if v >> 32 << 32 == tag {
+                let n = (v as u32 - 1) as usize;
+                if self.key(n) == key {
+                    return (n as u32, false);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        let n = self.ends.len();
+        self.arena.extend_from_slice(key);
+        self.ends.push(self.arena.len());
+        self.slots[i] = tag | (n as u64 + 1);
+        if self.ends.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        (n as u32, true)
+    }
+
+    fn grow(&mut self) {
+        let mut slots = vec![0u64; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for &v in &self.slots {
+            if v != 0 {
+                let h = fx(self.key((v as u32 - 1) as usize));
+                let mut i = h as usize & mask;
+                while slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = v;
+            }
+        }
+        self.slots = slots;
+    }
+}
 
 /// One request in the scratch file: time, clip, bytes, status, cache, geography, edge.
 const RECORD: usize = 32;
@@ -258,38 +335,53 @@ pub fn import(
     let mut scratch = BufWriter::with_capacity(1 << 20, File::create(&scratch_path).map_err(scratch_fail)?);
     let mut stats = ImportStats::default();
     // Never iterated: only looked up; a clip's number is its insertion index.
-    let mut clips: indexmap::IndexSet<Vec<u8>, Fx> =
-        indexmap::IndexSet::with_capacity_and_hasher(1 << 16, Fx::default());
+    let mut clips = ClipTable::new();
     let mut sizes: Vec<u64> = Vec::new();
     let mut edges: IndexMap<Vec<u8>, ()> = IndexMap::new();
     let mut by_cache = [0u64; CacheResult::ALL.len()];
     let mut by_geo = vec![0u64; opts.geo.geos.len() + 1];
     let mut parser = LogParser::new(opts.format);
     let (mut line, mut path) = (Vec::new(), Vec::new());
+    let mut locations = opts.clip_pattern.as_ref().map(regex::bytes::Regex::capture_locations);
     for input in inputs {
         let mut r = open(input)?;
         parser.new_file();
         let mut line_no = 0u64;
+        // Bytes of the line taken last, consumed at the top of the loop (a `continue` goes there).
+        let mut taken = 0;
         loop {
-            line.clear();
-            let n = r.read_until(b'\n', &mut line).map_err(|e| TraceError {
+            r.consume(taken);
+            taken = 0;
+            let read_fail = |e: io::Error| TraceError {
                 file: input.clone(),
                 record: None,
                 line: Some(line_no + 1),
                 byte_offset: None,
                 compressed: false,
                 expected: format!("a readable, complete file ({e})"),
-            })?;
-            if n == 0 {
-                break;
-            }
+            };
+            // A line within the reader's buffer is parsed where it is; one across its end (or
+            // the last, without a newline) is copied out.
+            let newline = memchr::memchr(b'\n', r.fill_buf().map_err(read_fail)?);
+            let text: &[u8] = match newline {
+                Some(i) => {
+                    taken = i + 1;
+                    &r.fill_buf().map_err(read_fail)?[..i]
+                }
+                None => {
+                    line.clear();
+                    if r.read_until(b'\n', &mut line).map_err(read_fail)? == 0 {
+                        break;
+                    }
+                    line.strip_suffix(b"\n").unwrap_or(&line)
+                }
+            };
             line_no += 1;
             stats.lines += 1;
             if stats.lines % 65_536 == 0 && stop.load(Ordering::Relaxed) {
                 stats.interrupted = true;
                 return Ok(stats);
             }
-            let text = line.strip_suffix(b"\n").unwrap_or(&line);
             let rec = match parser.parse(text, &mut path) {
                 Ok(Some(rec)) => rec,
                 Ok(None) => {
@@ -317,27 +409,25 @@ pub fn import(
                     continue;
                 }
             };
-            let key: &[u8] = match &opts.clip_pattern {
-                None => &path,
-                Some(re) => match re.captures(&path) {
-                    Some(c) => c.get(1).or_else(|| c.get(0)).map_or(&path[..0], |m| m.as_bytes()),
+            let key: &[u8] = match (&opts.clip_pattern, &mut locations) {
+                // Capture positions into one reused set: `captures` would allocate per line.
+                (Some(re), Some(loc)) => match re.captures_read(loc, &path) {
+                    // The first group, or the whole match when it took no part.
+                    Some(whole) => loc.get(1).map_or(&path[whole.start()..whole.end()], |(a, b)| &path[a..b]),
                     None => {
                         stats.not_clips += 1;
                         continue;
                     }
                 },
+                _ => &path,
             };
-            let clip = match clips.get_index_of(key) {
-                Some(c) => c as u32,
-                None => {
-                    if clips.len() >= CLIPS_MAX {
-                        return Err(TraceError::file(input, format!("at most {CLIPS_MAX} distinct clips")));
-                    }
-                    clips.insert(key.to_vec());
-                    sizes.push(0);
-                    (clips.len() - 1) as u32
+            let (clip, new) = clips.get_or_insert(key);
+            if new {
+                if clips.len() > CLIPS_MAX {
+                    return Err(TraceError::file(input, format!("at most {CLIPS_MAX} distinct clips")));
                 }
-            };
+                sizes.push(0);
+            }
             let size = &mut sizes[clip as usize];
             *size = (*size).max(rec.bytes).max(rec.range_end.map_or(0, |e| e.saturating_add(1)));
             let geo = match opts.geo.of(&rec) {
@@ -465,4 +555,35 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClipTable;
+
+    /// The table numbers keys as an insertion-ordered map does, through several growths and
+    /// with keys that share prefixes, differ only in length or in one byte, and are empty.
+    #[test]
+    fn the_clip_table_numbers_keys_by_first_appearance() {
+        let mut table = ClipTable::new();
+        let mut reference: indexmap::IndexMap<Vec<u8>, u32> = indexmap::IndexMap::new();
+        let mut x: u64 = 1;
+        for i in 0..300_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = match i % 4 {
+                0 => format!("/clips/{}/video.mp4", x % 150_000).into_bytes(),
+                1 => format!("/c/{}", x % 1000).into_bytes(),
+                2 => vec![b'a'; (x % 40) as usize],
+                _ => (x % 90_000).to_le_bytes()[..(x % 9) as usize].to_vec(),
+            };
+            let next = reference.len() as u32;
+            let want = *reference.entry(key.clone()).or_insert(next);
+            assert_eq!(table.get_or_insert(&key), (want, want == next), "key {i}");
+        }
+        assert_eq!(table.len(), reference.len());
+        // The first table holds 32,768 keys: past 65,536 it grew twice.
+        assert!(table.len() > 65_536, "the table grew: {}", table.len());
+    }
 }
