@@ -579,9 +579,9 @@ impl CsvReader {
                     self.cols[CACHE] + 1,
                     show(c)
                 )
-            })? as u8
+            })? as u32
         } else {
-            Observed::Unknown as u8
+            Observed::Unknown as u32
         };
         // Field by field: building a Request and copying it stalls on store forwarding.
         out.time = time;

@@ -51,8 +51,9 @@ pub struct Request {
     pub size: u64,
     /// Index into [`TraceReader::geo_names`], or [`NO_GEO`].
     pub geo: u32,
-    /// The CDN's own result for it, an [`Observed`] (an imported log's `cache` column).
-    pub cache: u8,
+    /// The CDN's own result for it, an [`Observed`] (an imported log's `cache` column). A `u32`
+    /// beside `geo`, so that a reader without either writes both in one 8-byte store.
+    pub cache: u32,
 }
 
 /// The CDN's own cache result for a request, as a trace of an access log records it, for

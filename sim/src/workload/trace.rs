@@ -153,7 +153,7 @@ impl TraceInfo {
                 latest = latest.max(r.time);
                 last_s = r.time;
                 requests += 1;
-                observed += u64::from(r.cache == Observed::Hit as u8 || r.cache == Observed::Miss as u8);
+                observed += u64::from(r.cache == Observed::Hit as u32 || r.cache == Observed::Miss as u32);
             }
             if !whole {
                 break;
@@ -338,7 +338,7 @@ impl TraceViews {
                     }
                 };
                 let first_size = if new { r.size.max(1) } else { 0 };
-                self.ready.push(Read { time, clip: ClipId(clip), geo, first_size, observed: r.cache });
+                self.ready.push(Read { time, clip: ClipId(clip), geo, first_size, observed: r.cache as u8 });
             }
         }
     }
