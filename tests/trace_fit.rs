@@ -126,3 +126,46 @@ fn a_run_of_the_fitted_scenario_matches_the_trace_run() {
     eprintln!("edge hit rate: trace {traced:.4}, fitted {fitted:.4}");
     assert!((traced - fitted).abs() < 0.02, "edge hit rate: trace {traced:.4}, fitted {fitted:.4}");
 }
+
+/// With uploads (300 a day, 30 % of views to fresh clips whose popularity decays in half a day,
+/// a catalog of 2,000), the fit finds the uploads, the decay and the share within 10 % and the
+/// catalog within 5 %; the fragment says so in keys a scenario takes.
+#[test]
+fn the_fit_finds_uploads_their_decay_and_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("up.toml"),
+        "[scenario]\nname = \"uploads\"\nseed = 5\nduration = \"6d\"\nwarmup = \"0s\"\nreport_interval = \"1h\"\n\
+         [catalog]\nclips = 2000\nsize = { dist = \"fixed\", mb = 2.0 }\nuploads_per_day = 300\n\
+         [traffic]\nviews_per_month = 3000000\npopularity = { dist = \"zipf\", alpha = 0.8 }\n\
+         new_clip_share = 0.3\nnew_clip_decay_days = 0.5\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_clipsim");
+    for args in [
+        &["trace", "generate", "up.toml", "--out", "up.csv"][..],
+        &["trace", "fit", "up.csv", "--out", "fitted.toml", "--replicates", "10"][..],
+    ] {
+        let out = Command::new(bin).args(args).current_dir(d).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let fitted: toml_edit::DocumentMut = std::fs::read_to_string(d.join("fitted.toml")).unwrap().parse().unwrap();
+    let get = |table: &str, key: &str| {
+        let v = &fitted[table][key];
+        v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap()
+    };
+    let within = |got: f64, want: f64, rel: f64, what: &str| {
+        assert!((got - want).abs() <= rel * want, "{what}: {got} against {want}");
+    };
+    within(get("catalog", "uploads_per_day"), 300.0, 0.10, "uploads per day");
+    within(get("traffic", "new_clip_decay_days"), 0.5, 0.10, "decay");
+    within(get("traffic", "new_clip_share"), 0.3, 0.10, "share");
+    within(get("catalog", "clips"), 2000.0, 0.05, "catalog");
+    // And the fragment is a scenario's keys: it loads over a minimal scenario.
+    let text = format!(
+        "[scenario]\nname = \"f\"\nduration = \"1d\"\n{}",
+        std::fs::read_to_string(d.join("fitted.toml")).unwrap()
+    );
+    scenario::from_str(Path::new("f.toml"), &text, &Overrides::default()).expect("the fragment is valid");
+}

@@ -942,7 +942,8 @@ fn trace_fit(args: FitArgs) -> Result<ExitCode> {
     let inputs = [args.trace.as_path()];
     let toml_out = report::StagedFile::begin(&args.out, args.force, &inputs)?;
     let svg_out = report::StagedFile::begin(&svg_path, args.force, &inputs)?;
-    let stats = fit::TraceStats::read(&args.trace, &opts)?;
+    let mut stats = fit::TraceStats::read(&args.trace, &opts)?;
+    stats.read_ages(&args.trace, &opts)?;
     let f = fit::fit(&stats, args.replicates, args.seed);
     let name = args.trace.file_name().map_or_else(|| args.trace.display().to_string(), |n| n.to_string_lossy().into());
     let text = f.to_toml(&format!("`{name}`"), &stats);

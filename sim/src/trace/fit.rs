@@ -49,7 +49,16 @@ pub struct TraceStats {
     pub geo_names: Vec<String>,
     /// Requests per geography (label order; one entry for "none" without labels) and UTC hour.
     pub hourly: Vec<[u64; 24]>,
+    /// The ages (seconds since the clip's first request) of the later requests of clips first
+    /// seen in the trace's second half, each with the time its clip had left to the trace's end
+    /// (at most [`AGES_MAX`], every k-th when there are more); see [`TraceStats::read_ages`].
+    pub late_ages: Vec<(u64, u64)>,
+    /// Requests in the trace's second half.
+    pub second_half_requests: u64,
 }
+
+/// The most ages kept for the fit of the fresh clips' decay.
+pub const AGES_MAX: usize = 1 << 20;
 
 impl TraceStats {
     /// Reads a whole trace.
@@ -87,6 +96,34 @@ impl TraceStats {
         s.span_s = (first.unwrap_or(0), last);
         s.geo_names = reader.geo_names();
         Ok(s)
+    }
+
+    /// The second half's requests: how many, and the ages of the later requests of clips first
+    /// seen in it (a second pass over the trace, after [`TraceStats::read`]).
+    pub fn read_ages(&mut self, path: &std::path::Path, opts: &ReadOptions) -> Result<(), TraceError> {
+        let mut reader = TraceReader::open(path, opts)?;
+        let mut ids = IdMap::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut all = Vec::new();
+        let (half, end) = (self.half_s(), self.span_s.1);
+        while reader.next_batch(&mut batch)? {
+            for r in &batch {
+                let Some((clip, _)) = ids.get_or_insert(r.id) else { continue };
+                let first = self.first_s.get(clip as usize).copied().unwrap_or(r.time);
+                self.second_half_requests += u64::from(r.time > half);
+                if first > half && r.time > first {
+                    all.push((r.time - first, end - first));
+                }
+            }
+        }
+        let step = all.len().div_ceil(AGES_MAX).max(1);
+        self.late_ages = all.into_iter().step_by(step).collect();
+        Ok(())
+    }
+
+    /// The middle of the trace's span, seconds.
+    pub fn half_s(&self) -> u64 {
+        self.span_s.0 + (self.span_s.1 - self.span_s.0) / 2
     }
 }
 
@@ -129,6 +166,11 @@ pub struct Fit {
     pub diurnal_amplitude: f64,
     /// Fresh uploads per day beyond the catalog's first views.
     pub uploads_per_day: f64,
+    /// With uploads: the fresh clips' popularity decay time (days) and the share of views that
+    /// go to them.
+    pub fresh: Option<(f64, f64)>,
+    /// The catalog: the clips of the popularity fit less those uploaded during the trace.
+    pub catalog_clips: u64,
     /// Clips first seen in the second half: seen, and expected of the catalog with its standard
     /// deviation.
     pub second_half_new: (u64, f64, f64),
@@ -293,7 +335,7 @@ pub fn fit(stats: &TraceStats, replicates: usize, seed: u64) -> Fit {
     let mut sorted = logs;
     sorted.sort_by(f64::total_cmp);
     let m = sorted.len() as f64;
-    let ks_size = if sigma > 0.0 {
+    let ks_size = if sigma > 1e-9 {
         sorted.iter().enumerate().fold(0.0f64, |d, (i, &l)| {
             let f = phi((l - mu) / sigma);
             d.max((f - i as f64 / m).abs()).max(((i + 1) as f64 / m - f).abs())
@@ -334,6 +376,10 @@ pub fn fit(stats: &TraceStats, replicates: usize, seed: u64) -> Fit {
     // Only an excess beyond three standard deviations is taken for uploads.
     let excess = seen_late as f64 - expected_late;
     let uploads_per_day = if excess > 3.0 * var_late.sqrt() { excess / (span / 2.0 / 86_400.0) } else { 0.0 };
+    let fresh = (uploads_per_day > 0.0).then(|| fresh_fit(stats, zipf, n)).flatten();
+    // The clips the trace saw include the uploads: the catalog is the rest.
+    let uploaded = (uploads_per_day * span / 86_400.0).round() as u64;
+    let catalog_clips = zipf.clips.saturating_sub(uploaded).max(1);
 
     Fit {
         ks_popularity: ks_ranks(&ranked, zipf),
@@ -349,9 +395,65 @@ pub fn fit(stats: &TraceStats, replicates: usize, seed: u64) -> Fit {
         geos,
         diurnal_amplitude: amplitude,
         uploads_per_day,
+        fresh,
+        catalog_clips,
         second_half_new: (seen_late, expected_late, var_late.sqrt()),
         ranked,
     }
+}
+
+/// The fresh clips' decay time (days) and view share, from the ages of the later requests of clips
+/// first seen in the second half: a mixture of the catalog's late-found clips (ages uniform over
+/// what the trace had left, their expected share from the fitted catalog) and fresh clips (ages
+/// exponential with the decay time, cut at what the trace had left), by maximum likelihood (golden
+/// section on the log of the time). The share: the second half's requests to its fresh clips
+/// (beyond the catalog's expected), over its requests, less the fresh views that went to clips
+/// uploaded before the middle.
+fn fresh_fit(stats: &TraceStats, zipf: Zipf, n: u64) -> Option<(f64, f64)> {
+    let ages = &stats.late_ages;
+    if ages.len() < 20 || stats.second_half_requests == 0 {
+        return None;
+    }
+    // The catalog's expected requests to clips first seen in the second half: later ones, and
+    // all of them.
+    let (mut cat_later, mut cat_all) = (0.0, 0.0);
+    for &p in &zipf_p(zipf.alpha, zipf.clips as usize) {
+        let l = n as f64 * p / 2.0;
+        let none_before = libm::exp(-l);
+        cat_all += none_before * l;
+        cat_later += none_before * (l - 1.0 + libm::exp(-l));
+    }
+    let later: u64 =
+        (0..stats.first_s.len()).filter(|&c| stats.first_s[c] > stats.half_s()).map(|c| stats.counts[c] - 1).sum();
+    let late_all: u64 =
+        (0..stats.first_s.len()).filter(|&c| stats.first_s[c] > stats.half_s()).map(|c| stats.counts[c]).sum();
+    let w = (cat_later / later.max(1) as f64).clamp(0.0, 0.99);
+    let log_likelihood = |tau: f64| -> f64 {
+        ages.iter()
+            .map(|&(a, window)| {
+                let (a, window) = (a as f64, window.max(1) as f64);
+                let fresh = libm::exp(-a / tau) / (tau * -libm::expm1(-window / tau));
+                libm::log(w / window + (1.0 - w) * fresh)
+            })
+            .sum()
+    };
+    let span = (stats.span_s.1 - stats.span_s.0).max(120) as f64;
+    let (mut lo, mut hi) = (libm::log(60.0), libm::log(span));
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    for _ in 0..60 {
+        let (a, b) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        if log_likelihood(libm::exp(a)) < log_likelihood(libm::exp(b)) {
+            lo = a;
+        } else {
+            hi = b;
+        }
+    }
+    let tau = libm::exp((lo + hi) / 2.0);
+    let half = span / 2.0;
+    let reach = 1.0 - tau / half * -libm::expm1(-half / tau);
+    let fresh_views = (late_all as f64 - cat_all).max(0.0);
+    let share = (fresh_views / (stats.second_half_requests as f64 * reach.max(1e-6))).min(1.0);
+    Some((tau / 86_400.0, share))
 }
 
 /// The first harmonic of requests per hour: the amplitude of `1 + A cos(...)` and the hour (at
@@ -392,27 +494,40 @@ impl Fit {
         let _ = writeln!(
             o,
             "# {} clips seen; the rest were never requested in the trace (the size whose expected distinct\n\
-             # count under the fitted popularity is the count seen).",
+             # count under the fitted popularity is the count seen), less those uploaded during it.",
             count(self.clips_seen)
         );
-        let _ = writeln!(o, "clips = {}", self.zipf.clips);
+        let _ = writeln!(o, "clips = {}", self.catalog_clips);
         let _ = writeln!(
             o,
             "# Lognormal by maximum likelihood on the clips' log sizes; Kolmogorov-Smirnov distance {:.4}.",
             self.ks_size
         );
-        let _ =
-            writeln!(o, "size = {{ dist = \"lognormal\", mean_mb = {mean_mb:.4}, sigma = {:.4} }}", self.size_sigma);
+        if self.size_sigma > 1e-9 {
+            let _ = writeln!(
+                o,
+                "size = {{ dist = \"lognormal\", mean_mb = {mean_mb:.4}, sigma = {:.4} }}",
+                self.size_sigma
+            );
+        } else {
+            let _ = writeln!(o, "size = {{ dist = \"fixed\", mb = {mean_mb:.6} }}");
+        }
         let _ = writeln!(
             o,
             "# Clips first seen in the second half: {} against {:.0} +- {:.0} that the catalog alone would give\n\
-             # (uploads only for an excess beyond three standard deviations). The share of views that go to\n\
-             # fresh clips (traffic.new_clip_share) and their decay (new_clip_decay_days) are not fitted.",
+             # (uploads only for an excess beyond three standard deviations).",
             count(self.second_half_new.0),
             self.second_half_new.1,
             self.second_half_new.2,
         );
         let _ = writeln!(o, "uploads_per_day = {:.2}\n", self.uploads_per_day);
+        let fresh = self.fresh.map(|(days, share)| {
+            format!(
+                "# Fresh clips' views: their ages since first seen, a mixture of the catalog's late-found clips\n\
+                 # (uniform) and fresh ones (exponential), by maximum likelihood; the share beyond the catalog's.\n\
+                 new_clip_decay_days = {days:.4}\nnew_clip_share = {share:.4}\n"
+            )
+        });
         let _ = writeln!(o, "[traffic]");
         let _ = writeln!(o, "views_per_month = {:.0}", self.views_per_month);
         let _ = writeln!(
@@ -423,6 +538,12 @@ impl Fit {
             self.replicates, self.alpha_raw, self.alpha_interval.0, self.alpha_interval.1, self.ks_popularity
         );
         let _ = writeln!(o, "popularity = {{ dist = \"zipf\", alpha = {:.4} }}", self.zipf.alpha);
+        match fresh {
+            Some(f) => o.push_str(&f),
+            None => {
+                let _ = writeln!(o, "# No uploads beyond the catalog's: no fresh-clip views.\nnew_clip_share = 0");
+            }
+        }
         let _ = writeln!(o, "# Amplitude of the daily curve's first harmonic (requests per hour, each geography's).");
         let _ = writeln!(o, "diurnal = {}", self.diurnal_amplitude >= 0.01);
         let _ = writeln!(o, "diurnal_amplitude = {:.3}", self.diurnal_amplitude.min(0.95));
