@@ -194,3 +194,27 @@ fn bad_input_is_a_located_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("expected one of cloudfront, cloudflare, nginx"));
 }
+
+/// A CSV request log with a header naming its columns (another order and other names than the
+/// trace's): times as Unix seconds, milliseconds, RFC 3339 and with a fraction; a quoted path;
+/// cache results in any case; a line with a bad byte count and one with too few fields.
+#[test]
+fn csv_request_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, out) = import(dir.path(), "requests.csv", "csv", &[]);
+    let want = [
+        (1, 1, 10_485_760, "na", 10_485_760, 200, "miss", "IAD"),
+        (2, 1, 10_485_760, "eu", 10_485_760, 200, "hit", "FRA"),
+        (3, 2, 5_242_880, "apac", 5_242_880, 206, "expired", "NRT"),
+        (4, 2, 5_242_880, "oc", 0, 304, "revalidated", "SYD"),
+        (8, 3, 4096, "sa", 4096, 200, "error", "GRU"),
+    ];
+    let mut text = HEADER.to_string();
+    for (t, id, size, geo, bytes, status, cache, edge) in want {
+        text += &format!("{},{id},{size},{geo},{bytes},{status},{cache},{edge}\n", DAY + t);
+    }
+    assert_eq!(trace, text);
+    assert!(out.contains("requests.csv:7: bytes a whole number, not \"notanumber\""), "{out}");
+    assert!(out.contains("requests.csv:8: 7 comma-separated fields"), "{out}");
+    assert!(out.contains("1 not clips"), "{out}");
+}

@@ -15,8 +15,9 @@ pub struct ImportArgs {
     /// The access logs (plain, gzip or zstd), read in order.
     #[arg(required = true)]
     pub logs: Vec<PathBuf>,
-    /// Their format: cloudfront (standard logs), cloudflare (Logpush HTTP requests, NDJSON) or
-    /// nginx (combined).
+    /// Their format: cloudfront (standard logs), cloudflare (Logpush HTTP requests, NDJSON), nginx
+    /// (combined) or csv (a header naming the columns: time, uri, bytes; optionally status,
+    /// cache, country, edge).
     #[arg(long)]
     pub format: String,
     /// The trace to write (CSV; .zst to compress).

@@ -1,6 +1,7 @@
 //! CDN and web-server access logs, one line at a time: CloudFront standard logs (W3C extended,
 //! tab-separated, with a `#Fields:` header), Cloudflare Logpush HTTP request records (NDJSON) and
-//! nginx's `combined` format. Each line becomes a [`LogRecord`] (time, decoded URI path, bytes sent,
+//! nginx's `combined` format, and CSV request logs with a header naming their columns. Each line
+//! becomes a [`LogRecord`] (time, decoded URI path, bytes sent,
 //! status, the CDN's cache result, the viewer's country and the edge location where the log has
 //! them), a line to skip (a comment, a header, a blank), or a reason it is malformed. The field
 //! lists are the formats' published ones (CloudFront developer guide "Standard logging" field
@@ -17,11 +18,13 @@ pub enum LogFormat {
     Cloudflare,
     /// nginx `combined` (also Apache's).
     Nginx,
+    /// Comma-separated, with a header line naming the columns (see [`CsvCols`]).
+    Csv,
 }
 
 impl LogFormat {
     /// Every format's name.
-    pub const NAMES: [&'static str; 3] = ["cloudfront", "cloudflare", "nginx"];
+    pub const NAMES: [&'static str; 4] = ["cloudfront", "cloudflare", "nginx", "csv"];
 
     /// The format named `name`.
     pub fn parse(name: &str) -> Option<LogFormat> {
@@ -29,6 +32,7 @@ impl LogFormat {
             "cloudfront" => Some(LogFormat::CloudFront),
             "cloudflare" => Some(LogFormat::Cloudflare),
             "nginx" => Some(LogFormat::Nginx),
+            "csv" => Some(LogFormat::Csv),
             _ => None,
         }
     }
@@ -99,13 +103,14 @@ impl CacheResult {
     }
 
     fn cloudflare(v: &str) -> CacheResult {
-        match v {
+        match v.to_ascii_lowercase().as_str() {
             "hit" => CacheResult::Hit,
             "miss" => CacheResult::Miss,
             "revalidated" => CacheResult::Revalidated,
             "expired" => CacheResult::Expired,
             "stale" | "updating" => CacheResult::Stale,
             "bypass" | "dynamic" => CacheResult::Bypass,
+            "error" => CacheResult::Error,
             _ => CacheResult::Unknown,
         }
     }
@@ -197,10 +202,73 @@ impl CfFields {
 /// The most fields of a CloudFront line.
 const CF_FIELDS_MAX: usize = 64;
 
-/// Parses lines of one format; keeps what a file's header said (CloudFront's `#Fields:`).
+/// Parses lines of one format; keeps what a file's header said (CloudFront's `#Fields:`, a CSV
+/// log's header line).
 pub struct LogParser {
     format: LogFormat,
     cf: CfFields,
+    csv: Option<CsvCols>,
+}
+
+/// The columns of a CSV request log, found by the header's names (case aside): the time
+/// (`time`, `timestamp`: Unix seconds, milli-, micro- or nanoseconds, a fraction dropped, or RFC
+/// 3339), the URI path (`uri`, `url`, `path`), the bytes sent (`bytes`, `resp_bytes`,
+/// `sc-bytes`, `size`); optional: `status` (200 without), `cache` (`cache_status`: hit, miss,
+/// revalidated, expired, stale, bypass, error, as Cloudflare names them), `country`, `edge`
+/// (`pop`, `colo`). Fields are split at commas (no quoted commas); surrounding quotes are dropped.
+#[derive(Clone, Copy, Debug)]
+pub struct CsvCols {
+    time: usize,
+    uri: usize,
+    bytes: usize,
+    status: Option<usize>,
+    cache: Option<usize>,
+    country: Option<usize>,
+    edge: Option<usize>,
+    count: usize,
+}
+
+impl CsvCols {
+    fn from_header(line: &[u8]) -> Result<CsvCols, String> {
+        let names: Vec<String> = line
+            .split(|&b| b == b',')
+            .map(|f| String::from_utf8_lossy(unquote(f)).trim().to_ascii_lowercase())
+            .collect();
+        let at = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
+        let need = |options: &[&str]| {
+            at(options).ok_or_else(|| {
+                format!("a header naming a column {} (the header has: {})", options.join(" or "), names.join(","))
+            })
+        };
+        Ok(CsvCols {
+            time: need(&["time", "timestamp"])?,
+            uri: need(&["uri", "url", "path"])?,
+            bytes: need(&["bytes", "resp_bytes", "sc-bytes", "size"])?,
+            status: at(&["status"]),
+            cache: at(&["cache", "cache_status"]),
+            country: at(&["country"]),
+            edge: at(&["edge", "pop", "colo"]),
+            count: names.len(),
+        })
+    }
+}
+
+fn unquote(f: &[u8]) -> &[u8] {
+    let f = f.strip_suffix(b"\r").unwrap_or(f);
+    if f.len() >= 2 && f[0] == b'"' && f[f.len() - 1] == b'"' {
+        &f[1..f.len() - 1]
+    } else {
+        f
+    }
+}
+
+/// A CSV log's time: Unix seconds (or milli-, micro-, nanoseconds; a fraction dropped) or RFC 3339.
+fn csv_time(v: &[u8]) -> Option<u64> {
+    let whole = &v[..memchr::memchr(b'.', v).unwrap_or(v.len())];
+    match number(whole) {
+        Some(t) => Some(unix_seconds(t)),
+        None => rfc3339(std::str::from_utf8(v).ok()?),
+    }
 }
 
 /// A Cloudflare record's fields that matter (others are ignored).
@@ -232,7 +300,7 @@ enum Timestamp<'a> {
 impl LogParser {
     /// A parser of `format`.
     pub fn new(format: LogFormat) -> LogParser {
-        LogParser { format, cf: CfFields::from_names(CLOUDFRONT_FIELDS).expect("the published field list") }
+        LogParser { format, cf: CfFields::from_names(CLOUDFRONT_FIELDS).expect("the published field list"), csv: None }
     }
 
     /// A new file starts: CloudFront's field list goes back to the published one until the
@@ -253,6 +321,7 @@ impl LogParser {
             LogFormat::CloudFront => self.cloudfront(line, path),
             LogFormat::Cloudflare => cloudflare(line, path),
             LogFormat::Nginx => nginx(line, path),
+            LogFormat::Csv => self.csv_line(line, path),
         }
     }
 
@@ -300,6 +369,51 @@ impl LogParser {
             country: None,
             edge: Code::of(f[cf.edge]),
             range_end: cf.range_end.and_then(|i| number(f[i])),
+        }))
+    }
+}
+
+impl LogParser {
+    fn csv_line(&mut self, line: &[u8], path: &mut Vec<u8>) -> Result<Option<LogRecord>, String> {
+        let Some(cols) = self.csv else {
+            self.csv = Some(CsvCols::from_header(line)?);
+            return Ok(None);
+        };
+        let mut f: [&[u8]; CF_FIELDS_MAX] = [&[]; CF_FIELDS_MAX];
+        let mut n = 0;
+        for part in line.split(|&b| b == b',') {
+            if n == CF_FIELDS_MAX {
+                return Err(format!("at most {CF_FIELDS_MAX} fields"));
+            }
+            f[n] = unquote(part);
+            n += 1;
+        }
+        if n < cols.count {
+            return Err(format!("{} comma-separated fields (the header names {}); {n} found", cols.count, cols.count));
+        }
+        let time_s = csv_time(f[cols.time])
+            .ok_or_else(|| format!("a time (Unix seconds or RFC 3339), not {}", show(f[cols.time])))?;
+        let bytes =
+            number(f[cols.bytes]).ok_or_else(|| format!("bytes a whole number, not {}", show(f[cols.bytes])))?;
+        let status = match cols.status {
+            Some(i) => status(f[i])?,
+            None => 200,
+        };
+        decode_path(f[cols.uri], path);
+        if path.is_empty() {
+            return Err("a URI path".into());
+        }
+        let cache =
+            cols.cache.map_or(CacheResult::Unknown, |i| CacheResult::cloudflare(&String::from_utf8_lossy(f[i])));
+        let lower = |v: &[u8]| Code::of(&v.to_ascii_lowercase());
+        Ok(Some(LogRecord {
+            time_s,
+            bytes,
+            status,
+            cache,
+            country: cols.country.and_then(|i| lower(f[i])),
+            edge: cols.edge.and_then(|i| Code::of(&f[i].to_ascii_uppercase())),
+            range_end: None,
         }))
     }
 }
