@@ -43,6 +43,19 @@ const HEADER: &str = "time,obj_id,size,geo,resp_bytes,status,cache,edge\n";
 /// 2024-12-03 00:00:00 UTC.
 const DAY: u64 = 1_733_184_000;
 
+/// One row of an imported trace: seconds after [`DAY`], clip, size, geography, bytes, status,
+/// cache result, edge.
+type Row<'a> = (u64, u32, u64, &'a str, u64, u16, &'a str, &'a str);
+
+/// The trace of `rows`, with its header.
+fn expected(rows: &[Row<'_>]) -> String {
+    let mut text = HEADER.to_string();
+    for (t, id, size, geo, bytes, status, cache, edge) in rows {
+        text += &format!("{},{id},{size},{geo},{bytes},{status},{cache},{edge}\n", DAY + t);
+    }
+    text
+}
+
 /// The CloudFront log: eight requests, of which the favicon is not a clip and the 25:00:07 line
 /// and the truncated last line are malformed. Clip 42 (first) is 10 MiB; `my clip` (its stem
 /// double-encoded as CloudFront writes it) is known only from a 206 for bytes 0 to 4,194,303,
@@ -59,11 +72,7 @@ fn cloudfront_standard_logs() {
         (5, 3, 5_242_880, "oc", 410, 416, "error", "SYD1-C1"),
         (8, 3, 5_242_880, "sa", 5_242_880, 200, "miss", "GRU3-C1"),
     ];
-    let mut text = HEADER.to_string();
-    for (t, id, size, geo, bytes, status, cache, edge) in want {
-        text += &format!("{},{id},{size},{geo},{bytes},{status},{cache},{edge}\n", DAY + t);
-    }
-    assert_eq!(trace, text);
+    assert_eq!(trace, expected(&want));
     assert!(
         out.contains(
             "6 requests for 3 clips from 11 lines (2 skipped as comments or headers, 1 not clips, 2 malformed)"
@@ -92,11 +101,7 @@ fn cloudflare_logpush_records() {
         (5, 3, 5_242_880, "oc", 410, 416, "bypass", "SYD"),
         (8, 3, 5_242_880, "sa", 5_242_880, 200, "miss", "GRU"),
     ];
-    let mut text = HEADER.to_string();
-    for (t, id, size, geo, bytes, status, cache, edge) in want {
-        text += &format!("{},{id},{size},{geo},{bytes},{status},{cache},{edge}\n", DAY + t);
-    }
-    assert_eq!(trace, text);
+    assert_eq!(trace, expected(&want));
     assert!(out.contains("codes not in the geography table (add them with --geo-table): xx 1"), "{out}");
     assert!(out.contains("cloudflare.ndjson:7: EdgeStartTimestamp a time, not \"yesterday\""), "{out}");
     let (zst, _) = import(dir.path(), "cloudflare.ndjson.zst", "cloudflare", &[]);
@@ -125,11 +130,8 @@ fn nginx_combined_logs() {
         (5, 3, 5_242_880, 0, 416),
         (8, 3, 5_242_880, 5_242_880, 200),
     ];
-    let mut text = HEADER.to_string();
-    for (t, id, size, bytes, status) in want {
-        text += &format!("{},{id},{size},,{bytes},{status},,\n", DAY + t);
-    }
-    assert_eq!(trace, text);
+    let want = want.map(|(t, id, size, bytes, status)| (t, id, size, "", bytes, status, "", ""));
+    assert_eq!(trace, expected(&want));
     assert!(out.contains("nginx.log:7: a request target in \"-\""), "{out}");
     assert!(out.contains("nginx.log:9: a closing quote after the request"), "{out}");
 }
@@ -209,11 +211,7 @@ fn csv_request_logs() {
         (4, 2, 5_242_880, "oc", 0, 304, "revalidated", "SYD"),
         (8, 3, 4096, "sa", 4096, 200, "error", "GRU"),
     ];
-    let mut text = HEADER.to_string();
-    for (t, id, size, geo, bytes, status, cache, edge) in want {
-        text += &format!("{},{id},{size},{geo},{bytes},{status},{cache},{edge}\n", DAY + t);
-    }
-    assert_eq!(trace, text);
+    assert_eq!(trace, expected(&want));
     assert!(out.contains("requests.csv:7: bytes a whole number, not \"notanumber\""), "{out}");
     assert!(out.contains("requests.csv:8: 7 comma-separated fields"), "{out}");
     assert!(out.contains("1 not clips"), "{out}");

@@ -30,7 +30,10 @@ use std::path::{Path, PathBuf};
 
 const DAY_S: u64 = 86_400;
 
-/// A trace as the scenario names it, checked when the scenario is loaded.
+/// A trace as the scenario names it, checked when the scenario is loaded. Its counts
+/// (`requests`, `clips`, `last_s`, `out_of_order`, `observed`) are of what the scan read: the
+/// first batch, or the whole file when asked ([`TraceInfo::scan`]); a run's [`TraceTally`] has
+/// the whole file's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceInfo {
     /// The file.
@@ -59,8 +62,6 @@ pub struct TraceInfo {
     pub observed: u64,
     /// With [`TraceUploads::Start`]: each clip's size in bytes, by clip number (else empty).
     pub sizes: Vec<u64>,
-    /// Whether the scan read the whole file (else the counts above are its first batch's).
-    pub complete: bool,
     /// Whether its requests carry the CDN's cache results (a `cache` column).
     pub has_cache: bool,
 }
@@ -159,8 +160,6 @@ impl TraceInfo {
                 break;
             }
         }
-        // Whether the batch loop ran to the end of the file.
-        let complete = whole;
         if requests == 0 {
             return Err(TraceError::file(path, "at least one request"));
         }
@@ -194,7 +193,6 @@ impl TraceInfo {
             uploads,
             observed,
             sizes,
-            complete,
             has_cache: reader.has_cache(),
         })
     }
@@ -287,11 +285,6 @@ impl TraceViews {
         };
         v.fill();
         v
-    }
-
-    /// The trace as scanned.
-    pub fn info(&self) -> &TraceInfo {
-        &self.info
     }
 
     /// The reader's error, when the trace could not be read to its end in the run.
