@@ -174,6 +174,11 @@ pub struct RunArgs {
     /// simulated CDN would have kept, for `--trace` runs to calibrate against. One replica.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+    /// Also write the seed's metrics over simulated time in the OpenMetrics text format (one
+    /// sample per report interval, timestamps from the scenario's `start` date), for `promtool
+    /// tsdb create-blocks-from openmetrics` to backfill into Prometheus (docs/integrations.md).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Where the scenario's sensitivity analysis is, for the report's "How sure is this?" section
     /// [default: sensitivity/NAME/ beside the report directory (reports/sensitivity/NAME/ for the
     /// default reports/NAME/), where `clipsim sensitivity` writes it, if it is there].
@@ -411,6 +416,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     // run at its first check and leaves a partial report, never a staging directory.
     install_stop_handler("writing a partial report (Ctrl-C again to quit without one)");
     let staging = report::Staging::begin(&out, args.force, &inputs(file.as_deref(), &args.env))?;
+    let metrics = match &args.metrics {
+        Some(p) => Some(report::StagedFile::begin(p, args.force, &inputs(file.as_deref(), &args.env))?),
+        None => None,
+    };
     if let (Some(s), false) = (&sc.steady_state, args.quiet) {
         eprintln!("{name}: settling (a pilot run of up to {} until the mirrors and edges hold still)", s.max);
     }
@@ -461,6 +470,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             dir.display()
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if let Some(staged) = metrics {
+        let text = report::openmetrics::openmetrics(&result);
+        std::fs::write(staged.path(), text).with_context(|| format!("writing {}", staged.dest().display()))?;
+        staged.commit()?;
     }
     if !args.quiet {
         writeln!(Stdout::lock(), "{}", report::headline(&summary, &dir))?;

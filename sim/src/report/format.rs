@@ -140,6 +140,30 @@ pub fn civil_date(days: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The days since 1970-01-01 of a `YYYY-MM-DD` date (1970 to 9999), or `None` when it is not one.
+pub fn days_from_civil(date: &str) -> Option<u64> {
+    let b = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u64> {
+        b[r].iter().try_fold(0u64, |n, &c| c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if y < 1970 || !(1..=12).contains(&m) || d == 0 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Days since 0000-03-01 of the date, in 400-year eras (the inverse of `civil_date`).
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y / 400, y % 400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 #[cfg(test)]
 mod tests {
     /// Days to dates, against dates worked out by hand (leap days, century rules, the epoch).
@@ -155,6 +179,14 @@ mod tests {
             (47_541, "2100-03-01"),
         ] {
             assert_eq!(super::civil_date(days), date, "day {days}");
+            assert_eq!(super::days_from_civil(date), Some(days), "{date}");
+        }
+        for bad in ["2026-02-29", "1969-12-31", "2026-13-01", "2026-00-10", "2026-1-01", "2026-01-32", "20260101xx"] {
+            assert_eq!(super::days_from_civil(bad), None, "{bad}");
+        }
+        // Every day of four centuries round-trips.
+        for days in 0..146_097 {
+            assert_eq!(super::days_from_civil(&super::civil_date(days)), Some(days));
         }
         assert_eq!(crate::trace::generate::LOG_EPOCH_S, 20_454 * 86_400);
     }

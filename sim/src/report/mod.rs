@@ -7,9 +7,11 @@ mod console;
 pub mod format;
 mod html;
 mod markdown;
+pub mod openmetrics;
 pub mod output;
 pub mod robust;
 pub mod summary;
+pub mod tables;
 pub mod target;
 pub mod timeline;
 pub mod timeseries;
@@ -56,6 +58,13 @@ pub fn write_into(r: &RunResult, summary: &Summary, staging: Staging) -> Result<
         err: std::io::Error::other(e.to_string()),
     })?;
     staging.write("timeseries.csv", &csv)?;
+    let tables = tables::tables_csv(r).map_err(|e| OutputError::Io {
+        path: staging.dir().join("tables"),
+        err: std::io::Error::other(e.to_string()),
+    })?;
+    for (name, text) in &tables {
+        staging.write(&format!("tables/{name}.csv"), text)?;
+    }
     let charts = charts::all(r);
     for c in &charts {
         staging.write(&c.file, c.svg.as_bytes())?;

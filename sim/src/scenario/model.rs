@@ -19,6 +19,8 @@ pub struct Scenario {
     pub warmup: SimDuration,
     /// Time-series resolution.
     pub report_interval: SimDuration,
+    /// The Unix time (seconds, UTC midnight of `scenario.start`) simulated time 0 stands for.
+    pub start_unix_s: u64,
     /// SHA-256 of the scenario text plus any overrides (`--seed`, `--env`), hex.
     pub sha256: String,
     /// Where it was read from.

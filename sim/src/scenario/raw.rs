@@ -88,6 +88,14 @@ pub struct RawMeta {
     /// Seeds `clipsim run` runs (`seed` to `seed + replicas - 1`) for intervals.
     #[serde(default = "default_replicas")]
     pub replicas: u32,
+    /// The calendar date (UTC) simulated time 0 stands for, `YYYY-MM-DD`: exported timestamps
+    /// count from it.
+    #[serde(default = "default_start")]
+    pub start: String,
+}
+
+fn default_start() -> String {
+    "2026-01-01".to_string()
 }
 
 fn default_replicas() -> u32 {

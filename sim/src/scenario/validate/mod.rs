@@ -102,6 +102,9 @@ pub fn validate(
     let duration = cx.nonzero(meta.duration.0, "scenario.duration")?;
     cx.check(meta.warmup.0 < duration, "scenario.warmup", format!("shorter than scenario.duration ({duration})"))?;
     let report_interval = cx.nonzero(meta.report_interval.0, "scenario.report_interval")?;
+    let start_days = crate::report::format::days_from_civil(&meta.start).ok_or_else(|| {
+        cx.err("scenario.start", format!("a date from 1970-01-01 to 9999-12-31 as YYYY-MM-DD, found {:?}", meta.start))
+    })?;
     let steady_max = meta.steady_state_max.0;
     cx.check(
         (SimDuration::from_days(14)..=SimDuration::from_days(3650)).contains(&steady_max),
@@ -246,6 +249,7 @@ pub fn validate(
         duration,
         warmup: meta.warmup.0,
         report_interval,
+        start_unix_s: start_days * 86_400,
         steady_state,
         replicas: meta.replicas,
         sha256,
