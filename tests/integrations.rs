@@ -214,10 +214,8 @@ fn tables_load_into_postgresql_and_add_up_to_the_summary() {
        shield, edge_rtt_ms, max_cost_per_gb_nanodollars) values ('cloudflare', true, 1, 3600, 'lru', true, false, 20, \
        100000000)");
     assert_eq!(q("select string_agg(source, ',' order by source) from cdn_configurations"), {
-        let mut v = [
-            format!("clipsim:{}:seed={}", s["scenario"]["name"].as_str().unwrap(), s["seed"]),
-            "production".into(),
-        ];
+        let mut v =
+            [format!("clipsim:{}:seed={}", s["scenario"]["name"].as_str().unwrap(), s["seed"]), "production".into()];
         v.sort();
         v.join(",")
     });

@@ -21,6 +21,7 @@
 
 pub mod analytic;
 pub mod cache;
+pub mod conformance;
 pub mod mrc;
 pub mod pricing;
 pub mod record;

@@ -3,6 +3,7 @@
 //! and the problem), 130 interrupted by Ctrl-C or SIGTERM, 141 standard output's reader gone.
 
 mod builtin;
+mod conformance;
 mod import;
 mod memory;
 mod request_log;
@@ -94,6 +95,13 @@ pub enum Command {
     #[command(after_help = "Examples:\n  clipsim sensitivity scenarios/seed-baseline.toml\n  \
                             clipsim sensitivity scenarios/seed-baseline.toml --assumptions my-ranges.toml --replicas 10")]
     Sensitivity(sensitivity::SensitivityArgs),
+    /// Write the engine's inputs and outputs of a run as versioned JSON Lines vectors for another
+    /// implementation to replay, or replay vectors through this engine (docs/conformance.md).
+    #[command(
+        after_help = "Examples:\n  clipsim conformance tests/data/conformance/small.toml --out vectors.jsonl\n  \
+                            clipsim conformance --check vectors.jsonl"
+    )]
+    Conformance(conformance::ConformanceArgs),
     /// Merge the output directories of a sharded sweep into the unsharded result.
     #[command(after_help = "Example:\n  clipsim merge shard0 shard1 shard2 --out reports/sweeps/seed-thresholds")]
     Merge(sweep::MergeArgs),
@@ -251,6 +259,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Trace { command: TraceCommand::Fit(args) } => trace_fit(args),
         Command::Sweep(args) => sweep::cli_sweep(args),
         Command::Merge(args) => sweep::cli_merge(args),
+        Command::Conformance(args) => conformance::cli_conformance(args),
         Command::Sensitivity(args) => sensitivity::cli_sensitivity(args),
         Command::Init { dir, from, list, force } => init(dir, &from, list, force),
         Command::Completions { shell } => {

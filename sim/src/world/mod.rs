@@ -14,6 +14,7 @@ pub mod steady;
 mod timeline;
 
 use crate::cache::{self, AnyCache, EdgeCache, Policy, PolicyVisitor, RANDOM_DEFAULT_SEED};
+use crate::conformance::record::{note, Event as RecEvent, Recording};
 use crate::record::timeline::{Entry, Event, MirrorStep};
 use crate::record::Recorder;
 use crate::rng::{Purpose, Stream};
@@ -85,6 +86,16 @@ impl Progress for () {
     fn at(&mut self, _now: SimTime) {}
 }
 
+/// The engine a run of `sc` drives: its configuration and policies.
+pub fn engine_for(sc: &Scenario) -> Result<Engine, clipsim_engine::ConfigError> {
+    Engine::with_policies(
+        sc.engine.clone(),
+        sc.source_policy,
+        sc.placement,
+        clipsim_engine::TtlPolicy { ttl: sc.engine.mirror.ttl, refresh_on_sync: sc.engine.mirror.refresh_ttl_on_sync },
+    )
+}
+
 /// What a run leaves behind.
 #[derive(Debug)]
 pub struct RunResult {
@@ -113,6 +124,8 @@ pub struct RunResult {
     pub calibration: Option<calibration::Calibration>,
     /// With a trace: what the run read of it (to its end, past the run's, unless interrupted).
     pub trace_tally: Option<crate::workload::trace::TraceTally>,
+    /// With [`World::new_recorded`]: every call the run made into the engine, in order.
+    pub conformance: Option<Box<Recording>>,
 }
 
 impl RunResult {
@@ -158,17 +171,27 @@ const CATALOG_BATCH: usize = 1024;
 impl World {
     /// Builds the world at time 0: the catalog uploaded, the first events scheduled.
     pub fn new(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
-        struct Build(Scenario);
+        Self::build(sc, false)
+    }
+
+    /// The world of [`World::new`], recording every call it makes into the engine
+    /// ([`RunResult::conformance`]): for `clipsim conformance`.
+    pub fn new_recorded(sc: Scenario) -> Result<Self, clipsim_engine::ConfigError> {
+        Self::build(sc, true)
+    }
+
+    fn build(sc: Scenario, record: bool) -> Result<Self, clipsim_engine::ConfigError> {
+        struct Build(Scenario, bool);
         impl PolicyVisitor for Build {
             type Output = Result<World, clipsim_engine::ConfigError>;
             fn visit<C: EdgeCache + Into<AnyCache> + 'static>(self, make: &dyn Fn() -> C) -> Self::Output {
-                Ok(World(Box::new(Sim::new(self.0, make)?)))
+                Ok(World(Box::new(Sim::new(self.0, make, self.1)?)))
             }
         }
         // Without a CDN there are no edges: the type does not matter.
         let (policy, cap) =
             sc.cdn.as_ref().map_or((Policy::Lru, 0), |c| (c.eviction, c.edge_capacity_bytes.unwrap_or(u64::MAX)));
-        cache::with_policy(policy, cap, RANDOM_DEFAULT_SEED, Build(sc))
+        cache::with_policy(policy, cap, RANDOM_DEFAULT_SEED, Build(sc, record))
     }
 
     /// Runs to the scenario's end, or until `stop` is set (checked every [`PROGRESS_EVERY`]
@@ -232,6 +255,8 @@ struct Sim<C> {
     alert_raised: bool,
     /// What watches each request served: none in a plain run (one branch per request).
     watch: Option<Box<Watch>>,
+    /// Every call into the engine, when recording (`clipsim conformance`).
+    conformance: Option<Box<Recording>>,
 }
 
 /// Called with every request served (warm-up included): its time, clip, geography, size in
@@ -249,16 +274,13 @@ struct Watch {
 impl<C: EdgeCache> Sim<C> {
     /// Builds the world at time 0 with an `edge()` per geography (with a CDN): the catalog
     /// uploaded, the first events scheduled.
-    fn new(sc: Scenario, edge: impl Fn() -> C) -> Result<Self, clipsim_engine::ConfigError> {
-        let mut engine = Engine::with_policies(
-            sc.engine.clone(),
-            sc.source_policy,
-            sc.placement,
-            clipsim_engine::TtlPolicy {
-                ttl: sc.engine.mirror.ttl,
-                refresh_on_sync: sc.engine.mirror.refresh_ttl_on_sync,
-            },
-        )?;
+    fn new(sc: Scenario, edge: impl Fn() -> C, record: bool) -> Result<Self, clipsim_engine::ConfigError> {
+        let mut engine = engine_for(&sc)?;
+        let mut conformance = record.then(Box::<Recording>::default);
+        let mut input = |engine: &mut Engine, input: Input| {
+            note(&mut conformance, || RecEvent::Input(SimTime::ZERO, input.clone()));
+            engine.handle_input(SimTime::ZERO, input)
+        };
         let regions = sc.engine.regions.len();
         let mut catalog = ClipFactory::new(&sc, Purpose::Catalog);
         // Room for the catalog and the uploads expected during the run (10 % slack), so that large
@@ -277,8 +299,7 @@ impl<C: EdgeCache> Sim<C> {
             let end = catalog_clips.min(start.saturating_add(CATALOG_BATCH as u32));
             catalog.next_clips((end - start) as usize, &mut batch);
             for (i, &(size, primary)) in (start..end).zip(&batch) {
-                engine
-                    .handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
+                input(&mut engine, Input::ClipUploaded { clip: ClipId(i), size: Bytes(size), primary })
                     .expect("catalog clips are dense, non-empty and in known regions");
                 catalog_bytes[primary.index()] += size;
             }
@@ -287,18 +308,17 @@ impl<C: EdgeCache> Sim<C> {
         for &size in sc.traffic.trace.as_ref().map_or(&[][..], |t| &t.sizes[..]) {
             let primary = catalog.next_primary();
             let clip = ClipId(engine.clip_count() as u32);
-            engine
-                .handle_input(SimTime::ZERO, Input::ClipUploaded { clip, size: Bytes(size), primary })
+            input(&mut engine, Input::ClipUploaded { clip, size: Bytes(size), primary })
                 .expect("trace clips are dense, non-empty and in known regions");
             catalog_bytes[primary.index()] += size;
         }
         // A catalog with a history starts with the views it would have had.
         crate::workload::history::past_views(&sc, |clip, past| {
-            let input = match past {
+            let past = match past {
                 Past::Views(geo, views) => Input::PastViews { clip, geo, views },
                 Past::Votes(delta) => Input::Vote { clip, delta },
             };
-            engine.handle_input(SimTime::ZERO, input).expect("past views name catalog clips and known geographies");
+            input(&mut engine, past).expect("past views name catalog clips and known geographies");
         });
         let cdn = match &sc.cdn {
             Some(c) => {
@@ -365,6 +385,7 @@ impl<C: EdgeCache> Sim<C> {
                     log: None,
                 })
             }),
+            conformance,
             faults,
             engine,
             sc,
@@ -454,6 +475,7 @@ impl<C: EdgeCache> Sim<C> {
                 }
             }
             if is_engine {
+                note(&mut self.conformance, || RecEvent::Timeout(sched.0));
                 self.engine.handle_timeout(sched.0).expect("the loop never goes back in time");
                 self.drain_outputs(sched.0);
             } else {
@@ -481,6 +503,7 @@ impl<C: EdgeCache> Sim<C> {
         if end > last_row_end {
             self.report_row(end);
         }
+        note(&mut self.conformance, || RecEvent::CloseBooks(end));
         self.engine.close_books(end).expect("end is not before the last event");
         self.drain_outputs(end);
         self.close_timeline(end);
@@ -492,6 +515,7 @@ impl<C: EdgeCache> Sim<C> {
         };
         RunResult {
             trace_tally: self.demand.trace_mut().map(|t| t.finish(interrupted)),
+            conformance: self.conformance.take(),
             trace_error: self.demand.trace().and_then(|t| t.error()).map(ToString::to_string),
             calibration: self.watch.as_mut().and_then(|w| w.calibration.take()),
             meters,
@@ -523,6 +547,7 @@ impl<C: EdgeCache> Sim<C> {
             Ev::Price(i) => {
                 self.rec.timeline.push(Entry { at: t, event: Event::PriceChange(i) });
                 let input = self.sc.price_changes[i].1.clone();
+                note(&mut self.conformance, || RecEvent::Input(t, input.clone()));
                 self.engine.handle_input(t, input).expect("price changes name known providers");
             }
             Ev::SpikeStart(i) => {
@@ -551,6 +576,7 @@ impl<C: EdgeCache> Sim<C> {
                 } else {
                     Input::ReplicationFailed { clip, region, bytes_transferred: Bytes(bytes) }
                 };
+                note(&mut self.conformance, || RecEvent::Input(t, input.clone()));
                 self.engine.handle_input(t, input).expect("every copy the engine ordered is reported once");
             }
             Ev::Probe => {
@@ -589,9 +615,9 @@ impl<C: EdgeCache> Sim<C> {
     /// Uploads a clip of `size` bytes to `primary` at `t`: to the engine and the region's storage.
     fn upload(&mut self, t: SimTime, size: u64, primary: RegionId) -> ClipId {
         let clip = ClipId(self.engine.clip_count() as u32);
-        self.engine
-            .handle_input(t, Input::ClipUploaded { clip, size: Bytes(size), primary })
-            .expect("uploads are dense, non-empty, in known regions");
+        let input = Input::ClipUploaded { clip, size: Bytes(size), primary };
+        note(&mut self.conformance, || RecEvent::Input(t, input.clone()));
+        self.engine.handle_input(t, input).expect("uploads are dense, non-empty, in known regions");
         self.storage[primary.index()].put(t, size);
         self.rec.on_upload(clip.index());
         clip
@@ -601,6 +627,7 @@ impl<C: EdgeCache> Sim<C> {
         let cdn = self.sc.cdn.as_ref().map(|_| &self.cdn);
         prober::probe_round(&self.storage, cdn, &mut self.fault_rng, &mut self.probe_inputs);
         for input in self.probe_inputs.drain(..) {
+            note(&mut self.conformance, || RecEvent::Input(t, input.clone()));
             self.engine.handle_input(t, input).expect("probes of known regions and of the CDN");
         }
     }

@@ -10,6 +10,7 @@
 
 use super::Sim;
 use crate::cache::{EdgeCache, Lookup};
+use crate::conformance::record::{note, Answer, Event as RecEvent};
 use crate::rng::{Purpose, Stream};
 use crate::workload::Arrival;
 use clipsim_engine::{Input, ServedFrom, Step};
@@ -45,12 +46,20 @@ impl<C: EdgeCache> Sim<C> {
         let startup_us = req.size().0.min(self.startup_bytes).saturating_mul(8_000_000) / bps;
         let mut load_us = 0u64;
         let mut served_region = None;
+        // The answers to the engine's steps, two bits each, for a recorded run (a few register
+        // operations per step otherwise).
+        let (mut answers, mut steps) = (0u64, 0u8);
+        let mut answer = |a: Answer| {
+            answers = answers << 2 | a as u64;
+            steps = steps.saturating_add(1);
+        };
         let from = loop {
             let step = self.engine.next_step(t, &req);
             match step {
                 Step::Edge => {
                     if !self.cdn.answers(&mut self.fault_rng) {
                         load_us += timeout_us;
+                        answer(Answer::Failed);
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
@@ -59,16 +68,24 @@ impl<C: EdgeCache> Sim<C> {
                         Lookup::Hit => {
                             // `past_edge_us`: an edge miss the shield answered.
                             load_us += self.cdn.rtt_us() * round_trips + past_edge_us + startup_us;
+                            answer(Answer::Served);
                             break self.engine.finish(&req, step).expect("current step");
                         }
-                        Lookup::Expired => req.edge_expired(),
-                        Lookup::Miss => req.edge_missed(),
+                        Lookup::Expired => {
+                            answer(Answer::Expired);
+                            req.edge_expired();
+                        }
+                        Lookup::Miss => {
+                            answer(Answer::Missed);
+                            req.edge_missed();
+                        }
                     }
                 }
                 Step::Origin { region, via_cdn, .. } => {
                     let storage = &mut self.storage[region.index()];
                     if !storage.answers(&mut self.fault_rng) {
                         load_us += timeout_us;
+                        answer(Answer::Failed);
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
@@ -86,14 +103,20 @@ impl<C: EdgeCache> Sim<C> {
                     }
                     load_us += startup_us;
                     served_region = Some((region.index(), if req.revalidating() { 0 } else { req.size().0 }));
+                    answer(Answer::Served);
                     break self.engine.finish(&req, step).expect("current step");
                 }
                 Step::Failed => break self.engine.finish(&req, step).expect("failing is always possible"),
             }
         };
+        if let Some(rec) = &mut self.conformance {
+            rec.request(t, a.clip, a.geo, answers, steps);
+        }
         if from != ServedFrom::Failed && self.votes_rng.chance(self.sc.traffic.votes_per_view) {
             let delta = if self.votes_rng.chance(self.sc.traffic.upvote_share) { 1 } else { -1 };
-            self.engine.handle_input(t, Input::Vote { clip: a.clip, delta }).expect("known clip");
+            let vote = Input::Vote { clip: a.clip, delta };
+            note(&mut self.conformance, || RecEvent::Input(t, vote.clone()));
+            self.engine.handle_input(t, vote).expect("known clip");
         }
         self.rec.request(t, geo, a.clip.index(), served_region, from, load_us);
         from
