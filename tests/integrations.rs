@@ -389,3 +389,87 @@ fn series_in_finds_the_series_of_an_expression() {
              sum(cdn_requests_total offset 1d) - last_over_time(x_y[4d]) and on (region) up";
     assert_eq!(series_in(e), ["clip_requests_total", "cdn_requests_total", "x_y", "up"]);
 }
+
+/// Every file under `dir`, by relative path, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// deploy/slurm-array.sh as it stands, submitted as a job array to a one-node Slurm cluster
+/// (munge, slurmctld, slurmd on localhost), then the README's dependent merge job: the merged
+/// sweep is byte-identical to the unsharded one.
+#[test]
+fn the_slurm_array_job_merges_to_the_unsharded_sweep() {
+    for (program, package) in [("sbatch", "slurm-client"), ("slurmctld", "slurmctld"), ("slurmd", "slurmd")] {
+        if !installed(program, package) {
+            return;
+        }
+    }
+    if !installed("munged", "munge") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = dir.path().join("slurm");
+    let sh = script("slurm-cluster.sh");
+    let _stop = Stop(vec![sh.to_str().unwrap().to_string(), "stop".into(), cluster.to_str().unwrap().to_string()]);
+    let line = ok(&Command::new("bash").arg(&sh).arg("start").arg(&cluster).output().unwrap(), "Slurm");
+    let conf = line.trim().strip_prefix("export SLURM_CONF=").expect("export SLURM_CONF=...").to_string();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(work.join("logs")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_clipsim")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let sweep = common::root().join("scenarios/sweeps/quick.toml");
+    let sbatch = |args: &[&str]| -> String {
+        let out = Command::new("sbatch")
+            .args(args)
+            .current_dir(&work)
+            .env("SLURM_CONF", &conf)
+            .env("PATH", &path)
+            .env("SWEEP", &sweep)
+            .env("OUT", "results/quick")
+            .output()
+            .unwrap();
+        ok(&out, &format!("sbatch {args:?}")).trim().to_string()
+    };
+    let array = common::root().join("deploy/slurm-array.sh");
+    // Four shards of the quick sweep's four points (the script's default is 8 tasks).
+    let job = sbatch(&["--parsable", "--wait", "--array=0-3", array.to_str().unwrap()]);
+    let merge = sbatch(&[
+        "--parsable",
+        "--wait",
+        &format!("--dependency=afterok:{job}"),
+        "--output=logs/merge-%j.out",
+        "--wrap",
+        "clipsim merge results/quick/shard-* --out results/quick/merged",
+    ]);
+    for id in [&job, &merge] {
+        let state = Command::new("scontrol").args(["show", "job", id]).env("SLURM_CONF", &conf).output().unwrap();
+        let state = ok(&state, "scontrol show job");
+        assert!(state.contains("JobState=COMPLETED"), "job {id}: {state}");
+    }
+    for i in 0..4 {
+        assert!(work.join(format!("results/quick/shard-{i}/points")).is_dir(), "shard {i} ran");
+    }
+    let full = dir.path().join("full");
+    ok(&clipsim(&["sweep", sweep.to_str().unwrap(), "--out", full.to_str().unwrap(), "-q"], &work), "unsharded sweep");
+    let (merged, whole) = (tree(&work.join("results/quick/merged")), tree(&full));
+    assert_eq!(merged.iter().map(|f| &f.0).collect::<Vec<_>>(), whole.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((name, a), (_, b)) in merged.iter().zip(&whole) {
+        assert!(a == b, "{name} differs between the Slurm-merged and the unsharded sweep");
+    }
+    assert!(merged.len() >= 5, "{:?}", merged.iter().map(|f| &f.0).collect::<Vec<_>>());
+}

@@ -234,3 +234,75 @@ pub fn openmetrics(r: &RunResult) -> String {
     out.push_str("# EOF\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (series, value, timestamp) of every sample line.
+    fn samples(text: &str) -> Vec<(&str, f64, f64)> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut parts = l.rsplitn(3, ' ');
+                let (t, v, series) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                (series, v.parse().unwrap(), t.parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// What promtool's parser requires (units as name suffixes, `# EOF` last), what the
+    /// backfill needs (each series' samples together and in time order), counters that never
+    /// fall, and last values equal to the summary's totals.
+    #[test]
+    fn the_export_is_well_formed_and_ends_at_the_totals() {
+        let r = crate::report::tables::tests::small_run();
+        let s = crate::report::summarize(&r);
+        let text = openmetrics(&r);
+        assert!(text.ends_with("\n# EOF\n") && text.matches("# EOF").count() == 1);
+        for l in text.lines().filter(|l| l.starts_with("# UNIT ")) {
+            let (name, unit) = l[7..].split_once(' ').unwrap();
+            assert!(name.ends_with(&format!("_{unit}")), "{l}");
+        }
+        let all = samples(&text);
+        let mut done: Vec<&str> = Vec::new();
+        for w in all.windows(2) {
+            let ((a, va, ta), (b, vb, tb)) = (w[0], w[1]);
+            if a == b {
+                assert!(tb > ta, "{a}: time goes back at {tb}");
+                if a.contains("_total{") {
+                    assert!(vb >= va, "counter {a} falls at {tb}");
+                }
+            } else {
+                assert!(!done.contains(&b), "{b}'s samples are not together");
+                done.push(a);
+            }
+        }
+        let start = r.scenario.start_unix_s as f64;
+        assert_eq!(all[0].2, start + 3600.0, "the first interval's end, from 2026-01-01");
+        let last = |prefix: &str| -> f64 {
+            let mut by_series: Vec<(&str, f64)> = Vec::new();
+            for &(series, v, _) in all.iter().filter(|x| x.0.starts_with(prefix)) {
+                match by_series.iter_mut().find(|x| x.0 == series) {
+                    Some(x) => x.1 = v,
+                    None => by_series.push((series, v)),
+                }
+            }
+            by_series.iter().map(|x| x.1).sum()
+        };
+        assert_eq!(last("clip_requests_total{") as u64, s.requests.simulated);
+        assert_eq!(last("clip_requests_total{scenario=\"seed-baseline\",outcome=\"edge\"}") as u64, {
+            r.engine.counters().served_from[0]
+        });
+        let cost = last("cost_dollars_total{");
+        assert!((cost - s.cost_nanodollars["total"] as f64 / 1e9).abs() < 1e-6, "{cost}");
+        assert_eq!(last("mirror_failover_total{") as u64, r.engine.counters().failovers);
+        assert_eq!(last("cdn_requests_total{") as u64, r.engine.counters().cdn_lookups);
+        let top = all.iter().filter(|x| x.0.starts_with("mirror_top100_hit_ratio")).collect::<Vec<_>>();
+        assert_eq!(top.len(), 1);
+        assert_eq!(Some(top[0].1), s.hit_rates.mirror_top100);
+        let regions = r.scenario.engine.regions.len();
+        let health = all.iter().filter(|x| x.0.starts_with("region_health_status{")).count();
+        assert_eq!(health, regions * r.recorder.rows.len());
+    }
+}

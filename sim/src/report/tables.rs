@@ -233,3 +233,86 @@ pub fn tables_csv(r: &RunResult) -> Result<Vec<(&'static str, Vec<u8>)>, csv::Er
         (TABLES[3], cdn_metrics),
     ])
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small run: the baseline at 2,000 clips, 3 days (1 of warm-up), 30,000 views a month.
+    pub(crate) fn small_run() -> RunResult {
+        let text = include_str!("../../../scenarios/seed-baseline.toml")
+            .replace("clips = 100000 ", "clips = 2000 ")
+            .replace("views_per_month = 1000000", "views_per_month = 30000")
+            .replace("duration = \"30d\"", "duration = \"3d\"");
+        let sc = crate::scenario::from_str(std::path::Path::new("small.toml"), &text, &Default::default()).unwrap();
+        crate::world::World::new(sc).unwrap().run(&mut (), &std::sync::atomic::AtomicBool::new(false))
+    }
+
+    fn rows(text: &[u8]) -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(text).records().map(|r| r.unwrap()).collect()
+    }
+
+    fn sum(rows: &[csv::StringRecord], col: usize, measured_only: bool, warmup_col: usize) -> i64 {
+        rows.iter()
+            .filter(|r| !measured_only || &r[warmup_col] == "false")
+            .map(|r| r[col].parse::<i64>().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn instants_are_rfc3339_from_the_start_date() {
+        let start = 20_454 * 86_400; // 2026-01-01
+        assert_eq!(rfc3339(start, SimTime::ZERO), "2026-01-01T00:00:00Z");
+        let t = SimTime::ZERO
+            + clipsim_engine::SimDuration::from_micros(((31 * 24 + 13) * 3600 + 5 * 60 + 7) * 1_000_000 + 42);
+        assert_eq!(rfc3339(start, t), "2026-02-01T13:05:07.000042Z");
+    }
+
+    /// Sums over the rows give the summary's figures, computed apart from the tables.
+    #[test]
+    fn the_tables_add_up_to_the_summary() {
+        let r = small_run();
+        let s = crate::report::summarize(&r);
+        let tables = tables_csv(&r).unwrap();
+        assert_eq!(tables.iter().map(|t| t.0).collect::<Vec<_>>(), TABLES);
+        let mm = rows(&tables[1].1);
+        assert_eq!(mm.len(), r.recorder.rows.len());
+        assert_eq!(sum(&mm, 4, false, 3) as u64, s.requests.simulated, "requests, warm-up included");
+        assert_eq!(sum(&mm, 4, true, 3) as u64, s.requests.total, "measured requests");
+        assert!(mm.iter().filter(|r| &r[3] == "true").count() == 24, "a day of warm-up in hours");
+        let mirror_served = s.served_from["local_mirror"] + s.served_from["remote_mirror"];
+        assert_eq!(sum(&mm, 6, true, 3) as u64, mirror_served);
+        assert_eq!(sum(&mm, 8, true, 3) as u64, s.failovers);
+        assert_eq!(sum(&mm, 12, false, 3), s.cost_nanodollars["storage"]);
+        assert_eq!(sum(&mm, 13, false, 3), s.cost_nanodollars["inter_region"]);
+        assert_eq!(sum(&mm, 14, false, 3), s.cost_nanodollars["total"]);
+        for w in mm.windows(2) {
+            assert_eq!(w[0][2], w[1][1], "intervals follow each other");
+        }
+        let cdn = rows(&tables[3].1);
+        assert_eq!(sum(&cdn, 6, true, 4) as u64, s.served_from["edge"]);
+        assert_eq!(sum(&cdn, 5, true, 4) as u64, r.recorder.total.cdn_lookups);
+        assert_eq!(
+            sum(&cdn, 12, false, 4),
+            s.cost_nanodollars["cdn_egress"] + s.cost_nanodollars["requests"] - {
+                // The CDN's request fees are part of `requests` with the origin's: take the origin's out.
+                let origin_requests: i64 = r
+                    .engine
+                    .bills()
+                    .iter()
+                    .flat_map(|b| &b.lines)
+                    .filter(|l| l.key.meter == clipsim_engine::Meter::OriginRequests)
+                    .map(|l| l.cost.0)
+                    .sum();
+                origin_requests
+            }
+        );
+        let mirrors = rows(&tables[0].1);
+        let active = mirrors.iter().filter(|m| &m[4] == "active").count() as u64;
+        let expired = mirrors.iter().filter(|m| &m[4] == "expired").count() as u64;
+        assert_eq!(active, s.mirrors.active_at_end);
+        assert_eq!(expired, s.mirrors.expired - s.mirrors.deleted);
+        let config = rows(&tables[2].1);
+        assert_eq!((&config[0][1], &config[0][4]), ("cloudflare", "3600"));
+    }
+}
