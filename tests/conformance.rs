@@ -112,6 +112,15 @@ fn a_planted_difference_is_reported_with_its_line() {
     let out = plant("copy.jsonl", at, lines[at], "");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
+    // Cut short: without its end line, or with a line after it.
+    let last = lines.len() - 1;
+    let out = plant("cut.jsonl", last, lines[last], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no end line"), "{}", stderr(&out));
+    let out = plant("after.jsonl", last, lines[last], &format!("{}\n{}", lines[last], lines[last - 1]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a line after the end line"), "{}", stderr(&out));
+
     // Not vectors.
     let out = plant("bad.jsonl", 3, "{", "{oops");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -105,7 +105,9 @@ fn openmetrics_backfilled_by_promtool_answers_promql_like_the_summary() {
     let measured = (s["duration_s"].as_f64().unwrap() - s["warmup_s"].as_f64().unwrap()) as u64;
     let value = |q: &str| -> f64 {
         let out = Command::new("bash").args([sh, "value", &port, q, &end.to_string()]).output().unwrap();
-        ok(&out, q).trim().parse().unwrap_or_else(|e| panic!("{q}: {e}"))
+        let v = ok(&out, q).trim().parse().unwrap_or_else(|e| panic!("{q}: {e}"));
+        eprintln!("promql @{end}: {q} = {v}");
+        v
     };
     // Over the measured period: the value at the end less the value at the warm-up's end.
     let measured_of = |series: &str| format!("(sum({series}) - sum({series} offset {measured}s))");
@@ -114,8 +116,6 @@ fn openmetrics_backfilled_by_promtool_answers_promql_like_the_summary() {
     assert_eq!(value("sum(clip_requests_total)"), simulated, "every request of the run");
     let total = s["requests"]["total"].as_f64().unwrap();
     assert_eq!(value(&measured_of("clip_requests_total")), total, "the measured requests");
-    let rate = value(&format!("{} / {measured}", measured_of("clip_requests_total")));
-    assert!(close(rate, total / measured as f64, 1e-12), "request rate {rate} vs {total} / {measured} s");
     let edge = s["served_from"]["edge"].as_f64().unwrap();
     assert_eq!(value(&measured_of("clip_requests_total{outcome=\"edge\"}")), edge);
     let hit = value(&format!(
@@ -185,7 +185,11 @@ fn tables_load_into_postgresql_and_add_up_to_the_summary() {
             &["-c", &format!("\\copy {table} from 'tables/{table}.csv' with (format csv, header true)")],
         );
     }
-    let q = |sql: &str| -> String { psql(&env, &report, &["-c", sql]).trim().to_string() };
+    let q = |sql: &str| -> String {
+        let out = psql(&env, &report, &["-c", sql]).trim().to_string();
+        eprintln!("psql: {sql} -> {out}");
+        out
+    };
     let n = |key: &[&str]| -> String {
         key.iter().fold(&s, |v, k| &v[k]).as_u64().unwrap_or_else(|| panic!("{key:?} in summary.json")).to_string()
     };
@@ -242,13 +246,18 @@ fn kubernetes_manifests_are_valid_jobs_with_matching_shards() {
     assert!(slurm.contains(&format!("--array=0-{}", completions - 1)), "Slurm runs as many shards as the Job");
     assert!(slurm.contains(&format!("sweep=${{SWEEP:-{sweep}}}")));
 
-    if !installed("python3", "python3-venv") {
+    // kubernetes-validate comes from PyPI into a cached venv (the first run needs the registry).
+    let venv = Command::new("python3").args(["-m", "venv", "--help"]).output().is_ok_and(|o| o.status.success());
+    if !installed("python3", "python3") || !venv {
+        assert!(std::env::var_os("CLIPSIM_REQUIRE_INTEGRATIONS").is_none(), "python3 -m venv is not available");
+        eprintln!("skipped: python3 -m venv is not available (apt-get install python3-venv)");
         return;
     }
     let sh = script("k8s-validate.sh");
     let files = [deploy.join("k8s-indexed-job.yaml"), deploy.join("k8s-merge-job.yaml")];
     let out = Command::new("bash").arg(&sh).args(&files).output().unwrap();
     let text = ok(&out, "k8s-validate.sh");
+    eprint!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(text.matches("passed for resource").count(), 3, "{text}");
     // A planted error is caught.
     let dir = tempfile::tempdir().unwrap();
@@ -422,6 +431,13 @@ fn the_slurm_array_job_merges_to_the_unsharded_sweep() {
     if !installed("munged", "munge") {
         return;
     }
+    // The daemons run as root (slurm-cluster.sh refuses otherwise).
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root {
+        assert!(std::env::var_os("CLIPSIM_REQUIRE_INTEGRATIONS").is_none(), "the Slurm cluster needs root");
+        eprintln!("skipped: the one-node Slurm cluster needs root");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let cluster = dir.path().join("slurm");
     let sh = script("slurm-cluster.sh");
@@ -443,7 +459,9 @@ fn the_slurm_array_job_merges_to_the_unsharded_sweep() {
             .env("OUT", "results/quick")
             .output()
             .unwrap();
-        ok(&out, &format!("sbatch {args:?}")).trim().to_string()
+        let id = ok(&out, &format!("sbatch {args:?}")).trim().to_string();
+        eprintln!("sbatch {args:?} -> job {id}");
+        id
     };
     let array = common::root().join("deploy/slurm-array.sh");
     // Four shards of the quick sweep's four points (the script's default is 8 tasks).
@@ -460,6 +478,7 @@ fn the_slurm_array_job_merges_to_the_unsharded_sweep() {
         let state = Command::new("scontrol").args(["show", "job", id]).env("SLURM_CONF", &conf).output().unwrap();
         let state = ok(&state, "scontrol show job");
         assert!(state.contains("JobState=COMPLETED"), "job {id}: {state}");
+        eprintln!("job {id}: JobState=COMPLETED");
     }
     for i in 0..4 {
         assert!(work.join(format!("results/quick/shard-{i}/points")).is_dir(), "shard {i} ran");
@@ -472,4 +491,5 @@ fn the_slurm_array_job_merges_to_the_unsharded_sweep() {
         assert!(a == b, "{name} differs between the Slurm-merged and the unsharded sweep");
     }
     assert!(merged.len() >= 5, "{:?}", merged.iter().map(|f| &f.0).collect::<Vec<_>>());
+    eprintln!("the Slurm-merged sweep and the unsharded one: {} files, byte-identical", merged.len());
 }

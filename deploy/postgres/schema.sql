@@ -9,7 +9,10 @@
 --     meters it); bytes and counts are bigint.
 --   * The metrics tables hold one row per report interval [interval_start, interval_end), with
 --     the counts and costs *of that interval*, so that sum() over any span is its total;
---     `in_warmup` marks simulated rows before the measured period (production rows: false).
+--     `in_warmup` marks simulated rows that end by the warm-up's end (production rows: false).
+--     When a run's warm-up is not a whole number of report intervals, the row that spans its
+--     end holds requests of both; with a steady-state pre-run, the rows start with the pre-run
+--     (whose months the run's bill, cost_usd, leaves out).
 --
 -- Load a run (psql, from the report directory):
 --   \copy clip_mirrors from 'tables/clip_mirrors.csv' with (format csv, header true)
@@ -26,7 +29,7 @@ CREATE TABLE clip_mirrors (
     size_bytes          bigint      NOT NULL CHECK (size_bytes > 0),
     created_at          timestamptz NOT NULL,               -- the copy was ordered
     active_at           timestamptz,                        -- the copy completed (NULL: pending)
-    expires_at          timestamptz,                        -- TTL end (MIRROR_TTL_DAYS after active_at)
+    expires_at          timestamptz,                        -- TTL end (MIRROR_TTL_DAYS after active_at, or after the last refresh)
     failed_attempts     integer     NOT NULL DEFAULT 0,
     clip_views          bigint      NOT NULL DEFAULT 0,     -- the clip's views (measured period)
     clip_origin_fetches bigint      NOT NULL DEFAULT 0,     -- of those, not served by a CDN edge

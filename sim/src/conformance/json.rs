@@ -214,13 +214,18 @@ pub fn bills(cfg: &EngineConfig, bills: &[MonthBill]) -> Value {
         .collect()
 }
 
+/// An instant in microseconds, or null for never (a pending mirror's activation and expiry).
+fn known(t: clipsim_engine::SimTime) -> Option<u64> {
+    (t != clipsim_engine::SimTime::NEVER).then(|| t.as_micros())
+}
+
 /// The mirrors held at the end, in the engine's order.
 pub fn mirrors<'a>(cfg: &EngineConfig, m: impl Iterator<Item = &'a Mirror>) -> Value {
     m.map(|m| {
         json!({
             "clip": m.clip.0, "region": region(cfg, m.region), "state": format!("{:?}", m.state).to_lowercase(),
-            "created_us": m.created_at.as_micros(), "active_us": m.active_at.as_micros(),
-            "expires_us": m.expires_at.as_micros(),
+            "created_us": m.created_at.as_micros(), "active_us": known(m.active_at),
+            "expires_us": known(m.expires_at),
         })
     })
     .collect()

@@ -30,6 +30,8 @@ pub enum VectorError {
     Io(std::io::Error),
     /// The file is not vectors of this version: line, message.
     Bad(usize, String),
+    /// The run cannot be written as vectors (too many calls, a request of too many steps).
+    Unrecordable(String),
     /// The engine answered otherwise than the vectors say: line, what differs.
     Differs(usize, String),
 }
@@ -39,6 +41,7 @@ impl std::fmt::Display for VectorError {
         match self {
             VectorError::Io(e) => write!(f, "{e}"),
             VectorError::Bad(line, m) => write!(f, "line {line}: {m}"),
+            VectorError::Unrecordable(m) => write!(f, "{m}"),
             VectorError::Differs(line, m) => write!(f, "line {line}: the engine differs: {m}"),
         }
     }
@@ -87,17 +90,17 @@ fn answer_of(answers: u64, steps: u8, i: u8) -> Answer {
 /// the outcome, or what went wrong.
 fn request(
     engine: &mut Engine,
+    cfg: &clipsim_engine::EngineConfig,
     t: SimTime,
     clip: clipsim_engine::ClipId,
     geo: clipsim_engine::GeoId,
     mut answer: impl FnMut(usize, &Step) -> Result<Answer, String>,
 ) -> Result<(Vec<Value>, ServedFrom), String> {
-    let cfg = engine.config().clone();
     let mut req: Request = engine.begin_request(t, clip, geo).map_err(|e| format!("begin_request: {e}"))?;
     let mut steps = Vec::new();
     loop {
         let step = engine.next_step(t, &req);
-        let mut v = json::step(&cfg, &step);
+        let mut v = json::step(cfg, &step);
         if step == Step::Failed {
             steps.push(v);
             let from = engine.finish(&req, step).map_err(|e| format!("finish: {e}"))?;
@@ -127,9 +130,16 @@ fn drain(engine: &mut Engine) -> Vec<Output> {
 /// outputs the engine queued during it (drained after it), and an end line with the counters, the bills
 /// and the mirrors held.
 pub fn write(sc: &Scenario, rec: &Recording, out: &mut impl Write) -> Result<Tally, VectorError> {
-    let bad = |m: String| VectorError::Bad(0, m);
+    let bad = VectorError::Unrecordable;
     if rec.overflow {
         return Err(bad(format!("a request took more than {} steps: not recordable", record::STEPS_MAX)));
+    }
+    if rec.truncated {
+        return Err(bad(format!(
+            "the run made more than {} engine calls, too many for vectors: record a smaller scenario \
+             (fewer views, clips or days; probes every few minutes)",
+            crate::report::format::count(record::EVENTS_MAX as u64)
+        )));
     }
     let mut engine = crate::world::engine_for(sc).map_err(|e| bad(e.to_string()))?;
     let cfg = engine.config().clone();
@@ -156,7 +166,7 @@ pub fn write(sc: &Scenario, rec: &Recording, out: &mut impl Write) -> Result<Tal
             Event::Request { t, clip, geo, answers, steps } => {
                 tally.requests += 1;
                 let (n, a) = (*steps, *answers);
-                let (steps, from) = request(&mut engine, *t, *clip, *geo, |i, _| {
+                let (steps, from) = request(&mut engine, &cfg, *t, *clip, *geo, |i, _| {
                     u8::try_from(i)
                         .ok()
                         .filter(|&i| i < n)
@@ -236,7 +246,16 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
     let seed = head["scenario"]["seed"].as_u64().ok_or(VectorError::Bad(n, "no scenario.seed".into()))?;
     let name = head["scenario"]["name"].as_str().unwrap_or("scenario");
     let overrides = crate::scenario::Overrides { seed: Some(seed), ..Default::default() };
-    let sc = crate::scenario::from_str(std::path::Path::new(&format!("{name}.toml")), sc_text, &overrides)
+    // The trace a trace-driven run read is not needed (its requests are in the vectors) and may
+    // not be here: the engine's configuration does not depend on it.
+    let mut doc: toml_edit::DocumentMut =
+        sc_text.parse().map_err(|e| VectorError::Bad(n, format!("the header's scenario is not TOML: {e}")))?;
+    if let Some(traffic) = doc.get_mut("traffic").and_then(|t| t.as_table_like_mut()) {
+        for key in ["trace", "trace_format", "trace_uploads"] {
+            traffic.remove(key);
+        }
+    }
+    let sc = crate::scenario::from_str(std::path::Path::new(&format!("{name}.toml")), &doc.to_string(), &overrides)
         .map_err(|e| VectorError::Bad(n, format!("the header's scenario: {e}")))?;
     if let Some(d) = diff("config", &head["config"], &json::config(&sc.engine, &sc)) {
         return Err(VectorError::Differs(n, format!("the scenario builds another configuration: {d}")));
@@ -244,8 +263,12 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
     let mut engine = crate::world::engine_for(&sc).map_err(|e| VectorError::Bad(n, e.to_string()))?;
     let cfg = engine.config().clone();
     let mut tally = Tally { lines: 1, ..Tally::default() };
+    let mut ended = false;
     for (n, l) in lines {
         tally.lines += 1;
+        if ended {
+            return Err(VectorError::Bad(n, "a line after the end line".into()));
+        }
         let v = parse(n, l)?;
         let bad = |m: String| VectorError::Bad(n, m);
         let differs = |m: String| VectorError::Differs(n, m);
@@ -271,7 +294,7 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
                 let clip = json::clip(&v).map_err(bad)?;
                 let geo = json::geo_id(&cfg, &v, "geo").map_err(bad)?;
                 let want = v["steps"].as_array().ok_or_else(|| bad("\"steps\": expected an array".into()))?;
-                let (steps, from) = request(&mut engine, t()?, clip, geo, |i, step| {
+                let (steps, from) = request(&mut engine, &cfg, t()?, clip, geo, |i, step| {
                     let w = want.get(i).ok_or_else(|| {
                         format!("step {i}: the engine takes {}, the vectors end", json::step(&cfg, step))
                     })?;
@@ -298,6 +321,7 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
                 if let Some(d) = diff("end", &v, &end_line(&engine)) {
                     return Err(differs(d));
                 }
+                ended = true;
                 continue;
             }
             other => return Err(bad(format!("\"type\": {other:?} is not a vector type"))),
@@ -307,6 +331,9 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
         if let Some(d) = diff("outputs", v.get("outputs").unwrap_or(&json!([])), &Value::Array(outs)) {
             return Err(differs(d));
         }
+    }
+    if !ended {
+        return Err(VectorError::Bad(tally.lines, "no end line: the vectors are cut short".into()));
     }
     Ok(tally)
 }

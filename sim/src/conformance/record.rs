@@ -5,6 +5,10 @@ use clipsim_engine::{ClipId, GeoId, Input, SimTime};
 /// The most steps a recorded request may take (two bits of answer each in a `u64`).
 pub const STEPS_MAX: u8 = 32;
 
+/// The most calls a recording keeps (a few hundred MB of vectors): vectors are for small
+/// scenarios, and a recording of a large one stops growing here rather than filling memory.
+pub const EVENTS_MAX: usize = 2_000_000;
+
 /// The caller's answer to one step of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -73,18 +77,24 @@ pub struct Recording {
     pub events: Vec<Event>,
     /// Set when a request took more than [`STEPS_MAX`] steps (its answers are not all kept).
     pub overflow: bool,
+    /// Set when the run made more than [`EVENTS_MAX`] calls (the later ones are not kept).
+    pub truncated: bool,
 }
 
 impl Recording {
-    /// Records `handle_input(t, input)`.
-    pub fn input(&mut self, t: SimTime, input: &Input) {
-        self.events.push(Event::Input(t, input.clone()));
+    /// Records a call, up to [`EVENTS_MAX`].
+    pub fn push(&mut self, event: Event) {
+        if self.events.len() < EVENTS_MAX {
+            self.events.push(event);
+        } else {
+            self.truncated = true;
+        }
     }
 
     /// Records a request.
     pub fn request(&mut self, t: SimTime, clip: ClipId, geo: GeoId, answers: u64, steps: u8) {
         self.overflow |= steps > STEPS_MAX;
-        self.events.push(Event::Request { t, clip, geo, answers, steps });
+        self.push(Event::Request { t, clip, geo, answers, steps });
     }
 }
 
@@ -92,6 +102,6 @@ impl Recording {
 #[inline(always)]
 pub fn note(rec: &mut Option<Box<Recording>>, event: impl FnOnce() -> Event) {
     if let Some(r) = rec {
-        r.events.push(event());
+        r.push(event());
     }
 }

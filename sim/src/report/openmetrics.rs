@@ -6,13 +6,16 @@
 //! beside a production service's without colliding. Names follow the seed's metrics in base units
 //! (`mirror_bandwidth_gb` becomes `mirror_bandwidth_bytes_total`, `region_latency_ms`
 //! `region_latency_seconds`); counters count from the start of the run, warm-up included, so the
-//! value at the end equals the run's `requests.simulated` and `cost_usd.total`, and a difference
-//! from the warm-up's end equals the measured totals. Families are written one after another,
+//! value at the end equals the run's `requests.simulated` and `cost_usd.total` (with a steady-state
+//! pre-run, the cost counters include the pre-run's months, which `cost_usd` leaves out), and a
+//! difference from the warm-up's end equals the measured totals (when the warm-up is a whole
+//! number of report intervals: there is a sample at its end). Families are written one after another,
 //! each series' samples together and in time order, then `# EOF`. The families are listed in
 //! [`FAMILIES`] (the Grafana dashboard in `deploy/grafana/` uses only these).
 
+use super::timeseries::usd;
 use crate::world::RunResult;
-use clipsim_engine::{MoneyNanos, ServedFrom, SimTime};
+use clipsim_engine::{ServedFrom, SimTime};
 use std::fmt::Write;
 
 /// What a family is.
@@ -69,7 +72,7 @@ pub const FAMILIES: [Family; 18] = [
         "cdn_cost_dollars",
         Kind::Counter,
         "dollars",
-        "CDN delivery and request fees so far (the seed's cdn_cost_total).",
+        "CDN fees so far: delivery, requests and any flat plan fee (the seed's cdn_cost_total).",
     ),
     family("clip_load_p50_seconds", Kind::Gauge, "seconds", "Median load time of the interval's served requests."),
     family(
@@ -126,12 +129,6 @@ fn timestamp(start_unix_s: u64, t: SimTime) -> String {
     }
 }
 
-/// Exact decimal dollars: `-12.345000000`.
-fn dollars(m: MoneyNanos) -> String {
-    let sign = if m.0 < 0 { "-" } else { "" };
-    format!("{sign}{}", super::timeseries::usd(m))
-}
-
 fn seconds(us: u64) -> String {
     format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
@@ -177,10 +174,10 @@ fn series(r: &RunResult, f: &Family) -> Vec<Series> {
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                (format!(",category=\"{name}\""), rows.iter().map(|row| Some(dollars(row.cost_to_date[i]))).collect())
+                (format!(",category=\"{name}\""), rows.iter().map(|row| Some(usd(row.cost_to_date[i]))).collect())
             })
             .collect(),
-        "cdn_cost_dollars" => unlabelled(rows.iter().map(|row| Some(dollars(row.cdn_cost_to_date))).collect()),
+        "cdn_cost_dollars" => unlabelled(rows.iter().map(|row| Some(usd(row.cdn_cost_to_date))).collect()),
         "clip_load_p50_seconds" => percentile(0),
         "clip_load_p95_seconds" => percentile(1),
         "total_active_mirrors" => unlabelled(rows.iter().map(|row| Some(row.active_mirrors.to_string())).collect()),

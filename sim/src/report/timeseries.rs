@@ -3,7 +3,7 @@
 use crate::world::RunResult;
 use clipsim_engine::{MoneyNanos, ServedFrom};
 
-/// Exact decimal dollars without the sign: `12.345000000`.
+/// Exact decimal dollars, signed: `12.345000000`, `-0.500000000`.
 pub fn usd(m: MoneyNanos) -> String {
     let sign = if m.0 < 0 { "-" } else { "" };
     let a = m.0.unsigned_abs();
