@@ -243,9 +243,9 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
         ));
     }
     let sc_text = head["scenario"]["text"].as_str().ok_or(VectorError::Bad(n, "no scenario.text".into()))?;
-    let seed = head["scenario"]["seed"].as_u64().ok_or(VectorError::Bad(n, "no scenario.seed".into()))?;
     let name = head["scenario"]["name"].as_str().unwrap_or("scenario");
-    let overrides = crate::scenario::Overrides { seed: Some(seed), ..Default::default() };
+    // The seed drives the workload, not the engine: its configuration is the scenario's alone.
+    let overrides = crate::scenario::Overrides::default();
     // The trace a trace-driven run read is not needed (its requests are in the vectors) and may
     // not be here: the engine's configuration does not depend on it.
     let mut doc: toml_edit::DocumentMut =
