@@ -337,3 +337,46 @@ pub fn check(text: &str) -> Result<Tally, VectorError> {
     }
     Ok(tally)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectors of a small recorded run, as text.
+    fn vectors() -> String {
+        let r = crate::report::tables::tests::small_run_recorded();
+        let mut out = Vec::new();
+        let tally = write(&r.scenario, r.conformance.as_deref().unwrap(), &mut out).unwrap();
+        assert_eq!(tally.requests, r.engine.counters().requests_total);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn written_vectors_check_and_cut_ones_do_not() {
+        let text = vectors();
+        let t = check(&text).unwrap();
+        assert_eq!(t.lines, text.lines().count());
+        assert!(t.requests > 1000 && t.inputs > 0 && t.timeouts > 0, "{t:?}");
+        let cut: String = text.lines().take(text.lines().count() - 1).map(|l| format!("{l}\n")).collect();
+        let e = check(&cut).unwrap_err();
+        assert_eq!(e.to_string(), format!("line {}: no end line: the vectors are cut short", t.lines - 1));
+        let served = text.replacen("\"served\":\"primary_via_cdn\"", "\"served\":\"edge\"", 1);
+        assert!(matches!(check(&served), Err(VectorError::Differs(..))));
+    }
+
+    #[test]
+    fn instants_of_mirrors_are_null_until_they_happen() {
+        use clipsim_engine::mirrors::Mirror;
+        use clipsim_engine::{ClipId, EngineConfig, RegionId, SimDuration};
+        let mut cfg = EngineConfig::new();
+        let p = cfg.add_provider("s3");
+        cfg.add_region("us-east-1", p);
+        let at = SimTime::ZERO + SimDuration::from_secs(5);
+        let m = Mirror::pending(ClipId(3), RegionId(0), RegionId(0), at);
+        let v = json::mirrors(&cfg, [m].iter());
+        assert_eq!(v[0]["created_us"], 5_000_000);
+        assert_eq!(v[0]["active_us"], Value::Null);
+        assert_eq!(v[0]["expires_us"], Value::Null);
+        assert_eq!(v[0]["state"], "pending");
+    }
+}

@@ -240,12 +240,22 @@ pub(crate) mod tests {
 
     /// A small run: the baseline at 2,000 clips, 3 days (1 of warm-up), 30,000 views a month.
     pub(crate) fn small_run() -> RunResult {
+        small(false)
+    }
+
+    /// [`small_run`], recording every engine call (`RunResult::conformance`).
+    pub(crate) fn small_run_recorded() -> RunResult {
+        small(true)
+    }
+
+    fn small(record: bool) -> RunResult {
         let text = include_str!("../../../scenarios/seed-baseline.toml")
             .replace("clips = 100000 ", "clips = 2000 ")
             .replace("views_per_month = 1000000", "views_per_month = 30000")
             .replace("duration = \"30d\"", "duration = \"3d\"");
         let sc = crate::scenario::from_str(std::path::Path::new("small.toml"), &text, &Default::default()).unwrap();
-        crate::world::World::new(sc).unwrap().run(&mut (), &std::sync::atomic::AtomicBool::new(false))
+        let world = if record { crate::world::World::new_recorded(sc) } else { crate::world::World::new(sc) };
+        world.unwrap().run(&mut (), &std::sync::atomic::AtomicBool::new(false))
     }
 
     fn rows(text: &[u8]) -> Vec<csv::StringRecord> {
