@@ -3,7 +3,7 @@
 //! The fast caches use intrusive lists over slabs; the models spell each policy out directly.
 
 use clipsim_engine::SimTime;
-use clipsim_sim::cache::{AnyCache, EdgeCache, Policy};
+use clipsim_sim::cache::{Admission, AnyCache, EdgeCache, Policy};
 use proptest::prelude::*;
 use std::collections::VecDeque;
 
@@ -255,6 +255,24 @@ fn requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
     })
 }
 
+/// Like [`requests`], for the policies that cache only objects below 1 % of their bytes
+/// (W-TinyLFU's window, LIRS's HIR share): 400 keys, larger caches, longer sequences.
+fn wide_requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
+    (500u64..6_000, prop::collection::vec((0u32..400, 1u64..40), 1..2_000)).prop_map(|(cap, reqs)| {
+        let mut size_of = [0u64; 400];
+        let reqs = reqs
+            .into_iter()
+            .map(|(k, s)| {
+                if size_of[k as usize] == 0 {
+                    size_of[k as usize] = s;
+                }
+                (k, size_of[k as usize])
+            })
+            .collect();
+        (cap, reqs)
+    })
+}
+
 /// Belady's MIN spelled out: on a miss, evict the cached object requested again furthest ahead
 /// (found by scanning the rest of the sequence), never-again objects first, the largest key
 /// among those. Returns the hit count.
@@ -278,6 +296,20 @@ fn belady_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
             held.remove(v);
         }
         held.push((k, s, next));
+    }
+    hits
+}
+
+/// [`hits_of`] with the keys spread as `keys` says, checking the capacity after every request.
+fn hits_of_keys(mut cache: AnyCache, cap: u64, reqs: &[(u32, u64)], keys: Keys) -> u64 {
+    let mut hits = 0;
+    for &(k, s) in reqs {
+        if cache.get(keys.of(k), SimTime::ZERO) {
+            hits += 1;
+        } else {
+            cache.insert(keys.of(k), s, SimTime::NEVER);
+        }
+        assert!(cache.used_bytes() <= cap, "{} > {cap}", cache.used_bytes());
     }
     hits
 }
@@ -349,8 +381,304 @@ fn two_q_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
     hits
 }
 
+/// GDSF spelled out over a vector: priority `L + frequency * 10^6 / size`, the victim the lowest
+/// (ties: the earliest set, by request number), `L` raised to each victim's. Returns the hit count.
+fn gdsf_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    struct G {
+        key: u32,
+        size: u64,
+        freq: u64,
+        priority: f64,
+        set_at: usize,
+    }
+    let mut held: Vec<G> = Vec::new();
+    let mut inflation = 0.0f64;
+    let mut hits = 0;
+    for (i, &(k, s)) in reqs.iter().enumerate() {
+        if let Some(g) = held.iter_mut().find(|g| g.key == k) {
+            g.freq += 1;
+            g.priority = inflation + g.freq as f64 * 1e6 / g.size as f64;
+            g.set_at = i;
+            hits += 1;
+            continue;
+        }
+        if s > cap {
+            continue;
+        }
+        while held.iter().map(|g| g.size).sum::<u64>() + s > cap {
+            let v = (0..held.len())
+                .min_by(|&a, &b| {
+                    let (a, b) = (&held[a], &held[b]);
+                    a.priority.total_cmp(&b.priority).then(a.set_at.cmp(&b.set_at))
+                })
+                .unwrap();
+            inflation = held.remove(v).priority;
+        }
+        held.push(G { key: k, size: s, freq: 1, priority: inflation + 1e6 / s as f64, set_at: i });
+    }
+    hits
+}
+
+/// W-TinyLFU spelled out with vectors (index 0 = most recent) and exact counts (the fast cache's
+/// sketch is wide enough never to confuse 80 keys): an LRU window, an SLRU main cache of a
+/// probation fifth and a protected rest, libCacheSim's rules (the module docs). Returns the hits.
+fn wtinylfu_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    let window_cap = (cap as f64 * 0.01) as u64;
+    let main_cap = cap - window_cap;
+    let (prob_cap, prot_cap) = ((main_cap as f64 * 0.2) as u64, (main_cap as f64 * 0.8) as u64);
+    let bytes = |q: &Vec<Held>| q.iter().map(|o| o.1).sum::<u64>();
+    let (mut window, mut prob, mut prot): (Vec<Held>, Vec<Held>, Vec<Held>) = (vec![], vec![], vec![]);
+    let mut count = vec![0u64; 400];
+    let mut hits = 0;
+    // Into the main cache: the first segment with room, else probation after main victims.
+    fn enter(o: Held, prob: &mut Vec<Held>, prot: &mut Vec<Held>, caps: (u64, u64, u64)) {
+        let bytes = |q: &Vec<Held>| q.iter().map(|o| o.1).sum::<u64>();
+        if bytes(prob) + o.1 <= caps.0 {
+            prob.insert(0, o);
+        } else if bytes(prot) + o.1 <= caps.1 {
+            prot.insert(0, o);
+        } else {
+            while bytes(prob) + bytes(prot) + o.1 > caps.2 {
+                if prob.pop().is_none() {
+                    prot.pop();
+                }
+            }
+            prob.insert(0, o);
+        }
+    }
+    let caps = (prob_cap, prot_cap, main_cap);
+    for &(k, s) in reqs {
+        if let Some(i) = window.iter().position(|o| o.0 == k) {
+            let o = window.remove(i);
+            window.insert(0, o);
+            hits += 1;
+            continue;
+        }
+        if let Some(i) = prot.iter().position(|o| o.0 == k) {
+            let o = prot.remove(i);
+            prot.insert(0, o);
+            count[k as usize] += 1;
+            hits += 1;
+            continue;
+        }
+        if let Some(i) = prob.iter().position(|o| o.0 == k) {
+            let o = prob.remove(i);
+            prot.insert(0, o);
+            while bytes(&prot) > prot_cap {
+                let d = prot.pop().unwrap();
+                prob.insert(0, d);
+                while bytes(&prob) > prob_cap {
+                    prob.pop();
+                }
+            }
+            count[k as usize] += 1;
+            hits += 1;
+            continue;
+        }
+        if s > window_cap || s > prob_cap {
+            continue;
+        }
+        while bytes(&window) + bytes(&prob) + bytes(&prot) + s > cap {
+            // One round: window victims move in until one loses (or the window empties).
+            loop {
+                let Some(&w) = window.last() else {
+                    if prob.pop().is_none() {
+                        prot.pop();
+                    }
+                    break;
+                };
+                let main_victim = prob.last().or(prot.last()).copied();
+                let lost = if bytes(&prob) + bytes(&prot) + w.1 <= main_cap {
+                    window.pop();
+                    enter(w, &mut prob, &mut prot, caps);
+                    false
+                } else if count[w.0 as usize] > count[main_victim.unwrap().0 as usize] {
+                    if prob.pop().is_none() {
+                        prot.pop();
+                    }
+                    window.pop();
+                    enter(w, &mut prob, &mut prot, caps);
+                    false
+                } else {
+                    window.pop();
+                    true
+                };
+                count[w.0 as usize] += 1;
+                if lost {
+                    break;
+                }
+            }
+        }
+        window.insert(0, (k, s));
+        count[k as usize] += 1;
+    }
+    hits
+}
+
+/// LIRS spelled out with vectors (index 0 = top of the stack / front of the queues), following
+/// the module docs step by step. Returns the hits.
+fn lirs_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    #[derive(Clone, Copy)]
+    struct E {
+        key: u32,
+        size: u64,
+        lir: bool,
+        resident: bool,
+    }
+    struct M {
+        s: Vec<E>,
+        q: Vec<Held>,
+        nh: Vec<u32>,
+        hir_limit: u64,
+    }
+    impl M {
+        fn lir_bytes(&self) -> u64 {
+            self.s.iter().filter(|e| e.lir).map(|e| e.size).sum()
+        }
+        fn hir_bytes(&self) -> u64 {
+            self.q.iter().map(|o| o.1).sum()
+        }
+        fn evict_hir(&mut self) {
+            let (k, _) = self.q.pop().unwrap();
+            if let Some(e) = self.s.iter_mut().find(|e| e.key == k) {
+                e.resident = false;
+                self.nh.insert(0, k);
+            }
+        }
+        fn prune(&mut self) {
+            while self.s.len() >= 2 && !self.s.last().unwrap().lir {
+                let b = self.s.pop().unwrap();
+                self.nh.retain(|&k| k != b.key);
+            }
+        }
+        fn demote(&mut self) {
+            let t = self.s.pop().unwrap();
+            assert!(t.lir);
+            if t.size <= self.hir_limit {
+                while self.hir_bytes() + t.size > self.hir_limit {
+                    self.evict_hir();
+                }
+                self.q.insert(0, (t.key, t.size));
+            }
+            self.prune();
+        }
+        fn room(&mut self, size: u64, lir_limit: u64) {
+            while self.lir_bytes() > 0 && self.lir_bytes() + size > lir_limit {
+                self.demote();
+            }
+        }
+    }
+    let hir_limit = ((0.01 * cap as f64) as u64).max(1);
+    let lir_limit = cap - hir_limit;
+    let mut m = M { s: vec![], q: vec![], nh: vec![], hir_limit };
+    let mut hits = 0;
+    for &(k, size) in reqs {
+        // Up to the top of S and the front of Q, wherever it is.
+        let in_s = m.s.iter().position(|e| e.key == k).map(|i| m.s.remove(i));
+        let in_q = m.q.iter().position(|o| o.0 == k).map(|i| m.q.remove(i));
+        match (in_s, in_q) {
+            (Some(e), _) if e.lir => {
+                m.s.insert(0, e);
+                m.prune();
+                hits += 1;
+            }
+            (Some(e), Some(_)) => {
+                m.s.insert(0, e);
+                m.room(e.size, lir_limit);
+                m.s.iter_mut().find(|x| x.key == k).unwrap().lir = true;
+                hits += 1;
+            }
+            (Some(e), None) => {
+                // A ghost: a miss, then LIR.
+                m.s.insert(0, e);
+                if size <= cap {
+                    m.room(e.size, lir_limit);
+                    m.nh.retain(|&g| g != k);
+                    let x = m.s.iter_mut().find(|x| x.key == k).unwrap();
+                    x.lir = true;
+                    x.resident = true;
+                }
+            }
+            (None, Some(o)) => {
+                m.q.insert(0, o);
+                m.room(o.1, lir_limit);
+                if m.q.iter().any(|x| x.0 == k) {
+                    m.s.insert(0, E { key: k, size: o.1, lir: false, resident: true });
+                }
+                hits += 1;
+            }
+            (None, None) => {
+                if size <= hir_limit && size <= lir_limit {
+                    if m.lir_bytes() + size > lir_limit {
+                        while m.hir_bytes() + size > hir_limit {
+                            m.evict_hir();
+                        }
+                    }
+                    let lir = m.lir_bytes() + size <= lir_limit;
+                    m.s.insert(0, E { key: k, size, lir, resident: true });
+                    if !lir {
+                        m.q.insert(0, (k, size));
+                    }
+                }
+            }
+        }
+        // The stack's bound: the oldest ghosts go while S holds more than twice the bytes.
+        while m.s.iter().map(|e| e.size).sum::<u64>() > 2 * cap {
+            let Some(g) = m.nh.pop() else { break };
+            m.s.retain(|e| e.key != g);
+        }
+        assert!(m.lir_bytes() + m.hir_bytes() <= cap);
+    }
+    hits
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn wtinylfu_matches_its_model((cap, reqs) in wide_requests()) {
+        for keys in Keys::ALL {
+            let fast = hits_of_keys(AnyCache::new(Policy::WTinyLfu, cap), cap, &reqs, keys);
+            prop_assert_eq!(fast, wtinylfu_model(cap, &reqs), "{:?}", keys);
+        }
+    }
+
+    #[test]
+    fn lirs_matches_its_model((cap, reqs) in wide_requests()) {
+        for keys in Keys::ALL {
+            let fast = hits_of_keys(AnyCache::new(Policy::Lirs, cap), cap, &reqs, keys);
+            prop_assert_eq!(fast, lirs_model(cap, &reqs), "{:?}", keys);
+        }
+    }
+
+    #[test]
+    fn gdsf_matches_its_model((cap, reqs) in requests()) {
+        prop_assert_eq!(hits_of(AnyCache::new(Policy::Gdsf, cap), &reqs), gdsf_model(cap, &reqs));
+    }
+
+    /// A second-hit filter in front of LRU caches an object from its second miss on: the LRU
+    /// model with a list of the keys that missed.
+    #[test]
+    fn second_hit_admission_matches_its_model((cap, reqs) in requests()) {
+        let mut fast = AnyCache::new(Policy::Lru, cap);
+        let mut admit = Admission::SecondHit { window: None }.filter();
+        let mut model = Model::new(Policy::Lru, cap);
+        let mut missed: Vec<u32> = Vec::new();
+        for (step, &(k, s)) in reqs.iter().enumerate() {
+            let hit = fast.get(k, SimTime::ZERO);
+            prop_assert_eq!(hit, model.get(k), "step {}", step);
+            if !hit {
+                let seen = missed.contains(&k);
+                prop_assert_eq!(admit.admits(k, SimTime::ZERO), seen, "step {}", step);
+                if seen {
+                    fast.insert(k, s, SimTime::NEVER);
+                    model.insert(k, s);
+                } else {
+                    missed.push(k);
+                }
+            }
+        }
+    }
 
     #[test]
     fn two_q_matches_its_model((cap, reqs) in requests()) {

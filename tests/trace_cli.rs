@@ -214,8 +214,9 @@ fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
     assert!(svg.contains("\n1%\n</text>") && svg.contains("\n30%\n</text>"), "{svg}");
     assert!(!svg.contains("\n1.0%\n</text>"), "no tick labels beside the marks: {svg}");
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    // 10% and 202976972 bytes are the same size: one row each per policy.
-    assert_eq!(rows.len(), 4 * 3, "{csv}");
+    // 10% and 202976972 bytes are the same size: one row each per policy, Belady's bound added.
+    assert_eq!(rows.len(), 5 * 3, "{csv}");
+    assert!(svg.contains("belady (optimal bound)"), "{svg}");
     let want = [
         ("lru", "20297697", "0.833884", "stack"),
         ("lru", "202976972", "0.809681", "stack"),
@@ -223,6 +224,8 @@ fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
         ("fifo", "608930918", "0.735958", "replay"),
         ("sieve", "202976972", "0.790300", "replay"),
         ("s3fifo", "20297697", "0.822906", "replay"),
+        ("belady", "20297697", "0.800478", "replay"),
+        ("belady", "608930918", "0.531658", "replay"),
     ];
     for (policy, bytes, miss, method) in want {
         assert!(
@@ -236,6 +239,64 @@ fn mrc_writes_csv_and_svg_and_lru_comes_from_the_stack() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), std::fs::read_to_string(out.join("mrc.csv")).unwrap());
     assert!(stderr(&o).contains("wrote ") && stderr(&o).contains("mrc.svg"), "{}", stderr(&o));
+}
+
+/// `--admission second-hit` filters every policy's caches but Belady's (the bound of eviction
+/// alone), names the curves with it, and replays LRU instead of the one-pass stack (which has no
+/// filter); `--no-belady` leaves the bound out.
+#[test]
+fn mrc_admission_and_the_belady_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = sample("cloudPhysicsIO.oracleGeneral.bin");
+    let out = dir.path().join("a");
+    let o = clipsim(&[
+        "mrc",
+        s(&bin),
+        "--policy",
+        "lru,gdsf",
+        "--sizes",
+        "1%,30%",
+        "--admission",
+        "second-hit",
+        "--out",
+        s(&out),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("mrc.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[8])).collect();
+    assert_eq!(
+        names,
+        [
+            ("lru+second-hit", "replay"),
+            ("lru+second-hit", "replay"),
+            ("gdsf+second-hit", "replay"),
+            ("gdsf+second-hit", "replay"),
+            ("belady", "replay"),
+            ("belady", "replay"),
+        ],
+        "{csv}"
+    );
+    // The filtered LRU is `replay --admission second-hit`'s; the bound is unfiltered Belady's.
+    let lru = json(&clipsim(&["replay", s(&bin), "--size", "1%", "--admission", "second-hit", "--json"]));
+    assert_eq!(rows[0][5].parse::<u64>().unwrap(), lru["hits"].as_u64().unwrap());
+    let bound = json(&clipsim(&["replay", s(&bin), "--policy", "belady", "--size", "1%", "--json"]));
+    assert_eq!(rows[4][5].parse::<u64>().unwrap(), bound["hits"].as_u64().unwrap());
+    let svg = std::fs::read_to_string(out.join("mrc.svg")).unwrap();
+    assert!(svg.contains("gdsf+second-hit") && svg.contains("belady (optimal bound)"), "{svg}");
+    let out = dir.path().join("b");
+    let o = clipsim(&["mrc", s(&bin), "--policy", "lru", "--sizes", "1%", "--no-belady", "--out", s(&out), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("mrc.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    // A window needs the filter that remembers misses.
+    let o = clipsim(&["replay", s(&bin), "--size", "1%", "--admission-window", "1h"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--admission-window is for --admission second-hit"), "{}", stderr(&o));
+    let o = clipsim(&["replay", s(&bin), "--size", "1%", "--admission", "tinylfu"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected one of always, second-hit"), "{}", stderr(&o));
 }
 
 #[test]

@@ -157,6 +157,7 @@ fn the_one_pass_lru_curve_equals_replays_at_each_size() {
             seed: 1,
             threads: 1,
             lru_by_replay: false,
+            admission: clipsim_sim::cache::Admission::Always,
         };
         let c = curves(&bin, &opts, &labels).unwrap();
         assert_eq!(c.points.len(), labels.len());
@@ -186,6 +187,7 @@ fn curves_do_not_depend_on_the_number_of_threads() {
             seed: 5,
             threads,
             lru_by_replay: false,
+            admission: clipsim_sim::cache::Admission::Always,
         };
         curves(&bin, &opts, &labels).unwrap().points
     };
@@ -223,6 +225,7 @@ fn lru_by_replay_is_exact_when_sizes_change() {
             seed: 1,
             threads: 1,
             lru_by_replay,
+            admission: clipsim_sim::cache::Admission::Always,
         };
         curves(&csv, &opts, &labels).unwrap()
     };

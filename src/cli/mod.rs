@@ -688,9 +688,46 @@ pub struct ReplayArgs {
     /// Seed of RANDOM's evictions.
     #[arg(long, default_value_t = clipsim_sim::cache::RANDOM_DEFAULT_SEED)]
     pub seed: u64,
+    /// Which misses are cached.
+    #[command(flatten)]
+    pub admission: AdmissionArgs,
     /// How to read the trace.
     #[command(flatten)]
     pub input: TraceInputArgs,
+}
+
+/// The admission filter of `replay` and `mrc`.
+#[derive(Debug, clap::Args)]
+pub struct AdmissionArgs {
+    /// Admission filter: `always` (every miss is cached) or `second-hit` (an object is cached
+    /// from its second miss on, as libCacheSim's `-a bloom-filter`).
+    #[arg(long, default_value = "always")]
+    pub admission: String,
+    /// With `--admission second-hit`: the earlier miss counts only if at most this long ago
+    /// (90s, 1h, 7d) [default: any time].
+    #[arg(long, value_name = "DURATION")]
+    pub admission_window: Option<String>,
+}
+
+impl AdmissionArgs {
+    fn parse(&self) -> Result<clipsim_sim::cache::Admission> {
+        use clipsim_sim::cache::Admission;
+        let window = match &self.admission_window {
+            None => None,
+            Some(w) => match clipsim_sim::scenario::units::parse_duration(w) {
+                Ok(d) if d.as_micros() > 0 => Some(d),
+                Ok(_) => return Err(anyhow!("--admission-window {w}: expected a duration above zero")),
+                Err(e) => return Err(anyhow!("--admission-window: {e}")),
+            },
+        };
+        match Admission::parse(&self.admission, window) {
+            Some(Admission::Always) if window.is_some() => {
+                Err(anyhow!("--admission-window is for --admission second-hit (the filter that remembers misses)"))
+            }
+            Some(a) => Ok(a),
+            None => Err(anyhow!("--admission {}: expected one of {}", self.admission, Admission::NAMES.join(", "))),
+        }
+    }
 }
 
 /// Arguments of `mrc`.
@@ -698,9 +735,14 @@ pub struct ReplayArgs {
 pub struct MrcArgs {
     /// The trace file.
     pub trace: PathBuf,
-    /// Policies, comma-separated (LRU's curve comes from one stack-distance pass).
+    /// Policies, comma-separated (LRU's curve comes from one stack-distance pass). Belady's
+    /// optimal bound is drawn beside them unless --no-belady.
     #[arg(long, default_value = "lru,fifo,sieve,s3fifo")]
     pub policy: String,
+    /// Leave out Belady's curve, the optimal bound drawn on every chart by default (it needs a
+    /// first pass over the trace and 4 bytes of memory per request).
+    #[arg(long)]
+    pub no_belady: bool,
     /// Cache sizes, comma-separated: shares of the unique bytes (1%) or bytes with a unit (1GB).
     #[arg(long, default_value = "1%,5%,10%,20%,50%")]
     pub sizes: String,
@@ -733,6 +775,9 @@ pub struct MrcArgs {
     /// Seed of RANDOM's evictions.
     #[arg(long, default_value_t = clipsim_sim::cache::RANDOM_DEFAULT_SEED)]
     pub seed: u64,
+    /// Which misses are cached.
+    #[command(flatten)]
+    pub admission: AdmissionArgs,
     /// How to read the trace.
     #[command(flatten)]
     pub input: TraceInputArgs,
@@ -828,6 +873,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         return Err(anyhow!("--ttl is required for the {} policy (like --ttl 1h)", policy.name()));
     }
     let read = args.input.read_options()?;
+    let admission = args.admission.parse()?;
     let opts = |size| ReplayOptions {
         policy,
         size,
@@ -837,6 +883,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         read: read.clone(),
         seed: args.seed,
         model: args.model,
+        admission,
     };
     if args.oneline || sizes.len() > 1 {
         // Each result printed as soon as it is known, one line each (JSON lines with --json).
@@ -908,6 +955,10 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
     if policies.is_empty() {
         return Err(anyhow!("--policy: expected at least one policy"));
     }
+    let belady = clipsim_sim::cache::Policy::Belady;
+    if !args.no_belady && !policies.contains(&belady) {
+        policies.push(belady);
+    }
     let labels: Vec<String> = args.sizes.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     if labels.is_empty() || labels.len() > 200 {
         return Err(anyhow!("--sizes: expected 1 to 200 sizes, comma-separated"));
@@ -927,6 +978,7 @@ fn mrc(args: MrcArgs) -> Result<ExitCode> {
         seed: args.seed,
         threads: args.threads,
         lru_by_replay: args.lru_replay,
+        admission: args.admission.parse()?,
     };
     let name = args.trace.file_name().map_or("trace".into(), |s| s.to_string_lossy().into_owned());
     let out = args.out.clone().unwrap_or_else(|| {

@@ -167,6 +167,23 @@ impl ListCache {
         Some((n.key, n.size_bytes))
     }
 
+    /// The key and size at the tail (the oldest end), if any: LRU's and FIFO's next victim.
+    pub(crate) fn tail(&self) -> Option<(u32, u64)> {
+        (self.tail != NONE).then(|| {
+            let n = &self.nodes[self.tail as usize];
+            (n.key, n.size_bytes)
+        })
+    }
+
+    /// Moves `key` (held) to `to`'s head with its size and expiry; returns its size.
+    pub(crate) fn move_to(&mut self, key: u32, to: &mut ListCache) -> u64 {
+        let i = self.slot(key);
+        let n = self.nodes[i as usize];
+        self.drop_node(i);
+        to.insert(key, n.size_bytes, n.expires_at);
+        n.size_bytes
+    }
+
     /// The size of `key`, if held.
     pub(crate) fn size_of(&self, key: u32) -> Option<u64> {
         let i = self.slot(key);

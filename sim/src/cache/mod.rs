@@ -1,35 +1,47 @@
 //! Edge caches: byte-capacity caches keyed by dense ids, with per-object expiry (a CDN's TTL).
 //!
 //! Every policy sits behind [`EdgeCache`]; [`AnyCache`] picks one at run time. Lookups and
-//! inserts are O(1) (amortised for SIEVE's hand and S3-FIFO's reinsertions) and never allocate
-//! once the id index and the node slabs have grown to their high-water marks. An object larger
-//! than the whole cache is not admitted. An object whose expiry has passed is a miss ([`Lookup::Expired`]) and is
-//! dropped when looked up.
+//! inserts are O(1) (amortised for SIEVE's hand, S3-FIFO's reinsertions and LIRS's pruning;
+//! O(log n) for the heaps of GDSF and Belady) and never allocate once the id index and the node
+//! slabs have grown to their high-water marks. An object larger than the whole cache is not
+//! admitted. An object whose expiry has passed is a miss ([`Lookup::Expired`]) and is dropped
+//! when looked up.
 //!
 //! Policies: LRU, FIFO, SIEVE, CLOCK ([`ListCache`]), S3-FIFO ([`S3FifoCache`]), LFU ([`LfuCache`]),
-//! TTL-only with the timer set on a miss or reset on every hit ([`TtlCache`]), and RANDOM
-//! ([`RandomCache`]). A lookup of an object that is cached with another size is a hit and keeps
-//! the cached size (as libCacheSim does).
+//! TTL-only with the timer set on a miss or reset on every hit ([`TtlCache`]), RANDOM
+//! ([`RandomCache`]), Belady's MIN ([`BeladyCache`], traces only), 2Q ([`TwoQCache`]), ARC
+//! ([`ArcCache`]), GDSF ([`GdsfCache`]), W-TinyLFU ([`WTinyLfuCache`]) and LIRS ([`LirsCache`]).
+//! A lookup of an object that is cached with another size is a hit and keeps the cached size (as
+//! libCacheSim does). An [`Admission`] filter in front of any of them decides which misses are
+//! cached at all.
 
+mod admission;
 mod arc;
 mod belady;
+mod gdsf;
 mod index;
 mod lfu;
 mod links;
+mod lirs;
 mod list;
 mod random;
 mod s3fifo;
 mod ttl;
 mod twoq;
+mod wtinylfu;
 
+pub use admission::{Admission, AdmissionFilter};
 pub use arc::ArcCache;
 pub use belady::{next_requests, BeladyCache, NEVER_AGAIN};
+pub use gdsf::GdsfCache;
 pub use lfu::LfuCache;
+pub use lirs::LirsCache;
 pub use list::ListCache;
 pub use random::{RandomCache, DEFAULT_SEED as RANDOM_DEFAULT_SEED};
 pub use s3fifo::S3FifoCache;
 pub use ttl::TtlCache;
 pub use twoq::TwoQCache;
+pub use wtinylfu::WTinyLfuCache;
 
 use clipsim_engine::SimTime;
 
@@ -114,15 +126,38 @@ pub enum Policy {
     TwoQ,
     /// ARC (Megiddo and Modha, FAST 2003) with sizes in bytes, as libCacheSim's `ARC`.
     Arc,
+    /// GDSF (Cherkasova, 1998), libCacheSim's `GDSF`: priority `L + frequency * 10^6 / size`, the\n    /// lowest evicted, `L` raised to the evicted priority.
+    Gdsf,
+    /// W-TinyLFU (Einziger, Friedman and Manes, 2017), libCacheSim's `WTinyLFU-w0.01-SLRU`: an LRU
+    /// window of 1 % in front of an SLRU main cache, a frequency sketch choosing between victims.
+    WTinyLfu,
+    /// LIRS (Jiang and Zhang, 2002) with sizes in bytes, libCacheSim's `LIRS`: 99 % of the bytes for
+    /// objects with a short reuse distance, 1 % for the others, a stack of ghosts to tell them apart.
+    Lirs,
 }
 
 impl Policy {
     /// Names accepted in scenario files and on the command line.
-    pub const NAMES: [&'static str; 12] =
-        ["lru", "fifo", "sieve", "s3fifo", "lfu", "ttl", "ttl-reset", "random", "clock", "belady", "2q", "arc"];
+    pub const NAMES: [&'static str; 15] = [
+        "lru",
+        "fifo",
+        "sieve",
+        "s3fifo",
+        "lfu",
+        "ttl",
+        "ttl-reset",
+        "random",
+        "clock",
+        "belady",
+        "2q",
+        "arc",
+        "gdsf",
+        "wtinylfu",
+        "lirs",
+    ];
 
     /// Every policy, in [`Policy::NAMES`] order.
-    pub const ALL: [Policy; 12] = [
+    pub const ALL: [Policy; 15] = [
         Policy::Lru,
         Policy::Fifo,
         Policy::Sieve,
@@ -135,6 +170,9 @@ impl Policy {
         Policy::Belady,
         Policy::TwoQ,
         Policy::Arc,
+        Policy::Gdsf,
+        Policy::WTinyLfu,
+        Policy::Lirs,
     ];
 
     /// The policy with this name (case-insensitive; `s3-fifo` and `ttl_reset` spellings too).
@@ -152,6 +190,9 @@ impl Policy {
             "belady" => Some(Policy::Belady),
             "2q" | "twoq" => Some(Policy::TwoQ),
             "arc" => Some(Policy::Arc),
+            "gdsf" => Some(Policy::Gdsf),
+            "wtinylfu" | "w-tinylfu" | "tinylfu" => Some(Policy::WTinyLfu),
+            "lirs" => Some(Policy::Lirs),
             _ => None,
         }
     }
@@ -171,6 +212,9 @@ impl Policy {
             Policy::Belady => "belady",
             Policy::TwoQ => "2q",
             Policy::Arc => "arc",
+            Policy::Gdsf => "gdsf",
+            Policy::WTinyLfu => "wtinylfu",
+            Policy::Lirs => "lirs",
         }
     }
 
@@ -204,6 +248,12 @@ pub enum AnyCache {
     TwoQ(TwoQCache),
     /// ARC.
     Arc(ArcCache),
+    /// gdsf.
+    Gdsf(GdsfCache),
+    /// W-TinyLFU.
+    WTinyLfu(WTinyLfuCache),
+    /// LIRS.
+    Lirs(LirsCache),
 }
 
 /// Code generic over the cache type, run by [`with_policy`] for one policy's type: how a caller
@@ -232,6 +282,9 @@ pub fn with_policy<V: PolicyVisitor>(policy: Policy, capacity_bytes: u64, seed: 
         Policy::Belady => visitor.visit(&|| BeladyCache::new(capacity_bytes, Default::default())),
         Policy::TwoQ => visitor.visit(&|| TwoQCache::new(capacity_bytes)),
         Policy::Arc => visitor.visit(&|| ArcCache::new(capacity_bytes)),
+        Policy::Gdsf => visitor.visit(&|| GdsfCache::new(capacity_bytes)),
+        Policy::WTinyLfu => visitor.visit(&|| WTinyLfuCache::new(capacity_bytes)),
+        Policy::Lirs => visitor.visit(&|| LirsCache::new(capacity_bytes)),
     }
 }
 
@@ -287,7 +340,10 @@ into_any!(
     Random(RandomCache),
     Belady(BeladyCache),
     TwoQ(TwoQCache),
-    Arc(ArcCache)
+    Arc(ArcCache),
+    Gdsf(GdsfCache),
+    WTinyLfu(WTinyLfuCache),
+    Lirs(LirsCache)
 );
 
 /// Forwards a call to the policy inside.
@@ -302,6 +358,9 @@ macro_rules! each {
             AnyCache::Belady($c) => $body,
             AnyCache::TwoQ($c) => $body,
             AnyCache::Arc($c) => $body,
+            AnyCache::Gdsf($c) => $body,
+            AnyCache::WTinyLfu($c) => $body,
+            AnyCache::Lirs($c) => $body,
         }
     };
 }

@@ -76,7 +76,7 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                     chart
                         .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                         .map_err(e)?
-                        .label(pol.name())
+                        .label(c.label(pol))
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
                     chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, color.filled()))).map_err(e)?;
                 }

@@ -11,7 +11,7 @@ pub mod stack;
 pub use chart::to_svg;
 pub use stack::{LruStack, Tally};
 
-use crate::cache::{AnyCache, EdgeCache, Policy};
+use crate::cache::{Admission, AdmissionFilter, AnyCache, EdgeCache, Policy};
 use crate::report::{OutputError, Staging};
 use crate::trace::replay::{footprint, Dense, Feed};
 use crate::trace::{CacheSize, ReadOptions, TraceError};
@@ -27,6 +27,7 @@ struct Replayed {
     /// Index into the sorted sizes.
     size: usize,
     cache: AnyCache,
+    admit: AdmissionFilter,
     hits: u64,
     bytes_hit: u64,
 }
@@ -37,7 +38,7 @@ impl Replayed {
             if self.cache.get(d.key, d.now) {
                 self.hits += 1;
                 self.bytes_hit += d.size;
-            } else {
+            } else if self.admit.admits(d.key, d.now) {
                 let exp = ttl.map_or(SimTime::NEVER, |t| d.now.saturating_add(t));
                 self.cache.insert(d.key, d.size, exp);
             }
@@ -67,6 +68,9 @@ pub struct MrcOptions {
     /// Replay LRU at each size instead of using the one-pass stack (exact even when objects
     /// change size between requests).
     pub lru_by_replay: bool,
+    /// Which misses the caches admit (every policy's but Belady's, which stays the bound of
+    /// eviction alone).
+    pub admission: Admission,
 }
 
 /// One point of a curve.
@@ -110,6 +114,19 @@ pub struct Curves {
     /// size an object was inserted with, so LRU points may differ slightly from replays when
     /// this is not zero (`lru_by_replay` replays instead).
     pub size_changes: u64,
+    /// The caches' admission filter.
+    pub admission: Admission,
+}
+
+impl Curves {
+    /// How the CSV and the chart name `policy`'s curve: with the admission filter
+    /// ([`crate::trace::replay::label`]), but for Belady, which has none.
+    pub fn label(&self, policy: Policy) -> String {
+        match policy.is_offline() {
+            true => policy.name().to_string(),
+            false => crate::trace::replay::label(policy, self.admission),
+        }
+    }
 }
 
 /// Computes the curves with one pass to size the trace and one pass feeding every cache: the
@@ -128,7 +145,10 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
     sizes.sort_by_key(|s| s.0);
     sizes.dedup_by_key(|s| s.0);
     let caps: Vec<u64> = sizes.iter().map(|s| s.0).collect();
-    let use_stack = opts.ttl.is_none() && !opts.lru_by_replay && opts.policies.contains(&Policy::Lru);
+    let use_stack = opts.ttl.is_none()
+        && !opts.lru_by_replay
+        && opts.admission == Admission::Always
+        && opts.policies.contains(&Policy::Lru);
     let mut stack = use_stack.then(|| LruStack::new(&caps));
     let future = match opts.policies.iter().any(|p| p.is_offline()) {
         true => Some(crate::trace::replay::future(path, &opts.read, opts.ignore_obj_size, opts.geo.clone())?),
@@ -144,6 +164,7 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
                 policy: p,
                 size: i,
                 cache: AnyCache::for_trace(p, c, opts.seed, future.as_ref()),
+                admit: if p.is_offline() { Admission::Always.filter() } else { opts.admission.filter() },
                 hits: 0,
                 bytes_hit: 0,
             });
@@ -248,6 +269,7 @@ pub fn curves(path: &Path, opts: &MrcOptions, labels: &[String]) -> Result<Curve
         bad_records: feed.reader.stats().bad_records,
         ignore_obj_size: opts.ignore_obj_size,
         size_changes: stack.as_ref().map_or(0, LruStack::size_changes),
+        admission: opts.admission,
     })
 }
 
@@ -259,7 +281,7 @@ pub fn to_csv(c: &Curves) -> String {
     for p in &c.points {
         out.push_str(&format!(
             "{},{},{},{:.6},{},{},{:.6},{:.6},{}\n",
-            p.policy.name(),
+            c.label(p.policy),
             p.size_label,
             p.cache_size,
             p.share,

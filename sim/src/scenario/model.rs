@@ -255,6 +255,8 @@ pub struct Cdn {
     pub edge_capacity_bytes: Option<u64>,
     /// The eviction policy.
     pub eviction: crate::cache::Policy,
+    /// Which misses the edges (and the shield) cache.
+    pub admission: crate::cache::Admission,
     /// Whether an edge revalidates a copy whose TTL ran out (a conditional request: the
     /// origin's request fee, no body) rather than fetching it again.
     pub revalidate: bool,

@@ -325,6 +325,10 @@ pub struct RawCdn {
     pub edge_capacity_gb: Capacity,
     /// Edge eviction policy.
     pub eviction: String,
+    /// Edge admission filter: `always` or `second-hit`.
+    pub admission: String,
+    /// With `second-hit`: how long ago the earlier miss may be (none: any time).
+    pub admission_window: Option<DurOrSecs>,
     /// What an edge does with a copy whose TTL ran out: `revalidate` or `refetch`.
     pub on_expiry: String,
     /// An origin shield (tiered cache): one regional cache between the edges and the origins.
@@ -350,6 +354,8 @@ impl Default for RawCdn {
             max_cost_per_gb: 0.10,
             edge_capacity_gb: Capacity::Unlimited,
             eviction: "lru".into(),
+            admission: "always".into(),
+            admission_window: None,
             on_expiry: "revalidate".into(),
             shield: false,
             shield_capacity_gb: Capacity::Unlimited,

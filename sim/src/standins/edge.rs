@@ -5,13 +5,17 @@
 //! origin (a conditional request answered "not modified": clips never change) and cached for
 //! another TTL, or, with `cdn.on_expiry = "refetch"`, treated as a miss.
 //!
+//! With an admission filter (`cdn.admission`), an edge caches a clip it fetched (or got from the
+//! shield) only when the filter admits it; the shield has a filter of its own. A revalidated copy
+//! was admitted before and is kept.
+//!
 //! With an origin shield (`cdn.shield`, a tiered cache), an edge that misses or holds an expired
 //! copy asks the shield first, one round trip away: a fresh copy there is passed on (and cached
 //! at the edge) like a hit; otherwise the origin fetch or revalidation goes through the shield,
 //! which caches the clip too.
 
 use super::TargetState;
-use crate::cache::{AnyCache, EdgeCache, Lookup};
+use crate::cache::{Admission, AdmissionFilter, AnyCache, EdgeCache, Lookup};
 use crate::rng::Stream;
 use clipsim_engine::{SimDuration, SimTime};
 
@@ -39,6 +43,7 @@ pub struct EdgeMeter {
 
 struct Edge<C> {
     cache: C,
+    admit: AdmissionFilter,
     meter: EdgeMeter,
 }
 
@@ -47,8 +52,9 @@ pub struct Cdn<C> {
     edges: Vec<Edge<C>>,
     ttl: SimDuration,
     revalidate: bool,
-    /// The origin shield's cache and round trip from an edge, microseconds.
-    shield: Option<(AnyCache, u64)>,
+    /// The origin shield's cache, its admission filter and round trip from an edge, microseconds.
+    shield: Option<(AnyCache, AdmissionFilter, u64)>,
+    admission: Admission,
     base_rtt_us: u64,
     rtt_us: u64,
     state: TargetState,
@@ -58,12 +64,15 @@ impl<C: EdgeCache> Cdn<C> {
     /// `geos` edges made by `cache`, caching for `ttl`, revalidating expired copies or not,
     /// `rtt` from the viewers.
     pub fn new(geos: usize, cache: impl Fn() -> C, ttl: SimDuration, revalidate: bool, rtt: SimDuration) -> Self {
-        let edges = (0..geos).map(|_| Edge { cache: cache(), meter: EdgeMeter::default() }).collect();
+        let edges = (0..geos)
+            .map(|_| Edge { cache: cache(), admit: Admission::Always.filter(), meter: EdgeMeter::default() })
+            .collect();
         Cdn {
             edges,
             ttl,
             revalidate,
             shield: None,
+            admission: Admission::Always,
             base_rtt_us: rtt.as_micros(),
             rtt_us: rtt.as_micros(),
             state: TargetState::UP,
@@ -73,7 +82,19 @@ impl<C: EdgeCache> Cdn<C> {
     /// Puts an origin shield with cache `cache`, `rtt` from every edge, between the edges and
     /// the origins.
     pub fn with_shield(mut self, cache: AnyCache, rtt: SimDuration) -> Self {
-        self.shield = Some((cache, rtt.as_micros()));
+        self.shield = Some((cache, self.admission.filter(), rtt.as_micros()));
+        self
+    }
+
+    /// Gives every edge (and the shield) an `admission` filter of its own.
+    pub fn with_admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        for e in &mut self.edges {
+            e.admit = admission.filter();
+        }
+        if let Some(s) = &mut self.shield {
+            s.1 = admission.filter();
+        }
         self
     }
 
@@ -81,7 +102,7 @@ impl<C: EdgeCache> Cdn<C> {
     /// there is one.
     #[inline]
     pub fn shield_rtt_us(&self) -> u64 {
-        self.shield.as_ref().map_or(0, |s| s.1)
+        self.shield.as_ref().map_or(0, |s| s.2)
     }
 
     /// No CDN: no edges.
@@ -91,6 +112,7 @@ impl<C: EdgeCache> Cdn<C> {
             ttl: SimDuration::ZERO,
             revalidate: false,
             shield: None,
+            admission: Admission::Always,
             base_rtt_us: 0,
             rtt_us: 0,
             state: TargetState::UP,
@@ -128,13 +150,15 @@ impl<C: EdgeCache> Cdn<C> {
         edge.meter.hit_bytes += u64::from(hit) * bytes;
         let mut past_edge_us = 0;
         if !hit {
-            if let Some((shield, shield_rtt_us)) = &mut self.shield {
+            if let Some((shield, _, shield_rtt_us)) = &mut self.shield {
                 past_edge_us = *shield_rtt_us;
                 found = shield.lookup(clip, now);
                 if found == Lookup::Hit {
                     edge.meter.shield_hits += 1;
                     edge.meter.shield_hit_bytes += bytes;
-                    edge.cache.insert(clip, bytes, now + self.ttl);
+                    if edge.admit.admits(clip, now) {
+                        edge.cache.insert(clip, bytes, now + self.ttl);
+                    }
                 }
             }
         }
@@ -152,7 +176,7 @@ impl<C: EdgeCache> Cdn<C> {
         let edge = &mut self.edges[geo];
         edge.meter.revalidations += 1;
         edge.meter.revalidated_bytes += bytes;
-        self.keep(geo, clip, bytes, now);
+        self.keep(geo, clip, bytes, now, true);
     }
 
     /// Passes on `clip` (`bytes`) fetched from an origin after a miss in `geo`'s edge, and caches
@@ -162,15 +186,22 @@ impl<C: EdgeCache> Cdn<C> {
         let edge = &mut self.edges[geo];
         edge.meter.fills += 1;
         edge.meter.fill_bytes += bytes;
-        self.keep(geo, clip, bytes, now);
+        self.keep(geo, clip, bytes, now, false);
     }
 
-    /// Caches `clip` in `geo`'s edge and in the shield (when there is one) for a TTL from `now`.
+    /// Caches `clip` in `geo`'s edge and in the shield (when there is one) for a TTL from `now`,
+    /// where their admission filters admit it; `held`: the edge held an expired copy (admitted
+    /// before, so kept without asking its filter).
     #[inline(always)]
-    fn keep(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime) {
-        self.edges[geo].cache.insert(clip, bytes, now + self.ttl);
-        if let Some((shield, _)) = &mut self.shield {
-            shield.insert(clip, bytes, now + self.ttl);
+    fn keep(&mut self, geo: usize, clip: u32, bytes: u64, now: SimTime, held: bool) {
+        let edge = &mut self.edges[geo];
+        if held || edge.admit.admits(clip, now) {
+            edge.cache.insert(clip, bytes, now + self.ttl);
+        }
+        if let Some((shield, admit, _)) = &mut self.shield {
+            if admit.admits(clip, now) {
+                shield.insert(clip, bytes, now + self.ttl);
+            }
         }
     }
 
@@ -198,5 +229,61 @@ impl<C: EdgeCache> Cdn<C> {
     /// What each edge metered.
     pub fn meters(&self) -> Vec<EdgeMeter> {
         self.edges.iter().map(|e| e.meter.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{ListCache, Policy};
+
+    fn cdn(admission: Admission, shield: bool) -> Cdn<ListCache> {
+        let cdn = Cdn::new(
+            1,
+            || ListCache::new(Policy::Lru, 1_000),
+            SimDuration::from_secs(10),
+            true,
+            SimDuration::from_millis(15),
+        );
+        let cdn =
+            if shield { cdn.with_shield(AnyCache::new(Policy::Lru, 1_000), SimDuration::from_millis(40)) } else { cdn };
+        cdn.with_admission(admission)
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime(s * 1_000_000)
+    }
+
+    /// A miss then a fill: the edge caches the clip from its second fill on with a second-hit
+    /// filter, at once without one.
+    #[test]
+    fn second_hit_edges_cache_from_the_second_fill() {
+        for (admission, first_cached) in [(Admission::Always, true), (Admission::SecondHit { window: None }, false)] {
+            let mut c = cdn(admission, false);
+            assert_eq!(c.lookup(0, 7, 100, at(0)).0, Lookup::Miss);
+            c.fill(0, 7, 100, at(0));
+            let second = c.lookup(0, 7, 100, at(1)).0;
+            assert_eq!(second == Lookup::Hit, first_cached, "{admission:?}");
+            if second != Lookup::Hit {
+                c.fill(0, 7, 100, at(1));
+                assert_eq!(c.lookup(0, 7, 100, at(2)).0, Lookup::Hit, "{admission:?}");
+            }
+        }
+    }
+
+    /// An expired copy revalidated is kept whatever the filter says (it was admitted before);
+    /// the shield filters on its own.
+    #[test]
+    fn revalidated_copies_stay_and_the_shield_has_its_own_filter() {
+        let mut c = cdn(Admission::SecondHit { window: None }, true);
+        c.lookup(0, 7, 100, at(0));
+        c.fill(0, 7, 100, at(0)); // first miss everywhere: nothing cached
+        c.lookup(0, 7, 100, at(1));
+        c.fill(0, 7, 100, at(1)); // second: cached at the edge and the shield
+        assert_eq!(c.lookup(0, 7, 100, at(2)).0, Lookup::Hit);
+        assert_eq!(c.lookup(0, 7, 100, at(20)).0, Lookup::Expired);
+        c.revalidated(0, 7, 100, at(20));
+        assert_eq!(c.lookup(0, 7, 100, at(21)).0, Lookup::Hit);
+        assert_eq!(c.meters()[0].shield_hits, 0);
     }
 }

@@ -8,7 +8,7 @@
 //! with the number of requests.
 
 use super::{CacheSize, IdMap, ReadOptions, Request, TraceError, TraceReader, IDS_MAX, NO_GEO};
-use crate::cache::{AnyCache, EdgeCache, Policy};
+use crate::cache::{Admission, AdmissionFilter, AnyCache, EdgeCache, Policy};
 use clipsim_engine::{SimDuration, SimTime};
 use serde::Serialize;
 use std::path::Path;
@@ -32,6 +32,8 @@ pub struct ReplayOptions {
     pub seed: u64,
     /// Add the analytical estimate ([`model_estimate`]; one more pass over the trace).
     pub model: bool,
+    /// Which misses are cached.
+    pub admission: Admission,
 }
 
 impl ReplayOptions {
@@ -46,6 +48,7 @@ impl ReplayOptions {
             read: ReadOptions::default(),
             seed: crate::cache::RANDOM_DEFAULT_SEED,
             model: false,
+            admission: Admission::Always,
         }
     }
 }
@@ -61,7 +64,7 @@ pub struct ReplayReport {
     pub miss_ratio: Option<f64>,
     /// Bytes missed / bytes requested.
     pub byte_miss_ratio: Option<f64>,
-    /// The policy.
+    /// The policy, and the admission filter when there is one (`lru+second-hit`, [`label`]).
     pub policy: String,
     /// The cache size in bytes (objects with `ignore_obj_size`); `null`: unlimited.
     pub cache_size: Option<u64>,
@@ -105,7 +108,7 @@ pub struct ModelEstimate {
 }
 
 /// The IRM estimate for `opts` at `capacity` (see [`ModelEstimate`]); `None` for policies
-/// without a model (SIEVE, S3-FIFO, LFU, CLOCK) or a trace without requests.
+/// without a model (every policy but LRU, FIFO, RANDOM and the TTL-only ones) or a trace without requests.
 pub fn model_estimate(
     path: &Path,
     opts: &ReplayOptions,
@@ -117,9 +120,7 @@ pub fn model_estimate(
         Policy::Fifo | Policy::Random => "fifo-random",
         Policy::Ttl => "ttl-on-miss",
         Policy::TtlReset => "ttl-reset",
-        Policy::Sieve | Policy::S3Fifo | Policy::Lfu | Policy::Clock | Policy::Belady | Policy::TwoQ | Policy::Arc => {
-            return Ok(None)
-        }
+        _ => return Ok(None),
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), IdMap::new())?;
     let (mut counts, mut sizes): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
@@ -315,7 +316,12 @@ struct Counts {
 }
 
 #[inline(never)]
-fn run<C: EdgeCache>(cache: &mut C, feed: &mut Feed, ttl: Option<SimDuration>) -> Result<Counts, TraceError> {
+fn run<C: EdgeCache>(
+    cache: &mut C,
+    admit: &mut AdmissionFilter,
+    feed: &mut Feed,
+    ttl: Option<SimDuration>,
+) -> Result<Counts, TraceError> {
     let mut c = Counts::default();
     let mut batch = Vec::with_capacity(super::BATCH);
     while feed.next(&mut batch)? {
@@ -329,7 +335,7 @@ fn run<C: EdgeCache>(cache: &mut C, feed: &mut Feed, ttl: Option<SimDuration>) -
             if cache.get(d.key, d.now) {
                 c.hits += 1;
                 c.bytes_hit += d.size;
-            } else {
+            } else if admit.admits(d.key, d.now) {
                 let expires = match ttl {
                     Some(t) => d.now.saturating_add(t),
                     None => SimTime::NEVER,
@@ -367,6 +373,15 @@ pub(crate) fn future(
     Ok(std::sync::Arc::new(crate::cache::next_requests(&keys)))
 }
 
+/// How a result names its cache: the policy, and the admission filter when there is one
+/// (`lru+second-hit`).
+pub fn label(policy: Policy, admission: Admission) -> String {
+    match admission {
+        Admission::Always => policy.name().to_string(),
+        a => format!("{}+{}", policy.name(), a.name()),
+    }
+}
+
 /// Replays `path` through one cache.
 pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceError> {
     if opts.policy.is_ttl_only() && opts.ttl.is_none() {
@@ -400,15 +415,19 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
     };
     let mut feed = Feed::open(path, &opts.read, opts.ignore_obj_size, opts.geo.clone(), ids)?;
     let mut cache = AnyCache::for_trace(opts.policy, capacity.unwrap_or(u64::MAX), opts.seed, future.as_ref());
+    let mut admit = opts.admission.filter();
     let c = match &mut cache {
-        AnyCache::List(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::S3Fifo(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::Lfu(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::Ttl(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::Random(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::Belady(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::TwoQ(x) => run(x, &mut feed, opts.ttl),
-        AnyCache::Arc(x) => run(x, &mut feed, opts.ttl),
+        AnyCache::List(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::S3Fifo(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Lfu(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Ttl(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Random(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Belady(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::TwoQ(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Arc(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Gdsf(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::WTinyLfu(x) => run(x, &mut admit, &mut feed, opts.ttl),
+        AnyCache::Lirs(x) => run(x, &mut admit, &mut feed, opts.ttl),
     }?;
     let stats = feed.reader.stats();
     let model = if opts.model { model_estimate(path, opts, capacity)? } else { None };
@@ -418,7 +437,7 @@ pub fn replay(path: &Path, opts: &ReplayOptions) -> Result<ReplayReport, TraceEr
         hits: c.hits,
         miss_ratio: ratio(c.requests - c.hits, c.requests),
         byte_miss_ratio: ratio(c.bytes - c.bytes_hit, c.bytes),
-        policy: opts.policy.name().to_string(),
+        policy: label(opts.policy, opts.admission),
         cache_size: capacity,
         ignore_obj_size: opts.ignore_obj_size,
         bytes_requested: c.bytes,

@@ -330,6 +330,7 @@ impl<C: EdgeCache> Sim<C> {
                     ),
                     None => cdn,
                 }
+                .with_admission(c.admission)
             }
             None => Cdn::none(),
         };

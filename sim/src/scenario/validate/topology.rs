@@ -1,7 +1,7 @@
 //! Regions, viewer geographies and the CDN: the topology the engine is built on.
 
 use super::{Ctx, R};
-use crate::cache::Policy;
+use crate::cache::{Admission, Policy};
 use crate::pricing::{resolve, PriceList, ProviderKind};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
@@ -131,6 +131,24 @@ pub(super) fn regions_and_cdn(
                 format!("one of {} (belady needs the future: replay and mrc only)", online.join(", ")),
             )
         })?;
+        let window = match c.admission_window {
+            Some(w) => Some(cx.nonzero(w.get(), "cdn.admission_window")?),
+            None => None,
+        };
+        let admission = match Admission::parse(&c.admission, window) {
+            Some(Admission::Always) if window.is_some() => {
+                return Err(
+                    cx.err("cdn.admission_window", "no window with admission = \"always\" (it remembers no miss)")
+                )
+            }
+            Some(a) => a,
+            None => {
+                return Err(cx.err(
+                    "cdn.admission",
+                    "always (every miss is cached) or second-hit (a clip is cached from its second miss on)",
+                ))
+            }
+        };
         let revalidate = match c.on_expiry.as_str() {
             "revalidate" => true,
             "refetch" => false,
@@ -150,6 +168,7 @@ pub(super) fn regions_and_cdn(
             cache_ttl,
             edge_capacity_bytes,
             eviction,
+            admission,
             revalidate,
             shield,
             edge_rtt: SimDuration::from_micros((edge_ms * 1000.0).round() as u64),
