@@ -3,7 +3,7 @@
 //! The fast caches use intrusive lists over slabs; the models spell each policy out directly.
 
 use clipsim_engine::SimTime;
-use clipsim_sim::cache::{Admission, AnyCache, EdgeCache, Policy};
+use clipsim_sim::cache::{Admission, AnyCache, EdgeCache, LirsCache, Policy};
 use proptest::prelude::*;
 use std::collections::VecDeque;
 
@@ -515,9 +515,91 @@ fn wtinylfu_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
     hits
 }
 
+/// ARC spelled out with four vectors (index 0 = most recent / newest), sizes in bytes, as the
+/// module docs of `ArcCache` describe libCacheSim's: `T1`, `T2` (LRU), ghosts `B1`, `B2` (FIFO),
+/// the target `p`. Returns the hits.
+fn arc_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+    struct A {
+        cap: u64,
+        p: u64,
+        t1: Vec<Held>,
+        t2: Vec<Held>,
+        b1: Vec<Held>,
+        b2: Vec<Held>,
+    }
+    fn bytes(q: &[Held]) -> u64 {
+        q.iter().map(|o| o.1).sum()
+    }
+    fn take(q: &mut Vec<Held>, k: u32) -> Option<Held> {
+        q.iter().position(|o| o.0 == k).map(|i| q.remove(i))
+    }
+    impl A {
+        /// One object from T1 to B1, or from T2 to B2.
+        fn replace(&mut self, in_b2: bool) {
+            let t1 = bytes(&self.t1);
+            if t1 > 0 && (t1 > self.p || (t1 == self.p && in_b2)) || self.t2.is_empty() {
+                if let Some(o) = self.t1.pop() {
+                    self.b1.insert(0, o);
+                }
+            } else if let Some(o) = self.t2.pop() {
+                self.b2.insert(0, o);
+            }
+        }
+    }
+    let mut a = A { cap, p: 0, t1: vec![], t2: vec![], b1: vec![], b2: vec![] };
+    let mut hits = 0;
+    for &(k, s) in reqs {
+        if let Some(o) = take(&mut a.t1, k).or_else(|| take(&mut a.t2, k)) {
+            a.t2.insert(0, o);
+            hits += 1;
+            continue;
+        }
+        let (mut in_b1, mut in_b2) = (false, false);
+        if a.b1.iter().any(|o| o.0 == k) {
+            let (b1, b2) = (bytes(&a.b1), bytes(&a.b2));
+            a.p = (a.p + (b2 / b1).max(1)).min(a.cap);
+            in_b1 = true;
+            a.replace(false);
+            take(&mut a.b1, k);
+        } else if a.b2.iter().any(|o| o.0 == k) {
+            let (b1, b2) = (bytes(&a.b1), bytes(&a.b2));
+            a.p = a.p.saturating_sub((b1 / b2).max(1));
+            in_b2 = true;
+            a.replace(true);
+            take(&mut a.b2, k);
+        }
+        if s > cap {
+            continue;
+        }
+        while bytes(&a.t1) + bytes(&a.t2) + s > cap {
+            let (t1, b1) = (bytes(&a.t1), bytes(&a.b1));
+            if t1 + b1 + s > cap {
+                if t1 < cap {
+                    a.b1.pop();
+                    a.replace(in_b2);
+                } else {
+                    a.t1.pop();
+                }
+            } else {
+                if t1 + b1 + bytes(&a.t2) + bytes(&a.b2) >= 2 * cap {
+                    a.b2.pop();
+                }
+                a.replace(in_b2);
+            }
+        }
+        if in_b1 || in_b2 {
+            a.t2.insert(0, (k, s));
+        } else {
+            a.t1.insert(0, (k, s));
+        }
+    }
+    hits
+}
+
 /// LIRS spelled out with vectors (index 0 = top of the stack / front of the queues), following
-/// the module docs step by step. Returns the hits.
-fn lirs_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
+/// the module docs step by step; with `purge_every`, after every such request `t` the key of
+/// request `t / 2` is purged (taken out of every list, then S pruned). Returns the hits.
+fn lirs_model(cap: u64, reqs: &[(u32, u64)], purge_every: Option<usize>) -> u64 {
     #[derive(Clone, Copy)]
     struct E {
         key: u32,
@@ -572,7 +654,7 @@ fn lirs_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
     let lir_limit = cap - hir_limit;
     let mut m = M { s: vec![], q: vec![], nh: vec![], hir_limit };
     let mut hits = 0;
-    for &(k, size) in reqs {
+    for (t, &(k, size)) in reqs.iter().enumerate() {
         // Up to the top of S and the front of Q, wherever it is.
         let in_s = m.s.iter().position(|e| e.key == k).map(|i| m.s.remove(i));
         let in_q = m.q.iter().position(|o| o.0 == k).map(|i| m.q.remove(i));
@@ -628,12 +710,28 @@ fn lirs_model(cap: u64, reqs: &[(u32, u64)]) -> u64 {
             m.s.retain(|e| e.key != g);
         }
         assert!(m.lir_bytes() + m.hir_bytes() <= cap);
+        if purge_every.is_some_and(|n| t % n == 0) {
+            let p = reqs[t / 2].0;
+            m.s.retain(|e| e.key != p);
+            m.q.retain(|o| o.0 != p);
+            m.nh.retain(|&g| g != p);
+            m.prune();
+        }
     }
     hits
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arc_matches_its_model((cap, reqs) in requests(), (wide_cap, wide) in wide_requests()) {
+        for keys in Keys::ALL {
+            prop_assert_eq!(hits_of_keys(AnyCache::new(Policy::Arc, cap), cap, &reqs, keys), arc_model(cap, &reqs));
+            let fast = hits_of_keys(AnyCache::new(Policy::Arc, wide_cap), wide_cap, &wide, keys);
+            prop_assert_eq!(fast, arc_model(wide_cap, &wide), "{:?}", keys);
+        }
+    }
 
     #[test]
     fn wtinylfu_matches_its_model((cap, reqs) in wide_requests()) {
@@ -647,8 +745,29 @@ proptest! {
     fn lirs_matches_its_model((cap, reqs) in wide_requests()) {
         for keys in Keys::ALL {
             let fast = hits_of_keys(AnyCache::new(Policy::Lirs, cap), cap, &reqs, keys);
-            prop_assert_eq!(fast, lirs_model(cap, &reqs), "{:?}", keys);
+            prop_assert_eq!(fast, lirs_model(cap, &reqs, None), "{:?}", keys);
         }
+    }
+
+    /// Purges (and expiries, which drop an object the same way) in the middle of S and Q: of an
+    /// older key, so that S's bottom goes too.
+    #[test]
+    fn lirs_matches_its_model_with_purges((cap, reqs) in wide_requests(), every in 2usize..20) {
+        let mut c = LirsCache::new(cap);
+        let mut hits = 0;
+        for (t, &(k, s)) in reqs.iter().enumerate() {
+            if c.get(k, SimTime::ZERO) {
+                hits += 1;
+            } else {
+                c.insert(k, s, SimTime::NEVER);
+            }
+            if t % every == 0 {
+                c.remove(reqs[t / 2].0);
+            }
+            prop_assert!(c.used_bytes() <= cap);
+            prop_assert_eq!(c.check_invariants(), Ok(()), "step {}", t);
+        }
+        prop_assert_eq!(hits, lirs_model(cap, &reqs, Some(every)));
     }
 
     #[test]
@@ -736,6 +855,28 @@ proptest! {
                     model.insert(k, s);
                 }
                 prop_assert_eq!(fast.used_bytes(), model.used(), "step {}", step);
+            }
+        }
+    }
+
+    /// The same with larger caches, where the policies that cache only objects below 1 % of
+    /// their bytes (W-TinyLFU, LIRS) hold many: expiries and purges in the middle of their lists.
+    #[test]
+    fn every_policy_keeps_its_books_in_wide_caches(
+        policy in prop::sample::select(Policy::ALL.to_vec()),
+        (cap, reqs) in wide_requests(),
+        ttl in 1u64..500,
+    ) {
+        let mut c = AnyCache::new(policy, cap);
+        for (t, &(k, s)) in reqs.iter().enumerate() {
+            let now = SimTime(t as u64);
+            if !c.get(k, now) {
+                c.insert(k, s, SimTime(t as u64 + ttl));
+            }
+            prop_assert!(c.used_bytes() <= cap);
+            if t % 17 == 0 {
+                c.remove(k);
+                prop_assert!(!c.get(k, now));
             }
         }
     }

@@ -127,6 +127,44 @@ impl LirsCache {
         (self.lir_bytes, self.hir_bytes)
     }
 
+    /// Walks every list and checks the books: each entry's flags against the lists it is in,
+    /// `NH` holding exactly the ghosts of `S`, the byte and object counts, `S`'s bottom LIR (or
+    /// `S` one entry), the index. O(n): for tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        fn walk(ends: Ends, links: &[Links]) -> Vec<u32> {
+            let mut v = Vec::new();
+            let mut i = ends.head;
+            while i != NONE {
+                v.push(i);
+                i = links[i as usize].next;
+            }
+            v
+        }
+        let (s, q, nh) = (walk(self.s, &self.s_links), walk(self.q, &self.q_links), walk(self.nh, &self.nh_links));
+        let e = |i: &u32| self.entries[*i as usize];
+        let ghosts: Vec<u32> = s.iter().copied().filter(|i| !e(i).resident()).collect();
+        let mut nh_sorted = nh.clone();
+        nh_sorted.sort_unstable();
+        let mut ghosts_sorted = ghosts.clone();
+        ghosts_sorted.sort_unstable();
+        let checks = [
+            (s.iter().all(|i| e(i).in_s), "an entry of S not flagged in_s"),
+            (q.iter().all(|i| e(i).in_q && !e(i).lir), "an entry of Q not flagged in_q, or LIR"),
+            (nh_sorted == ghosts_sorted, "NH is not the ghosts of S"),
+            (self.s_bytes == s.iter().map(|i| e(i).size_bytes).sum::<u64>(), "S's bytes"),
+            (self.hir_bytes == q.iter().map(|i| e(i).size_bytes).sum::<u64>(), "Q's bytes"),
+            (self.lir_bytes == s.iter().filter(|i| e(i).lir).map(|i| e(i).size_bytes).sum::<u64>(), "LIR bytes"),
+            (self.residents == s.iter().filter(|i| e(i).lir).count() + q.len(), "the resident count"),
+            (s.len() <= 1 || self.entries[self.s.tail as usize].lir, "S's bottom is not LIR"),
+            (s.iter().chain(&q).all(|i| self.slot.get(e(i).key) == *i), "an entry not where the index says"),
+        ];
+        match checks.iter().find(|c| !c.0) {
+            Some((_, what)) => Err(what.to_string()),
+            None => Ok(()),
+        }
+    }
+
     fn alloc(&mut self, key: u32, size_bytes: u64, expires_at: SimTime) -> u32 {
         let e = Entry { key, size_bytes, expires_at, lir: false, in_s: false, in_q: false };
         let i = match self.free.pop() {
@@ -222,6 +260,8 @@ impl LirsCache {
     /// The LIR object at `S`'s bottom turns resident HIR (or leaves when larger than `Q`).
     fn demote_lir(&mut self) {
         let t = self.s.tail;
+        // Pruning keeps an LIR entry at the bottom whenever S holds one (every LIR object is in
+        // S), and this is called only while there are LIR bytes.
         debug_assert!(t != NONE && self.entries[t as usize].lir, "S's bottom is LIR after pruning");
         let size = self.entries[t as usize].size_bytes;
         self.unlink_s(t);
@@ -348,6 +388,10 @@ impl EdgeCache for LirsCache {
         if i == NONE {
             return;
         }
+        // Out of S first, while its flags still say whether it is a ghost in NH too.
+        if self.entries[i as usize].in_s {
+            self.unlink_s(i);
+        }
         if self.entries[i as usize].in_q {
             self.unlink_q(i);
         }
@@ -357,13 +401,12 @@ impl EdgeCache for LirsCache {
             self.lir_bytes -= e.size_bytes;
             self.residents -= 1;
         }
-        if self.entries[i as usize].in_s {
-            self.unlink_s(i);
-        }
         self.release_if_unlisted(i);
         if self.missed == Missed::Ghost(key, i) {
             self.missed = Missed::Nothing;
         }
+        // It may have been S's bottom LIR entry: HIR entries below the next one go.
+        self.prune();
     }
 
     fn used_bytes(&self) -> u64 {

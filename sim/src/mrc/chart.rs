@@ -6,8 +6,20 @@ use crate::cache::Policy;
 /// The curves as an SVG chart: miss ratio against cache size (share of unique bytes, log
 /// scale when the sizes span more than a factor of 10).
 pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
-    use crate::report::charts::PALETTE;
     use plotters::prelude::*;
+    /// Tableau's ten.
+    const CURVE_COLORS: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
     let mut svg = String::new();
     if c.points.is_empty() {
         return Err("no points".into());
@@ -72,13 +84,34 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
                         continue;
                     }
-                    let color = PALETTE[i % PALETTE.len()];
-                    chart
-                        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                        .map_err(e)?
-                        .label(c.label(pol))
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-                    chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, color.filled()))).map_err(e)?;
+                    // Ten colours; the curves past the tenth are dashed, with square marks, so
+                    // that no two curves look alike (there are 14 online policies).
+                    let color = CURVE_COLORS[i % CURVE_COLORS.len()];
+                    let style = color.stroke_width(2);
+                    if i < CURVE_COLORS.len() {
+                        chart
+                            .draw_series(LineSeries::new(pts.clone(), style))
+                            .map_err(e)?
+                            .label(c.label(pol))
+                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+                        chart
+                            .draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, color.filled())))
+                            .map_err(e)?;
+                    } else {
+                        chart
+                            .draw_series(DashedLineSeries::new(pts.clone(), 4, 3, style))
+                            .map_err(e)?
+                            .label(c.label(pol))
+                            .legend(move |(x, y)| {
+                                EmptyElement::at((x, y))
+                                    + PathElement::new(vec![(0, 0), (6, 0)], style)
+                                    + PathElement::new(vec![(10, 0), (16, 0)], style)
+                                    + Rectangle::new([(6, -3), (10, 3)], color.filled())
+                            });
+                        let mark =
+                            |(x, y)| EmptyElement::at((x, y)) + Rectangle::new([(-4, -4), (4, 4)], color.filled());
+                        chart.draw_series(pts.iter().map(|&p| mark(p))).map_err(e)?;
+                    }
                 }
                 // The sizes asked for, marked along the bottom.
                 let mut marked: Vec<f64> = Vec::new();
@@ -108,7 +141,8 @@ pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
                 }
                 chart
                     .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
+                    // Lower left: miss ratios fall with size, so curves rarely pass there.
+                    .position(SeriesLabelPosition::LowerLeft)
                     .background_style(WHITE.mix(0.9))
                     .border_style(BLACK)
                     .draw()
