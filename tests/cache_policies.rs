@@ -239,27 +239,25 @@ impl Keys {
 }
 
 fn requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
-    (20u64..400, prop::collection::vec((0u32..40, 1u64..60), 1..400)).prop_map(|(cap, reqs)| {
-        // An object keeps one size (as in the peer traces): the size of its first request.
-        let mut size_of = [0u64; 40];
-        let reqs = reqs
-            .into_iter()
-            .map(|(k, s)| {
-                if size_of[k as usize] == 0 {
-                    size_of[k as usize] = s;
-                }
-                (k, size_of[k as usize])
-            })
-            .collect();
-        (cap, reqs)
-    })
+    sized_requests(20..400, 40, 1..60, 1..400)
 }
 
 /// Like [`requests`], for the policies that cache only objects below 1 % of their bytes
 /// (W-TinyLFU's window, LIRS's HIR share): 400 keys, larger caches, longer sequences.
 fn wide_requests() -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
-    (500u64..6_000, prop::collection::vec((0u32..400, 1u64..40), 1..2_000)).prop_map(|(cap, reqs)| {
-        let mut size_of = [0u64; 400];
+    sized_requests(500..6_000, 400, 1..40, 1..2_000)
+}
+
+/// A capacity and requests for `keys` keys, each object keeping one size (as in the peer
+/// traces): the size of its first request.
+fn sized_requests(
+    caps: std::ops::Range<u64>,
+    keys: u32,
+    sizes: std::ops::Range<u64>,
+    len: std::ops::Range<usize>,
+) -> impl Strategy<Value = (u64, Vec<(u32, u64)>)> {
+    (caps, prop::collection::vec((0..keys, sizes), len)).prop_map(move |(cap, reqs)| {
+        let mut size_of = vec![0u64; keys as usize];
         let reqs = reqs
             .into_iter()
             .map(|(k, s)| {

@@ -6,20 +6,8 @@ use crate::cache::Policy;
 /// The curves as an SVG chart: miss ratio against cache size (share of unique bytes, log
 /// scale when the sizes span more than a factor of 10).
 pub fn to_svg(c: &Curves, title: &str) -> Result<String, String> {
+    use crate::report::charts::TABLEAU10 as CURVE_COLORS;
     use plotters::prelude::*;
-    /// Tableau's ten.
-    const CURVE_COLORS: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
-    ];
     let mut svg = String::new();
     if c.points.is_empty() {
         return Err("no points".into());

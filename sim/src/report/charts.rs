@@ -33,8 +33,8 @@ pub(crate) fn with_title(svg: String, title: &str, desc: &str) -> String {
 
 const W: u32 = 960;
 const H: u32 = 520;
-/// The series colours of every chart (the mrc chart's too).
-pub(crate) const PALETTE: [RGBColor; 8] = [
+/// Tableau's ten colours: the mrc chart's curves.
+pub(crate) const TABLEAU10: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -43,7 +43,11 @@ pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
+/// The series colours of every other chart: the first eight.
+pub(crate) const PALETTE: &[RGBColor] = TABLEAU10.split_at(8).0;
 
 fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
