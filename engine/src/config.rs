@@ -66,6 +66,40 @@ pub struct MirrorConfig {
     pub retry_backoff_max: SimDuration,
     /// Copy attempts before a pending mirror is abandoned.
     pub copy_attempts_max: u8,
+    /// Demand-predictive mirroring of fresh uploads: when set, a sync also mirrors a clip younger
+    /// than [`Predict::age`] whose score, projected at its view velocity so far over
+    /// [`Predict::horizon`], reaches the threshold. `None` (default): the seed's threshold only.
+    pub predict: Option<Predict>,
+    /// Adaptive mirror lifetime: when set, a mirror lives `ttl x score / threshold`, within
+    /// these bounds (see [`crate::policy::TtlPolicy`]). `None` (default): the seed's fixed `ttl`.
+    pub ttl_bounds: Option<TtlBounds>,
+    /// Cost-capped replication: while the cost alert is raised (cost per GB over
+    /// `COST_ALERT_THRESHOLD` in its window), a sync orders no new copies; refreshes of existing
+    /// mirrors go on. Default `false`: the seed's alert only reports.
+    pub cost_capped: bool,
+}
+
+/// Demand-predictive mirroring of fresh uploads ([`MirrorConfig::predict`]).
+///
+/// At a sync at time `t`, a clip uploaded at `u` with `0 < t - u < age` and score `s` qualifies
+/// when `s x horizon >= threshold x (t - u)`: at the view velocity it has shown since upload it
+/// would reach the threshold within `horizon` of its upload. The seed's rule (score at least the
+/// threshold) still applies to every clip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Predict {
+    /// How long after its upload a clip is fresh (judged by its velocity).
+    pub age: SimDuration,
+    /// The span the velocity is projected over.
+    pub horizon: SimDuration,
+}
+
+/// The bounds of an adaptive mirror lifetime ([`MirrorConfig::ttl_bounds`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TtlBounds {
+    /// The shortest lifetime (a clip at or below no score).
+    pub min: SimDuration,
+    /// The longest lifetime.
+    pub max: SimDuration,
 }
 
 impl MirrorConfig {
@@ -88,6 +122,9 @@ impl MirrorConfig {
             retry_backoff_base: SimDuration::from_mins(1),
             retry_backoff_max: SimDuration::from_hours(1),
             copy_attempts_max: 5,
+            predict: None,
+            ttl_bounds: None,
+            cost_capped: false,
         }
     }
 }
@@ -419,6 +456,22 @@ impl EngineConfig {
             if w.as_micros() < m.sync_interval.as_micros().saturating_mul(2) {
                 let expected = format!("at least two sync intervals ({}): its steps advance at syncs", m.sync_interval);
                 return Err(invalid("mirror.score_window", w, expected));
+            }
+        }
+        if let Some(p) = m.predict {
+            if p.age == SimDuration::ZERO {
+                return Err(invalid("mirror.predict.age", p.age, "a positive duration"));
+            }
+            if p.horizon == SimDuration::ZERO {
+                return Err(invalid("mirror.predict.horizon", p.horizon, "a positive duration"));
+            }
+        }
+        if let Some(b) = m.ttl_bounds {
+            if b.min == SimDuration::ZERO {
+                return Err(invalid("mirror.ttl_bounds.min", b.min, "a positive duration"));
+            }
+            if b.max < b.min {
+                return Err(invalid("mirror.ttl_bounds.max", b.max, format!("at least ttl_bounds.min ({})", b.min)));
             }
         }
         let mut seen = 0u64;

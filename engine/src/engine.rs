@@ -138,12 +138,14 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     /// The sliding score window, when `score_window` is set.
     pub(crate) window: Option<crate::window::ScoreWindow>,
     pub(crate) scratch: Vec<u32>,
+    /// Each clip's upload time, kept only when predictive mirroring is on (else empty).
+    pub(crate) uploaded_at: Vec<SimTime>,
 }
 
 impl Engine {
     /// An engine with the seed's policies (chosen from `cfg.mirror`), starting at time 0.
     pub fn new(cfg: EngineConfig) -> Result<Self, ConfigError> {
-        let ttl = TtlPolicy { ttl: cfg.mirror.ttl, refresh_on_sync: cfg.mirror.refresh_ttl_on_sync };
+        let ttl = TtlPolicy::from_config(&cfg.mirror);
         Engine::with_policies(cfg, SourcePolicy::default(), PlacementPolicy::default(), ttl)
     }
 }
@@ -195,6 +197,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             retries: BinaryHeap::new(),
             retry_seq: 0,
             scratch: Vec::new(),
+            uploaded_at: Vec::new(),
             cfg,
         })
     }
@@ -203,6 +206,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn reserve_clips(&mut self, clips: usize) {
         self.clips.reserve(clips);
         self.reached_threshold.reserve(clips.div_ceil(64));
+        if self.cfg.mirror.predict.is_some() {
+            self.uploaded_at.reserve(clips);
+        }
         self.demand_ext.reserve(clips.saturating_mul(self.side_geos));
         if let Some(w) = &mut self.window {
             w.reserve(clips);
@@ -257,6 +263,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     demand: [0; DEMAND_INLINE],
                 });
                 self.demand_ext.extend(std::iter::repeat_n(0, self.side_geos));
+                if self.cfg.mirror.predict.is_some() {
+                    self.uploaded_at.push(now);
+                }
                 if let Some(w) = &mut self.window {
                     w.add_clip();
                 }

@@ -37,9 +37,15 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             .fold(0u64, |m, (r, _)| m | 1 << r);
         let allowed = self.mirror_region_mask & !unhealthy;
         let geos = self.topo.geos();
-        // Only clips whose score ever reached the threshold can qualify; visit them in id order.
+        // Only clips whose score ever reached the threshold, and fresh clips when predictive
+        // mirroring is on, can qualify; visit them in id order. Clips are uploaded in time order,
+        // so the fresh ones are the ids from `fresh_from` on.
+        let fresh_from = match self.cfg.mirror.predict {
+            Some(p) => self.uploaded_at.partition_point(|&u| u + p.age <= at),
+            None => self.clips.len(),
+        };
         for w in 0..self.reached_threshold.len() {
-            let mut bits = self.reached_threshold[w];
+            let mut bits = self.reached_threshold[w] | fresh_bits(w, fresh_from, self.clips.len());
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -52,7 +58,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     #[allow(clippy::too_many_arguments)]
     fn sync_clip(&mut self, i: usize, at: SimTime, max: u8, threshold: i64, refresh: bool, allowed: u64, geos: usize) {
         let c = self.clips[i];
-        if (c.records >= max && !refresh) || self.score(&c) < threshold {
+        if c.records >= max && !refresh {
+            return;
+        }
+        let score = self.score(&c);
+        let predicted = score < threshold && self.predicted(i, score, at);
+        if score < threshold && !predicted {
             return;
         }
         let clip = ClipId(i as u32);
@@ -66,6 +77,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         let candidates = allowed & !copies;
         let Some(source) = self.copy_source(clip, at) else { return };
         if candidates == 0 {
+            return;
+        }
+        if self.cfg.mirror.cost_capped && self.alert.raised {
+            self.counters.copies_withheld += 1;
             return;
         }
         let mut targets = RegionList::new(RegionId(0));
@@ -95,8 +110,20 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
             self.clips[i].records += 1;
             self.counters.mirrors_created += 1;
+            self.counters.mirrors_predicted += u64::from(predicted);
             self.outputs.push_back(Output::Replicate { clip, from: source, to, size: Bytes(c.size_bytes) });
         }
+    }
+
+    /// Whether predictive mirroring ([`crate::config::Predict`]) qualifies clip `i`, whose score is
+    /// `score`, at `at`: fresh, and on course to reach the threshold within the horizon.
+    fn predicted(&self, i: usize, score: i64, at: SimTime) -> bool {
+        let Some(p) = self.cfg.mirror.predict else { return false };
+        let age = at.saturating_since(self.uploaded_at[i]);
+        let threshold = i128::from(self.cfg.mirror.replication_threshold);
+        age > crate::units::SimDuration::ZERO
+            && age < p.age
+            && i128::from(score) * i128::from(p.horizon.as_micros()) >= threshold * i128::from(age.as_micros())
     }
 
     fn refresh_ttl(&mut self, clip: ClipId, at: SimTime) {
@@ -224,9 +251,38 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     }
 }
 
+/// The bits of word `w` of a per-clip bitset for the clips `fresh_from..clips`.
+fn fresh_bits(w: usize, fresh_from: usize, clips: usize) -> u64 {
+    let (lo, hi) = (w * 64, (w * 64 + 64).min(clips));
+    let from = fresh_from.max(lo);
+    if from >= hi {
+        return 0;
+    }
+    let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    below(hi - lo) & !below(from - lo)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::*;
+
+    /// The fresh clips' bits, word by word, against a bit-by-bit count (word edges included).
+    #[test]
+    fn fresh_bits_mark_exactly_the_fresh_clips() {
+        for clips in [0usize, 1, 63, 64, 65, 128, 130] {
+            for fresh_from in [0, 1, 62, 63, 64, 65, 127, 128, 129, 130, 200] {
+                for w in 0..clips.div_ceil(64) + 1 {
+                    let want =
+                        (0..64).filter(|b| (fresh_from..clips).contains(&(w * 64 + b))).fold(0u64, |m, b| m | 1 << b);
+                    assert_eq!(
+                        super::fresh_bits(w, fresh_from, clips),
+                        want,
+                        "{clips} clips from {fresh_from}, word {w}"
+                    );
+                }
+            }
+        }
+    }
 
     const GB: u64 = 1_000_000_000;
 
@@ -332,7 +388,7 @@ mod tests {
         let mut cfg = config(1);
         cfg.mirror.replication_threshold = 1;
         cfg.mirror.max_per_clip = max_per_clip;
-        let ttl = TtlPolicy { ttl: cfg.mirror.ttl, refresh_on_sync: false };
+        let ttl = TtlPolicy::from_config(&cfg.mirror);
         let mut e = Engine::with_policies(cfg, SourcePolicy::SeedChain, placement, ttl).unwrap();
         e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(0), size: Bytes(GB), primary: RegionId(0) })
             .unwrap();

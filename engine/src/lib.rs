@@ -34,10 +34,14 @@
 //!   to `MIRROR_MAX_PER_CLIP` mirrors, only in `MIRROR_REGIONS`, never in its primary region or a
 //!   region believed unhealthy, ranked by where its demand comes from. A mirror is pending until
 //!   [`Input::ReplicationFinished`] and is never served before; failed copies are retried with a
-//!   bounded exponential backoff and abandoned after `copy_attempts_max` attempts.
+//!   bounded exponential backoff and abandoned after `copy_attempts_max` attempts. Two options
+//!   beyond the seed: *predictive* mirroring ([`Predict`]) also mirrors a fresh clip whose view
+//!   velocity since upload would reach the threshold within a horizon, and *cost-capped*
+//!   replication ([`MirrorConfig::cost_capped`]) orders no new copy while the cost alert is raised.
 //! * **Expiry** ([`ExpireMirrors`]): a mirror expires `MIRROR_TTL_DAYS` after it became active
 //!   (optionally refreshed by a sync that finds the clip still popular). An expired mirror is never
-//!   served, but keeps costing storage until the cleanup job deletes it.
+//!   served, but keeps costing storage until the cleanup job deletes it. With [`TtlBounds`] the
+//!   lifetime adapts to the clip's popularity: `ttl x score / threshold`, within the bounds.
 //! * **Source selection** ([`SelectSource`]): the seed's chain — the mirror in the viewer's
 //!   nearest region, any other active mirror (healthiest, then lowest latency), the primary via
 //!   the CDN, the primary directly — with copies believed unhealthy tried only as a last resort.
@@ -160,7 +164,9 @@ pub mod units;
 pub mod window;
 
 pub use billing::{BillLine, Category, LineKey, Meter, MonthBill, RateTable, Tier};
-pub use config::{AlertScope, ConfigError, CostAlertConfig, EngineConfig, MirrorConfig, RateEntry, RegionConfig};
+pub use config::{
+    AlertScope, ConfigError, CostAlertConfig, EngineConfig, MirrorConfig, Predict, RateEntry, RegionConfig, TtlBounds,
+};
 pub use engine::{Engine, CLIPS_MAX};
 pub use health::{Health, HealthConfig};
 pub use ids::{ClipId, GeoId, ProviderId, RegionId};

@@ -71,6 +71,13 @@ pub struct Counters {
     pub revalidated_bytes: u64,
     /// Mirrors ordered (pending records created).
     pub mirrors_created: u64,
+    /// Of those, mirrors ordered for a clip below the threshold because predictive mirroring
+    /// judged it on course to reach it ([`crate::config::Predict`]).
+    pub mirrors_predicted: u64,
+    /// Clips a sync would have given new copies but did not, because the cost alert was raised
+    /// and replication is cost-capped ([`crate::config::MirrorConfig::cost_capped`]); once per
+    /// clip and sync.
+    pub copies_withheld: u64,
     /// Mirrors whose copy completed.
     pub mirrors_activated: u64,
     /// Mirrors deleted by cleanup after they expired.

@@ -5,7 +5,7 @@
 //! is the default of each. The enums [`PlacementPolicy`], [`TtlPolicy`] and [`SourcePolicy`] are
 //! the built-in choices, selectable at run time (a scenario names one).
 
-use crate::config::{MIRRORS_PER_CLIP_MAX, REGIONS_MAX};
+use crate::config::{MirrorConfig, TtlBounds, MIRRORS_PER_CLIP_MAX, REGIONS_MAX};
 use crate::health::Health;
 use crate::ids::{ClipId, GeoId, RegionId};
 use crate::topology::Topology;
@@ -261,18 +261,46 @@ pub trait ExpireMirrors {
     fn refresh_on_sync(&self) -> bool;
 }
 
-/// The built-in TTL policy: the seed's fixed `MIRROR_TTL_DAYS`.
+/// The built-in TTL policy: the seed's fixed `MIRROR_TTL_DAYS`, or an adaptive lifetime that
+/// follows the clip's popularity.
+///
+/// Adaptive ([`MirrorConfig::ttl_bounds`]): a mirror of a clip with score `s` lives
+/// `ttl x s / threshold`, clamped to `[min, max]` (`max` when the threshold is 0), computed
+/// exactly in microseconds and rounded down. A clip twice as popular as the threshold keeps its
+/// copies twice as long; with `refresh_on_sync` each sync that finds the clip popular extends them
+/// by the lifetime its score earns now, so with a recent-popularity score (`score_half_life` or
+/// `score_window`) the extensions follow the clip's trend: rising clips are held longer, fading
+/// ones get short extensions and expire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TtlPolicy {
-    /// Lifetime from activation.
+    /// Lifetime from activation (the adaptive lifetime's unit: the lifetime at the threshold).
     pub ttl: SimDuration,
     /// See [`ExpireMirrors::refresh_on_sync`].
     pub refresh_on_sync: bool,
+    /// The adaptive lifetime's bounds and the threshold the score is scaled by; `None`: fixed.
+    pub adaptive: Option<(TtlBounds, u64)>,
+}
+
+impl TtlPolicy {
+    /// The policy a mirror configuration names.
+    pub fn from_config(m: &MirrorConfig) -> Self {
+        TtlPolicy {
+            ttl: m.ttl,
+            refresh_on_sync: m.refresh_ttl_on_sync,
+            adaptive: m.ttl_bounds.map(|b| (b, m.replication_threshold)),
+        }
+    }
 }
 
 impl ExpireMirrors for TtlPolicy {
-    fn ttl(&self, _clip: ClipId, _score: i64) -> SimDuration {
-        self.ttl
+    fn ttl(&self, _clip: ClipId, score: i64) -> SimDuration {
+        let Some((bounds, threshold)) = self.adaptive else { return self.ttl };
+        let (min, max) = (u128::from(bounds.min.as_micros()), u128::from(bounds.max.as_micros()));
+        let scaled = match threshold {
+            0 => max,
+            t => u128::from(self.ttl.as_micros()) * score.max(0) as u128 / u128::from(t),
+        };
+        SimDuration(scaled.clamp(min, max) as u64)
     }
     fn refresh_on_sync(&self) -> bool {
         self.refresh_on_sync
@@ -431,5 +459,24 @@ mod tests {
         let mut filled = RegionList::new(RegionId(0));
         PlacementPolicy::DemandRanked.place(&view, &mut filled);
         assert_eq!(filled.as_slice(), [RegionId(1), RegionId(2)], "closest to the demand first");
+    }
+
+    /// The adaptive lifetime scales with the score and stays in its bounds; the fixed one ignores it.
+    #[test]
+    fn adaptive_ttl_scales_with_the_score_within_its_bounds() {
+        let day = SimDuration::from_days(1);
+        let mut m = MirrorConfig::seed_defaults(vec![]);
+        assert_eq!(TtlPolicy::from_config(&m).ttl(ClipId(0), 1_000_000), SimDuration::from_days(7), "fixed");
+        m.ttl_bounds = Some(TtlBounds { min: day, max: SimDuration::from_days(30) });
+        let p = TtlPolicy::from_config(&m);
+        let ttl = |score| p.ttl(ClipId(0), score);
+        assert_eq!(ttl(1000), SimDuration::from_days(7), "at the threshold: ttl");
+        assert_eq!(ttl(2000), SimDuration::from_days(14));
+        assert_eq!(ttl(1500), SimDuration(SimDuration::from_days(7).as_micros() * 3 / 2));
+        assert_eq!(ttl(100), day, "clamped up");
+        assert_eq!(ttl(-5), day, "a negative score is the shortest");
+        assert_eq!(ttl(i64::MAX), SimDuration::from_days(30), "clamped down, no overflow");
+        m.replication_threshold = 0;
+        assert_eq!(TtlPolicy::from_config(&m).ttl(ClipId(0), 0), SimDuration::from_days(30), "every clip popular");
     }
 }

@@ -90,6 +90,12 @@ struct Params {
     alert_total: bool,
     /// Rate table of meter `m` of provider `p` at the start: `rates[m * 3 + p]`.
     rates: Vec<MTable>,
+    /// Predictive mirroring of fresh uploads: (age, horizon).
+    predict: Option<(SimDuration, SimDuration)>,
+    /// Adaptive mirror lifetime: (min, max).
+    ttl_bounds: Option<(SimDuration, SimDuration)>,
+    /// Cost-capped replication.
+    cost_capped: bool,
 }
 
 const S3: ProviderId = ProviderId(0);
@@ -188,6 +194,9 @@ impl Params {
         m.copy_attempts_max = self.copy_attempts;
         m.retry_backoff_base = self.backoff_base;
         m.retry_backoff_max = self.backoff_max;
+        m.predict = self.predict.map(|(age, horizon)| Predict { age, horizon });
+        m.ttl_bounds = self.ttl_bounds.map(|(min, max)| TtlBounds { min, max });
+        m.cost_capped = self.cost_capped;
         cfg.health = HealthConfig {
             unhealthy_after_failures: self.fail_n,
             healthy_after_successes: self.ok_m,
@@ -327,7 +336,12 @@ fn params() -> impl Strategy<Value = Params> {
         any::<bool>(),
         prop::collection::vec(table(), 21),
     );
-    (topo, mirror, health, billing).prop_map(|(t, m, h, b)| {
+    let policies = (
+        prop::option::weighted(0.4, (1u64..=24, 1u64..=96)),
+        prop::option::weighted(0.4, (1u64..=8, 0u64..=16)),
+        prop::bool::weighted(0.4),
+    );
+    (topo, mirror, health, billing, policies).prop_map(|(t, m, h, b, (predict, ttl_bounds, cost_capped))| {
         let (regions, geos, two_storage, cdn, latency, mask) = t;
         let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
         let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only, (factor_pct, normals)) =
@@ -365,6 +379,10 @@ fn params() -> impl Strategy<Value = Params> {
             alert_threshold,
             alert_total,
             rates,
+            predict: predict.map(|(age, horizon)| (SimDuration(age * 15 * MIN), SimDuration(horizon * 15 * MIN))),
+            ttl_bounds: ttl_bounds
+                .map(|(min, extra)| (SimDuration(min * 15 * MIN), SimDuration((min + extra) * 15 * MIN))),
+            cost_capped,
         }
     })
 }
@@ -483,6 +501,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 #[derive(Clone, Debug)]
 struct MClip {
+    uploaded_at: SimTime,
     size: u64,
     primary: u32,
     views: u32,
@@ -616,6 +635,35 @@ impl Model {
     fn score(&self, c: usize) -> i64 {
         let (views, votes) = (i64::from(self.clips[c].views), i64::from(self.clips[c].votes));
         views * i64::from(self.p.view_weight) + votes * i64::from(self.p.vote_weight)
+    }
+
+    /// The documented mirror lifetime for clip `c` now: `ttl`, or with adaptive bounds
+    /// `floor(ttl x score / threshold)` microseconds clamped to them (the longest at threshold 0).
+    fn lifetime(&self, c: usize) -> SimDuration {
+        let Some((min, max)) = self.p.ttl_bounds else { return self.p.ttl };
+        if self.p.threshold == 0 {
+            return max;
+        }
+        let score = self.score(c).max(0) as u128;
+        let scaled = u128::from(self.p.ttl.as_micros()) * score / u128::from(self.p.threshold);
+        let micros = scaled.max(u128::from(min.as_micros())).min(u128::from(max.as_micros()));
+        SimDuration(micros as u64)
+    }
+
+    /// Whether a sync at `at` mirrors clip `c`: its score reaches the threshold, or (predictive)
+    /// it is fresh (uploaded less than `age` ago, not at this instant) and its score per
+    /// microsecond of age, times the horizon, reaches the threshold. Second: by prediction only.
+    fn qualifies(&self, c: usize, at: SimTime) -> (bool, bool) {
+        let score = self.score(c);
+        if score >= self.p.threshold as i64 {
+            return (true, false);
+        }
+        let Some((age_max, horizon)) = self.p.predict else { return (false, false) };
+        let age = at.0 - self.clips[c].uploaded_at.0;
+        let on_course =
+            score > 0 && (score as u128) * u128::from(horizon.0) >= u128::from(self.p.threshold) * u128::from(age);
+        let predicted = age > 0 && age < age_max.0 && on_course;
+        (predicted, predicted)
     }
 
     fn records(&self, c: u32) -> usize {
@@ -912,11 +960,12 @@ impl Model {
         }
         for c in 0..self.clips.len() {
             let clip = c as u32;
-            if self.score(c) < self.p.threshold as i64 {
+            let (qualifies, predicted) = self.qualifies(c, at);
+            if !qualifies {
                 continue;
             }
             if self.p.refresh {
-                let ttl = self.p.ttl;
+                let ttl = self.lifetime(c);
                 for (_, m) in self.mirrors.range_mut((clip, 0)..(clip + 1, 0)) {
                     if m.serveable(at) {
                         m.expires_at = m.expires_at.max(at + ttl);
@@ -936,6 +985,13 @@ impl Model {
                     self.p.mirror_allowed(r) && self.region_health(r) != Health::Unhealthy && !copies.contains(&r)
                 })
                 .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            if self.p.cost_capped && self.alert_raised {
+                self.counters.copies_withheld += 1;
+                continue;
+            }
             let size = self.clips[c].size;
             for to in self.place(c, &copies, candidates, max - records) {
                 let m = MMirror {
@@ -948,6 +1004,7 @@ impl Model {
                 };
                 assert!(self.mirrors.insert((clip, to), m).is_none());
                 self.counters.mirrors_created += 1;
+                self.counters.mirrors_predicted += u64::from(predicted);
                 out.push(Output::Replicate {
                     clip: ClipId(clip),
                     from: RegionId(source),
@@ -972,12 +1029,19 @@ impl Model {
     // ----- inputs -----
 
     fn upload(&mut self, size: u64, primary: u32, t: SimTime) {
-        self.clips.push(MClip { size, primary, views: 0, votes: 0, demand: vec![0; self.p.geos as usize] });
+        self.clips.push(MClip {
+            uploaded_at: t,
+            size,
+            primary,
+            views: 0,
+            votes: 0,
+            demand: vec![0; self.p.geos as usize],
+        });
         self.change_stored(primary, size as i64, t);
     }
 
     fn finished(&mut self, clip: u32, region: u32, t: SimTime) {
-        let ttl = self.p.ttl;
+        let ttl = self.lifetime(clip as usize);
         let m = self.mirrors.get_mut(&(clip, region)).expect("pending mirror");
         assert!(!m.active);
         m.active = true;
@@ -1140,7 +1204,13 @@ struct RunResult {
 /// 7. determinism (in the proptest body: two runs compare equal);
 /// 8. an input at an earlier time is `TimeWentBackwards` and changes nothing (nor do other
 ///    rejected inputs);
-/// 9. believed health equals the model's hysteresis after every probe.
+/// 9. believed health equals the model's hysteresis after every probe;
+/// 10. cost-capped replication: no sync orders a new copy while the cost alert the engine last
+///     announced is raised (judged from the outputs and the counters, not the model);
+/// 11. adaptive lifetime: a mirror becomes active with an expiry between `min` and `max` from now
+///     (exactly `ttl` without bounds), and by a refresh never beyond `max` from the sync;
+/// 12. predictive mirroring: a clip below the threshold gets copies only while fresh (younger than
+///     `age`), and a mirror ordered by prediction counts in `mirrors_predicted`.
 struct Harness {
     engine: Engine,
     model: Model,
@@ -1156,6 +1226,8 @@ struct Harness {
     edge: BTreeSet<(u32, u32)>,
     log: Vec<Output>,
     totals: Totals,
+    /// Whether the last cost-alert output was `CostAlert` (not cleared).
+    alert_raised: bool,
 }
 
 fn sort_delete_runs(v: &mut [Output]) {
@@ -1181,7 +1253,7 @@ impl Harness {
     fn new(p: &Params) -> Self {
         let source = if p.latency_first { SourcePolicy::LatencyFirst } else { SourcePolicy::SeedChain };
         let placement = if p.demand_only { PlacementPolicy::DemandOnly } else { PlacementPolicy::DemandRanked };
-        let ttl = TtlPolicy { ttl: p.ttl, refresh_on_sync: p.refresh };
+        let ttl = TtlPolicy::from_config(&p.config().mirror);
         let engine = Engine::with_policies(p.config(), source, placement, ttl).expect("valid config");
         assert_eq!(format!("{:?}", engine.config()), format!("{:?}", p.config()), "the configuration given");
         Harness {
@@ -1194,6 +1266,7 @@ impl Harness {
             edge: BTreeSet::new(),
             log: Vec::new(),
             totals: Totals::default(),
+            alert_raised: false,
         }
     }
 
@@ -1325,14 +1398,55 @@ impl Harness {
                 break;
             }
             assert!(t >= self.engine_now, "a timer fell due at {t}, before the last input at {}", self.engine_now);
+            let before = self.engine.counters().clone();
             self.engine.handle_timeout(t).expect("timeout at the time asked for");
             self.engine_now = t;
             let actual = self.drain();
+            self.check_new_copies(&before, &actual, t);
             let mut expected = Vec::new();
             self.model.run_jobs(t, &mut expected);
             self.absorb(actual, expected, &format!("jobs at {t}"));
         }
         self.now = target;
+    }
+
+    /// Properties 10 and 12 for the jobs run at `t`, which output `out`; `before`: the counters
+    /// before them. Jobs at one instant run alert check first, then sync.
+    fn check_new_copies(&mut self, before: &Counters, out: &[Output], t: SimTime) {
+        for o in out {
+            match o {
+                Output::CostAlert { .. } => self.alert_raised = true,
+                Output::CostAlertCleared { .. } => self.alert_raised = false,
+                _ => {}
+            }
+        }
+        let after = self.engine.counters().clone();
+        let created = after.mirrors_created - before.mirrors_created;
+        let p = &self.model.p;
+        if p.cost_capped && self.alert_raised {
+            assert_eq!(created, 0, "a sync at {t} ordered {created} copies while the cost alert was raised");
+        }
+        for o in out {
+            let Output::Replicate { clip, to, .. } = *o else { continue };
+            // New copies only (a retry re-orders a copy the harness already has in flight... or
+            // had: a failed copy leaves the flight list; its record was made at an earlier sync).
+            let record = self.model.mirrors.get(&(clip.0, to.0)).map(|m| m.created_at);
+            if record.is_some_and(|made| made != t) {
+                continue;
+            }
+            let c = &self.model.clips[clip.index()];
+            let score = i64::from(c.views) * i64::from(p.view_weight) + i64::from(c.votes) * i64::from(p.vote_weight);
+            if score < p.threshold as i64 {
+                let (age_max, _) = p.predict.expect("below the threshold only by prediction");
+                assert!(
+                    t.0 - c.uploaded_at.0 < age_max.0,
+                    "{clip} below the threshold mirrored at {t}, no longer fresh"
+                );
+            }
+        }
+        if p.predict.is_none() {
+            assert_eq!(after.mirrors_predicted, 0, "no prediction, no predicted mirrors");
+        }
     }
 
     fn probe(&mut self, target: u32, flip: bool, latency: Latency) {
@@ -1378,6 +1492,12 @@ impl Harness {
             let input = Input::ReplicationFinished { clip, region: to };
             self.engine.handle_input(self.now, input).expect("the mirror is pending");
             self.model.finished(clip.0, to.0, self.now);
+            // Property 11 at activation, from the engine's record.
+            let m = self.engine.mirrors_of(clip).expect("known clip").find(|m| m.region == to).copied();
+            let lives = m.expect("the mirror just activated").expires_at.0 - self.now.0;
+            let p = &self.model.p;
+            let (min, max) = p.ttl_bounds.unwrap_or((p.ttl, p.ttl));
+            assert!((min.0..=max.0).contains(&lives), "{clip} in {to} lives {lives} us, outside {min}..={max}");
             self.totals.inter_region += u128::from(size.0);
         } else {
             let bytes = (u128::from(size.0) * u128::from(frac) / 255) as u64;
@@ -1729,6 +1849,17 @@ impl Harness {
                 assert_eq!(m.clip, clip);
                 assert_ne!(m.region.0, mc.primary, "{clip} has a mirror in its primary region");
                 assert!(p.mirror_allowed(m.region.0), "{clip} has a mirror in {}, not a mirror region", m.region);
+                // Property 11: an expiry is set (at activation or a refresh) no later than now,
+                // to at most the longest lifetime from then.
+                let longest = p.ttl_bounds.map_or(p.ttl, |b| b.1);
+                if m.state == MirrorState::Active {
+                    assert!(
+                        m.expires_at <= now + longest,
+                        "{clip} in {} expires at {}, past now + {longest}",
+                        m.region,
+                        m.expires_at
+                    );
+                }
             }
             let mut got: Vec<_> = got
                 .iter()

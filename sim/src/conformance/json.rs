@@ -57,6 +57,9 @@ pub fn config(cfg: &EngineConfig, sc: &crate::scenario::Scenario) -> Value {
             "retry_backoff_base_us": us(m.retry_backoff_base),
             "retry_backoff_max_us": us(m.retry_backoff_max),
             "copy_attempts_max": m.copy_attempts_max,
+            "predict": m.predict.map(|p| json!({"age_us": us(p.age), "horizon_us": us(p.horizon)})),
+            "ttl_bounds": m.ttl_bounds.map(|b| json!({"min_us": us(b.min), "max_us": us(b.max)})),
+            "cost_capped": m.cost_capped,
         },
         "health": {
             "unhealthy_after_failures": cfg.health.unhealthy_after_failures,
@@ -187,6 +190,8 @@ pub fn counters(c: &Counters) -> Value {
         "mirrors_activated": c.mirrors_activated,
         "mirrors_deleted": c.mirrors_deleted,
         "mirrors_abandoned": c.mirrors_abandoned,
+        "mirrors_predicted": c.mirrors_predicted,
+        "copies_withheld": c.copies_withheld,
         "copy_failures": c.copy_failures,
         "replication_bytes": c.replication_bytes,
         "cost_alerts": c.cost_alerts,

@@ -437,6 +437,16 @@ pub struct RawMirror {
     pub score_window: Option<Dur>,
     /// Whether a sync that finds a clip still popular extends its mirrors' TTL.
     pub refresh_ttl_on_sync: bool,
+    /// Adaptive lifetime: the shortest, days (with `ttl_max_days`).
+    pub ttl_min_days: Option<f64>,
+    /// Adaptive lifetime: the longest, days (with `ttl_min_days`).
+    pub ttl_max_days: Option<f64>,
+    /// Predictive mirroring: clips younger than this are judged by their view velocity.
+    pub predict_age: Option<Dur>,
+    /// Predictive mirroring: the span the velocity is projected over (default 30 days).
+    pub predict_horizon: Option<Dur>,
+    /// Cost-capped replication: no new copies while the cost alert is raised.
+    pub cost_capped: bool,
     /// `"demand-ranked"` or `"demand-only"`.
     pub placement: String,
     /// `"seed-chain"` or `"latency-first"`.
@@ -466,6 +476,11 @@ impl Default for RawMirror {
             score_half_life: None,
             score_window: None,
             refresh_ttl_on_sync: false,
+            ttl_min_days: None,
+            ttl_max_days: None,
+            predict_age: None,
+            predict_horizon: None,
+            cost_capped: false,
             placement: "demand-ranked".into(),
             source_policy: "seed-chain".into(),
             copy_attempts_max: 5,

@@ -92,7 +92,7 @@ pub fn engine_for(sc: &Scenario) -> Result<Engine, clipsim_engine::ConfigError> 
         sc.engine.clone(),
         sc.source_policy,
         sc.placement,
-        clipsim_engine::TtlPolicy { ttl: sc.engine.mirror.ttl, refresh_on_sync: sc.engine.mirror.refresh_ttl_on_sync },
+        clipsim_engine::TtlPolicy::from_config(&sc.engine.mirror),
     )
 }
 

@@ -45,7 +45,7 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
     let window = m.score_window.map(|w| w.0);
     if let Some(w) = window {
         cx.check(
-            w >= clipsim_engine::SimDuration::from_mins(1),
+            w >= SimDuration::from_mins(1),
             "mirror.score_window",
             "a duration of at least 1m (the score counts the views of the last this long)",
         )?;
@@ -55,6 +55,28 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
             "unset when mirror.score_half_life is set: one or the other",
         )?;
     }
+    let ttl_bounds = match (m.ttl_min_days, m.ttl_max_days) {
+        (None, None) => None,
+        (Some(_), None) => return Err(cx.err("mirror.ttl_max_days", "set with mirror.ttl_min_days (both or neither)")),
+        (None, Some(_)) => return Err(cx.err("mirror.ttl_min_days", "set with mirror.ttl_max_days (both or neither)")),
+        (Some(lo), Some(hi)) => {
+            let min = cx.positive(lo, 3650.0, "mirror.ttl_min_days", "days")?;
+            let max = cx.positive(hi, 3650.0, "mirror.ttl_max_days", "days")?;
+            cx.check(max >= min, "mirror.ttl_max_days", format!("at least mirror.ttl_min_days ({min})"))?;
+            Some(TtlBounds {
+                min: cx.micros(min, 86_400e6, "mirror.ttl_min_days")?,
+                max: cx.micros(max, 86_400e6, "mirror.ttl_max_days")?,
+            })
+        }
+    };
+    let predict = match (m.predict_age, m.predict_horizon) {
+        (None, Some(_)) => return Err(cx.err("mirror.predict_horizon", "unset unless mirror.predict_age is set")),
+        (None, None) => None,
+        (Some(age), horizon) => Some(Predict {
+            age: cx.nonzero(age.0, "mirror.predict_age")?,
+            horizon: cx.nonzero(horizon.map_or(SimDuration::from_days(30), |h| h.0), "mirror.predict_horizon")?,
+        }),
+    };
     cfg.mirror = MirrorConfig {
         enabled: m.enabled,
         regions,
@@ -71,6 +93,9 @@ pub(super) fn mirror(cx: &Ctx<'_>, m: &RawMirror, cfg: &mut EngineConfig) -> R<(
         retry_backoff_base: backoff,
         retry_backoff_max: m.retry_backoff_max.0,
         copy_attempts_max: m.copy_attempts_max as u8,
+        predict,
+        ttl_bounds,
+        cost_capped: m.cost_capped,
     };
     if let Some(w) = window {
         let two_syncs = cfg.mirror.sync_interval.saturating_mul(2);
