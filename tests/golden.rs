@@ -242,8 +242,9 @@ fn strip_build_fields(v: &mut Value) {
 
 /// Every sweep file in `scenarios/sweeps/` with the shard of it that its golden holds (`None`:
 /// the whole sweep, whose `sweep.csv` is the golden). Shards keep the big sweeps to two points.
-const SWEEPS: [(&str, Option<&str>); 6] = [
+const SWEEPS: [(&str, Option<&str>); 7] = [
     ("cdn-layout", Some("0/5")),
+    ("designs", Some("14/15")),
     ("edge-policies", Some("0/12")),
     ("provider-matrix", Some("1/6")),
     ("quick", None),

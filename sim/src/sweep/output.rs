@@ -187,12 +187,12 @@ fn domain_text(d: &Domain) -> String {
 /// A sweep of at most this many points lists every point in `sweep.md`.
 pub const EVERY_POINT_MAX: usize = 50;
 
-/// The table of every point, cheapest first: bill, cost per GB, P50, P95 and availability with
-/// their intervals, and the targets missed.
+/// The table of every point, cheapest first: bill, cost per GB, P50, P95, availability and the
+/// top-100 mirror hit rate with their intervals, and the targets missed.
 fn every_point(points: &[PointStats], rec: Option<usize>) -> String {
     let mut md = String::from(
         "\n## Every point, cheapest first\n\n| point | setting | bill | cost per GB | P50 load | P95 load | availability | \
-         targets missed |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+         top-100 mirror hit | targets missed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by(|&a, &b| {
@@ -204,7 +204,7 @@ fn every_point(points: &[PointStats], rec: Option<usize>) -> String {
         let mark = if rec == Some(i) { " (recommended)" } else { "" };
         let _ = writeln!(
             md,
-            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.index,
             setting(p),
             bill_text(p),
@@ -212,6 +212,7 @@ fn every_point(points: &[PointStats], rec: Option<usize>) -> String {
             show_stat(Target::P50LoadMs, p.p50),
             show_stat(Target::P95LoadMs, p.p95),
             show_stat(Target::Availability, p.availability),
+            show_stat(Target::Top100MirrorHitRate, p.top100_hit),
             if missed.is_empty() { "none".to_string() } else { missed.join(", ") }
         );
     }
