@@ -52,6 +52,8 @@ pub struct Request {
     tried: u64,
     cdn: CdnPath,
     failed_attempts: u8,
+    /// Served the way a system without the CDN and mirrors would: [`Request::direct`].
+    direct: bool,
 }
 
 impl Request {
@@ -96,6 +98,22 @@ impl Request {
     /// Whether the next origin steps revalidate the edge's expired copy rather than fetch it.
     pub fn revalidating(&self) -> bool {
         self.cdn == CdnPath::Stale
+    }
+
+    /// Serves this request the way the system without the CDN and mirrors would, straight from
+    /// the clip's primary: the control arm of a rollout, whose other requests see the whole
+    /// design. The view still counts toward the clip's popularity (it was counted when the
+    /// request began). Call before the first [`Engine::next_step`]; afterwards it changes nothing.
+    pub fn direct(&mut self) {
+        if self.tried == 0 && self.failed_attempts == 0 && matches!(self.cdn, CdnPath::Ready | CdnPath::Off) {
+            self.cdn = CdnPath::Off;
+            self.direct = true;
+        }
+    }
+
+    /// Whether the request is served directly from the primary ([`Request::direct`]).
+    pub fn is_direct(&self) -> bool {
+        self.direct
     }
 
     /// Attempts that failed so far.
@@ -155,6 +173,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             tried: 0,
             cdn: if cdn_usable { CdnPath::Ready } else { CdnPath::Off },
             failed_attempts: 0,
+            direct: false,
         })
     }
 
@@ -170,8 +189,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         }
         let via_cdn = req.reached_cdn();
         let clip = &self.clips[req.clip.index()];
-        if clip.first_mirror == NONE {
-            // The only copy is the primary: every selector orders a one-copy chain the same way.
+        if clip.first_mirror == NONE || req.direct {
+            // The only copy is the primary (or the only one a direct request may use): every
+            // selector orders a one-copy chain the same way.
             let region = RegionId(u32::from(clip.primary));
             return if req.tried & (1u64 << region.0) == 0 {
                 Step::Origin { region, kind: SourceKind::Primary, via_cdn }
@@ -281,7 +301,13 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     #[inline]
     fn check_origin_step(&self, req: &Request, step: Step, region: RegionId, via_cdn: bool) -> Result<(), EngineError> {
         let known = region.index() < self.topo.regions();
-        if req.cdn == CdnPath::Ready || via_cdn != req.reached_cdn() || !known || req.tried & (1u64 << region.0) != 0 {
+        let allowed = !req.direct || region.0 == u32::from(self.clips[req.clip.index()].primary);
+        if req.cdn == CdnPath::Ready
+            || via_cdn != req.reached_cdn()
+            || !known
+            || !allowed
+            || req.tried & (1u64 << region.0) != 0
+        {
             return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
         }
         Ok(())

@@ -434,13 +434,15 @@ enum Op {
     },
     /// Serve a view. Bit `i` of `fail_mask` makes the `i`-th step fail even if its source is up;
     /// `bogus` also tries steps that do not fit the request and checks they are refused;
-    /// `expired` makes a copy at the edge an expired one, revalidated with a copy.
+    /// `expired` makes a copy at the edge an expired one, revalidated with a copy; `direct`
+    /// serves it as a rollout's control arm (`Request::direct`: the primary only, no CDN).
     Request {
         clip: u32,
         geo: u32,
         fail_mask: u8,
         bogus: bool,
         expired: bool,
+        direct: bool,
     },
     /// Toggle whether a region (or the CDN) is really down.
     ToggleDown(u32),
@@ -484,8 +486,8 @@ fn op() -> impl Strategy<Value = Op> {
         // A failed copy moved any share of the bytes, often none or all of them.
         3 => (any::<u32>(), prop::bool::weighted(0.6), prop_oneof![3 => any::<u8>(), 1 => Just(0u8), 1 => Just(255u8)])
             .prop_map(|(pick, ok, frac)| Op::Copy { pick, ok, frac }),
-        8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1), prop::bool::weighted(0.3))
-            .prop_map(|(clip, geo, fail_mask, bogus, expired)| Op::Request { clip, geo, fail_mask, bogus, expired }),
+        8 => (any::<u32>(), any::<u32>(), prop_oneof![8 => Just(0u8), 1 => (0u32..8).prop_map(|b| 1u8 << b), 1 => any::<u8>()], prop::bool::weighted(0.1), prop::bool::weighted(0.3), prop::bool::weighted(0.2))
+            .prop_map(|(clip, geo, fail_mask, bogus, expired, direct)| Op::Request { clip, geo, fail_mask, bogus, expired, direct }),
         1 => any::<u32>().prop_map(Op::ToggleDown),
         1 => any::<u32>().prop_map(Op::EvictEdge),
         1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
@@ -1092,11 +1094,20 @@ impl Model {
     /// active mirrors (healthiest, then lowest latency, then lower id), the primary; or, with
     /// `LatencyFirst`, every copy (primary included) by health, latency and id. First the untried
     /// copies not believed unhealthy, then the untried unhealthy ones.
-    fn expected_step(&self, clip: u32, geo: u32, cdn: Cdn, tried: &BTreeSet<u32>, now: SimTime) -> Step {
+    fn expected_step(&self, clip: u32, geo: u32, cdn: Cdn, tried: &BTreeSet<u32>, now: SimTime, direct: bool) -> Step {
         if cdn == Cdn::Ready {
             return Step::Edge;
         }
         let via_cdn = cdn.reached();
+        if direct {
+            // The documented control arm: the primary, directly, once.
+            let primary = self.clips[clip as usize].primary;
+            return if tried.contains(&primary) {
+                Step::Failed
+            } else {
+                Step::Origin { region: RegionId(primary), kind: SourceKind::Primary, via_cdn }
+            };
+        }
         let nearest = self.nearest(geo);
         let active: Vec<u32> = self.mirrors_of(clip).filter(|(_, m)| m.serveable(now)).map(|(r, _)| r).collect();
         let rank = |r: u32| (self.region_health(r), self.p.lat(r, geo), r);
@@ -1210,7 +1221,9 @@ struct RunResult {
 /// 11. adaptive lifetime: a mirror becomes active with an expiry between `min` and `max` from now
 ///     (exactly `ttl` without bounds), and by a refresh never beyond `max` from the sync;
 /// 12. predictive mirroring: a clip below the threshold gets copies only while fresh (younger than
-///     `age`), and a mirror ordered by prediction counts in `mirrors_predicted`.
+///     `age`), and a mirror ordered by prediction counts in `mirrors_predicted`;
+/// 13. a direct request (a rollout's control arm) is offered only its clip's primary, never
+///     through the CDN, and counts as a view like any other.
 struct Harness {
     engine: Engine,
     model: Model,
@@ -1353,7 +1366,9 @@ impl Harness {
             }
             Op::Probe { target, flip, latency } => self.probe(target, flip, latency),
             Op::Copy { pick, ok, frac } => self.copy(pick, ok, frac),
-            Op::Request { clip, geo, fail_mask, bogus, expired } => self.request(clip, geo, fail_mask, bogus, expired),
+            Op::Request { clip, geo, fail_mask, bogus, expired, direct } => {
+                self.request(clip, geo, fail_mask, bogus, expired, direct)
+            }
             Op::ToggleDown(t) => {
                 let i = t as usize % self.down.len();
                 self.down[i] = !self.down[i];
@@ -1527,7 +1542,8 @@ impl Harness {
         }
     }
 
-    fn request(&mut self, clip: u32, geo: u32, fail_mask: u8, bogus: bool, expired: bool) {
+    #[allow(clippy::too_many_arguments)]
+    fn request(&mut self, clip: u32, geo: u32, fail_mask: u8, bogus: bool, expired: bool, direct: bool) {
         let n = self.model.clips.len() as u32;
         if n == 0 {
             return;
@@ -1546,6 +1562,11 @@ impl Harness {
         } else {
             Cdn::Off
         };
+        if direct {
+            req.direct();
+            assert!(req.is_direct());
+            cdn = Cdn::Off;
+        }
         let mut tried = BTreeSet::new();
         let mut failed = 0u8;
         for attempt in 0u32.. {
@@ -1574,7 +1595,16 @@ impl Harness {
                     );
                 }
             }
-            let expected = self.model.expected_step(c, g, cdn, &tried, now);
+            // Property 13: a direct request never asks the edge nor names a mirror.
+            if direct {
+                let primary = self.model.clips[c as usize].primary;
+                assert!(
+                    matches!(step, Step::Failed)
+                        || matches!(step, Step::Origin { region, kind: SourceKind::Primary, via_cdn: false } if region.0 == primary),
+                    "a direct request of {c} was given {step:?}"
+                );
+            }
+            let expected = self.model.expected_step(c, g, cdn, &tried, now, direct);
             assert_eq!(
                 step, expected,
                 "next_step differs from the model's seed chain (cdn: {cdn:?}, tried: {tried:?})"
@@ -1678,6 +1708,12 @@ impl Harness {
         let via_cdn = cdn.reached();
         // A region the engine does not have.
         bad.push(Step::Origin { region: RegionId(self.model.p.regions), kind: SourceKind::Primary, via_cdn });
+        // A direct request may use no copy but its primary (mirrors or not).
+        if req.is_direct() {
+            for r in (0..self.model.p.regions).filter(|&r| r != primary.0) {
+                bad.push(Step::Origin { region: RegionId(r), kind: SourceKind::RemoteMirror, via_cdn });
+            }
+        }
         for &r in tried {
             for kind in [SourceKind::Primary, SourceKind::LocalMirror, SourceKind::RemoteMirror] {
                 bad.push(Step::Origin { region: RegionId(r), kind, via_cdn });
