@@ -341,12 +341,17 @@ fn the_summary_schema_in_docs_is_the_generated_one_and_fits_the_summaries() {
         let mut want: Vec<String> =
             // `sensitivity` is written only when a run found an analysis, `trace` only for a
             // trace-driven run, `calibration` only for one with the CDN's results (none in the
-            // goldens).
+            // goldens), `rollout` only for a scenario with `[rollout]` (scenarios/rollout.toml).
             properties
                 .iter()
-                .filter(|k| !["version", "git_commit", "sensitivity", "trace", "calibration"].contains(&k.as_str()))
+                .filter(|k| {
+                    !["version", "git_commit", "sensitivity", "trace", "calibration", "rollout"].contains(&k.as_str())
+                })
                 .cloned()
                 .collect();
+        if p.file_name().is_some_and(|n| n == "rollout.summary.json") {
+            want.push("rollout".into());
+        }
         want.sort();
         assert_eq!(have, want, "{}: its keys against the schema's properties", p.display());
         assert!(required.iter().all(|k| have.iter().any(|h| h == k) || ["version", "git_commit"].contains(k)));

@@ -1582,7 +1582,8 @@ impl Harness {
                     let better = self
                         .model
                         .mirrors_of(c)
-                        .filter(|(_, m)| m.serveable(now))
+                        // A direct request may use only its primary.
+                        .filter(|(_, m)| m.serveable(now) && !direct)
                         .map(|(r, _)| r)
                         .chain([primary])
                         .find(|&r| {

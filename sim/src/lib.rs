@@ -28,6 +28,7 @@ pub mod record;
 pub mod replicas;
 pub mod report;
 pub mod rng;
+pub mod rollout;
 pub mod scenario;
 pub mod sensitivity;
 pub mod standins;
@@ -42,5 +43,7 @@ use std::sync::atomic::AtomicBool;
 pub fn run_scenario(sc: scenario::Scenario) -> Result<world::RunResult, clipsim_engine::ConfigError> {
     let stop = AtomicBool::new(false);
     let sc = world::steady::settle(sc, &stop)?;
-    Ok(world::World::new(sc)?.run(&mut (), &stop))
+    let mut res = world::World::new(sc)?.run(&mut (), &stop);
+    rollout::run_twin(&mut res, &stop)?;
+    Ok(res)
 }

@@ -20,9 +20,12 @@ pub fn replica(sc: &Scenario, r: u32) -> Scenario {
 }
 
 /// Runs one replica to its end (after its steady-state pilot, if any).
+/// With `[rollout]`, also its twin ([`crate::rollout::run_twin`]).
 fn run_one(sc: Scenario, progress: &mut dyn Progress, stop: &AtomicBool) -> Result<RunResult, ConfigError> {
     let sc = steady::settle(sc, stop)?;
-    Ok(World::new(sc)?.run(progress, stop))
+    let mut res = World::new(sc)?.run(progress, stop);
+    crate::rollout::run_twin(&mut res, stop)?;
+    Ok(res)
 }
 
 /// Runs `sc` once (after its steady-state pilot, if any) with `log` called for every request
@@ -34,7 +37,9 @@ pub fn run_logged(
     stop: &AtomicBool,
 ) -> Result<RunResult, ConfigError> {
     let sc = steady::settle(sc, stop)?;
-    Ok(World::new(sc)?.with_request_log(log).run(progress, stop))
+    let mut res = World::new(sc)?.with_request_log(log).run(progress, stop);
+    crate::rollout::run_twin(&mut res, stop)?;
+    Ok(res)
 }
 
 /// Runs `n` (at least 1) replicas of `sc` on up to `threads` threads, replica 0 on this one with

@@ -36,6 +36,8 @@ pub enum Purpose {
     Failures,
     /// The bootstrap traces of `clipsim trace fit`.
     Fit,
+    /// Which arm of a rollout a view is in (`[rollout]`, `unit = "viewers"`).
+    Rollout,
 }
 
 impl Purpose {
@@ -54,6 +56,7 @@ impl Purpose {
             Purpose::History => 10,
             Purpose::Failures => 11,
             Purpose::Fit => 12,
+            Purpose::Rollout => 13,
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 /// Name and text of every built-in scenario, in the order `clipsim init --list` shows them.
-pub const SCENARIOS: [(&str, &str); 8] = [
+pub const SCENARIOS: [(&str, &str); 9] = [
     ("seed-baseline", include_str!("../../scenarios/seed-baseline.toml")),
     ("seed-no-cdn", include_str!("../../scenarios/seed-no-cdn.toml")),
     ("region-outage", include_str!("../../scenarios/region-outage.toml")),
@@ -18,6 +18,7 @@ pub const SCENARIOS: [(&str, &str); 8] = [
     ("price-shift", include_str!("../../scenarios/price-shift.toml")),
     ("before-single-region", include_str!("../../scenarios/before-single-region.toml")),
     ("after-mirrored", include_str!("../../scenarios/after-mirrored.toml")),
+    ("rollout", include_str!("../../scenarios/rollout.toml")),
 ];
 
 /// Where a scenario comes from.

@@ -61,6 +61,13 @@ pub fn cli_conformance(args: ConformanceArgs) -> Result<ExitCode> {
     let out = args.out.expect("clap requires --out without --check");
     let (sc, file) = load_scenario(&args.file, &Overrides { seed: args.seed, ..Default::default() })?;
     memory::check(&args.file, &sc)?;
+    if sc.rollout.is_some() {
+        anyhow::bail!(
+            "{}: a scenario with [rollout] cannot be recorded as conformance vectors (a control-arm request's \
+             `Request::direct` is not in the vector format); remove the [rollout] section",
+            args.file.display()
+        );
+    }
     let inputs: Vec<&std::path::Path> = file.as_deref().into_iter().collect();
     let staged = report::StagedFile::begin(&out, args.force, &inputs)?;
     let settled = clipsim_sim::world::steady::settle(sc, &std::sync::atomic::AtomicBool::new(false))

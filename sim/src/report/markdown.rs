@@ -163,6 +163,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
     }
 
     o.push_str(&super::robust::section(s));
+    if let Some(rollout) = &s.rollout {
+        o.push_str(&crate::rollout::report::section(rollout));
+    }
 
     // Headline.
     let costs = cost_by_category(r);

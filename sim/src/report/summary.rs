@@ -89,6 +89,11 @@ pub struct Summary {
     /// otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<CalibrationSummary>,
+    /// With `[rollout]`: each stage's arms, their differences with 95 % intervals, its cost
+    /// against the twin run without the design, and the smallest P50 change it could detect
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::rollout::analysis::RolloutSummary>,
 }
 
 /// A figure over replicas: its mean and Student 95 % interval.
@@ -557,6 +562,12 @@ pub fn summarize(r: &RunResult) -> Summary {
             .as_ref()
             .map(|c| calibration_summary(c, &sc.geos))
             .filter(|c| c.by_geo.last().is_some_and(|all| all.requests > 0)),
+        rollout: r.rollout.as_ref().map(|rec| {
+            let run = crate::rollout::cost_rows(r);
+            let twin = r.rollout_twin_costs.as_deref();
+            let warmup = clipsim_engine::SimTime::ZERO + sc.warmup;
+            crate::rollout::analysis::analyze(rec, warmup, sc.report_interval, twin.map(|t| (&run[..], t)))
+        }),
         interrupted: r.interrupted,
         requests: Requests {
             total: t.requests,

@@ -69,6 +69,8 @@ pub struct Scenario {
     pub source_policy: clipsim_engine::SourcePolicy,
     /// Mirror placement policy.
     pub placement: clipsim_engine::PlacementPolicy,
+    /// `[rollout]`, when the design is rolled out in stages beside a control arm.
+    pub rollout: Option<crate::rollout::Rollout>,
 }
 
 impl Scenario {

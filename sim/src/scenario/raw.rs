@@ -56,6 +56,34 @@ pub struct RawScenario {
     /// `[expected]`: an estimate to put beside the simulated bill.
     #[serde(default)]
     pub expected: Option<RawExpected>,
+    /// `[rollout]`: the design switched on in stages, beside a control arm.
+    #[serde(default)]
+    pub rollout: Option<RawRollout>,
+}
+
+/// `[rollout]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollout {
+    /// `"viewers"` (default) or `"clips"`.
+    #[serde(default = "viewers")]
+    pub unit: String,
+    /// The stages, in order.
+    pub stages: Vec<RawStage>,
+}
+
+fn viewers() -> String {
+    "viewers".into()
+}
+
+/// One `[[rollout.stages]]` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// Share of the unit in treatment, 0 to 1.
+    pub share: f64,
+    /// How long it lasts (the last stage lasts to the end of the run).
+    pub length: Dur,
 }
 
 /// `[scenario]`

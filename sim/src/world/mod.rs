@@ -126,6 +126,11 @@ pub struct RunResult {
     pub trace_tally: Option<crate::workload::trace::TraceTally>,
     /// With [`World::new_recorded`]: every call the run made into the engine, in order.
     pub conformance: Option<Box<Recording>>,
+    /// With `[rollout]`: what each stage's arms measured.
+    pub rollout: Option<crate::rollout::record::RolloutRecorder>,
+    /// With `[rollout]`, after [`crate::replicas`] ran the twin (the same seed, everyone in the
+    /// control arm): its bill to date at every report tick.
+    pub rollout_twin_costs: Option<Vec<(SimTime, i128)>>,
 }
 
 impl RunResult {
@@ -257,6 +262,9 @@ struct Sim<C> {
     watch: Option<Box<Watch>>,
     /// Every call into the engine, when recording (`clipsim conformance`).
     conformance: Option<Box<Recording>>,
+    /// With `[rollout]`: the arms' measurements, and the stream that puts views in an arm.
+    rollout: Option<crate::rollout::record::RolloutRecorder>,
+    rollout_rng: Stream,
 }
 
 /// Called with every request served (warm-up included): its time, clip, geography, size in
@@ -389,6 +397,11 @@ impl<C: EdgeCache> Sim<C> {
             conformance,
             faults,
             engine,
+            rollout: sc
+                .rollout
+                .clone()
+                .map(|r| crate::rollout::record::RolloutRecorder::new(r, SimTime::ZERO + sc.warmup)),
+            rollout_rng: Stream::new(sc.seed, Purpose::Rollout),
             sc,
         };
         for t in w.faults.change_times() {
@@ -528,6 +541,8 @@ impl<C: EdgeCache> Sim<C> {
             interrupted,
             arrivals: self.arrivals,
             replicas: Vec::new(),
+            rollout: self.rollout.take(),
+            rollout_twin_costs: None,
         }
     }
 

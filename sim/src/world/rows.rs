@@ -35,5 +35,8 @@ impl<C: EdgeCache> Sim<C> {
             outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
         };
         self.rec.close_interval(row, self.engine.counters());
+        if let Some(r) = &mut self.rollout {
+            r.close_batch(t);
+        }
     }
 }

@@ -40,6 +40,15 @@ impl<C: EdgeCache> Sim<C> {
         let geo = a.geo.index();
         let mut req =
             self.engine.begin_request(t, a.clip, a.geo).expect("arrivals name uploaded clips and known geographies");
+        // A rollout's arm: the control arm is served as before the design (primary, directly).
+        let arm = self.rollout.as_ref().map(|r| {
+            let stage = r.rollout.stage_at(t);
+            let draw = self.rollout_rng.below(u64::from(crate::rollout::PPM)) as u32;
+            (stage, r.rollout.treated(stage, a.clip.0, draw, self.sc.seed))
+        });
+        if let Some((_, false)) = arm {
+            req.direct();
+        }
         let timeout_us = self.sc.request_timeout.as_micros();
         let round_trips = u64::from(self.sc.network.round_trips);
         let bps = self.throughput_bps[self.net_rng.below(self.throughput_bps.len() as u64) as usize];
@@ -119,6 +128,10 @@ impl<C: EdgeCache> Sim<C> {
             self.engine.handle_input(t, vote).expect("known clip");
         }
         self.rec.request(t, geo, a.clip.index(), served_region, from, load_us);
+        if let (Some(r), Some((stage, treated))) = (&mut self.rollout, arm) {
+            let served = from != ServedFrom::Failed;
+            r.request(t, stage, treated, served, if served { req.size().0 } else { 0 }, load_us);
+        }
         from
     }
 }

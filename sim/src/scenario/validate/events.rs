@@ -149,3 +149,34 @@ pub(super) fn expected(cx: &Ctx<'_>, e: &RawExpected) -> R<Expected> {
         notes: e.notes.clone(),
     })
 }
+
+/// `[rollout]`: its stages back to back from time 0, each a whole number of report intervals.
+pub(super) fn rollout(
+    cx: &Ctx<'_>,
+    r: &RawRollout,
+    duration: SimDuration,
+    report_interval: SimDuration,
+    steady_state: bool,
+) -> R<crate::rollout::Rollout> {
+    use crate::rollout::{Rollout, Unit, PPM};
+    let unit = match r.unit.as_str() {
+        "viewers" => Unit::Viewers,
+        "clips" => Unit::Clips,
+        _ => return Err(cx.err("rollout.unit", "\"viewers\" or \"clips\"")),
+    };
+    cx.check(!steady_state, "rollout", "no [rollout] with scenario.steady_state = true (stages run from time 0)")?;
+    cx.check(!r.stages.is_empty(), "rollout.stages", "at least one stage")?;
+    let mut stages = Vec::new();
+    for (i, s) in r.stages.iter().enumerate() {
+        let share = cx.range(s.share, 0.0, 1.0, &format!("rollout.stages[{i}].share"), "a share")?;
+        let path = format!("rollout.stages[{i}].length");
+        let length = cx.nonzero(s.length.0, &path)?;
+        cx.check(
+            length.as_micros().is_multiple_of(report_interval.as_micros()),
+            &path,
+            format!("a whole multiple of scenario.report_interval ({report_interval}): a stage is measured in whole intervals"),
+        )?;
+        stages.push(((share * f64::from(PPM)).round() as u32, length));
+    }
+    Ok(Rollout::from_stages(unit, &stages, SimTime::ZERO + duration))
+}

@@ -240,6 +240,11 @@ pub fn validate(
     let targets = events::targets(&cx, &raw.targets)?;
     let expected = raw.expected.as_ref().map(|e| events::expected(&cx, e)).transpose()?;
     let min_hit = cx.range(raw.mirror.min_hit_rate, 0.0, 100.0, "mirror.min_hit_rate", "a percentage")?;
+    let rollout = raw
+        .rollout
+        .as_ref()
+        .map(|r| events::rollout(&cx, r, duration, report_interval, meta.steady_state))
+        .transpose()?;
 
     cfg.validate().map_err(|e| cx.err("", format!("the engine refuses this configuration: {e}")))?;
     Ok(Scenario {
@@ -273,5 +278,6 @@ pub fn validate(
         engine: cfg,
         source_policy,
         placement,
+        rollout,
     })
 }
