@@ -531,4 +531,66 @@ mod tests {
         assert_eq!(replicate_orders(&out), 0);
         assert_eq!(e.counters().mirrors_created, 0);
     }
+
+    /// A clip uploaded at a sync's instant (the world hands uploads to the engine before its
+    /// timers at equal times) has shown no velocity yet: predictive mirroring waits for the next
+    /// sync, even with a threshold its score meets by any projection but a zero age.
+    #[test]
+    fn a_clip_uploaded_at_the_sync_instant_is_not_predicted_yet() {
+        let hour = SimTime::ZERO + SimDuration::from_hours(1);
+        let mut e = engine(|c| {
+            c.mirror.replication_threshold = 1;
+            c.mirror.view_weight = 0;
+            c.mirror.predict = Some(Predict { age: SimDuration::from_days(1), horizon: SimDuration::from_days(1) });
+        });
+        e.handle_input(hour, Input::ClipUploaded { clip: ClipId(1), size: Bytes(GB), primary: RegionId(0) }).unwrap();
+        e.handle_input(hour, Input::Vote { clip: ClipId(1), delta: 0 }).unwrap();
+        e.handle_timeout(hour).unwrap();
+        assert_eq!(e.counters().mirrors_predicted, 0, "age 0 at the sync");
+        // Views do not count (weight 0); a vote of 0 keeps the score at 0 < 1: at the next sync
+        // 0 x horizon >= 1 x age fails too, so only a positive score is ever projected.
+        e.handle_timeout(hour + SimDuration::from_hours(1)).unwrap();
+        assert_eq!(e.counters().mirrors_predicted, 0);
+        e.handle_input(hour + SimDuration::from_hours(1), Input::Vote { clip: ClipId(1), delta: 1 }).unwrap();
+        e.handle_timeout(hour + SimDuration::from_hours(2)).unwrap();
+        assert_eq!(e.counters().mirrors_created, 1, "the threshold rule: score 1 reaches 1");
+    }
+
+    /// `Request::direct` after the request has tried something changes nothing: without a CDN
+    /// after a failed mirror, with one after a failed edge.
+    #[test]
+    fn direct_is_only_taken_before_the_first_step() {
+        // No CDN: mirror the clip to eu, fail the mirror, then ask for direct.
+        let mut e = engine(|_| {});
+        let t = SimTime::ZERO + SimDuration::from_mins(1);
+        view(&mut e, t);
+        view(&mut e, t);
+        let sync = SimTime::ZERO + SimDuration::from_hours(1);
+        e.handle_timeout(sync).unwrap();
+        e.handle_input(sync, Input::ReplicationFinished { clip: ClipId(0), region: RegionId(1) }).unwrap();
+        let mut req = e.begin_request(sync, ClipId(0), GeoId(0)).unwrap();
+        let step = e.next_step(sync, &req);
+        assert!(matches!(step, Step::Origin { region: RegionId(1), .. }), "the mirror first: {step:?}");
+        e.attempt_failed(&mut req, step).unwrap();
+        req.direct();
+        assert!(!req.is_direct(), "too late after a failed attempt");
+        // With a CDN: a failed edge, then direct.
+        let mut e = engine(|c| {
+            let cdn = c.add_provider("cdn");
+            for m in Meter::ALL.into_iter().filter(|m| m.zone_is_geo()) {
+                c.set_rate(m, cdn, RateTable::flat(1).unwrap());
+            }
+            c.set_cdn(cdn);
+        });
+        let mut req = e.begin_request(t, ClipId(0), GeoId(0)).unwrap();
+        let step = e.next_step(t, &req);
+        assert_eq!(step, Step::Edge);
+        e.attempt_failed(&mut req, step).unwrap();
+        req.direct();
+        assert!(!req.is_direct(), "too late after a failed edge");
+        let mut fresh = e.begin_request(t, ClipId(0), GeoId(0)).unwrap();
+        fresh.direct();
+        assert!(fresh.is_direct(), "in time before the first step");
+        assert!(matches!(e.next_step(t, &fresh), Step::Origin { region: RegionId(0), via_cdn: false, .. }));
+    }
 }
