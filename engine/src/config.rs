@@ -84,7 +84,8 @@ pub struct MirrorConfig {
 /// At a sync at time `t`, a clip uploaded at `u` with `0 < t - u < age` and score `s` qualifies
 /// when `s x horizon >= threshold x (t - u)`: at the view velocity it has shown since upload it
 /// would reach the threshold within `horizon` of its upload. The seed's rule (score at least the
-/// threshold) still applies to every clip.
+/// threshold) still applies to every clip. A clip with past views ([`crate::Input::PastViews`], a
+/// catalog's history), and any clip uploaded before it, is not a fresh upload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Predict {
     /// How long after its upload a clip is fresh (judged by its velocity).

@@ -140,6 +140,9 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) scratch: Vec<u32>,
     /// Each clip's upload time, kept only when predictive mirroring is on (else empty).
     pub(crate) uploaded_at: Vec<SimTime>,
+    /// Clips below this id are never fresh for predictive mirroring: one past them had past
+    /// views ([`Input::PastViews`], a catalog's history), so they are not new uploads.
+    pub(crate) first_fresh: usize,
 }
 
 impl Engine {
@@ -198,6 +201,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             retry_seq: 0,
             scratch: Vec::new(),
             uploaded_at: Vec::new(),
+            first_fresh: 0,
             cfg,
         })
     }
@@ -291,6 +295,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 }
                 self.add_demand(clip.index(), geo.index(), views);
                 self.note_score(clip.index());
+                self.first_fresh = self.first_fresh.max(clip.index() + 1);
                 debug_assert!(self.clips[clip.index()].views >= before, "views only grow");
             }
             Input::Vote { clip, delta } => {

@@ -40,12 +40,17 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         // Only clips whose score ever reached the threshold, and fresh clips when predictive
         // mirroring is on, can qualify; visit them in id order. Clips are uploaded in time order,
         // so the fresh ones are the ids from `fresh_from` on.
+        // Clips with past views (a catalog's history) are not fresh, nor any uploaded before one.
         let fresh_from = match self.cfg.mirror.predict {
-            Some(p) => self.uploaded_at.partition_point(|&u| u + p.age <= at),
+            Some(p) => self.uploaded_at.partition_point(|&u| u + p.age <= at).max(self.first_fresh),
             None => self.clips.len(),
         };
+        let clips = self.clips.len();
         for w in 0..self.reached_threshold.len() {
-            let mut bits = self.reached_threshold[w] | fresh_bits(w, fresh_from, self.clips.len());
+            let mut bits = self.reached_threshold[w];
+            if fresh_from < clips && (w + 1) * 64 > fresh_from {
+                bits |= fresh_bits(w, fresh_from, clips);
+            }
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -119,6 +124,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// `score`, at `at`: fresh, and on course to reach the threshold within the horizon.
     fn predicted(&self, i: usize, score: i64, at: SimTime) -> bool {
         let Some(p) = self.cfg.mirror.predict else { return false };
+        if i < self.first_fresh {
+            return false;
+        }
         let age = at.saturating_since(self.uploaded_at[i]);
         let threshold = i128::from(self.cfg.mirror.replication_threshold);
         age > crate::units::SimDuration::ZERO
@@ -592,5 +600,37 @@ mod tests {
         fresh.direct();
         assert!(fresh.is_direct(), "in time before the first step");
         assert!(matches!(e.next_step(t, &fresh), Step::Origin { region: RegionId(0), via_cdn: false, .. }));
+    }
+
+    /// A clip with past views (a catalog's history) is not a fresh upload, nor is one uploaded
+    /// before it; one uploaded after it is.
+    #[test]
+    fn clips_with_a_history_are_not_fresh_uploads() {
+        let mut e = engine(|c| {
+            c.mirror.replication_threshold = 1000;
+            c.mirror.predict = Some(Predict { age: SimDuration::from_days(7), horizon: SimDuration::from_days(90) });
+        });
+        let zero = SimTime::ZERO;
+        e.handle_input(zero, Input::ClipUploaded { clip: ClipId(1), size: Bytes(GB), primary: RegionId(0) }).unwrap();
+        e.handle_input(zero, Input::PastViews { clip: ClipId(1), geo: GeoId(0), views: 5 }).unwrap();
+        e.handle_input(zero, Input::ClipUploaded { clip: ClipId(2), size: Bytes(GB), primary: RegionId(0) }).unwrap();
+        let t = zero + SimDuration::from_mins(30);
+        for clip in [0, 1, 2] {
+            // 5 views in the first hour: 5 x 90 days is far above 1000 x 1 hour.
+            for _ in 0..5 {
+                let req = e.begin_request(t, ClipId(clip), GeoId(0)).unwrap();
+                let step = e.next_step(t, &req);
+                e.finish(&req, step).unwrap();
+            }
+        }
+        e.handle_timeout(zero + SimDuration::from_hours(1)).unwrap();
+        let ordered: Vec<u32> = std::iter::from_fn(|| e.poll_output())
+            .filter_map(|o| match o {
+                Output::Replicate { clip, .. } => Some(clip.0),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ordered, [2], "only the clip uploaded after the history is fresh");
+        assert_eq!(e.counters().mirrors_predicted, 1);
     }
 }

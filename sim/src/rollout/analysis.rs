@@ -3,14 +3,20 @@
 //!
 //! **Intervals.** Views are not independent (a popular clip's views share its copies and its
 //! edge, the diurnal cycle moves every load time at once), so a percentile's interval is not taken
-//! from the views as if they were. The stage is cut into its report intervals (batches), in each
-//! the treatment's P50 minus the control's is one observation, and the interval is Student's over
-//! those paired differences (the batch-means method of simulation output analysis; the pairing
-//! removes what the arms share, such as the hour of the day). A batch counts when each arm served
-//! at least [`BATCH_MIN`] views in it. Availability is a share of views: its difference takes
-//! Newcombe's hybrid score interval (which keeps a width when neither arm failed a view). The cost difference is the sum of the
-//! per-interval differences between the run and its twin (same seed, design off for everyone),
-//! with Student's interval over the intervals scaled to the stage.
+//! from the views as if they were. The estimate is the pooled difference (the treatment's P50 over
+//! the stage minus the control's); its standard error comes from the stage's report intervals
+//! (batches): in each, the treatment's P50 minus the control's is one observation, and the interval
+//! is the estimate plus or minus Student's quantile times the standard error of those paired
+//! differences (the batch-means method of simulation output analysis; the pairing removes what the
+//! arms share, such as the hour of the day). A batch counts when each arm served at least
+//! [`BATCH_MIN`] views in it. Hourly batches are not fully independent (a day's cycle links them),
+//! so the interval is a little narrow rather than wide. Availability is a share of views: its
+//! difference takes Newcombe's hybrid score interval, which treats views as independent (an outage
+//! fails many at once, so with failures it is too narrow). With `unit = "clips"` every interval is
+//! conditional on the one split of clips the seed drew. The cost difference is the sum of the
+//! per-interval differences between the run and its twin (same seed, design off for everyone); its
+//! interval describes how those differences vary from interval to interval, scaled to the stage,
+//! not a sampling error (two seeds give two months: run `--seed` again for that).
 //!
 //! **Power.** The smallest P50 change the stage could detect, two-sided at 5 % with 80 % power:
 //! `(t(0.975, B-1) + t(0.80, B-1)) x s / sqrt(B)` for `B` batches whose differences have standard
@@ -25,7 +31,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A batch counts when each arm served at least this many views in it.
-pub const BATCH_MIN: u64 = 10;
+pub const BATCH_MIN: u64 = 20;
 
 /// `t(0.80, df)`, one-sided, for `df = 1..=30`; above 30 the normal quantile.
 const T_80: [f64; 30] = [
@@ -67,7 +73,7 @@ pub struct StageSummary {
     pub treatment: ArmSummary,
     /// Report intervals in which both arms served at least `BATCH_MIN` views.
     pub batches: u32,
-    /// Treatment P50 minus control P50, ms: mean of the batches' differences.
+    /// Treatment P50 minus control P50 over the stage, ms, with the batch-means interval.
     pub p50_diff_ms: Option<Interval>,
     /// The same for P95.
     pub p95_diff_ms: Option<Interval>,
@@ -111,6 +117,25 @@ fn interval(xs: &[f64]) -> Option<Interval> {
     (!xs.is_empty()).then(|| stat(xs).into())
 }
 
+/// The standard error of the mean of `xs` (at least two values).
+fn standard_error(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    (var / n).sqrt()
+}
+
+/// The pooled difference `estimate` with Student's interval from the batches' differences `d`
+/// (their standard error; `None` without an estimate, no interval below two batches).
+fn batch_interval(estimate: Option<f64>, d: &[f64]) -> Option<Interval> {
+    let mean = estimate?;
+    if d.len() < 2 {
+        return Some(Interval { mean, ci95: None });
+    }
+    let half = t_975(d.len() - 1) * standard_error(d);
+    Some(Interval { mean, ci95: Some([mean - half, mean + half]) })
+}
+
 /// The stages of `rec`; the costs when both runs' bills to date are given (`run`: this run's,
 /// `twin`: the twin's, at the same ticks); `warmup`: when measuring began.
 pub fn analyze(
@@ -143,13 +168,14 @@ pub fn analyze(
             };
             let d50 = diffs(|b| b.p50_us);
             let d95 = diffs(|b| b.p95_us);
-            let p50_diff = interval(&d50);
-            let detectable = p50_diff.and_then(|iv| iv.ci95).map(|[_, high]| {
-                let half = (high - stat(&d50).mean).max(0.0);
-                let df = d50.len() - 1;
-                half * (1.0 + t_80(df) / t_975(df))
-            });
             let (c, t) = (arm(control), arm(treatment));
+            let pooled = |x: Option<f64>, y: Option<f64>| x.zip(y).map(|(c, t)| t - c);
+            let p50_diff = batch_interval(pooled(c.p50_ms, t.p50_ms), &d50);
+            let p95_diff = batch_interval(pooled(c.p95_ms, t.p95_ms), &d95);
+            let detectable = (d50.len() >= 2).then(|| {
+                let df = d50.len() - 1;
+                (t_975(df) + t_80(df)) * standard_error(&d50)
+            });
             let availability_diff = match (c.availability, t.availability) {
                 (Some(pc), Some(pt)) => Some(newcombe(pc, c.requests, pt, t.requests)),
                 _ => None,
@@ -166,7 +192,7 @@ pub fn analyze(
                 treatment: t,
                 batches: paired.len() as u32,
                 p50_diff_ms: p50_diff,
-                p95_diff_ms: interval(&d95),
+                p95_diff_ms: p95_diff,
                 availability_diff,
                 p50_detectable_ms: detectable,
                 cost_usd: cost,
@@ -231,9 +257,10 @@ mod tests {
     use clipsim_engine::SimDuration;
 
     /// Two stages of four hourly batches; the treatment is exactly 100 ms faster in every batch
-    /// except one (130 ms): the difference is their mean, its interval Student's.
+    /// except one (130 ms): the estimate is the pooled difference, its interval Student's from
+    /// the batches' spread.
     #[test]
-    fn the_difference_is_the_mean_of_paired_batches() {
+    fn the_difference_is_pooled_and_its_interval_from_paired_batches() {
         let h = SimDuration::from_hours(1);
         let r = Rollout::from_stages(
             Unit::Viewers,
@@ -245,8 +272,8 @@ mod tests {
             let t = SimTime::ZERO + h.saturating_mul(hour) + SimDuration::from_secs(1);
             let faster = if hour == 2 { 130_000 } else { 100_000 };
             for i in 0..20u64 {
-                rec.request(t, 0, false, true, 10, 600_000 + i);
-                rec.request(t, 0, true, true, 10, 600_000 + i - faster);
+                rec.request(t, 0, false, true, 10, 600_000 + i * 10);
+                rec.request(t, 0, true, true, 10, 600_000 + i * 10 - faster);
             }
             rec.request(t, 0, true, false, 0, 0);
             rec.close_batch(SimTime::ZERO + h.saturating_mul(hour + 1));
@@ -254,11 +281,15 @@ mod tests {
         let s = &analyze(&rec, SimTime::ZERO, h, None).stages[0];
         assert_eq!(s.batches, 4);
         let d = s.p50_diff_ms.unwrap();
-        assert!((d.mean - -107.5).abs() < 0.5, "{d:?}");
-        // s = 15 ms over 4 batches: half-width t(0.975, 3) x 15 / 2 = 23.87 ms.
-        assert!((d.ci95.unwrap()[1] - d.mean - 3.1824 * 15.0 / 2.0).abs() < 0.5, "{d:?}");
+        // Pooled: the treatment's median is a 100-ms-faster view (60 of its 80 views are).
+        let pooled = s.treatment.p50_ms.unwrap() - s.control.p50_ms.unwrap();
+        assert_eq!(d.mean, pooled);
+        assert!((pooled - -100.0).abs() < 0.5, "{pooled}");
+        // Batch differences -100, -100, -130, -100: s = 15 ms, standard error 7.5 ms.
+        let [lo, hi] = d.ci95.unwrap();
+        assert!((hi - d.mean - 3.1824 * 7.5).abs() < 0.5 && (d.mean - lo - 3.1824 * 7.5).abs() < 0.5, "{d:?}");
         let mde = s.p50_detectable_ms.unwrap();
-        assert!((mde - (3.1824 + 0.9785) * 15.0 / 2.0).abs() < 0.5, "{mde}");
+        assert!((mde - (3.1824 + 0.9785) * 7.5).abs() < 0.5, "{mde}");
         assert_eq!((s.control.requests, s.treatment.requests), (80, 84));
         assert_eq!(s.treatment.availability, Some(80.0 / 84.0));
         let a = s.availability_diff.unwrap();

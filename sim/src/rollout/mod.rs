@@ -114,13 +114,18 @@ pub fn clip_bucket(clip: u32, seed: u64) -> u32 {
 }
 
 /// The bill to date at every report tick of a run: `(tick, nanodollars)`.
+///
+/// The first row is time 0, where nothing has been billed yet (the world's first row is at the
+/// first report tick).
 pub fn cost_rows(res: &crate::world::RunResult) -> Vec<(SimTime, i128)> {
-    res.recorder.rows.iter().map(|r| (r.end, r.cost_to_date.iter().map(|c| i128::from(c.0)).sum::<i128>())).collect()
+    let rows = res.recorder.rows.iter().map(|r| (r.end, r.cost_to_date.iter().map(|c| i128::from(c.0)).sum::<i128>()));
+    std::iter::once((SimTime::ZERO, 0)).chain(rows).collect()
 }
 
 /// With `[rollout]`: runs the twin of `res`'s scenario (the same seed, everyone in the control
-/// arm) and keeps its bill to date in `res.rollout_twin_costs`. Nothing without a rollout or when
-/// the run was interrupted.
+/// arm, mirroring off: the system before the design, whose CDN is configured but never used) and
+/// keeps its bill to date in `res.rollout_twin_costs`. Nothing without a rollout or when the run
+/// was interrupted.
 pub fn run_twin(
     res: &mut crate::world::RunResult,
     stop: &std::sync::atomic::AtomicBool,
@@ -131,6 +136,7 @@ pub fn run_twin(
     }
     let mut twin = res.scenario.clone();
     twin.rollout = Some(r.control());
+    twin.engine.mirror.enabled = false;
     let twin = crate::world::World::new(twin)?.run(&mut (), stop);
     if !twin.interrupted {
         res.rollout_twin_costs = Some(cost_rows(&twin));

@@ -33,11 +33,13 @@ pub fn section(r: &RolloutSummary) -> String {
     let _ = writeln!(
         o,
         "The design for a growing share of the {} (`[rollout]`), beside a control arm served as before the design: \
-         from each clip's primary region, directly, no CDN, no mirror. Changes are treatment minus control: for load \
-         times, the mean of the report intervals' paired differences with Student's 95 % interval (intervals in \
-         which each arm served at least {BATCH_MIN} views); for availability, Newcombe's interval. *Detectable*: the \
+         from each clip's primary region, directly, no CDN, no mirror. Changes are treatment minus control over the stage; \
+         for load times, a 95 % interval from the spread of the report intervals' paired differences (Student's, over \
+         the intervals in which each arm served at least {BATCH_MIN} views); for availability, Newcombe's interval \
+         (views taken as independent). *Detectable*: the \
          smallest P50 change the stage could detect (5 %, two-sided, power 80 %). *Cost*: the stage's bill in this \
-         run against a twin run on the same seed with everyone in the control arm.\n",
+         run against a twin run on the same seed without the design (everyone in the control arm, no mirroring); its \
+         interval is the spread of the hourly differences, not a sampling error.\n",
         r.unit
     );
     let _ = writeln!(

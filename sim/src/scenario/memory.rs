@@ -50,7 +50,10 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
     let cached = edges.saturating_mul(clips.min(views)).saturating_mul(PER_CACHED_OBJECT_BYTES);
     let rows = run.as_micros() / sc.report_interval.as_micros().max(1) + 2;
     let row_bytes = PER_ROW_BYTES + PER_ROW_REGION_BYTES * sc.engine.regions.len() as u64;
-    let per_clip = PER_CLIP_BYTES + if sc.engine.mirror.score_window.is_some() { PER_CLIP_WINDOW_BYTES } else { 0 };
+    let per_clip = PER_CLIP_BYTES
+        + if sc.engine.mirror.score_window.is_some() { PER_CLIP_WINDOW_BYTES } else { 0 }
+        // Predictive mirroring keeps each clip's upload time.
+        + if sc.engine.mirror.predict.is_some() { 8 } else { 0 };
     BASE_BYTES
         .saturating_add(clips.saturating_mul(per_clip))
         .saturating_add(cached)

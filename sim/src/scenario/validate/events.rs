@@ -176,6 +176,12 @@ pub(super) fn rollout(
             &path,
             format!("a whole multiple of scenario.report_interval ({report_interval}): a stage is measured in whole intervals"),
         )?;
+        let start: u64 = stages.iter().map(|s: &(u32, SimDuration)| s.1.as_micros()).sum();
+        cx.check(
+            start < duration.as_micros(),
+            format!("rollout.stages[{i}]"),
+            format!("a stage that starts before the run ends ({duration}): this one would start after it"),
+        )?;
         stages.push(((share * f64::from(PPM)).round() as u32, length));
     }
     Ok(Rollout::from_stages(unit, &stages, SimTime::ZERO + duration))
