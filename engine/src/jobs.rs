@@ -48,14 +48,13 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         let (clips, words) = (self.clips.len(), self.reached_threshold.len());
         // The words before the first fresh clip's as the seed's sync has them (the common case,
         // every word without prediction: nothing more per word), then the others.
-        let fresh_word = if fresh_from < clips { fresh_from / 64 } else { words };
+        // (Without prediction `fresh_from` is the clip count: the last, partial word, if any, goes
+        // through the second loop with no fresh bits.)
+        let fresh_word = (fresh_from / 64).min(words);
         let mut w = 0;
-        while w < fresh_word {
-            // Skip the empty words in one tight scan (most clips never reach the threshold).
-            match self.reached_threshold[w..fresh_word].iter().position(|&b| b != 0) {
-                Some(k) => w += k,
-                None => break,
-            }
+        // Skip the empty words in one tight scan (most clips never reach the threshold).
+        while let Some(k) = self.reached_threshold[w..fresh_word].iter().position(|&b| b != 0) {
+            w += k;
             let mut bits = self.reached_threshold[w];
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
