@@ -865,18 +865,7 @@ proptest! {
         (cap, reqs) in wide_requests(),
         ttl in 1u64..500,
     ) {
-        let mut c = AnyCache::new(policy, cap);
-        for (t, &(k, s)) in reqs.iter().enumerate() {
-            let now = SimTime(t as u64);
-            if !c.get(k, now) {
-                c.insert(k, s, SimTime(t as u64 + ttl));
-            }
-            prop_assert!(c.used_bytes() <= cap);
-            if t % 17 == 0 {
-                c.remove(k);
-                prop_assert!(!c.get(k, now));
-            }
-        }
+        keeps_its_books(policy, cap, &reqs, |k| k, ttl)?;
     }
 
     #[test]
@@ -886,18 +875,32 @@ proptest! {
         ttl in 1u64..50,
     ) {
         for keys in Keys::ALL {
-            let mut c = AnyCache::new(policy, cap);
-            for (t, &(k, s)) in reqs.iter().enumerate() {
-                let (k, now) = (keys.of(k), SimTime(t as u64));
-                if !c.get(k, now) {
-                    c.insert(k, s, SimTime(t as u64 + ttl));
-                }
-                prop_assert!(c.used_bytes() <= cap);
-                if t % 17 == 0 {
-                    c.remove(k);
-                    prop_assert!(!c.get(k, now));
-                }
-            }
+            keeps_its_books(policy, cap, &reqs, |k| keys.of(k), ttl)?;
         }
     }
+}
+
+/// Replays `reqs` (keys mapped by `key`) through a `policy` cache of `cap` bytes, each object
+/// expiring `ttl` after it is cached and every 17th request's object removed: the cache never
+/// holds more than `cap` and a removed object is gone.
+fn keeps_its_books(
+    policy: Policy,
+    cap: u64,
+    reqs: &[(u32, u64)],
+    key: impl Fn(u32) -> u32,
+    ttl: u64,
+) -> Result<(), TestCaseError> {
+    let mut c = AnyCache::new(policy, cap);
+    for (t, &(k, s)) in reqs.iter().enumerate() {
+        let (k, now) = (key(k), SimTime(t as u64));
+        if !c.get(k, now) {
+            c.insert(k, s, SimTime(t as u64 + ttl));
+        }
+        prop_assert!(c.used_bytes() <= cap);
+        if t % 17 == 0 {
+            c.remove(k);
+            prop_assert!(!c.get(k, now));
+        }
+    }
+    Ok(())
 }
