@@ -54,17 +54,29 @@ pub enum Meter {
     /// Time the CDN's flat-rate plan was held, in microseconds; priced per 30-day month. One
     /// line for the CDN (zone 0), present only when the CDN has a plan price.
     CdnPlan,
+    /// Bytes of primary copies stored in a region's infrequent-access class over time, in
+    /// byte-microseconds ([`crate::Lifecycle`]); priced per GB-month. Lines exist only with a
+    /// lifecycle rule.
+    StorageInfrequent,
+    /// Bytes read out of the infrequent-access class (served, or copied to a mirror); priced per
+    /// GB retrieved.
+    Retrieval,
+    /// Requests (GETs) answered from the infrequent-access class; priced per 10,000 requests.
+    RequestsInfrequent,
 }
 
 impl Meter {
     /// Every meter, in report order.
-    pub const ALL: [Meter; 8] = [
+    pub const ALL: [Meter; 11] = [
         Meter::StorageByteTime,
+        Meter::StorageInfrequent,
+        Meter::Retrieval,
         Meter::CdnEgress,
         Meter::CdnRequests,
         Meter::OriginEgressDirect,
         Meter::OriginEgressToCdn,
         Meter::OriginRequests,
+        Meter::RequestsInfrequent,
         Meter::InterRegion,
         Meter::CdnPlan,
     ];
@@ -72,22 +84,24 @@ impl Meter {
     /// The report category this meter's cost is summed into.
     pub const fn category(self) -> Category {
         match self {
-            Meter::StorageByteTime => Category::Storage,
+            Meter::StorageByteTime | Meter::StorageInfrequent => Category::Storage,
             Meter::CdnEgress | Meter::CdnPlan => Category::CdnEgress,
-            Meter::OriginEgressDirect | Meter::OriginEgressToCdn => Category::OriginEgress,
+            Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::Retrieval => Category::OriginEgress,
             Meter::InterRegion => Category::InterRegion,
-            Meter::CdnRequests | Meter::OriginRequests => Category::Requests,
+            Meter::CdnRequests | Meter::OriginRequests | Meter::RequestsInfrequent => Category::Requests,
         }
     }
 
     /// Base usage units in one price unit (rates are nanodollars per price unit).
     pub const fn units_per_price_unit(self) -> u128 {
         match self {
-            Meter::StorageByteTime => BYTE_MICROS_PER_GB_MONTH,
-            Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => {
-                BYTES_PER_GB as u128
-            }
-            Meter::CdnRequests | Meter::OriginRequests => REQUESTS_PER_PRICE_UNIT,
+            Meter::StorageByteTime | Meter::StorageInfrequent => BYTE_MICROS_PER_GB_MONTH,
+            Meter::CdnEgress
+            | Meter::OriginEgressDirect
+            | Meter::OriginEgressToCdn
+            | Meter::InterRegion
+            | Meter::Retrieval => BYTES_PER_GB as u128,
+            Meter::CdnRequests | Meter::OriginRequests | Meter::RequestsInfrequent => REQUESTS_PER_PRICE_UNIT,
             Meter::CdnPlan => MICROS_PER_PLAN_MONTH,
         }
     }
@@ -113,14 +127,17 @@ impl Meter {
             Meter::OriginRequests => "origin_requests",
             Meter::InterRegion => "inter_region",
             Meter::CdnPlan => "cdn_plan",
+            Meter::StorageInfrequent => "storage_infrequent",
+            Meter::Retrieval => "retrieval",
+            Meter::RequestsInfrequent => "requests_infrequent",
         }
     }
 
     /// The price unit, for messages: `GB-month`, `GB` or `10k requests`.
     pub const fn price_unit(self) -> &'static str {
         match self {
-            Meter::StorageByteTime => "GB-month",
-            Meter::CdnRequests | Meter::OriginRequests => "10k requests",
+            Meter::StorageByteTime | Meter::StorageInfrequent => "GB-month",
+            Meter::CdnRequests | Meter::OriginRequests | Meter::RequestsInfrequent => "10k requests",
             Meter::CdnPlan => "month",
             _ => "GB",
         }
@@ -130,11 +147,12 @@ impl Meter {
 /// The cost categories of a report (`cost_usd.*` in `summary.json`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Category {
-    /// Storage of primary copies and mirrors.
+    /// Storage of primary copies and mirrors (standard and infrequent-access classes).
     Storage,
     /// CDN delivery to viewers (per GB, or a flat-rate plan's fee).
     CdnEgress,
-    /// Storage egress, direct to viewers or to the CDN.
+    /// Storage egress, direct to viewers or to the CDN, and the infrequent-access class's
+    /// retrieval fee.
     OriginEgress,
     /// Replication traffic between regions.
     InterRegion,
@@ -618,11 +636,14 @@ mod tests {
             names,
             [
                 ("storage", "GB-month", Category::Storage),
+                ("storage_infrequent", "GB-month", Category::Storage),
+                ("retrieval", "GB", Category::OriginEgress),
                 ("cdn_egress", "GB", Category::CdnEgress),
                 ("cdn_requests", "10k requests", Category::Requests),
                 ("origin_egress_direct", "GB", Category::OriginEgress),
                 ("origin_egress_to_cdn", "GB", Category::OriginEgress),
                 ("origin_requests", "10k requests", Category::Requests),
+                ("requests_infrequent", "10k requests", Category::Requests),
                 ("inter_region", "GB", Category::InterRegion),
                 ("cdn_plan", "month", Category::CdnEgress),
             ]
@@ -630,12 +651,15 @@ mod tests {
         let categories: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(categories, ["storage", "cdn_egress", "origin_egress", "inter_region", "requests"]);
         let geo: Vec<bool> = Meter::ALL.iter().map(|m| m.zone_is_geo()).collect();
-        assert_eq!(geo, [false, true, true, false, false, false, false, true]);
+        assert_eq!(geo, [false, false, false, true, true, false, false, false, false, false, true]);
         let per_provider: Vec<bool> = Meter::ALL.iter().map(|m| m.per_provider()).collect();
-        assert_eq!(per_provider, [false, false, false, false, false, false, false, true]);
+        assert_eq!(per_provider, [false, false, false, false, false, false, false, false, false, false, true]);
         let month = 30 * 86_400 * 1_000_000;
         let gb_month = month * GB;
-        assert_eq!(Meter::ALL.map(|m| m.units_per_price_unit()), [gb_month, GB, 10_000, GB, GB, 10_000, GB, month]);
+        assert_eq!(
+            Meter::ALL.map(|m| m.units_per_price_unit()),
+            [gb_month, gb_month, GB, GB, 10_000, GB, GB, 10_000, 10_000, GB, month]
+        );
     }
 
     /// A tier boundary belongs to the next tier: usage exactly up to it is all at the first

@@ -6,7 +6,7 @@
 use crate::billing::{Meter, RateTable};
 use crate::health::HealthConfig;
 use crate::ids::{GeoId, ProviderId, RegionId};
-use crate::units::{SimDuration, NANOS_PER_USD};
+use crate::units::{SimDuration, SimTime, NANOS_PER_USD};
 use core::fmt;
 
 /// The most regions an engine handles (a region set is a `u64` bit mask).
@@ -227,6 +227,44 @@ pub struct EngineConfig {
     pub probe_normal: Vec<Option<SimDuration>>,
     /// Prices and alerts.
     pub billing: BillingConfig,
+    /// A storage lifecycle rule moving primary copies to the infrequent-access class, or `None`
+    /// (every copy stays in the standard class).
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// A storage lifecycle rule (an S3 lifecycle transition to Standard-IA, R2's to Infrequent
+/// Access): a clip's primary copy moves to its region's infrequent-access class once it is
+/// `infrequent_after` old, and stays there. From then on its storage is metered on
+/// [`crate::Meter::StorageInfrequent`], and every read of it (a request served from the primary,
+/// directly or through the CDN, or a copy to a mirror) on [`crate::Meter::Retrieval`] (bytes
+/// read) and [`crate::Meter::RequestsInfrequent`] (requests; a CDN's revalidation reads no bytes).
+/// Mirrors always stay in the standard class. With a rule, every storage provider needs rates
+/// for those three meters.
+///
+/// Not modelled: the class's minimum storage duration (30 days at S3 and R2: primaries are never
+/// deleted) and minimum billable size (128 KB at S3, below any clip), and the transition
+/// requests' fee (S3: $0.01 per 1,000 objects, once per clip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// The age at which a primary copy moves to the infrequent-access class.
+    pub infrequent_after: SimDuration,
+    /// How old the clips uploaded at time 0 (the catalog) are when the run starts: they move
+    /// `infrequent_after - catalog_age` into the run, or at once.
+    pub catalog_age: SimDuration,
+}
+
+impl Lifecycle {
+    /// When a primary copy uploaded at `uploaded_at` moves to the infrequent-access class.
+    pub fn transition_at(&self, uploaded_at: SimTime) -> SimTime {
+        if uploaded_at == SimTime::ZERO {
+            SimTime::ZERO
+                + SimDuration::from_micros(
+                    self.infrequent_after.as_micros().saturating_sub(self.catalog_age.as_micros()),
+                )
+        } else {
+            uploaded_at + self.infrequent_after
+        }
+    }
 }
 
 /// A configuration the engine cannot run with.
@@ -311,6 +349,7 @@ impl EngineConfig {
                 cost_alert: CostAlertConfig::default(),
                 allowances: Vec::new(),
             },
+            lifecycle: None,
         }
     }
 

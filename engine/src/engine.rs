@@ -27,11 +27,14 @@ enum Job {
     Sync,
     /// Retry a failed copy.
     CopyRetry,
+    /// Move primary copies to the infrequent-access class ([`crate::Lifecycle`]).
+    Lifecycle,
 }
 
 impl Job {
     /// Every job, in [`Engine::job_timers`] order.
-    const ALL: [Job; 5] = [Job::MonthClose, Job::CostAlertCheck, Job::Cleanup, Job::Sync, Job::CopyRetry];
+    const ALL: [Job; 6] =
+        [Job::MonthClose, Job::CostAlertCheck, Job::Cleanup, Job::Sync, Job::CopyRetry, Job::Lifecycle];
 }
 
 /// Geographies whose demand counters live inside the clip record (more use a side table).
@@ -76,6 +79,12 @@ pub(crate) struct Lines {
     pub(crate) cdn_requests: Vec<LineId>,
     /// The CDN's flat-rate plan, when it has one.
     pub(crate) cdn_plan: Option<LineId>,
+    /// Empty without a lifecycle rule.
+    pub(crate) storage_infrequent: Vec<LineId>,
+    /// Empty without a lifecycle rule.
+    pub(crate) retrieval: Vec<LineId>,
+    /// Empty without a lifecycle rule.
+    pub(crate) requests_infrequent: Vec<LineId>,
 }
 
 /// The cost-alert window: a ring of per-check-interval sums.
@@ -138,8 +147,16 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     /// The sliding score window, when `score_window` is set.
     pub(crate) window: Option<crate::window::ScoreWindow>,
     pub(crate) scratch: Vec<u32>,
-    /// Each clip's upload time, kept only when predictive mirroring is on (else empty).
+    /// Each clip's upload time, kept only when predictive mirroring or a lifecycle rule is on
+    /// (else empty).
     pub(crate) uploaded_at: Vec<SimTime>,
+    /// One bit per clip whose primary copy is in the infrequent-access class (empty without a
+    /// lifecycle rule).
+    pub(crate) infrequent: Vec<u64>,
+    /// Of `stored_bytes`, those in the infrequent-access class, per region.
+    pub(crate) infrequent_bytes: Vec<u64>,
+    /// The first clip whose primary copy has not moved yet: transitions come in upload order.
+    pub(crate) next_transition: usize,
     /// Clips below this id are never fresh for predictive mirroring: one past them had past
     /// views ([`Input::PastViews`], a catalog's history), so they are not new uploads.
     pub(crate) first_fresh: usize,
@@ -202,6 +219,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             scratch: Vec::new(),
             uploaded_at: Vec::new(),
             first_fresh: 0,
+            infrequent: Vec::new(),
+            infrequent_bytes: vec![0; regions],
+            next_transition: 0,
             cfg,
         })
     }
@@ -210,8 +230,11 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     pub fn reserve_clips(&mut self, clips: usize) {
         self.clips.reserve(clips);
         self.reached_threshold.reserve(clips.div_ceil(64));
-        if self.cfg.mirror.predict.is_some() {
+        if self.keeps_upload_times() {
             self.uploaded_at.reserve(clips);
+        }
+        if self.cfg.lifecycle.is_some() {
+            self.infrequent.reserve(clips.div_ceil(64));
         }
         self.demand_ext.reserve(clips.saturating_mul(self.side_geos));
         if let Some(w) = &mut self.window {
@@ -267,8 +290,11 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     demand: [0; DEMAND_INLINE],
                 });
                 self.demand_ext.extend(std::iter::repeat_n(0, self.side_geos));
-                if self.cfg.mirror.predict.is_some() {
+                if self.keeps_upload_times() {
                     self.uploaded_at.push(now);
+                }
+                if self.cfg.lifecycle.is_some() && clip.index().is_multiple_of(64) {
+                    self.infrequent.push(0);
                 }
                 if let Some(w) = &mut self.window {
                     w.add_clip();
@@ -278,6 +304,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 }
                 self.note_score(clip.index());
                 self.change_stored(primary, size.0 as i64, now);
+                // A clip already past the rule's age (an old catalog) is stored infrequent at once.
+                self.run_transitions(now);
                 debug_assert_eq!(self.clips.len(), clip.index() + 1, "clip ids are dense");
                 debug_assert_eq!(self.reached_threshold.len(), self.clips.len().div_ceil(64), "a bit per clip");
                 debug_assert_eq!(self.demand_ext.len(), self.clips.len() * self.side_geos, "a side row per clip");
@@ -337,7 +365,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 m.expires_at = now + ttl;
                 let source = m.source;
                 let size = self.clips[clip.index()].size_bytes;
-                self.meter_copy(source, size);
+                self.meter_copy(clip, source, size);
                 self.change_stored(region, size as i64, now);
                 self.counters.mirrors_activated += 1;
                 self.active_records += 1;
@@ -353,7 +381,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 let m = self.mirrors.get_mut(idx);
                 m.failed_attempts = m.failed_attempts.saturating_add(1);
                 let (source, failed) = (m.source, m.failed_attempts);
-                self.meter_copy(source, bytes_transferred.0);
+                self.meter_copy(clip, source, bytes_transferred.0);
                 self.counters.copy_failures += 1;
                 if failed >= self.cfg.mirror.copy_attempts_max {
                     let head = &mut self.clips[clip.index()].first_mirror;
@@ -394,9 +422,52 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             .ok_or(EngineError::NoPendingMirror { clip, region })
     }
 
-    fn meter_copy(&mut self, source: RegionId, bytes: u64) {
+    /// Meters `bytes` of `clip` copied out of `source`: inter-region traffic, and a retrieval
+    /// when the copy is read from an infrequent-access primary.
+    fn meter_copy(&mut self, clip: ClipId, source: RegionId, bytes: u64) {
         self.ledger.add(self.lines.inter_region[source.index()], bytes as u128);
         self.counters.replication_bytes += bytes;
+        if u32::from(self.clips[clip.index()].primary) == source.0 && self.is_infrequent(clip.index()) {
+            self.ledger.add(self.lines.retrieval[source.index()], bytes as u128);
+        }
+    }
+
+    /// Whether upload times are kept: predictive mirroring and the lifecycle rule need them.
+    fn keeps_upload_times(&self) -> bool {
+        self.cfg.mirror.predict.is_some() || self.cfg.lifecycle.is_some()
+    }
+
+    /// Whether clip `i`'s primary copy is in the infrequent-access class. O(1).
+    #[inline]
+    pub(crate) fn is_infrequent(&self, i: usize) -> bool {
+        self.infrequent.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// When the next primary copy moves to the infrequent-access class (never without a rule,
+    /// or once every clip has moved).
+    pub(crate) fn next_transition_at(&self) -> SimTime {
+        match (&self.cfg.lifecycle, self.uploaded_at.get(self.next_transition)) {
+            (Some(rule), Some(&uploaded)) => rule.transition_at(uploaded),
+            _ => SimTime::NEVER,
+        }
+    }
+
+    /// Moves every primary copy due by `now` to the infrequent-access class, each at its own
+    /// time, in upload order (the order of their due times).
+    pub(crate) fn run_transitions(&mut self, now: SimTime) {
+        loop {
+            let at = self.next_transition_at();
+            if at > now {
+                return;
+            }
+            let i = self.next_transition;
+            let (region, size) = (RegionId(u32::from(self.clips[i].primary)), self.clips[i].size_bytes);
+            self.accrue_storage(region, at.max(self.stored_since[region.index()]));
+            self.infrequent_bytes[region.index()] += size;
+            self.infrequent[i / 64] |= 1 << (i % 64);
+            self.next_transition += 1;
+            self.counters.transitions_infrequent += 1;
+        }
     }
 
     /// Accrues a region's storage up to `at`, then changes its stored bytes by `delta`.
@@ -414,7 +485,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             // Nothing to meter (the catalog's uploads at time 0, several changes at one instant).
             return;
         }
-        self.ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+        meter_storage(&mut self.ledger, &self.lines, r, self.stored_bytes[r], self.infrequent_bytes[r], elapsed);
         self.stored_since[r] = at;
     }
 
@@ -450,17 +521,17 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// When the engine next wants [`Engine::handle_timeout`] called.
     pub fn poll_timeout(&self) -> SimTime {
-        self.job_timers().iter().map(|t| t.0).min().expect("five jobs")
+        self.job_timers().iter().map(|t| t.0).min().expect("six jobs")
     }
 
     /// Runs every job due at or before `now`, each at its own scheduled time, in time order;
     /// jobs due at the same time run in the order: month close, cost-alert check, cleanup, sync,
-    /// copy retries.
+    /// copy retries, storage-class transitions.
     pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
         self.advance(now)?;
         loop {
             let timers = self.job_timers();
-            let (job, &(at, _)) = Job::ALL.iter().zip(&timers).min_by_key(|(j, t)| (t.0, **j)).expect("five jobs");
+            let (job, &(at, _)) = Job::ALL.iter().zip(&timers).min_by_key(|(j, t)| (t.0, **j)).expect("six jobs");
             if at > now {
                 break;
             }
@@ -471,6 +542,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 Job::Cleanup => self.cleanup(at),
                 Job::Sync => self.sync(at),
                 Job::CopyRetry => self.retry_copy(at),
+                Job::Lifecycle => self.run_transitions(at),
             }
             // Each job reschedules itself (a retry leaves the queue), so the loop moves on.
             let i = *job as usize;
@@ -481,9 +553,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// When each job ([`Job`], in its order) is next due; a copy retry with its sequence number
     /// (the others' are 0).
-    fn job_timers(&self) -> [(SimTime, u64); 5] {
+    fn job_timers(&self) -> [(SimTime, u64); 6] {
         let retry = self.retries.peek().map_or((SimTime::NEVER, 0), |Reverse((t, seq, ..))| (*t, *seq));
-        [(self.next_month, 0), (self.next_alert, 0), (self.next_cleanup, 0), (self.next_sync, 0), retry]
+        let lifecycle = (self.next_transition_at(), 0);
+        [(self.next_month, 0), (self.next_alert, 0), (self.next_cleanup, 0), (self.next_sync, 0), retry, lifecycle]
     }
 
     /// Accrues storage up to `now` and closes the current (possibly partial) billing month, so
@@ -575,7 +648,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         let mut ledger = self.ledger.clone();
         for r in 0..self.topo.regions() {
             let elapsed = now.saturating_since(self.stored_since[r]).as_micros();
-            ledger.add(self.lines.storage[r], self.stored_bytes[r] as u128 * elapsed as u128);
+            meter_storage(&mut ledger, &self.lines, r, self.stored_bytes[r], self.infrequent_bytes[r], elapsed);
         }
         if let Some(line) = self.lines.cdn_plan {
             ledger.add(line, u128::from(now.saturating_since(self.plan_since).as_micros()));
@@ -677,6 +750,16 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     }
 }
 
+/// Meters `elapsed` microseconds of region `r` storing `stored` bytes, `infrequent` of them in
+/// the infrequent-access class.
+fn meter_storage(ledger: &mut Ledger, lines: &Lines, r: usize, stored: u64, infrequent: u64, elapsed: u64) {
+    debug_assert!(infrequent <= stored, "infrequent bytes are stored bytes");
+    ledger.add(lines.storage[r], u128::from(stored - infrequent) * u128::from(elapsed));
+    if infrequent > 0 {
+        ledger.add(lines.storage_infrequent[r], u128::from(infrequent) * u128::from(elapsed));
+    }
+}
+
 /// Builds one line per (meter, provider, zone) the topology uses, with its rate table.
 fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
     let mut ledger = Ledger::new(SimTime::ZERO);
@@ -696,6 +779,11 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
         lines.origin_to_cdn.push(add(&mut ledger, Meter::OriginEgressToCdn, p, z)?);
         lines.origin_requests.push(add(&mut ledger, Meter::OriginRequests, p, z)?);
         lines.inter_region.push(add(&mut ledger, Meter::InterRegion, p, z)?);
+        if cfg.lifecycle.is_some() {
+            lines.storage_infrequent.push(add(&mut ledger, Meter::StorageInfrequent, p, z)?);
+            lines.retrieval.push(add(&mut ledger, Meter::Retrieval, p, z)?);
+            lines.requests_infrequent.push(add(&mut ledger, Meter::RequestsInfrequent, p, z)?);
+        }
     }
     if let Some(cdn) = cfg.cdn_provider {
         for g in 0..cfg.geos.len() as u32 {

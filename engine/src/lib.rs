@@ -16,8 +16,8 @@
 //!   health changed, cost alert, month closed. After every input or timeout, drain
 //!   [`Engine::poll_output`] until it returns `None`.
 //! * **Timers**: [`Engine::poll_timeout`] says when the engine next wants to run a job (sync,
-//!   cleanup, copy retry, cost-alert check, month close); call [`Engine::handle_timeout`] at that
-//!   time, before inputs of a later time.
+//!   cleanup, copy retry, cost-alert check, month close, storage-class transition); call
+//!   [`Engine::handle_timeout`] at that time, before inputs of a later time.
 //! * **Requests** take a fast path that is O(1) expected and never allocates:
 //!   [`Engine::begin_request`], then [`Engine::next_step`] / [`Engine::attempt_failed`] /
 //!   [`Request::edge_missed`] until a step serves it, then [`Engine::finish`]. Every request ends
@@ -47,6 +47,9 @@
 //!   the CDN, the primary directly — with copies believed unhealthy tried only as a last resort.
 //!   A region that is down but still believed healthy is found out only when the caller reports
 //!   the failed attempt, which counts a failover.
+//! * **Storage lifecycle** ([`Lifecycle`], optional): a clip's primary copy moves to the
+//!   infrequent-access class once it is old enough; its storage, its requests and every byte
+//!   read from it are then billed on their own meters (a retrieval fee), in its upload order.
 //! * **Health** ([`health`]): healthy / degraded / unhealthy per region and for the CDN, from
 //!   probe results with hysteresis.
 //!
@@ -165,7 +168,8 @@ pub mod window;
 
 pub use billing::{BillLine, Category, LineKey, Meter, MonthBill, RateTable, Tier};
 pub use config::{
-    AlertScope, ConfigError, CostAlertConfig, EngineConfig, MirrorConfig, Predict, RateEntry, RegionConfig, TtlBounds,
+    AlertScope, ConfigError, CostAlertConfig, EngineConfig, Lifecycle, MirrorConfig, Predict, RateEntry, RegionConfig,
+    TtlBounds,
 };
 pub use engine::{Engine, CLIPS_MAX};
 pub use health::{Health, HealthConfig};

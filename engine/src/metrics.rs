@@ -98,6 +98,9 @@ pub struct Counters {
     pub health_changes: u64,
     /// Most mirror records in the active state at once (they hold storage, expired or not).
     pub active_mirrors_peak: u64,
+    /// Primary copies moved to the infrequent-access class by the lifecycle rule
+    /// ([`crate::Lifecycle`]).
+    pub transitions_infrequent: u64,
 }
 
 impl Counters {

@@ -330,6 +330,7 @@ mod tests {
                 cost_alert: Default::default(),
                 allowances: vec![],
             },
+            lifecycle: None,
         };
         Topology::new(&cfg)
     }
@@ -354,6 +355,7 @@ mod tests {
                 cost_alert: Default::default(),
                 allowances: vec![],
             },
+            lifecycle: None,
         };
         let t = Topology::new(&cfg);
         let health = vec![Health::Healthy; n];

@@ -259,15 +259,26 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             Step::Origin { region, kind, via_cdn } => {
                 self.check_origin_step(req, step, region, via_cdn)?;
                 let r = region.index();
-                self.ledger.add(self.lines.origin_requests[r], 1);
+                // A primary copy in the infrequent-access class bills its own request fee and a
+                // retrieval fee on every byte read from it.
+                let infrequent = kind == SourceKind::Primary && self.is_infrequent(req.clip.index());
+                let body = req.cdn != CdnPath::Stale;
+                if infrequent {
+                    self.ledger.add(self.lines.requests_infrequent[r], 1);
+                    if body {
+                        self.ledger.add(self.lines.retrieval[r], u128::from(size));
+                    }
+                } else {
+                    self.ledger.add(self.lines.origin_requests[r], 1);
+                }
                 if via_cdn {
                     self.meter_cdn(geo, size);
-                    if req.cdn == CdnPath::Stale {
+                    if body {
+                        self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
+                    } else {
                         // A conditional request answered "not modified": no body leaves the origin.
                         self.counters.revalidations += 1;
                         self.counters.revalidated_bytes += size;
-                    } else {
-                        self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
                     }
                 } else {
                     self.ledger.add(self.lines.origin_direct[r], u128::from(size));

@@ -96,6 +96,8 @@ struct Params {
     ttl_bounds: Option<(SimDuration, SimDuration)>,
     /// Cost-capped replication.
     cost_capped: bool,
+    /// A storage lifecycle rule: (infrequent after, catalog age).
+    lifecycle: Option<(SimDuration, SimDuration)>,
 }
 
 const S3: ProviderId = ProviderId(0);
@@ -128,6 +130,11 @@ impl Params {
             ] {
                 keys.insert(LineKey { meter, provider: self.provider_of(r), zone: r });
             }
+            if self.lifecycle.is_some() {
+                for meter in [Meter::StorageInfrequent, Meter::Retrieval, Meter::RequestsInfrequent] {
+                    keys.insert(LineKey { meter, provider: self.provider_of(r), zone: r });
+                }
+            }
         }
         if self.cdn {
             for g in 0..self.geos {
@@ -143,6 +150,18 @@ impl Params {
             GCS
         } else {
             S3
+        }
+    }
+
+    /// The documented transition time of a primary copy uploaded at `uploaded`: `after` from
+    /// its upload, or for a clip uploaded at time 0 (the catalog, `catalog_age` old at 0),
+    /// `after - catalog_age` into the run (at once when that is negative).
+    fn transition_at(&self, uploaded: SimTime) -> SimTime {
+        let Some((after, age)) = self.lifecycle else { return SimTime::NEVER };
+        if uploaded.0 == 0 {
+            SimTime(after.0.saturating_sub(age.0))
+        } else {
+            SimTime(uploaded.0 + after.0)
         }
     }
 
@@ -197,6 +216,8 @@ impl Params {
         m.predict = self.predict.map(|(age, horizon)| Predict { age, horizon });
         m.ttl_bounds = self.ttl_bounds.map(|(min, max)| TtlBounds { min, max });
         m.cost_capped = self.cost_capped;
+        cfg.lifecycle =
+            self.lifecycle.map(|(infrequent_after, catalog_age)| Lifecycle { infrequent_after, catalog_age });
         cfg.health = HealthConfig {
             unhealthy_after_failures: self.fail_n,
             healthy_after_successes: self.ok_m,
@@ -286,9 +307,13 @@ fn tiered_numerator(table: &MTable, start: u128, amount: u128, unit: u128) -> u1
 fn unit(meter: Meter) -> u128 {
     const GB: u128 = 1_000_000_000;
     match meter {
-        Meter::StorageByteTime => GB * 30 * 86_400 * 1_000_000,
-        Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => GB,
-        Meter::CdnRequests | Meter::OriginRequests => 10_000,
+        Meter::StorageByteTime | Meter::StorageInfrequent => GB * 30 * 86_400 * 1_000_000,
+        Meter::CdnEgress
+        | Meter::OriginEgressDirect
+        | Meter::OriginEgressToCdn
+        | Meter::InterRegion
+        | Meter::Retrieval => GB,
+        Meter::CdnRequests | Meter::OriginRequests | Meter::RequestsInfrequent => 10_000,
         Meter::CdnPlan => 30 * 86_400 * 1_000_000,
     }
 }
@@ -334,14 +359,16 @@ fn params() -> impl Strategy<Value = Params> {
         1u64..=4,
         prop_oneof![Just(0u64), Just(50_000_000), Just(u64::MAX / 4)],
         any::<bool>(),
-        prop::collection::vec(table(), 21),
+        prop::collection::vec(table(), 3 * METERED),
     );
     let policies = (
         prop::option::weighted(0.4, (1u64..=24, 1u64..=96)),
         prop::option::weighted(0.4, (1u64..=8, 0u64..=16)),
         prop::bool::weighted(0.4),
+        // In quarter hours: often at once (0), often inside a run; catalog often older.
+        prop::option::weighted(0.4, (prop_oneof![Just(0u64), 1u64..=96], prop_oneof![Just(0u64), 1u64..=200])),
     );
-    (topo, mirror, health, billing, policies).prop_map(|(t, m, h, b, (predict, ttl_bounds, cost_capped))| {
+    (topo, mirror, health, billing, policies).prop_map(|(t, m, h, b, (predict, ttl_bounds, cost_capped, lifecycle))| {
         let (regions, geos, two_storage, cdn, latency, mask) = t;
         let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
         let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only, (factor_pct, normals)) =
@@ -383,6 +410,7 @@ fn params() -> impl Strategy<Value = Params> {
             ttl_bounds: ttl_bounds
                 .map(|(min, extra)| (SimDuration(min * 15 * MIN), SimDuration((min + extra) * 15 * MIN))),
             cost_capped,
+            lifecycle: lifecycle.map(|(after, age)| (SimDuration(after * 15 * MIN), SimDuration(age * 15 * MIN))),
         }
     })
 }
@@ -491,7 +519,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u32>().prop_map(Op::ToggleDown),
         1 => any::<u32>().prop_map(Op::EvictEdge),
         1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
-        1 => (0u8..7, 0u8..3, prop::option::weighted(0.3, 0u32..4), table())
+        1 => (0u8..METERED as u8, 0u8..3, prop::option::weighted(0.3, 0u32..4), table())
             .prop_map(|(meter, provider, zone, table)| Op::PriceChange { meter, provider, zone, table }),
         1 => (0u8..11, any::<u32>(), any::<u32>()).prop_map(|(kind, a, b)| Op::Bad { kind, a, b }),
     ]
@@ -504,6 +532,8 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Clone, Debug)]
 struct MClip {
     uploaded_at: SimTime,
+    /// Its primary copy is in the infrequent-access class.
+    infrequent: bool,
     size: u64,
     primary: u32,
     views: u32,
@@ -561,6 +591,8 @@ struct Model {
     /// One per region, then the CDN.
     health: Vec<MHealth>,
     stored: Vec<u64>,
+    /// Of `stored`, bytes in the infrequent-access class.
+    stored_infrequent: Vec<u64>,
     accrued_to: SimTime,
     /// The rate table in force on every bill line.
     tables: BTreeMap<LineKey, MTable>,
@@ -601,6 +633,7 @@ impl Model {
                 p.regions as usize + 1
             ],
             stored: vec![0; p.regions as usize],
+            stored_infrequent: vec![0; p.regions as usize],
             accrued_to: zero,
             tables: p.line_keys().into_iter().map(|k| (k, p.table(k.meter, k.provider).clone())).collect(),
             usage: BTreeMap::new(),
@@ -745,9 +778,13 @@ impl Model {
         assert!(t >= self.accrued_to, "model time went backwards");
         let elapsed = u128::from(t.0 - self.accrued_to.0);
         for r in 0..self.p.regions {
-            let amount = u128::from(self.stored[r as usize]) * elapsed;
-            if amount > 0 {
-                self.meter(Meter::StorageByteTime, self.p.provider_of(r), r, amount);
+            let infrequent = self.stored_infrequent[r as usize];
+            let standard = u128::from(self.stored[r as usize] - infrequent) * elapsed;
+            if standard > 0 {
+                self.meter(Meter::StorageByteTime, self.p.provider_of(r), r, standard);
+            }
+            if infrequent > 0 && elapsed > 0 {
+                self.meter(Meter::StorageInfrequent, self.p.provider_of(r), r, u128::from(infrequent) * elapsed);
             }
         }
         self.accrued_to = t;
@@ -759,11 +796,21 @@ impl Model {
         let mut usage = self.usage.clone();
         let elapsed = u128::from(now.0 - self.accrued_to.0);
         for r in 0..self.p.regions {
-            let key = LineKey { meter: Meter::StorageByteTime, provider: self.p.provider_of(r), zone: r };
-            let amount = u128::from(self.stored[r as usize]) * elapsed;
-            let line = usage.entry(key).or_default();
-            line.numerator += tiered_numerator(&self.tables[&key], line.usage, amount, unit(key.meter));
-            line.usage += amount;
+            let infrequent = self.stored_infrequent[r as usize];
+            let classes = [
+                (Meter::StorageByteTime, self.stored[r as usize] - infrequent),
+                (Meter::StorageInfrequent, infrequent),
+            ];
+            for (meter, bytes) in classes {
+                let amount = u128::from(bytes) * elapsed;
+                if amount == 0 {
+                    continue;
+                }
+                let key = LineKey { meter, provider: self.p.provider_of(r), zone: r };
+                let line = usage.entry(key).or_default();
+                line.numerator += tiered_numerator(&self.tables[&key], line.usage, amount, unit(key.meter));
+                line.usage += amount;
+            }
         }
         usage
     }
@@ -781,7 +828,29 @@ impl Model {
 
     fn poll_timeout(&self) -> SimTime {
         let retry = self.retries.iter().map(|r| r.0).min().unwrap_or(SimTime::NEVER);
-        [self.next_month, self.next_alert, self.next_cleanup, self.next_sync, retry].into_iter().min().expect("5")
+        let transition = self.next_transition().map_or(SimTime::NEVER, |(t, _)| t);
+        [self.next_month, self.next_alert, self.next_cleanup, self.next_sync, retry, transition]
+            .into_iter()
+            .min()
+            .expect("6")
+    }
+
+    /// The earliest (time, clip) of a primary copy still to move to the infrequent-access class.
+    fn next_transition(&self) -> Option<(SimTime, usize)> {
+        (0..self.clips.len())
+            .filter(|&c| !self.clips[c].infrequent)
+            .map(|c| (self.p.transition_at(self.clips[c].uploaded_at), c))
+            .filter(|&(t, _)| t != SimTime::NEVER)
+            .min()
+    }
+
+    /// Moves clip `c`'s primary copy to the infrequent-access class at `t`.
+    fn transition(&mut self, c: usize, t: SimTime) {
+        self.accrue(t);
+        let (primary, size) = (self.clips[c].primary, self.clips[c].size);
+        self.clips[c].infrequent = true;
+        self.stored_infrequent[primary as usize] += size;
+        self.counters.transitions_infrequent += 1;
     }
 
     // ----- health -----
@@ -834,14 +903,16 @@ impl Model {
     fn run_jobs(&mut self, t: SimTime, out: &mut Vec<Output>) {
         loop {
             let retry = self.retries.iter().map(|r| (r.0, r.1)).min();
+            let transition = self.next_transition();
             let jobs = [
                 self.next_month,
                 self.next_alert,
                 self.next_cleanup,
                 self.next_sync,
                 retry.map_or(SimTime::NEVER, |r| r.0),
+                transition.map_or(SimTime::NEVER, |t| t.0),
             ];
-            let at = *jobs.iter().min().expect("5 jobs");
+            let at = *jobs.iter().min().expect("6 jobs");
             if at > t {
                 return;
             }
@@ -858,6 +929,7 @@ impl Model {
                 }
                 2 => self.cleanup(at, out),
                 3 => self.sync(at, out),
+                5 => self.transition(transition.expect("a transition is due").1, at),
                 _ => {
                     let key = retry.expect("a retry is due");
                     let i = self.retries.iter().position(|r| (r.0, r.1) == key).expect("it exists");
@@ -1033,6 +1105,7 @@ impl Model {
     fn upload(&mut self, size: u64, primary: u32, t: SimTime) {
         self.clips.push(MClip {
             uploaded_at: t,
+            infrequent: false,
             size,
             primary,
             views: 0,
@@ -1040,6 +1113,11 @@ impl Model {
             demand: vec![0; self.p.geos as usize],
         });
         self.change_stored(primary, size as i64, t);
+        let c = self.clips.len() - 1;
+        if self.p.transition_at(t) <= t {
+            // Already past the rule's age (an old catalog): stored infrequent at once.
+            self.transition(c, t);
+        }
     }
 
     fn finished(&mut self, clip: u32, region: u32, t: SimTime) {
@@ -1052,11 +1130,20 @@ impl Model {
         let source = m.source;
         let size = self.clips[clip as usize].size;
         self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(size));
+        self.meter_retrieval_of_copy(clip, source, size);
         self.counters.replication_bytes += size;
         self.change_stored(region, size as i64, t);
         self.counters.mirrors_activated += 1;
         self.active_records += 1;
         self.counters.active_mirrors_peak = self.counters.active_mirrors_peak.max(self.active_records);
+    }
+
+    /// A copy read from an infrequent-access primary pays the retrieval of what it moved.
+    fn meter_retrieval_of_copy(&mut self, clip: u32, source: u32, bytes: u64) {
+        let c = &self.clips[clip as usize];
+        if c.infrequent && c.primary == source && bytes > 0 {
+            self.meter(Meter::Retrieval, self.p.provider_of(source), source, u128::from(bytes));
+        }
     }
 
     fn failed(&mut self, clip: u32, region: u32, bytes: u64, t: SimTime, out: &mut Vec<Output>) {
@@ -1065,6 +1152,7 @@ impl Model {
         m.failed += 1;
         let (source, failed) = (m.source, m.failed);
         self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(bytes));
+        self.meter_retrieval_of_copy(clip, source, bytes);
         self.counters.replication_bytes += bytes;
         self.counters.copy_failures += 1;
         if failed >= self.p.copy_attempts {
@@ -1153,9 +1241,29 @@ impl Model {
 
     /// A copy in `region` serves a request (through the CDN or not); `revalidation`: it only
     /// answered the CDN's conditional request for its expired copy, sending no bytes.
-    fn serve_origin(&mut self, region: u32, geo: u32, size: u64, via_cdn: bool, revalidation: bool, from: ServedFrom) {
+    /// A primary copy in the infrequent-access class bills its own request fee, and the bytes
+    /// it sends as a retrieval.
+    #[allow(clippy::too_many_arguments)]
+    fn serve_origin(
+        &mut self,
+        clip: u32,
+        region: u32,
+        geo: u32,
+        size: u64,
+        via_cdn: bool,
+        revalidation: bool,
+        from: ServedFrom,
+    ) {
         let p = self.p.provider_of(region);
-        self.meter(Meter::OriginRequests, p, region, 1);
+        let primary = matches!(from, ServedFrom::PrimaryDirect | ServedFrom::PrimaryViaCdn);
+        if primary && self.clips[clip as usize].infrequent {
+            self.meter(Meter::RequestsInfrequent, p, region, 1);
+            if !revalidation {
+                self.meter(Meter::Retrieval, p, region, u128::from(size));
+            }
+        } else {
+            self.meter(Meter::OriginRequests, p, region, 1);
+        }
         self.delivered.0 += size;
         if via_cdn {
             self.delivered.1 += size;
@@ -1191,6 +1299,10 @@ struct Totals {
     origin_to_cdn: u128,
     origin_requests: u128,
     inter_region: u128,
+    /// Requests served by a primary copy past its lifecycle age.
+    requests_infrequent: u128,
+    /// Bytes read from such copies (served, or copied to a mirror).
+    retrieval: u128,
 }
 
 /// What must be identical when the same ops run twice.
@@ -1223,7 +1335,12 @@ struct RunResult {
 /// 12. predictive mirroring: a clip below the threshold gets copies only while fresh (younger than
 ///     `age`), and a mirror ordered by prediction counts in `mirrors_predicted`;
 /// 13. a direct request (a rollout's control arm) is offered only its clip's primary, never
-///     through the CDN, and counts as a view like any other.
+///     through the CDN, and counts as a view like any other;
+/// 14. storage lifecycle: a primary copy past its rule's age (from its upload time, the clock and
+///     the documented rule, not the model's state) bills each request it answers as an
+///     infrequent-access request and each byte it sends (served, or copied to a mirror) as a
+///     retrieval; every other origin request stays a standard one; and every copy past its age
+///     by the end has moved (`transitions_infrequent`).
 struct Harness {
     engine: Engine,
     model: Model,
@@ -1514,16 +1631,27 @@ impl Harness {
             let (min, max) = p.ttl_bounds.unwrap_or((p.ttl, p.ttl));
             assert!((min.0..=max.0).contains(&lives), "{clip} in {to} lives {lives} us, outside {min}..={max}");
             self.totals.inter_region += u128::from(size.0);
+            if self.infrequent_now(clip.0) && from.0 == self.model.clips[clip.index()].primary {
+                self.totals.retrieval += u128::from(size.0);
+            }
         } else {
             let bytes = (u128::from(size.0) * u128::from(frac) / 255) as u64;
             let input = Input::ReplicationFailed { clip, region: to, bytes_transferred: Bytes(bytes) };
             self.engine.handle_input(self.now, input).expect("the mirror is pending");
             self.model.failed(clip.0, to.0, bytes, self.now, &mut expected);
             self.totals.inter_region += u128::from(bytes);
+            if self.infrequent_now(clip.0) && from.0 == self.model.clips[clip.index()].primary {
+                self.totals.retrieval += u128::from(bytes);
+            }
         }
         self.engine_now = self.now;
         let out = self.drain();
         self.absorb(out, expected, "copy report");
+    }
+
+    /// Whether clip `c`'s primary copy is past its lifecycle rule's age now (property 14).
+    fn infrequent_now(&self, c: u32) -> bool {
+        self.model.p.transition_at(self.model.clips[c as usize].uploaded_at) <= self.now
     }
 
     /// Property 2 for a step naming `region` as a `kind` copy of `clip`.
@@ -1666,8 +1794,15 @@ impl Harness {
                             self.check_source(c, region, kind, now, "finish");
                         }
                         let stale = cdn == Cdn::Stale;
-                        self.model.serve_origin(region.0, g, size, via_cdn, stale, out);
+                        self.model.serve_origin(c, region.0, g, size, via_cdn, stale, out);
                         self.totals.origin_requests += 1;
+                        // Property 14, from the documented rule and the harness's own clock.
+                        if kind == SourceKind::Primary && self.infrequent_now(c) {
+                            self.totals.requests_infrequent += 1;
+                            if !stale {
+                                self.totals.retrieval += u128::from(size);
+                            }
+                        }
                         self.totals.served_bytes += size;
                         if via_cdn {
                             self.totals.cdn_egress += u128::from(size);
@@ -1988,7 +2123,16 @@ impl Harness {
         assert_eq!(used(Meter::CdnRequests), t.cdn_requests, "CDN requests");
         assert_eq!(used(Meter::OriginEgressDirect), t.origin_direct, "origin egress direct");
         assert_eq!(used(Meter::OriginEgressToCdn), t.origin_to_cdn, "origin egress to the CDN");
-        assert_eq!(used(Meter::OriginRequests), t.origin_requests, "origin requests");
+        assert_eq!(
+            used(Meter::OriginRequests) + used(Meter::RequestsInfrequent),
+            t.origin_requests,
+            "origin requests (standard and infrequent)"
+        );
+        assert_eq!(used(Meter::RequestsInfrequent), t.requests_infrequent, "requests answered by infrequent copies");
+        assert_eq!(used(Meter::Retrieval), t.retrieval, "bytes retrieved from infrequent copies");
+        let p = &self.model.p;
+        let moved = self.model.clips.iter().filter(|c| p.transition_at(c.uploaded_at) <= end).count();
+        assert_eq!(self.engine.counters().transitions_infrequent, moved as u64, "copies past their age moved");
         assert_eq!(used(Meter::InterRegion), t.inter_region, "inter-region = bytes of finished and failed copies");
         assert_eq!(u128::from(self.engine.counters().replication_bytes), t.inter_region, "replication bytes");
         RunResult {

@@ -42,6 +42,12 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
 /// Loads a scenario with its traffic and catalog divided by `factor` (outages, prices and the
 /// rest unchanged), so that every shipped scenario runs quickly in tests.
 pub fn scaled(path: &Path, factor: f64) -> Scenario {
+    scenario::from_str(path, &scaled_text(path, factor), &Overrides::default())
+        .unwrap_or_else(|e| panic!("scaled {} does not validate: {e}", path.display()))
+}
+
+/// The text of [`scaled`]'s scenario, to edit further.
+pub fn scaled_text(path: &Path, factor: f64) -> String {
     let text = std::fs::read_to_string(path).expect("scenario readable");
     let mut doc: toml_edit::DocumentMut = text.parse().expect("valid TOML");
     if let Some(clips) = doc.get("catalog").and_then(|c| c.get("clips")).and_then(|v| v.as_integer()) {
@@ -66,8 +72,7 @@ pub fn scaled(path: &Path, factor: f64) -> Scenario {
             }
         }
     }
-    scenario::from_str(path, &doc.to_string(), &Overrides::default())
-        .unwrap_or_else(|e| panic!("scaled {} does not validate: {e}", path.display()))
+    doc.to_string()
 }
 
 /// Every file under `dir`, recursively.

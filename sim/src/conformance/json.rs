@@ -88,6 +88,9 @@ pub fn config(cfg: &EngineConfig, sc: &crate::scenario::Scenario) -> Value {
                 "units_per_month": a.units_per_month.to_string(),
             })).collect::<Vec<_>>(),
         },
+        "lifecycle": cfg.lifecycle.map(|l| json!({
+            "infrequent_after_us": us(l.infrequent_after), "catalog_age_us": us(l.catalog_age),
+        })),
         "policies": {
             "source": format!("{:?}", sc.source_policy),
             "placement": format!("{:?}", sc.placement),
@@ -192,6 +195,7 @@ pub fn counters(c: &Counters) -> Value {
         "mirrors_abandoned": c.mirrors_abandoned,
         "mirrors_predicted": c.mirrors_predicted,
         "copies_withheld": c.copies_withheld,
+        "transitions_infrequent": c.transitions_infrequent,
         "copy_failures": c.copy_failures,
         "replication_bytes": c.replication_bytes,
         "cost_alerts": c.cost_alerts,

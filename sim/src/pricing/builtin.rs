@@ -150,6 +150,10 @@ pub fn builtin(name: &str) -> Option<PriceList> {
         // of internet egress a month, "calculated each month across all regions" and services
         // (repost.aws). Transfer from S3 to CloudFront is free. Other regions' own prices were not
         // found: every region is priced as us-east-1 (override with [providers.s3.zones.REGION]).
+        // Standard-IA (for a [lifecycle] rule): $0.0125 per GB-month (gist.github.com/regispires,
+        // "A brief summary of pricing for Object Storage services", us-east-1); retrieval $0.01 per
+        // GB and GET $0.001 per 1,000 are AWS's long-standing us-east-1 rates, not found in a
+        // stored page (those read name the retrieval fee, not its figure).
         "s3" => PriceList {
             name: name.into(),
             kind: ProviderKind::Storage,
@@ -168,6 +172,9 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 inter_region_per_gb: flat(20_000_000),
                 requests_per_10k: flat(4_000_000),
                 plan_per_month: None,
+                infrequent_storage_per_gb_month: flat(12_500_000),
+                retrieval_per_gb: flat(10_000_000),
+                infrequent_requests_per_10k: flat(10_000_000),
             },
             zones: vec![],
             free_egress_to_cdn: CLOUDFRONT_ALL.map(String::from).to_vec(),
@@ -177,11 +184,14 @@ pub fn builtin(name: &str) -> Option<PriceList> {
         // developers.cloudflare.com/r2/pricing (its source in github.com/cloudflare/cloudflare-docs,
         // src/content/docs/r2/pricing.mdx), read 2026-12-03: storage $0.015 per GB-month, "no
         // charges for egress bandwidth", Class B (read) operations $0.36 per million; free each
-        // month: 10 GB-month of storage and 10 million Class B operations.
+        // month: 10 GB-month of storage and 10 million Class B operations. Infrequent Access (same
+        // page): $0.01 per GB-month, Class B $0.90 per million, data retrieval $0.01 per GB, a
+        // 30-day minimum storage duration.
         "r2" => PriceList {
             name: name.into(),
             kind: ProviderKind::Storage,
-            source: "developers.cloudflare.com/r2/pricing (free tier included), read 2026-12-03".into(),
+            source: "developers.cloudflare.com/r2/pricing (free tier and Infrequent Access included), read 2026-12-03"
+                .into(),
             all: PriceSet {
                 storage_per_gb_month: flat(15_000_000),
                 egress_per_gb: flat(0),
@@ -189,6 +199,9 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 inter_region_per_gb: flat(0),
                 requests_per_10k: flat(3_600_000),
                 plan_per_month: None,
+                infrequent_storage_per_gb_month: flat(10_000_000),
+                retrieval_per_gb: flat(10_000_000),
+                infrequent_requests_per_10k: flat(9_000_000),
             },
             zones: vec![],
             free_egress_to_cdn: vec![],
@@ -212,6 +225,8 @@ pub fn builtin(name: &str) -> Option<PriceList> {
                 inter_region_per_gb: flat(0),
                 requests_per_10k: flat(0),
                 plan_per_month: None,
+                // No infrequent-access class: a [lifecycle] rule is refused with this storage.
+                ..PriceSet::default()
             },
             zones: vec![],
             free_egress_to_cdn: vec!["bunny".into()],
@@ -285,17 +300,7 @@ mod tests {
             let list = builtin(name).unwrap();
             let sets = std::iter::once(&list.all).chain(list.zones.iter().map(|(_, s)| s));
             for set in sets {
-                for t in [
-                    &set.storage_per_gb_month,
-                    &set.egress_per_gb,
-                    &set.egress_to_cdn_per_gb,
-                    &set.inter_region_per_gb,
-                    &set.requests_per_10k,
-                    &set.plan_per_month,
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for t in PriceKey::ALL.into_iter().filter_map(|k| set.get(k)) {
                     clipsim_engine::RateTable::tiered(t.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
                 }
             }

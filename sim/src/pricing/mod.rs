@@ -47,18 +47,32 @@ pub enum PriceKey {
     RequestsPer10k,
     /// A CDN's flat-rate plan, $ per 30-day month (default: no plan).
     PlanPerMonth,
+    /// Storage in the infrequent-access class, $ per GB-month (default: none; needed with a
+    /// `[lifecycle]` rule).
+    InfrequentStoragePerGbMonth,
+    /// Reading from the infrequent-access class, $ per GB retrieved.
+    RetrievalPerGb,
+    /// Requests answered from the infrequent-access class, $ per 10,000.
+    InfrequentRequestsPer10k,
 }
 
 impl PriceKey {
     /// Every key, in the order files and docs list them.
-    pub const ALL: [PriceKey; 6] = [
+    pub const ALL: [PriceKey; 9] = [
         PriceKey::StoragePerGbMonth,
         PriceKey::EgressPerGb,
         PriceKey::EgressToCdnPerGb,
         PriceKey::InterRegionPerGb,
         PriceKey::RequestsPer10k,
         PriceKey::PlanPerMonth,
+        PriceKey::InfrequentStoragePerGbMonth,
+        PriceKey::RetrievalPerGb,
+        PriceKey::InfrequentRequestsPer10k,
     ];
+
+    /// The prices of the infrequent-access class, which a `[lifecycle]` rule needs.
+    pub const INFREQUENT: [PriceKey; 3] =
+        [PriceKey::InfrequentStoragePerGbMonth, PriceKey::RetrievalPerGb, PriceKey::InfrequentRequestsPer10k];
 
     /// Its name in scenario files.
     pub const fn name(self) -> &'static str {
@@ -69,6 +83,9 @@ impl PriceKey {
             PriceKey::InterRegionPerGb => "inter_region_per_gb",
             PriceKey::RequestsPer10k => "requests_per_10k",
             PriceKey::PlanPerMonth => "plan_per_month",
+            PriceKey::InfrequentStoragePerGbMonth => "infrequent_storage_per_gb_month",
+            PriceKey::RetrievalPerGb => "retrieval_per_gb",
+            PriceKey::InfrequentRequestsPer10k => "infrequent_requests_per_10k",
         }
     }
 
@@ -82,9 +99,16 @@ impl PriceKey {
         PriceKey::ALL.map(PriceKey::name).join(", ")
     }
 
-    /// Whether a provider may go without it (a flat-rate plan): no price means no such charge.
+    /// Whether a provider may go without it (a flat-rate plan, the infrequent-access class): no
+    /// price means no such charge, or no such class.
     pub const fn optional(self) -> bool {
-        matches!(self, PriceKey::PlanPerMonth)
+        matches!(
+            self,
+            PriceKey::PlanPerMonth
+                | PriceKey::InfrequentStoragePerGbMonth
+                | PriceKey::RetrievalPerGb
+                | PriceKey::InfrequentRequestsPer10k
+        )
     }
 
     /// Whether a free allowance may be given in it: storage, egress and requests (the charges
@@ -122,6 +146,12 @@ pub struct PriceSet {
     pub requests_per_10k: Option<Tiers>,
     /// A CDN's flat-rate plan per 30-day month.
     pub plan_per_month: Option<Tiers>,
+    /// Storage in the infrequent-access class per GB-month.
+    pub infrequent_storage_per_gb_month: Option<Tiers>,
+    /// Retrieval from the infrequent-access class per GB.
+    pub retrieval_per_gb: Option<Tiers>,
+    /// Requests answered from the infrequent-access class per 10,000.
+    pub infrequent_requests_per_10k: Option<Tiers>,
 }
 
 impl PriceSet {
@@ -134,6 +164,9 @@ impl PriceSet {
             PriceKey::InterRegionPerGb => self.inter_region_per_gb.as_ref(),
             PriceKey::RequestsPer10k => self.requests_per_10k.as_ref(),
             PriceKey::PlanPerMonth => self.plan_per_month.as_ref(),
+            PriceKey::InfrequentStoragePerGbMonth => self.infrequent_storage_per_gb_month.as_ref(),
+            PriceKey::RetrievalPerGb => self.retrieval_per_gb.as_ref(),
+            PriceKey::InfrequentRequestsPer10k => self.infrequent_requests_per_10k.as_ref(),
         }
     }
 
@@ -146,6 +179,9 @@ impl PriceSet {
             PriceKey::InterRegionPerGb => &mut self.inter_region_per_gb,
             PriceKey::RequestsPer10k => &mut self.requests_per_10k,
             PriceKey::PlanPerMonth => &mut self.plan_per_month,
+            PriceKey::InfrequentStoragePerGbMonth => &mut self.infrequent_storage_per_gb_month,
+            PriceKey::RetrievalPerGb => &mut self.retrieval_per_gb,
+            PriceKey::InfrequentRequestsPer10k => &mut self.infrequent_requests_per_10k,
         };
         *slot = Some(tiers);
     }
@@ -225,6 +261,17 @@ pub fn meter_tables(
                 (Meter::OriginEgressToCdn, PriceKey::EgressToCdnPerGb, to_cdn),
                 (Meter::InterRegion, PriceKey::InterRegionPerGb, price(PriceKey::InterRegionPerGb)),
                 (Meter::OriginRequests, PriceKey::RequestsPer10k, defaulted(set.get(PriceKey::RequestsPer10k))),
+                (
+                    Meter::StorageInfrequent,
+                    PriceKey::InfrequentStoragePerGbMonth,
+                    price(PriceKey::InfrequentStoragePerGbMonth),
+                ),
+                (Meter::Retrieval, PriceKey::RetrievalPerGb, price(PriceKey::RetrievalPerGb)),
+                (
+                    Meter::RequestsInfrequent,
+                    PriceKey::InfrequentRequestsPer10k,
+                    price(PriceKey::InfrequentRequestsPer10k),
+                ),
             ]
         }
     }
@@ -258,14 +305,17 @@ mod tests {
         assert_eq!(
             PriceKey::names(),
             "storage_per_gb_month, egress_per_gb, egress_to_cdn_per_gb, inter_region_per_gb, requests_per_10k, \
-             plan_per_month"
+             plan_per_month, infrequent_storage_per_gb_month, retrieval_per_gb, infrequent_requests_per_10k"
         );
         let cdn: Vec<PriceKey> = PriceKey::ALL.into_iter().filter(|k| k.applies_to(ProviderKind::Cdn)).collect();
         assert_eq!(cdn, [PriceKey::EgressPerGb, PriceKey::RequestsPer10k, PriceKey::PlanPerMonth]);
         let storage = PriceKey::ALL.into_iter().filter(|k| k.applies_to(ProviderKind::Storage));
-        assert_eq!(storage.collect::<Vec<_>>(), PriceKey::ALL[..5]);
+        let mut all_but_plan = PriceKey::ALL.to_vec();
+        all_but_plan.retain(|&k| k != PriceKey::PlanPerMonth);
+        assert_eq!(storage.collect::<Vec<_>>(), all_but_plan);
         let optional: Vec<PriceKey> = PriceKey::ALL.into_iter().filter(|k| k.optional()).collect();
-        assert_eq!(optional, [PriceKey::PlanPerMonth]);
+        assert_eq!(optional[0], PriceKey::PlanPerMonth);
+        assert_eq!(optional[1..], PriceKey::INFREQUENT);
     }
 
     fn flat(nanos: u64) -> Tiers {

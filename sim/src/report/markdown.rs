@@ -19,12 +19,13 @@ fn ms(v: Option<f64>) -> String {
 
 /// Usage of a category over the whole run in its price unit, and the unit's name.
 fn category_usage(r: &RunResult, c: Category) -> (f64, &'static str) {
-    // A plan's fee is metered in time, not bytes: it is not usage of delivery.
+    // A plan's fee is metered in time, not bytes: it is not usage of delivery. A retrieval fee
+    // is on bytes already counted as origin egress (or inter-region copies).
     let lines = r
         .measured_bills()
         .iter()
         .flat_map(|b| &b.lines)
-        .filter(|l| l.key.meter.category() == c && l.key.meter != Meter::CdnPlan);
+        .filter(|l| l.key.meter.category() == c && !matches!(l.key.meter, Meter::CdnPlan | Meter::Retrieval));
     let total: u128 = lines.map(|l| l.usage).sum();
     match c {
         Category::Storage => (total as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64, "GB-month"),
@@ -72,16 +73,18 @@ fn plan_overruns(r: &RunResult) -> Vec<String> {
 /// `units` base units of a bill line's meter as a planner reads them.
 fn line_usage(meter: Meter, units: u128) -> String {
     match meter {
-        Meter::StorageByteTime => {
+        Meter::StorageByteTime | Meter::StorageInfrequent => {
             format!("{:.1} GB-month", units as f64 / clipsim_engine::billing::BYTE_MICROS_PER_GB_MONTH as f64)
         }
-        Meter::CdnRequests | Meter::OriginRequests => {
+        Meter::CdnRequests | Meter::OriginRequests | Meter::RequestsInfrequent => {
             format!("{} requests", count(units.min(u128::from(u64::MAX)) as u64))
         }
         Meter::CdnPlan => format!("{:.2} months", units as f64 / clipsim_engine::billing::MICROS_PER_PLAN_MONTH as f64),
-        Meter::CdnEgress | Meter::OriginEgressDirect | Meter::OriginEgressToCdn | Meter::InterRegion => {
-            format::bytes(units as f64)
-        }
+        Meter::CdnEgress
+        | Meter::OriginEgressDirect
+        | Meter::OriginEgressToCdn
+        | Meter::InterRegion
+        | Meter::Retrieval => format::bytes(units as f64),
     }
 }
 

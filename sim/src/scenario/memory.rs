@@ -52,8 +52,10 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
     let row_bytes = PER_ROW_BYTES + PER_ROW_REGION_BYTES * sc.engine.regions.len() as u64;
     let per_clip = PER_CLIP_BYTES
         + if sc.engine.mirror.score_window.is_some() { PER_CLIP_WINDOW_BYTES } else { 0 }
-        // Predictive mirroring keeps each clip's upload time.
-        + if sc.engine.mirror.predict.is_some() { 8 } else { 0 };
+        // Predictive mirroring and a lifecycle rule keep each clip's upload time (and the rule
+        // a bit of storage class, rounded up to a byte).
+        + if sc.engine.mirror.predict.is_some() || sc.engine.lifecycle.is_some() { 8 } else { 0 }
+        + if sc.engine.lifecycle.is_some() { 1 } else { 0 };
     BASE_BYTES
         .saturating_add(clips.saturating_mul(per_clip))
         .saturating_add(cached)

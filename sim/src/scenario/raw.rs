@@ -59,6 +59,17 @@ pub struct RawScenario {
     /// `[rollout]`: the design switched on in stages, beside a control arm.
     #[serde(default)]
     pub rollout: Option<RawRollout>,
+    /// `[lifecycle]`: a storage lifecycle rule (primary copies to the infrequent-access class).
+    #[serde(default)]
+    pub lifecycle: Option<RawLifecycle>,
+}
+
+/// `[lifecycle]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifecycle {
+    /// The age at which a primary copy moves to the infrequent-access class.
+    pub infrequent_after: Dur,
 }
 
 /// `[rollout]`

@@ -166,6 +166,9 @@ pub fn validate(
     }
     let network = workload::network(&cx, &raw.network)?;
     mirror::mirror(&cx, &raw.mirror, &mut cfg)?;
+    if let Some(l) = &raw.lifecycle {
+        cfg.lifecycle = Some(topology::lifecycle(&cx, l, &cfg, catalog.history)?);
+    }
     let (source_policy, placement) = mirror::policies(&cx, &raw.mirror)?;
 
     // Health.

@@ -186,3 +186,31 @@ fn capacity_bytes(cx: &Ctx<'_>, capacity: Capacity, path: &str) -> R<Option<u64>
         Capacity::Gb(gb) => Ok(Some((cx.positive(gb, 1e9, path, "a size in GB")? * 1e9).round() as u64)),
     }
 }
+
+/// `[lifecycle]`: the rule, with the catalog as old as its history. Every region's storage must
+/// price the infrequent-access class (a provider without one cannot take the rule).
+pub(super) fn lifecycle(cx: &Ctx<'_>, l: &RawLifecycle, cfg: &EngineConfig, history: SimDuration) -> R<Lifecycle> {
+    let max = crate::scenario::units::DURATION_MAX;
+    let after = l.infrequent_after.0;
+    cx.check(after <= max, "lifecycle.infrequent_after", format!("a duration of at most {max}"))?;
+    let keys = crate::pricing::PriceKey::INFREQUENT;
+    for (r, region) in cfg.regions.iter().enumerate() {
+        let provider = &cfg.providers[region.storage_provider.index()];
+        let meters = [Meter::StorageInfrequent, Meter::Retrieval, Meter::RequestsInfrequent];
+        if let Some((_, key)) =
+            meters.iter().zip(keys).find(|(m, _)| cfg.rate_for(**m, region.storage_provider, r as u32).is_none())
+        {
+            return Err(cx.err(
+                "lifecycle.infrequent_after",
+                format!(
+                    "storage with an infrequent-access class: region `{}` is stored by `{provider}`, which has no \
+                     `{}` (set {} in [providers.{provider}], or drop [lifecycle])",
+                    region.name,
+                    key.name(),
+                    keys.map(|k| k.name()).join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(Lifecycle { infrequent_after: after, catalog_age: history })
+}
