@@ -157,6 +157,8 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) infrequent_bytes: Vec<u64>,
     /// The first clip whose primary copy has not moved yet: transitions come in upload order.
     pub(crate) next_transition: usize,
+    /// When that clip moves (kept for the timer; never without a rule).
+    pub(crate) transition_due: SimTime,
     /// Clips below this id are never fresh for predictive mirroring: one past them had past
     /// views ([`Input::PastViews`], a catalog's history), so they are not new uploads.
     pub(crate) first_fresh: usize,
@@ -222,6 +224,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             infrequent: Vec::new(),
             infrequent_bytes: vec![0; regions],
             next_transition: 0,
+            transition_due: SimTime::NEVER,
             cfg,
         })
     }
@@ -445,7 +448,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
 
     /// When the next primary copy moves to the infrequent-access class (never without a rule,
     /// or once every clip has moved).
-    pub(crate) fn next_transition_at(&self) -> SimTime {
+    fn next_transition_at(&self) -> SimTime {
         match (&self.cfg.lifecycle, self.uploaded_at.get(self.next_transition)) {
             (Some(rule), Some(&uploaded)) => rule.transition_at(uploaded),
             _ => SimTime::NEVER,
@@ -458,6 +461,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         loop {
             let at = self.next_transition_at();
             if at > now {
+                self.transition_due = at;
                 return;
             }
             let i = self.next_transition;
@@ -555,7 +559,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     /// (the others' are 0).
     fn job_timers(&self) -> [(SimTime, u64); 6] {
         let retry = self.retries.peek().map_or((SimTime::NEVER, 0), |Reverse((t, seq, ..))| (*t, *seq));
-        let lifecycle = (self.next_transition_at(), 0);
+        let lifecycle = (self.transition_due, 0);
         [(self.next_month, 0), (self.next_alert, 0), (self.next_cleanup, 0), (self.next_sync, 0), retry, lifecycle]
     }
 
