@@ -259,26 +259,21 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             Step::Origin { region, kind, via_cdn } => {
                 self.check_origin_step(req, step, region, via_cdn)?;
                 let r = region.index();
-                // A primary copy in the infrequent-access class bills its own request fee and a
-                // retrieval fee on every byte read from it.
-                let infrequent = kind == SourceKind::Primary && self.is_infrequent(req.clip.index());
-                let body = req.cdn != CdnPath::Stale;
-                if infrequent {
-                    self.ledger.add(self.lines.requests_infrequent[r], 1);
-                    if body {
-                        self.ledger.add(self.lines.retrieval[r], u128::from(size));
-                    }
-                } else {
+                if self.infrequent.is_empty() {
+                    // No lifecycle rule: every copy is in the standard class.
                     self.ledger.add(self.lines.origin_requests[r], 1);
+                } else {
+                    let body = req.cdn != CdnPath::Stale;
+                    self.meter_read_with_lifecycle(req.clip.index(), kind, r, size, body);
                 }
                 if via_cdn {
                     self.meter_cdn(geo, size);
-                    if body {
-                        self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
-                    } else {
+                    if req.cdn == CdnPath::Stale {
                         // A conditional request answered "not modified": no body leaves the origin.
                         self.counters.revalidations += 1;
                         self.counters.revalidated_bytes += size;
+                    } else {
+                        self.ledger.add(self.lines.origin_to_cdn[r], u128::from(size));
                     }
                 } else {
                     self.ledger.add(self.lines.origin_direct[r], u128::from(size));
@@ -322,6 +317,23 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             return Err(EngineError::StepMismatch { step, reason: "not a step next_step could give" });
         }
         Ok(())
+    }
+
+    /// The request fee of a read of clip `i`'s `kind` copy in region `r` under a lifecycle rule:
+    /// a primary copy in the infrequent-access class bills its own request fee, and a retrieval
+    /// fee on the bytes when a body is sent; any other copy a standard request. Out of line: the
+    /// path without a rule does not carry it.
+    #[cold]
+    #[inline(never)]
+    fn meter_read_with_lifecycle(&mut self, i: usize, kind: SourceKind, r: usize, size: u64, body: bool) {
+        if kind == SourceKind::Primary && self.is_infrequent(i) {
+            self.ledger.add(self.lines.requests_infrequent[r], 1);
+            if body {
+                self.ledger.add(self.lines.retrieval[r], u128::from(size));
+            }
+        } else {
+            self.ledger.add(self.lines.origin_requests[r], 1);
+        }
     }
 
     fn meter_cdn(&mut self, geo: usize, size: u64) {
