@@ -312,6 +312,11 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 debug_assert_eq!(self.clips.len(), clip.index() + 1, "clip ids are dense");
                 debug_assert_eq!(self.reached_threshold.len(), self.clips.len().div_ceil(64), "a bit per clip");
                 debug_assert_eq!(self.demand_ext.len(), self.clips.len() * self.side_geos, "a side row per clip");
+                debug_assert_eq!(
+                    self.infrequent.len(),
+                    if self.cfg.lifecycle.is_some() { self.clips.len().div_ceil(64) } else { 0 },
+                    "a storage-class bit per clip, with a lifecycle rule only"
+                );
             }
             Input::PastViews { clip, geo, views } => {
                 self.check_clip(clip)?;
@@ -831,6 +836,26 @@ mod tests {
             e.handle_input(SimTime::ZERO, input).unwrap();
         }
         e
+    }
+
+    /// Upload times cost 8 bytes a clip (the memory estimate counts them): kept only for
+    /// predictive mirroring or a lifecycle rule.
+    #[test]
+    fn upload_times_are_kept_only_when_a_policy_needs_them() {
+        let kept = |predict: bool, lifecycle: bool| {
+            let mut cfg = engine(1).cfg;
+            cfg.mirror.predict = predict
+                .then_some(crate::Predict { age: SimDuration::from_days(1), horizon: SimDuration::from_days(2) });
+            cfg.lifecycle = lifecycle.then_some(crate::Lifecycle {
+                infrequent_after: SimDuration::from_days(30),
+                catalog_age: SimDuration::ZERO,
+            });
+            let mut e = Engine::new(cfg).unwrap();
+            let input = Input::ClipUploaded { clip: ClipId(0), size: Bytes(1), primary: RegionId(0) };
+            e.handle_input(SimTime::ZERO, input).unwrap();
+            e.uploaded_at.len()
+        };
+        assert_eq!([kept(false, false), kept(true, false), kept(false, true), kept(true, true)], [0, 1, 1, 1]);
     }
 
     /// An allowance reaches the lines of its provider and meters only: storage of one provider's
