@@ -18,7 +18,11 @@ fn run(history: &str, extra: &str) -> RunResult {
         .replace("uploads_per_day = 0", &format!("uploads_per_day = 0\nhistory = \"{history}\""))
         + extra;
     let sc = scenario::from_str(&path, &text, &Overrides::default()).expect("valid");
-    run_scenario(sc).expect("runs")
+    let r = run_scenario(sc).expect("runs");
+    // The bill against what the stand-ins metered themselves (requests and bytes stored in
+    // either class).
+    common::cross_check(&r);
+    r
 }
 
 /// Usage of `meter` in `region` over the whole run (every month).

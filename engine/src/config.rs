@@ -235,14 +235,17 @@ pub struct EngineConfig {
 /// A storage lifecycle rule (an S3 lifecycle transition to Standard-IA, R2's to Infrequent
 /// Access): a clip's primary copy moves to its region's infrequent-access class once it is
 /// `infrequent_after` old, and stays there. From then on its storage is metered on
-/// [`crate::Meter::StorageInfrequent`], and every read of it (a request served from the primary,
-/// directly or through the CDN, or a copy to a mirror) on [`crate::Meter::Retrieval`] (bytes
-/// read) and [`crate::Meter::RequestsInfrequent`] (requests; a CDN's revalidation reads no bytes).
-/// Mirrors always stay in the standard class. With a rule, every storage provider needs rates
-/// for those three meters.
+/// [`crate::Meter::StorageInfrequent`]; each request it answers (directly or through the CDN)
+/// on [`crate::Meter::RequestsInfrequent`] instead of `OriginRequests`, and the bytes it sends
+/// on [`crate::Meter::Retrieval`] (a CDN's revalidation sends none); and a copy to a mirror that
+/// reads it pays the retrieval of the bytes it moves (judged when the copy is ordered or
+/// retried; copies bill no request fee, as without a rule). Mirrors always stay in the standard
+/// class. With a rule, every storage provider needs rates for those three meters.
 ///
 /// Not modelled: the class's minimum storage duration (30 days at S3 and R2: primaries are never
-/// deleted) and minimum billable size (128 KB at S3, below any clip), and the transition
+/// deleted) and minimum billable size (128 KB at S3: a smaller clip is billed for its own size
+/// here), S3's refusal of transitions to Standard-IA before 30 days (a shorter age models
+/// uploading into the class), and the transition
 /// requests' fee (S3: $0.01 per 1,000 objects, once per clip).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lifecycle {

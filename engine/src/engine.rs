@@ -371,9 +371,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 m.state = MirrorState::Active;
                 m.active_at = now;
                 m.expires_at = now + ttl;
-                let source = m.source;
+                let (source, source_infrequent) = (m.source, m.source_infrequent);
                 let size = self.clips[clip.index()].size_bytes;
-                self.meter_copy(clip, source, size);
+                self.meter_copy(source, size, source_infrequent);
                 self.change_stored(region, size as i64, now);
                 self.counters.mirrors_activated += 1;
                 self.active_records += 1;
@@ -388,8 +388,8 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.now = now;
                 let m = self.mirrors.get_mut(idx);
                 m.failed_attempts = m.failed_attempts.saturating_add(1);
-                let (source, failed) = (m.source, m.failed_attempts);
-                self.meter_copy(clip, source, bytes_transferred.0);
+                let (source, failed, source_infrequent) = (m.source, m.failed_attempts, m.source_infrequent);
+                self.meter_copy(source, bytes_transferred.0, source_infrequent);
                 self.counters.copy_failures += 1;
                 if failed >= self.cfg.mirror.copy_attempts_max {
                     let head = &mut self.clips[clip.index()].first_mirror;
@@ -430,12 +430,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             .ok_or(EngineError::NoPendingMirror { clip, region })
     }
 
-    /// Meters `bytes` of `clip` copied out of `source`: inter-region traffic, and a retrieval
-    /// when the copy is read from an infrequent-access primary.
-    fn meter_copy(&mut self, clip: ClipId, source: RegionId, bytes: u64) {
+    /// Meters `bytes` copied out of `source`: inter-region traffic, and a retrieval when the copy
+    /// reads an infrequent-access primary (`source_infrequent`, judged when it was ordered).
+    fn meter_copy(&mut self, source: RegionId, bytes: u64, source_infrequent: bool) {
         self.ledger.add(self.lines.inter_region[source.index()], bytes as u128);
         self.counters.replication_bytes += bytes;
-        if u32::from(self.clips[clip.index()].primary) == source.0 && self.is_infrequent(clip.index()) {
+        if source_infrequent {
             self.ledger.add(self.lines.retrieval[source.index()], bytes as u128);
         }
     }

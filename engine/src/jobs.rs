@@ -125,8 +125,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             );
             free &= !(1 << to.0);
             debug_assert!(self.mirrors.find(self.clips[i].first_mirror, to).is_none(), "one record per region");
+            let mut mirror = Mirror::pending(clip, to, source, at);
+            mirror.source_infrequent = u32::from(c.primary) == source.0 && self.is_infrequent(i);
             let head = &mut self.clips[i].first_mirror;
-            self.mirrors.insert(head, Mirror::pending(clip, to, source, at));
+            self.mirrors.insert(head, mirror);
             self.clips[i].records += 1;
             self.counters.mirrors_created += 1;
             self.counters.mirrors_predicted += u64::from(predicted);
@@ -226,7 +228,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             return;
         }
         let from = self.copy_source(clip, at).unwrap_or(RegionId(u32::from(c.primary)));
-        self.mirrors.get_mut(idx).source = from;
+        let source_infrequent = u32::from(c.primary) == from.0 && self.is_infrequent(clip.index());
+        let m = self.mirrors.get_mut(idx);
+        m.source = from;
+        m.source_infrequent = source_infrequent;
         self.outputs.push_back(Output::Replicate { clip, from, to: region, size: Bytes(c.size_bytes) });
     }
 

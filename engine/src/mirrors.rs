@@ -33,6 +33,10 @@ pub struct Mirror {
     pub state: MirrorState,
     /// Copy attempts that failed so far.
     pub failed_attempts: u8,
+    /// Whether the copy reads a primary in the infrequent-access class ([`crate::Lifecycle`]),
+    /// judged when it was ordered or last retried (when the copy's read starts): its bytes then
+    /// pay the retrieval fee.
+    pub source_infrequent: bool,
     /// When the copy was first ordered.
     pub created_at: SimTime,
     /// When it became active ([`SimTime::NEVER`] while pending).
@@ -51,6 +55,7 @@ impl Mirror {
             source,
             state: MirrorState::Pending,
             failed_attempts: 0,
+            source_infrequent: false,
             created_at: now,
             active_at: SimTime::NEVER,
             expires_at: SimTime::NEVER,

@@ -264,7 +264,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     self.ledger.add(self.lines.origin_requests[r], 1);
                 } else {
                     let body = req.cdn != CdnPath::Stale;
-                    self.meter_read_with_lifecycle(req.clip.index(), kind, r, size, body);
+                    self.meter_read_with_lifecycle(req.clip.index(), r, size, body);
                 }
                 if via_cdn {
                     self.meter_cdn(geo, size);
@@ -319,14 +319,15 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         Ok(())
     }
 
-    /// The request fee of a read of clip `i`'s `kind` copy in region `r` under a lifecycle rule:
-    /// a primary copy in the infrequent-access class bills its own request fee, and a retrieval
-    /// fee on the bytes when a body is sent; any other copy a standard request. Out of line: the
-    /// path without a rule does not carry it.
+    /// The request fee of a read of clip `i`'s copy in region `r` under a lifecycle rule: the
+    /// primary copy (the one in the clip's primary region) in the infrequent-access class bills
+    /// its own request fee, and a retrieval fee on the bytes when a body is sent; any other copy
+    /// a standard request. Out of line and marked cold so that the path without a rule (every
+    /// read, in most scenarios) carries one test; with a rule every origin read takes this call.
     #[cold]
     #[inline(never)]
-    fn meter_read_with_lifecycle(&mut self, i: usize, kind: SourceKind, r: usize, size: u64, body: bool) {
-        if kind == SourceKind::Primary && self.is_infrequent(i) {
+    fn meter_read_with_lifecycle(&mut self, i: usize, r: usize, size: u64, body: bool) {
+        if u32::from(self.clips[i].primary) == r as u32 && self.is_infrequent(i) {
             self.ledger.add(self.lines.requests_infrequent[r], 1);
             if body {
                 self.ledger.add(self.lines.retrieval[r], u128::from(size));

@@ -545,6 +545,8 @@ struct MClip {
 struct MMirror {
     active: bool,
     source: u32,
+    /// The copy reads an infrequent-access primary (judged when ordered or last retried).
+    source_infrequent: bool,
     failed: u8,
     created_at: SimTime,
     active_at: SimTime,
@@ -1071,6 +1073,7 @@ impl Model {
                 let m = MMirror {
                     active: false,
                     source,
+                    source_infrequent: source == self.clips[c].primary && self.clips[c].infrequent,
                     failed: 0,
                     created_at: at,
                     active_at: SimTime::NEVER,
@@ -1095,7 +1098,11 @@ impl Model {
             return;
         }
         let from = self.copy_source(clip, at).unwrap_or(self.clips[clip as usize].primary);
-        self.mirrors.get_mut(&(clip, region)).expect("checked").source = from;
+        let c = &self.clips[clip as usize];
+        let source_infrequent = from == c.primary && c.infrequent;
+        let m = self.mirrors.get_mut(&(clip, region)).expect("checked");
+        m.source = from;
+        m.source_infrequent = source_infrequent;
         let size = Bytes(self.clips[clip as usize].size);
         out.push(Output::Replicate { clip: ClipId(clip), from: RegionId(from), to: RegionId(region), size });
     }
@@ -1129,8 +1136,9 @@ impl Model {
         m.expires_at = t + ttl;
         let source = m.source;
         let size = self.clips[clip as usize].size;
+        let source_infrequent = m.source_infrequent;
         self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(size));
-        self.meter_retrieval_of_copy(clip, source, size);
+        self.meter_retrieval_of_copy(source, source_infrequent, size);
         self.counters.replication_bytes += size;
         self.change_stored(region, size as i64, t);
         self.counters.mirrors_activated += 1;
@@ -1138,10 +1146,10 @@ impl Model {
         self.counters.active_mirrors_peak = self.counters.active_mirrors_peak.max(self.active_records);
     }
 
-    /// A copy read from an infrequent-access primary pays the retrieval of what it moved.
-    fn meter_retrieval_of_copy(&mut self, clip: u32, source: u32, bytes: u64) {
-        let c = &self.clips[clip as usize];
-        if c.infrequent && c.primary == source && bytes > 0 {
+    /// A copy read from an infrequent-access primary (when it was ordered) pays the retrieval of
+    /// what it moved.
+    fn meter_retrieval_of_copy(&mut self, source: u32, source_infrequent: bool, bytes: u64) {
+        if source_infrequent && bytes > 0 {
             self.meter(Meter::Retrieval, self.p.provider_of(source), source, u128::from(bytes));
         }
     }
@@ -1150,9 +1158,9 @@ impl Model {
         let m = self.mirrors.get_mut(&(clip, region)).expect("pending mirror");
         assert!(!m.active);
         m.failed += 1;
-        let (source, failed) = (m.source, m.failed);
+        let (source, failed, source_infrequent) = (m.source, m.failed, m.source_infrequent);
         self.meter(Meter::InterRegion, self.p.provider_of(source), source, u128::from(bytes));
-        self.meter_retrieval_of_copy(clip, source, bytes);
+        self.meter_retrieval_of_copy(source, source_infrequent, bytes);
         self.counters.replication_bytes += bytes;
         self.counters.copy_failures += 1;
         if failed >= self.p.copy_attempts {
@@ -1349,7 +1357,8 @@ struct Harness {
     /// The latest time handed to the engine.
     engine_now: SimTime,
     /// Copies ordered and not yet reported: (clip, from, to, size).
-    in_flight: Vec<(ClipId, RegionId, RegionId, Bytes)>,
+    /// and whether it reads an infrequent-access primary (property 14, judged when ordered).
+    in_flight: Vec<(ClipId, RegionId, RegionId, Bytes, bool)>,
     /// Regions, then the CDN, that are really down.
     down: Vec<bool>,
     /// (geo, clip) pairs the edge holds.
@@ -1414,10 +1423,13 @@ impl Harness {
         for o in actual {
             if let Output::Replicate { clip, from, to, size } = o {
                 assert!(
-                    !self.in_flight.iter().any(|&(c, _, r, _)| c == clip && r == to),
+                    !self.in_flight.iter().any(|&(c, _, r, ..)| c == clip && r == to),
                     "{what}: copy of {clip} to {to} ordered while one is already in flight"
                 );
-                self.in_flight.push((clip, from, to, size));
+                // The copy reads its source when it is ordered (the time of the engine's last call).
+                let primary = self.model.clips[clip.index()].primary;
+                let reads_infrequent = from.0 == primary && self.infrequent_at(clip.0, self.engine_now);
+                self.in_flight.push((clip, from, to, size, reads_infrequent));
             }
         }
     }
@@ -1615,7 +1627,7 @@ impl Harness {
         if self.in_flight.is_empty() {
             return;
         }
-        let (clip, from, to, size) = self.in_flight.remove(pick as usize % self.in_flight.len());
+        let (clip, from, to, size, reads_infrequent) = self.in_flight.remove(pick as usize % self.in_flight.len());
         let m = self.model.mirrors.get(&(clip.0, to.0)).expect("a copy in flight belongs to a model mirror record");
         assert!(!m.active, "a copy in flight belongs to a pending mirror");
         assert_eq!(m.source, from.0, "the copy's source is the mirror's recorded source");
@@ -1631,7 +1643,7 @@ impl Harness {
             let (min, max) = p.ttl_bounds.unwrap_or((p.ttl, p.ttl));
             assert!((min.0..=max.0).contains(&lives), "{clip} in {to} lives {lives} us, outside {min}..={max}");
             self.totals.inter_region += u128::from(size.0);
-            if self.infrequent_now(clip.0) && from.0 == self.model.clips[clip.index()].primary {
+            if reads_infrequent {
                 self.totals.retrieval += u128::from(size.0);
             }
         } else {
@@ -1640,7 +1652,7 @@ impl Harness {
             self.engine.handle_input(self.now, input).expect("the mirror is pending");
             self.model.failed(clip.0, to.0, bytes, self.now, &mut expected);
             self.totals.inter_region += u128::from(bytes);
-            if self.infrequent_now(clip.0) && from.0 == self.model.clips[clip.index()].primary {
+            if reads_infrequent {
                 self.totals.retrieval += u128::from(bytes);
             }
         }
@@ -1651,7 +1663,12 @@ impl Harness {
 
     /// Whether clip `c`'s primary copy is past its lifecycle rule's age now (property 14).
     fn infrequent_now(&self, c: u32) -> bool {
-        self.model.p.transition_at(self.model.clips[c as usize].uploaded_at) <= self.now
+        self.infrequent_at(c, self.now)
+    }
+
+    /// Whether clip `c`'s primary copy is past its lifecycle rule's age at `t`.
+    fn infrequent_at(&self, c: u32, t: SimTime) -> bool {
+        self.model.p.transition_at(self.model.clips[c as usize].uploaded_at) <= t
     }
 
     /// Property 2 for a step naming `region` as a `kind` copy of `clip`.
@@ -1895,7 +1912,9 @@ impl Harness {
             4 => self.engine.handle_timeout(t),
             5 => self.engine.close_books(t),
             _ => match self.in_flight.first() {
-                Some(&(clip, _, to, _)) => self.engine.handle_input(t, Input::ReplicationFinished { clip, region: to }),
+                Some(&(clip, _, to, ..)) => {
+                    self.engine.handle_input(t, Input::ReplicationFinished { clip, region: to })
+                }
                 None => self.engine.handle_input(t, Input::ReplicationLag { region: RegionId(0), lag: SimDuration(1) }),
             },
         };
@@ -1927,7 +1946,7 @@ impl Harness {
                 (self.engine.handle_input(now, input), want)
             }
             2 => match self.in_flight.first() {
-                Some(&(clip, _, to, size)) => {
+                Some(&(clip, _, to, size, _)) => {
                     let input = Input::ReplicationFailed {
                         clip,
                         region: to,

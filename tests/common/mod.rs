@@ -155,11 +155,13 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         "{name}: origin bytes"
     );
     let origin_gets = c.finished() - c.served_from[edge] - c.served_from[failed];
-    assert_eq!(usage(Meter::OriginRequests, None), u128::from(origin_gets), "{name}: origin requests");
+    // A request is a standard one or, from a copy in the infrequent-access class, an infrequent one.
+    let gets = |zone| usage(Meter::OriginRequests, zone) + usage(Meter::RequestsInfrequent, zone);
+    assert_eq!(gets(None), u128::from(origin_gets), "{name}: origin requests");
     let no_warmup = r.scenario.warmup.as_micros() == 0;
     if no_warmup {
         for (zone, &(requests, bytes)) in (0u32..).zip(&rec.region_served) {
-            assert_eq!(usage(Meter::OriginRequests, Some(zone)), u128::from(requests), "{name}: GETs in region {zone}");
+            assert_eq!(gets(Some(zone)), u128::from(requests), "{name}: GETs in region {zone}");
             let egress = usage(Meter::OriginEgressDirect, Some(zone)) + usage(Meter::OriginEgressToCdn, Some(zone));
             assert_eq!(egress, u128::from(bytes), "{name}: egress of region {zone}");
         }
@@ -168,7 +170,7 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
     // The bill, line by line, against what the stand-ins metered themselves.
     let m = &r.meters;
     for (zone, s) in (0u32..).zip(&m.storage) {
-        assert_eq!(usage(Meter::OriginRequests, Some(zone)), u128::from(s.gets), "{name}: gets of region {zone}");
+        assert_eq!(gets(Some(zone)), u128::from(s.gets), "{name}: gets of region {zone}");
         assert_eq!(
             usage(Meter::OriginEgressDirect, Some(zone)),
             u128::from(s.bytes_to_viewers),
@@ -176,9 +178,9 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         );
         assert_eq!(usage(Meter::OriginEgressToCdn, Some(zone)), u128::from(s.bytes_to_cdn), "{name}: region {zone}");
         assert_eq!(
-            usage(Meter::StorageByteTime, Some(zone)),
+            usage(Meter::StorageByteTime, Some(zone)) + usage(Meter::StorageInfrequent, Some(zone)),
             s.byte_us,
-            "{name}: bytes stored over time in region {zone}"
+            "{name}: bytes stored over time in region {zone} (both classes)"
         );
         let copied = u128::from(m.copied_out_bytes[zone as usize]);
         assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");

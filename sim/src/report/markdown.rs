@@ -379,8 +379,14 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
             format::bytes(metrics.regions[i].stored_bytes as f64),
             count(req),
             format::bytes(bytes as f64),
-            dollars(cost_of(&|m| m == Meter::StorageByteTime)),
-            dollars(cost_of(&|m| matches!(m, Meter::OriginEgressDirect | Meter::OriginEgressToCdn)))
+            dollars(cost_of(&|m| m.category() == Category::Storage)),
+            dollars(cost_of(&|m| m.category() == Category::OriginEgress))
+        );
+    }
+    if sc.engine.lifecycle.is_some() {
+        let _ = writeln!(
+            o,
+            "\nWith the `[lifecycle]` rule, storage cost counts both storage classes and egress cost includes the infrequent-access class's retrieval fee."
         );
     }
     if sc.warmup.as_micros() > 0 {
