@@ -419,9 +419,23 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         );
     }
     let m = &s.mirrors;
+    // The policies beyond the seed say what they did, when they did anything.
+    let predicted = if m.predicted > 0 {
+        format!(" ({} of them by predictive mirroring, below the threshold)", m.predicted)
+    } else {
+        String::new()
+    };
+    let withheld = if m.withheld > 0 {
+        format!(
+            " Cost-capped replication withheld copies {} times (clips and syncs) while the cost alert was raised.",
+            m.withheld
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "\nMirrors: {} ordered, {} completed, {} expired ({} deleted by cleanup), {} abandoned; at most {} held storage at once, {} serveable at the end.\n",
+        "\nMirrors: {} ordered{predicted}, {} completed, {} expired ({} deleted by cleanup), {} abandoned; at most {} held storage at once, {} serveable at the end.{withheld}\n",
         m.created, m.activated, m.expired, m.deleted, m.abandoned, m.active_peak, m.active_at_end
     );
 

@@ -443,6 +443,14 @@ pub struct Mirrors {
     pub active_peak: u64,
     /// Serveable at the end.
     pub active_at_end: u64,
+    /// Of `created`, copies predictive mirroring ordered for a clip still below the threshold
+    /// (`mirror.predict_age`); 0 in files written before it was counted.
+    #[serde(default)]
+    pub predicted: u64,
+    /// Copies a sync would have ordered but withheld because the cost alert was raised
+    /// (`mirror.cost_capped`), once per clip and sync; 0 in files written before it was counted.
+    #[serde(default)]
+    pub withheld: u64,
 }
 
 /// One target and its verdict.
@@ -590,6 +598,8 @@ pub fn summarize(r: &RunResult) -> Summary {
             abandoned: c.mirrors_abandoned,
             active_peak: c.active_mirrors_peak,
             active_at_end: metrics.total_active_mirrors,
+            predicted: c.mirrors_predicted,
+            withheld: c.copies_withheld,
         },
         cost_usd,
         cost_nanodollars: cost_nanos,
