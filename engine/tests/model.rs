@@ -1426,9 +1426,13 @@ impl Harness {
                     !self.in_flight.iter().any(|&(c, _, r, ..)| c == clip && r == to),
                     "{what}: copy of {clip} to {to} ordered while one is already in flight"
                 );
-                // The copy reads its source when it is ordered (the time of the engine's last call).
+                // The copy reads its source when it is ordered, by a sync or a copy retry at the
+                // engine's last call; at that instant those jobs run before the storage-class
+                // transitions due then (the documented job order), so a primary moving at that
+                // very instant is still read in the standard class.
                 let primary = self.model.clips[clip.index()].primary;
-                let reads_infrequent = from.0 == primary && self.infrequent_at(clip.0, self.engine_now);
+                let moved_at = self.model.p.transition_at(self.model.clips[clip.index()].uploaded_at);
+                let reads_infrequent = from.0 == primary && moved_at < self.engine_now;
                 self.in_flight.push((clip, from, to, size, reads_infrequent));
             }
         }
@@ -1663,12 +1667,7 @@ impl Harness {
 
     /// Whether clip `c`'s primary copy is past its lifecycle rule's age now (property 14).
     fn infrequent_now(&self, c: u32) -> bool {
-        self.infrequent_at(c, self.now)
-    }
-
-    /// Whether clip `c`'s primary copy is past its lifecycle rule's age at `t`.
-    fn infrequent_at(&self, c: u32, t: SimTime) -> bool {
-        self.model.p.transition_at(self.model.clips[c as usize].uploaded_at) <= t
+        self.model.p.transition_at(self.model.clips[c as usize].uploaded_at) <= self.now
     }
 
     /// Property 2 for a step naming `region` as a `kind` copy of `clip`.
