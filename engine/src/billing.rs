@@ -469,6 +469,19 @@ impl Ledger {
         cost
     }
 
+    /// What the next unit of `id`'s usage would cost now, in nanodollars per price unit: 0 while
+    /// a free allowance it draws on has room left, else the rate of the tier its usage this
+    /// month has reached (priced or not). For decisions (a cost-aware split), never for a sum.
+    pub(crate) fn marginal_rate(&self, id: LineId) -> u64 {
+        let l = &self.lines[id.0 as usize];
+        if l.pool.is_some_and(|p| self.pools[p as usize].left > l.unpriced) {
+            return 0;
+        }
+        let used_units = (l.priced_month + l.unpriced) / l.key.meter.units_per_price_unit();
+        let tiers = l.table.tiers();
+        tiers.iter().rev().find(|t| u128::from(t.from_units) <= used_units).unwrap_or(&tiers[0]).nanos_per_unit
+    }
+
     /// The cost of every segment priced since the last call (for cost alerts).
     pub(crate) fn take_uncollected(&mut self) -> SegmentCost {
         core::mem::take(&mut self.uncollected)

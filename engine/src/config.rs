@@ -164,6 +164,37 @@ impl Default for CostAlertConfig {
     }
 }
 
+/// A second CDN beside the first ([`EngineConfig::set_second_cdn`]). Each request uses at most
+/// one of them: it is chosen when the request begins ([`crate::Request::cdn_index`]), among the
+/// CDNs not believed unhealthy, and an edge that fails during a request sends it to the origin
+/// directly, as with one CDN. Both CDNs fetch misses from the same origins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondCdn {
+    /// Who it is (its CDN meters are billed to this provider).
+    pub provider: ProviderId,
+    /// How requests are shared between the two.
+    pub mode: MultiCdn,
+}
+
+/// How requests are shared between two CDNs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MultiCdn {
+    /// Standby: every request uses the first CDN while it is not believed unhealthy, else the
+    /// second (automatic provider failover, driven by the health probes).
+    Failover,
+    /// Active-active with a cost-aware split: in each geography the CDN whose egress is cheaper
+    /// there now (the marginal rate of its current tier, free while an allowance lasts; the
+    /// request fee breaks a tie) takes all but `min_share_pct` percent of the requests, which
+    /// keep the other one's caches warm; equal prices split evenly. The shares are recomputed
+    /// at every cost-alert check, price change and month close; within a share, requests
+    /// alternate exactly (a running remainder, no random draw). A CDN believed unhealthy gets
+    /// none: its requests go to the other.
+    CostSplit {
+        /// The share the pricier CDN keeps in each geography, 0 to 50 percent.
+        min_share_pct: u32,
+    },
+}
+
 /// A rate table for the lines of one meter and provider, in one zone or in all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateEntry {
@@ -218,6 +249,8 @@ pub struct EngineConfig {
     pub latency_ms: Vec<Vec<u32>>,
     /// The CDN provider, or `None` when `CDN_ENABLED=false`.
     pub cdn_provider: Option<ProviderId>,
+    /// A second CDN beside the first, and how requests are shared between them ([`SecondCdn`]).
+    pub second_cdn: Option<SecondCdn>,
     /// Mirror policy.
     pub mirror: MirrorConfig,
     /// Health thresholds.
@@ -343,6 +376,7 @@ impl EngineConfig {
             geos: Vec::new(),
             latency_ms: Vec::new(),
             cdn_provider: None,
+            second_cdn: None,
             mirror: MirrorConfig::seed_defaults(Vec::new()),
             health: HealthConfig::default(),
             probe_normal: Vec::new(),
@@ -385,12 +419,13 @@ impl EngineConfig {
         self.latency_ms[region.index()][geo.index()] = ms;
     }
 
-    /// Sets the normal probe latency of a region or the CDN (what a healthy target answers in),
+    /// Sets the normal probe latency of a region or a CDN (what a healthy target answers in),
     /// against which [`HealthConfig::degraded_factor_pct`] judges it.
     pub fn set_probe_normal(&mut self, target: crate::HealthTarget, latency: SimDuration) {
         let i = match target {
             crate::HealthTarget::Region(r) => r.index(),
             crate::HealthTarget::Cdn => self.regions.len(),
+            crate::HealthTarget::SecondCdn => self.regions.len() + 1,
         };
         if self.probe_normal.len() <= i {
             self.probe_normal.resize(i + 1, None);
@@ -401,6 +436,12 @@ impl EngineConfig {
     /// Makes `provider` the CDN.
     pub fn set_cdn(&mut self, provider: ProviderId) {
         self.cdn_provider = Some(provider);
+    }
+
+    /// Adds `provider` as a second CDN beside the one of [`EngineConfig::set_cdn`], shared as
+    /// `mode` says.
+    pub fn set_second_cdn(&mut self, provider: ProviderId, mode: MultiCdn) {
+        self.second_cdn = Some(SecondCdn { provider, mode });
     }
 
     /// Sets the rate table of `meter` for every zone of `provider`.
@@ -436,6 +477,25 @@ impl EngineConfig {
         }
         if let Some(p) = self.cdn_provider {
             self.check_provider("cdn_provider", p)?;
+        }
+        if let Some(second) = self.second_cdn {
+            self.check_provider("second_cdn.provider", second.provider)?;
+            match self.cdn_provider {
+                None => return Err(invalid("second_cdn", "set", "a first CDN (set_cdn) beside it")),
+                Some(first) if first == second.provider => {
+                    return Err(invalid(
+                        "second_cdn.provider",
+                        &self.providers[first.index()],
+                        "a provider other than the first CDN",
+                    ))
+                }
+                Some(_) => {}
+            }
+            if let MultiCdn::CostSplit { min_share_pct } = second.mode {
+                if min_share_pct > 50 {
+                    return Err(invalid("second_cdn.min_share_pct", min_share_pct, "0 to 50 percent"));
+                }
+            }
         }
         if self.latency_ms.len() != self.regions.len() {
             return Err(invalid(

@@ -2,7 +2,7 @@
 //! [`crate::request`], the scheduled jobs in [`crate::jobs`].
 
 use crate::billing::{Ledger, LineId, LineKey, Meter, MonthBill};
-use crate::config::{ConfigError, EngineConfig};
+use crate::config::{ConfigError, EngineConfig, MultiCdn, SecondCdn};
 use crate::health::{Health, TargetHealth};
 use crate::ids::{ClipId, ProviderId, RegionId};
 use crate::io::{EngineError, HealthTarget, Input, Output};
@@ -73,18 +73,29 @@ pub(crate) struct Lines {
     pub(crate) origin_to_cdn: Vec<LineId>,
     pub(crate) origin_requests: Vec<LineId>,
     pub(crate) inter_region: Vec<LineId>,
-    /// Empty when there is no CDN.
+    /// `cdn_egress[cdn * geos + geo]`: the first CDN's geographies, then the second's. Empty
+    /// when there is no CDN.
     pub(crate) cdn_egress: Vec<LineId>,
-    /// Empty when there is no CDN.
+    /// Laid out as `cdn_egress`.
     pub(crate) cdn_requests: Vec<LineId>,
-    /// The CDN's flat-rate plan, when it has one.
-    pub(crate) cdn_plan: Option<LineId>,
+    /// Each CDN's flat-rate plan, when it has one.
+    pub(crate) cdn_plan: [Option<LineId>; 2],
     /// Empty without a lifecycle rule.
     pub(crate) storage_infrequent: Vec<LineId>,
     /// Empty without a lifecycle rule.
     pub(crate) retrieval: Vec<LineId>,
     /// Empty without a lifecycle rule.
     pub(crate) requests_infrequent: Vec<LineId>,
+}
+
+/// One geography's share of requests for the second of two CDNs sharing the load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CdnShare {
+    /// Percent of the geography's requests that go to the second CDN.
+    pub(crate) second_pct: u8,
+    /// The running remainder: each request adds `second_pct`, and one that reaches 100 goes to
+    /// the second CDN and takes 100 off, so any run of requests is split within one request.
+    pub(crate) acc: u8,
 }
 
 /// The cost-alert window: a ring of per-check-interval sums.
@@ -121,7 +132,7 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     /// the clips a sync must look at, so that a sync costs O(clips / 64 + popular clips).
     pub(crate) reached_threshold: Vec<u64>,
     pub(crate) mirror_region_mask: u64,
-    /// One per region, then the CDN.
+    /// One per region, then the CDN, then the second CDN.
     pub(crate) health: Vec<TargetHealth>,
     /// Believed health per region (a copy of `health[..regions]`'s states for the request path).
     pub(crate) region_health: Vec<Health>,
@@ -142,8 +153,11 @@ pub struct Engine<S = SourcePolicy, P = PlacementPolicy, T = TtlPolicy> {
     pub(crate) next_month: SimTime,
     pub(crate) next_alert: SimTime,
     pub(crate) next_halving: SimTime,
-    /// Until when the CDN plan's time is metered.
+    /// Until when the CDN plans' time is metered.
     pub(crate) plan_since: SimTime,
+    /// Per geography, how its requests are shared between two CDNs (empty unless
+    /// [`crate::MultiCdn::CostSplit`]).
+    pub(crate) cdn_split: Vec<CdnShare>,
     /// The sliding score window, when `score_window` is set.
     pub(crate) window: Option<crate::window::ScoreWindow>,
     pub(crate) scratch: Vec<u32>,
@@ -184,7 +198,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         let alert_slots =
             (cfg.billing.cost_alert.window.as_micros() / cfg.billing.cost_alert.check_interval.as_micros()) as usize;
         let start = SimTime::ZERO;
-        Ok(Engine {
+        let mut engine = Engine {
             next_sync: if cfg.mirror.enabled { start + cfg.mirror.sync_interval } else { SimTime::NEVER },
             next_cleanup: start + cfg.mirror.cleanup_interval,
             next_month: start + cfg.billing.month,
@@ -202,7 +216,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             mirrors: MirrorTable::default(),
             reached_threshold: Vec::new(),
             mirror_region_mask,
-            health: (0..=regions)
+            health: (0..regions + 2)
                 .map(|i| TargetHealth::new(&cfg.health, cfg.probe_normal.get(i).copied().flatten()))
                 .collect(),
             region_health: vec![Health::Healthy; regions],
@@ -210,6 +224,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             stored_bytes: vec![0; regions],
             stored_since: vec![start; regions],
             plan_since: start,
+            cdn_split: match cfg.second_cdn {
+                Some(SecondCdn { mode: MultiCdn::CostSplit { .. }, .. }) => vec![CdnShare::default(); cfg.geos.len()],
+                _ => Vec::new(),
+            },
             ledger,
             lines,
             alert: AlertWindow { ring: vec![(0, 0); alert_slots], next: 0, raised: false, delivered: (0, 0) },
@@ -226,7 +244,9 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             next_transition: 0,
             transition_due: SimTime::NEVER,
             cfg,
-        })
+        };
+        engine.rebalance_cdns();
+        Ok(engine)
     }
 
     /// Reserves room for `clips` clips, so that a large catalog loads without regrowth.
@@ -351,6 +371,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                         r.index()
                     }
                     HealthTarget::Cdn => self.topo.regions(),
+                    HealthTarget::SecondCdn => self.topo.regions() + 1,
                 };
                 self.now = now;
                 if let Some(from) = self.health[idx].on_probe(&self.cfg.health, ok, latency) {
@@ -417,6 +438,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                 self.now = now;
                 self.accrue_time_meters(now);
                 self.ledger.set_rate(meter, provider, zone, &table);
+                self.rebalance_cdns();
             }
         }
         Ok(())
@@ -503,10 +525,35 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         for r in 0..self.topo.regions() {
             self.accrue_storage(RegionId(r as u32), at);
         }
-        if let Some(line) = self.lines.cdn_plan {
-            debug_assert!(at >= self.plan_since, "plan time accrues forward");
+        debug_assert!(at >= self.plan_since, "plan time accrues forward");
+        for line in self.lines.cdn_plan.into_iter().flatten() {
             self.ledger.add(line, u128::from(at.saturating_since(self.plan_since).as_micros()));
-            self.plan_since = at;
+        }
+        self.plan_since = at;
+    }
+
+    /// With two CDNs splitting the load by cost ([`MultiCdn::CostSplit`]): gives each
+    /// geography's larger share to the CDN whose next byte (then next request) is cheaper there
+    /// now, and the pricier one `min_share_pct`; equal prices split evenly. O(geographies).
+    pub(crate) fn rebalance_cdns(&mut self) {
+        let Some(SecondCdn { mode: MultiCdn::CostSplit { min_share_pct }, .. }) = self.cfg.second_cdn else {
+            return;
+        };
+        let min_pct = min_share_pct as u8;
+        let geos = self.topo.geos();
+        for g in 0..geos {
+            let price = |cdn: usize| {
+                let line = cdn * geos + g;
+                (
+                    self.ledger.marginal_rate(self.lines.cdn_egress[line]),
+                    self.ledger.marginal_rate(self.lines.cdn_requests[line]),
+                )
+            };
+            self.cdn_split[g].second_pct = match price(0).cmp(&price(1)) {
+                std::cmp::Ordering::Less => min_pct,
+                std::cmp::Ordering::Greater => 100 - min_pct,
+                std::cmp::Ordering::Equal => 50,
+            };
         }
     }
 
@@ -638,6 +685,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         match target {
             HealthTarget::Region(r) => self.region_health.get(r.index()).copied().unwrap_or(Health::Unhealthy),
             HealthTarget::Cdn => self.health[self.topo.regions()].state(),
+            HealthTarget::SecondCdn => self.health[self.topo.regions() + 1].state(),
         }
     }
 
@@ -659,7 +707,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
             let elapsed = now.saturating_since(self.stored_since[r]).as_micros();
             meter_storage(&mut ledger, &self.lines, r, self.stored_bytes[r], self.infrequent_bytes[r], elapsed);
         }
-        if let Some(line) = self.lines.cdn_plan {
+        for line in self.lines.cdn_plan.into_iter().flatten() {
             ledger.add(line, u128::from(now.saturating_since(self.plan_since).as_micros()));
         }
         ledger.close_month(now).clone()
@@ -794,14 +842,15 @@ fn build_ledger(cfg: &EngineConfig) -> Result<(Ledger, Lines), ConfigError> {
             lines.requests_infrequent.push(add(&mut ledger, Meter::RequestsInfrequent, p, z)?);
         }
     }
-    if let Some(cdn) = cfg.cdn_provider {
+    let second = cfg.second_cdn.map(|s| s.provider);
+    for (i, cdn) in cfg.cdn_provider.into_iter().chain(second).enumerate() {
         for g in 0..cfg.geos.len() as u32 {
             lines.cdn_egress.push(add(&mut ledger, Meter::CdnEgress, cdn, g)?);
             lines.cdn_requests.push(add(&mut ledger, Meter::CdnRequests, cdn, g)?);
         }
         // A flat-rate plan is optional: its line exists only when it has a price.
         if cfg.rate_for(Meter::CdnPlan, cdn, 0).is_some() {
-            lines.cdn_plan = Some(add(&mut ledger, Meter::CdnPlan, cdn, 0)?);
+            lines.cdn_plan[i] = Some(add(&mut ledger, Meter::CdnPlan, cdn, 0)?);
         }
     }
     for a in &cfg.billing.allowances {

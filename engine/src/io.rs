@@ -11,8 +11,10 @@ use core::fmt;
 pub enum HealthTarget {
     /// A storage region.
     Region(RegionId),
-    /// The CDN.
+    /// The CDN (the first one, with two).
     Cdn,
+    /// The second CDN ([`crate::SecondCdn`]).
+    SecondCdn,
 }
 
 /// An event from the outside world. Each is handed to [`crate::Engine::handle_input`] with the

@@ -241,6 +241,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.accrue_time_meters(at);
         let bill = self.ledger.close_month(at);
         let (month, total) = (bill.month, bill.total());
+        self.rebalance_cdns();
         self.outputs.push_back(Output::MonthClosed { month, total });
     }
 
@@ -251,6 +252,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.accrue_time_meters(at);
         self.ledger.close_segment();
         let cost = self.ledger.take_uncollected();
+        self.rebalance_cdns();
         let (all_bytes, cdn_bytes) = std::mem::take(&mut self.alert.delivered);
         let sample = match cfg.scope {
             AlertScope::Cdn => (cost.cdn.0, cdn_bytes),

@@ -168,8 +168,8 @@ pub mod window;
 
 pub use billing::{BillLine, Category, LineKey, Meter, MonthBill, RateTable, Tier};
 pub use config::{
-    AlertScope, ConfigError, CostAlertConfig, EngineConfig, Lifecycle, MirrorConfig, Predict, RateEntry, RegionConfig,
-    TtlBounds,
+    AlertScope, ConfigError, CostAlertConfig, EngineConfig, Lifecycle, MirrorConfig, MultiCdn, Predict, RateEntry,
+    RegionConfig, SecondCdn, TtlBounds,
 };
 pub use engine::{Engine, CLIPS_MAX};
 pub use health::{Health, HealthConfig};

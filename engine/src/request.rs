@@ -51,6 +51,8 @@ pub struct Request {
     start: SimTime,
     tried: u64,
     cdn: CdnPath,
+    /// Which CDN: 0 the first, 1 the second (meaningless while `cdn` is `Off` or `Failed`).
+    cdn_index: u8,
     failed_attempts: u8,
     /// Served the way a system without the CDN and mirrors would: [`Request::direct`].
     direct: bool,
@@ -111,6 +113,16 @@ impl Request {
         }
     }
 
+    /// The CDN this request uses, if it still uses one: 0 the first, 1 the second
+    /// ([`crate::SecondCdn`]); `None` when it skips the CDN (none usable, direct, or its edge
+    /// failed during this request).
+    pub fn cdn_index(&self) -> Option<usize> {
+        match self.cdn {
+            CdnPath::Off | CdnPath::Failed => None,
+            CdnPath::Ready | CdnPath::Missed | CdnPath::Stale => Some(usize::from(self.cdn_index)),
+        }
+    }
+
     /// Whether the request is served directly from the primary ([`Request::direct`]).
     pub fn is_direct(&self) -> bool {
         self.direct
@@ -164,17 +176,47 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         self.bump_demand(clip.index(), geo.index());
         self.note_score(clip.index());
         self.counters.requests_total += 1;
-        let cdn_usable = !self.lines.cdn_egress.is_empty() && self.health(HealthTarget::Cdn) != Health::Unhealthy;
+        let cdn = if self.cfg.second_cdn.is_some() {
+            self.choose_cdn(geo.index())
+        } else if !self.lines.cdn_egress.is_empty() && self.health(HealthTarget::Cdn) != Health::Unhealthy {
+            Some(0)
+        } else {
+            None
+        };
         Ok(Request {
             clip,
             geo,
             size,
             start: now,
             tried: 0,
-            cdn: if cdn_usable { CdnPath::Ready } else { CdnPath::Off },
+            cdn: if cdn.is_some() { CdnPath::Ready } else { CdnPath::Off },
+            cdn_index: cdn.unwrap_or(0),
             failed_attempts: 0,
             direct: false,
         })
+    }
+
+    /// Which of two CDNs a request from geography `geo` uses ([`crate::MultiCdn`]): the
+    /// preferred one (the first in failover mode; by the geography's share when splitting),
+    /// else the other if it is not believed unhealthy, else none. O(1).
+    fn choose_cdn(&mut self, geo: usize) -> Option<u8> {
+        let regions = self.topo.regions();
+        let usable = |h: &crate::health::TargetHealth| h.state() != Health::Unhealthy;
+        let (first_ok, second_ok) = (usable(&self.health[regions]), usable(&self.health[regions + 1]));
+        let second_preferred = match self.cdn_split.get_mut(geo) {
+            None => false,
+            Some(share) => {
+                let acc = share.acc + share.second_pct;
+                let second = acc >= 100;
+                share.acc = if second { acc - 100 } else { acc };
+                second
+            }
+        };
+        match (second_preferred, first_ok, second_ok) {
+            (false, true, _) | (true, true, false) => Some(0),
+            (true, _, true) | (false, false, true) => Some(1),
+            (_, false, false) => None,
+        }
     }
 
     /// What to try next for `req` at `now`. Pure: asking twice gives the same answer.
@@ -247,13 +289,12 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
     #[inline]
     pub fn finish(&mut self, req: &Request, step: Step) -> Result<ServedFrom, EngineError> {
         let size = req.size.0;
-        let geo = req.geo.index();
         let from = match step {
             Step::Edge => {
                 if req.cdn != CdnPath::Ready {
                     return Err(EngineError::StepMismatch { step, reason: "the edge was not the current step" });
                 }
-                self.meter_cdn(geo, size);
+                self.meter_cdn(req, size);
                 ServedFrom::Edge
             }
             Step::Origin { region, kind, via_cdn } => {
@@ -267,7 +308,7 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
                     self.meter_read_with_lifecycle(req.clip.index(), r, size, body);
                 }
                 if via_cdn {
-                    self.meter_cdn(geo, size);
+                    self.meter_cdn(req, size);
                     if req.cdn == CdnPath::Stale {
                         // A conditional request answered "not modified": no body leaves the origin.
                         self.counters.revalidations += 1;
@@ -337,9 +378,10 @@ impl<S: SelectSource, P: PlaceMirrors, T: ExpireMirrors> Engine<S, P, T> {
         }
     }
 
-    fn meter_cdn(&mut self, geo: usize, size: u64) {
-        self.ledger.add(self.lines.cdn_egress[geo], u128::from(size));
-        self.ledger.add(self.lines.cdn_requests[geo], 1);
+    fn meter_cdn(&mut self, req: &Request, size: u64) {
+        let line = usize::from(req.cdn_index) * self.topo.geos() + req.geo.index();
+        self.ledger.add(self.lines.cdn_egress[line], u128::from(size));
+        self.ledger.add(self.lines.cdn_requests[line], 1);
         self.counters.cdn_lookups += 1;
         self.alert.delivered.1 += size;
     }

@@ -22,6 +22,7 @@ fn target(cfg: &EngineConfig, t: HealthTarget) -> String {
     match t {
         HealthTarget::Region(r) => format!("region:{}", region(cfg, r)),
         HealthTarget::Cdn => "cdn".to_string(),
+        HealthTarget::SecondCdn => "second_cdn".to_string(),
     }
 }
 

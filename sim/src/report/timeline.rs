@@ -52,6 +52,7 @@ pub fn describe(sc: &Scenario, event: &Event) -> String {
             let name = match target {
                 HealthTarget::Region(r) => region(sc, r),
                 HealthTarget::Cdn => "cdn",
+                HealthTarget::SecondCdn => "second cdn",
             };
             format!("{name} believed {} (was {})", to.name(), from.name())
         }
