@@ -620,6 +620,32 @@ mod tests {
         assert_eq!(ledger.close_month(SimTime(1)).total(), MoneyNanos(2));
     }
 
+    /// The marginal rate is 0 while an allowance has room for more than the usage not yet
+    /// priced, then the rate of the tier this month's usage has reached, priced or not; a new
+    /// month starts at the first tier again.
+    #[test]
+    fn marginal_rate_is_the_next_units_rate() {
+        let mut ledger = Ledger::new(SimTime::ZERO);
+        let tiers = vec![Tier { from_units: 0, nanos_per_unit: 90 }, Tier { from_units: 2, nanos_per_unit: 40 }];
+        let line = ledger.add_line(key(Meter::CdnEgress), RateTable::tiered(tiers).unwrap());
+        let gb = BYTES_PER_GB as u128;
+        ledger.add_allowance(gb, |_| true);
+        assert_eq!(ledger.marginal_rate(line), 0, "the allowance is untouched");
+        ledger.add(line, gb - 1);
+        assert_eq!(ledger.marginal_rate(line), 0, "one byte of allowance left");
+        ledger.add(line, 1);
+        assert_eq!(ledger.marginal_rate(line), 90, "the allowance is used up: first tier");
+        ledger.close_segment();
+        ledger.add(line, gb - 1);
+        assert_eq!(ledger.marginal_rate(line), 90, "just short of 2 GB");
+        ledger.add(line, 1);
+        assert_eq!(ledger.marginal_rate(line), 40, "unpriced usage counts toward the tier");
+        ledger.close_segment();
+        assert_eq!(ledger.marginal_rate(line), 40, "and so does priced usage");
+        ledger.close_month(SimTime::ZERO + crate::SimDuration::from_days(30));
+        assert_eq!(ledger.marginal_rate(line), 0, "a new month: the allowance again");
+    }
+
     /// Only the CDN's lines count towards a segment's CDN cost.
     #[test]
     fn segment_cdn_cost_is_the_cdn_lines() {
