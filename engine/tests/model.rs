@@ -8,7 +8,7 @@
 //!   when a half-life is set);
 //! * one mirror record per (clip, region): pending or active, its copy source, failed copy
 //!   attempts, and when it was ordered, became active and expires;
-//! * the believed health of every region and of the CDN, recomputed from probe results with the
+//! * the believed health of every region and of both CDNs, recomputed from probe results with the
 //!   documented hysteresis (N failed probes in a row: unhealthy; M good probes in a row: back) and
 //!   the 1/8 EWMA of probe latency (degraded above `degraded_latency`, or above
 //!   `degraded_factor_pct` of the target's normal probe latency when set and lower);
@@ -18,6 +18,8 @@
 //!   copies, cost alerts, monthly bills;
 //! * usage per bill line and month (bytes delivered on each path, requests, inter-region copies,
 //!   byte-microseconds stored) and the counters the engine must report;
+//! * with a second CDN, which CDN each request uses (failover, or the cost-aware split's share
+//!   per geography from each CDN's marginal price);
 //! * the money: every line's rate table (flat or tiered, with boundaries a few price units apart
 //!   so that requests and months cross them), price changes at any instant (mid-hour, on a timer
 //!   instant, several in an hour; for one zone or all), each unit of usage priced at once at the
@@ -98,11 +100,16 @@ struct Params {
     cost_capped: bool,
     /// A storage lifecycle rule: (infrequent after, catalog age).
     lifecycle: Option<(SimDuration, SimDuration)>,
+    /// A second CDN (only with a first): failover (`None`) or a cost-aware split with this
+    /// minimum share in percent.
+    second_cdn: Option<Option<u32>>,
 }
 
 const S3: ProviderId = ProviderId(0);
 const GCS: ProviderId = ProviderId(1);
 const CDN: ProviderId = ProviderId(2);
+const CDN2: ProviderId = ProviderId(3);
+const PROVIDERS: [ProviderId; 4] = [S3, GCS, CDN, CDN2];
 
 /// The meters this model follows: all but the CDN's flat-rate plan, the last of `Meter::ALL`
 /// (its own unit test is in the engine).
@@ -114,7 +121,7 @@ fn meter_index(m: Meter) -> usize {
 
 impl Params {
     fn table(&self, meter: Meter, provider: ProviderId) -> &MTable {
-        &self.rates[meter_index(meter) * 3 + provider.index()]
+        &self.rates[meter_index(meter) * PROVIDERS.len() + provider.index()]
     }
 
     /// Every bill line the engine must have, in no particular order.
@@ -136,10 +143,11 @@ impl Params {
                 }
             }
         }
-        if self.cdn {
+        let cdns = [self.cdn.then_some(CDN), self.second_cdn.map(|_| CDN2)];
+        for provider in cdns.into_iter().flatten() {
             for g in 0..self.geos {
-                keys.insert(LineKey { meter: Meter::CdnEgress, provider: CDN, zone: g });
-                keys.insert(LineKey { meter: Meter::CdnRequests, provider: CDN, zone: g });
+                keys.insert(LineKey { meter: Meter::CdnEgress, provider, zone: g });
+                keys.insert(LineKey { meter: Meter::CdnRequests, provider, zone: g });
             }
         }
         keys
@@ -178,6 +186,7 @@ impl Params {
         assert_eq!(cfg.add_provider("s3"), S3);
         assert_eq!(cfg.add_provider("gcs"), GCS);
         assert_eq!(cfg.add_provider("cdn"), CDN);
+        assert_eq!(cfg.add_provider("cdn2"), CDN2);
         for r in 0..self.regions {
             cfg.add_region(&format!("region-{r}"), self.provider_of(r));
         }
@@ -192,10 +201,14 @@ impl Params {
         if self.cdn {
             cfg.set_cdn(CDN);
         }
+        if let Some(split) = self.second_cdn {
+            let mode = split.map_or(MultiCdn::Failover, |min_share_pct| MultiCdn::CostSplit { min_share_pct });
+            cfg.set_second_cdn(CDN2, mode);
+        }
         // No flat-rate plan (`Meter::CdnPlan`, its own unit test in the engine): every other meter.
         assert_eq!(Meter::ALL[METERED], Meter::CdnPlan, "the plan is the meter left out");
         for &meter in &Meter::ALL[..METERED] {
-            for p in [S3, GCS, CDN] {
+            for p in PROVIDERS {
                 cfg.set_rate(meter, p, engine_table(self.table(meter, p)));
             }
         }
@@ -226,8 +239,11 @@ impl Params {
         };
         for (i, normal) in self.probe_normal_ms.iter().enumerate() {
             if let Some(ms) = normal {
-                let target =
-                    if i as u32 == self.regions { HealthTarget::Cdn } else { HealthTarget::Region(RegionId(i as u32)) };
+                let target = match (i as u32).checked_sub(self.regions) {
+                    Some(0) => HealthTarget::Cdn,
+                    Some(_) => HealthTarget::SecondCdn,
+                    None => HealthTarget::Region(RegionId(i as u32)),
+                };
                 cfg.set_probe_normal(target, SimDuration::from_millis(*ms));
             }
         }
@@ -359,7 +375,7 @@ fn params() -> impl Strategy<Value = Params> {
         1u64..=4,
         prop_oneof![Just(0u64), Just(50_000_000), Just(u64::MAX / 4)],
         any::<bool>(),
-        prop::collection::vec(table(), 3 * METERED),
+        prop::collection::vec(table(), PROVIDERS.len() * METERED),
     );
     let policies = (
         prop::option::weighted(0.4, (1u64..=24, 1u64..=96)),
@@ -367,52 +383,77 @@ fn params() -> impl Strategy<Value = Params> {
         prop::bool::weighted(0.4),
         // In quarter hours: often at once (0), often inside a run; catalog often older.
         prop::option::weighted(0.4, (prop_oneof![Just(0u64), 1u64..=96], prop_oneof![Just(0u64), 1u64..=200])),
+        // Failover, or a split whose minimum share is often 0 or 50; and whether the second
+        // CDN's egress crosses the first's price at its first tier boundary.
+        prop::option::weighted(
+            0.4,
+            (prop::option::weighted(0.6, prop_oneof![Just(0u32), Just(50), 0u32..=50]), prop::bool::weighted(0.6)),
+        ),
     );
-    (topo, mirror, health, billing, policies).prop_map(|(t, m, h, b, (predict, ttl_bounds, cost_capped, lifecycle))| {
-        let (regions, geos, two_storage, cdn, latency, mask) = t;
-        let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
-        let (fail_n, ok_m, degraded_ms, view_weight, vote_weight, latency_first, demand_only, (factor_pct, normals)) =
-            h;
-        let (month_hours, check_mins, window_checks, alert_threshold, alert_total, rates) = b;
-        Params {
-            regions,
-            geos,
-            two_storage,
-            cdn,
-            latency: latency.into_iter().map(|x| x * 30).collect(),
-            view_weight,
-            vote_weight,
-            latency_first,
-            demand_only,
-            mirror_mask: mask & ((1 << regions) - 1),
-            threshold,
-            max_per_clip,
-            ttl: SimDuration(ttl * 15 * MIN),
-            sync: SimDuration(sync * 5 * MIN),
-            cleanup: SimDuration(cleanup * 15 * MIN),
-            refresh,
-            half_life: half_life.map(|h| SimDuration(h * MIN)),
-            copy_attempts,
-            backoff_base: SimDuration(base * SEC),
-            backoff_max: SimDuration(base * factor * SEC),
-            fail_n,
-            ok_m,
-            degraded: SimDuration::from_millis(degraded_ms),
-            degraded_factor_pct: factor_pct,
-            probe_normal_ms: normals.into_iter().take(regions as usize + 1).collect(),
-            month: SimDuration::from_hours(month_hours),
-            alert_check: SimDuration(check_mins * MIN),
-            alert_window_checks: window_checks,
-            alert_threshold,
-            alert_total,
-            rates,
-            predict: predict.map(|(age, horizon)| (SimDuration(age * 15 * MIN), SimDuration(horizon * 15 * MIN))),
-            ttl_bounds: ttl_bounds
-                .map(|(min, extra)| (SimDuration(min * 15 * MIN), SimDuration((min + extra) * 15 * MIN))),
-            cost_capped,
-            lifecycle: lifecycle.map(|(after, age)| (SimDuration(after * 15 * MIN), SimDuration(age * 15 * MIN))),
-        }
-    })
+    (topo, mirror, health, billing, policies).prop_map(
+        |(t, m, h, b, (predict, ttl_bounds, cost_capped, lifecycle, second_cdn))| {
+            let (regions, geos, two_storage, cdn, latency, mask) = t;
+            let (threshold, max_per_clip, ttl, sync, cleanup, refresh, half_life, copy_attempts, base, factor) = m;
+            let (
+                fail_n,
+                ok_m,
+                degraded_ms,
+                view_weight,
+                vote_weight,
+                latency_first,
+                demand_only,
+                (factor_pct, normals),
+            ) = h;
+            let (month_hours, check_mins, window_checks, alert_threshold, alert_total, mut rates) = b;
+            let second_cdn = second_cdn.filter(|_| cdn);
+            if let Some((_, true)) = second_cdn {
+                // Cheaper than the first CDN's first tier for its first GB of the month, then
+                // dearer: the split turns around mid-month and back at each month's start.
+                let egress = meter_index(Meter::CdnEgress) * PROVIDERS.len();
+                let first = rates[egress + CDN.index()][0].1;
+                rates[egress + CDN2.index()] = vec![(0, first / 2), (1, first + 1)];
+            }
+            Params {
+                regions,
+                geos,
+                two_storage,
+                cdn,
+                latency: latency.into_iter().map(|x| x * 30).collect(),
+                view_weight,
+                vote_weight,
+                latency_first,
+                demand_only,
+                mirror_mask: mask & ((1 << regions) - 1),
+                threshold,
+                max_per_clip,
+                ttl: SimDuration(ttl * 15 * MIN),
+                sync: SimDuration(sync * 5 * MIN),
+                cleanup: SimDuration(cleanup * 15 * MIN),
+                refresh,
+                half_life: half_life.map(|h| SimDuration(h * MIN)),
+                copy_attempts,
+                backoff_base: SimDuration(base * SEC),
+                backoff_max: SimDuration(base * factor * SEC),
+                fail_n,
+                ok_m,
+                degraded: SimDuration::from_millis(degraded_ms),
+                degraded_factor_pct: factor_pct,
+                probe_normal_ms: normals.into_iter().take(regions as usize + 2).collect(),
+                month: SimDuration::from_hours(month_hours),
+                alert_check: SimDuration(check_mins * MIN),
+                alert_window_checks: window_checks,
+                alert_threshold,
+                alert_total,
+                rates,
+                predict: predict.map(|(age, horizon)| (SimDuration(age * 15 * MIN), SimDuration(horizon * 15 * MIN))),
+                ttl_bounds: ttl_bounds
+                    .map(|(min, extra)| (SimDuration(min * 15 * MIN), SimDuration((min + extra) * 15 * MIN))),
+                cost_capped,
+                lifecycle: lifecycle.map(|(after, age)| (SimDuration(after * 15 * MIN), SimDuration(age * 15 * MIN))),
+                second_cdn: second_cdn.map(|(split, _)| split),
+            }
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,7 +488,7 @@ enum Op {
         clip: u32,
         delta: i32,
     },
-    /// Probe a region (`target % (regions + 1) < regions`) or the CDN. The result follows the
+    /// Probe a region (`target % (regions + 2) < regions`) or a CDN. The result follows the
     /// "really down" set unless `flip`.
     Probe {
         target: u32,
@@ -472,7 +513,7 @@ enum Op {
         expired: bool,
         direct: bool,
     },
-    /// Toggle whether a region (or the CDN) is really down.
+    /// Toggle whether a region (or a CDN) is really down.
     ToggleDown(u32),
     /// Empty a geography's edge cache.
     EvictEdge(u32),
@@ -519,7 +560,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u32>().prop_map(Op::ToggleDown),
         1 => any::<u32>().prop_map(Op::EvictEdge),
         1 => (any::<u64>(), 0u8..7).prop_map(|(by, kind)| Op::Backwards { by, kind }),
-        1 => (0u8..METERED as u8, 0u8..3, prop::option::weighted(0.3, 0u32..4), table())
+        1 => (0u8..METERED as u8, 0u8..PROVIDERS.len() as u8, prop::option::weighted(0.3, 0u32..4), table())
             .prop_map(|(meter, provider, zone, table)| Op::PriceChange { meter, provider, zone, table }),
         1 => (0u8..11, any::<u32>(), any::<u32>()).prop_map(|(kind, a, b)| Op::Bad { kind, a, b }),
     ]
@@ -590,8 +631,11 @@ struct Model {
     clips: Vec<MClip>,
     /// Keyed by (clip, region).
     mirrors: BTreeMap<(u32, u32), MMirror>,
-    /// One per region, then the CDN.
+    /// One per region, then the CDN, then the second CDN.
     health: Vec<MHealth>,
+    /// With a cost-aware split, per geography: (percent of requests for the second CDN, the
+    /// running remainder).
+    split: Vec<(u32, u32)>,
     stored: Vec<u64>,
     /// Of `stored`, bytes in the infrequent-access class.
     stored_infrequent: Vec<u64>,
@@ -626,14 +670,15 @@ struct Model {
 impl Model {
     fn new(p: &Params) -> Self {
         let zero = SimTime::ZERO;
-        Model {
+        let mut model = Model {
             p: p.clone(),
             clips: Vec::new(),
             mirrors: BTreeMap::new(),
             health: vec![
                 MHealth { state: Health::Healthy, fails_in_row: 0, oks_in_row: 0, avg_us: None };
-                p.regions as usize + 1
+                p.regions as usize + 2
             ],
+            split: if matches!(p.second_cdn, Some(Some(_))) { vec![(0, 0); p.geos as usize] } else { vec![] },
             stored: vec![0; p.regions as usize],
             stored_infrequent: vec![0; p.regions as usize],
             accrued_to: zero,
@@ -654,11 +699,61 @@ impl Model {
             next_halving: p.half_life.map_or(SimTime::NEVER, |h| zero + h),
             retries: Vec::new(),
             retry_seq: 0,
-        }
+        };
+        model.rebalance();
+        model
     }
 
     fn cdn_index(&self) -> usize {
         self.p.regions as usize
+    }
+
+    /// The documented cost-aware split (property 15): in each geography the CDN whose next GB
+    /// of egress is cheaper at the tier its usage this month has reached (the next request's
+    /// fee breaking a tie) gets all but the minimum share; equal prices: half each.
+    fn rebalance(&mut self) {
+        let Some(Some(min_pct)) = self.p.second_cdn else { return };
+        for g in 0..self.p.geos {
+            let next_unit = |provider, meter| {
+                let key = LineKey { meter, provider, zone: g };
+                let used = self.usage.get(&key).map_or(0, |l| l.usage) / unit(meter);
+                let table = &self.tables[&key];
+                table.iter().rev().find(|&&(from, _)| u128::from(from) <= used).expect("a tier from 0").1
+            };
+            let price = |p| (next_unit(p, Meter::CdnEgress), next_unit(p, Meter::CdnRequests));
+            self.split[g as usize].0 = match price(CDN).cmp(&price(CDN2)) {
+                std::cmp::Ordering::Less => min_pct,
+                std::cmp::Ordering::Greater => 100 - min_pct,
+                std::cmp::Ordering::Equal => 50,
+            };
+        }
+    }
+
+    /// The documented choice of CDN for a request from `g` (property 15): the preferred one
+    /// (the first in failover mode; by the running remainder of the geography's share when
+    /// splitting) unless believed unhealthy, else the other, else none.
+    fn choose_cdn(&mut self, g: u32) -> Option<usize> {
+        let ok = |i: usize| self.health[self.cdn_index() + i].state != Health::Unhealthy;
+        if !self.p.cdn {
+            return None;
+        }
+        if self.p.second_cdn.is_none() {
+            return ok(0).then_some(0);
+        }
+        let (first_ok, second_ok) = (ok(0), ok(1));
+        let mut preferred = 0;
+        if let Some((pct, acc)) = self.split.get_mut(g as usize) {
+            *acc += *pct;
+            if *acc >= 100 {
+                *acc -= 100;
+                preferred = 1;
+            }
+        }
+        let other = 1 - preferred;
+        [(preferred, [first_ok, second_ok][preferred]), (other, [first_ok, second_ok][other])]
+            .into_iter()
+            .find(|&(_, ok)| ok)
+            .map(|(i, _)| i)
     }
 
     fn region_health(&self, r: u32) -> Health {
@@ -741,6 +836,7 @@ impl Model {
     fn check_alert(&mut self, at: SimTime, out: &mut Vec<Output>) {
         self.accrue(at);
         self.close_segments();
+        self.rebalance();
         let (cost, delivered) = (std::mem::take(&mut self.uncollected), std::mem::take(&mut self.delivered));
         let sample = if self.p.alert_total { (cost.0, delivered.0) } else { (cost.1, delivered.1) };
         self.alert_window.pop_front();
@@ -773,6 +869,7 @@ impl Model {
                 *t = table.clone();
             }
         }
+        self.rebalance();
     }
 
     /// Accrues stored byte-time of every region up to `t`.
@@ -950,6 +1047,7 @@ impl Model {
         let month = self.closed.len() as u32;
         self.closed.push((self.month_start, at, usage));
         self.month_start = at;
+        self.rebalance();
         Output::MonthClosed { month, total: MoneyNanos(total) }
     }
 
@@ -1237,11 +1335,11 @@ impl Model {
         Step::Failed
     }
 
-    fn serve_edge(&mut self, geo: u32, size: u64) {
+    fn serve_edge(&mut self, cdn: ProviderId, geo: u32, size: u64) {
         self.delivered.0 += size;
         self.delivered.1 += size;
-        self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
-        self.meter(Meter::CdnRequests, CDN, geo, 1);
+        self.meter(Meter::CdnEgress, cdn, geo, u128::from(size));
+        self.meter(Meter::CdnRequests, cdn, geo, 1);
         self.counters.cdn_lookups += 1;
         self.counters.served_from[ServedFrom::Edge as usize] += 1;
         self.counters.bytes_from[ServedFrom::Edge as usize] += size;
@@ -1254,6 +1352,7 @@ impl Model {
     #[allow(clippy::too_many_arguments)]
     fn serve_origin(
         &mut self,
+        cdn: ProviderId,
         clip: u32,
         region: u32,
         geo: u32,
@@ -1275,8 +1374,8 @@ impl Model {
         self.delivered.0 += size;
         if via_cdn {
             self.delivered.1 += size;
-            self.meter(Meter::CdnEgress, CDN, geo, u128::from(size));
-            self.meter(Meter::CdnRequests, CDN, geo, 1);
+            self.meter(Meter::CdnEgress, cdn, geo, u128::from(size));
+            self.meter(Meter::CdnRequests, cdn, geo, 1);
             self.counters.cdn_lookups += 1;
             if revalidation {
                 self.counters.revalidations += 1;
@@ -1303,6 +1402,8 @@ struct Totals {
     served_bytes: u64,
     cdn_egress: u128,
     cdn_requests: u128,
+    /// CDN requests answered by the first and by the second CDN.
+    cdn_requests_by: [u128; 2],
     origin_direct: u128,
     origin_to_cdn: u128,
     origin_requests: u128,
@@ -1348,7 +1449,13 @@ struct RunResult {
 ///     the documented rule, not the model's state) bills each request it answers as an
 ///     infrequent-access request and each byte it sends (served, or copied to a mirror) as a
 ///     retrieval; every other origin request stays a standard one; and every copy past its age
-///     by the end has moved (`transitions_infrequent`).
+///     by the end has moved (`transitions_infrequent`);
+/// 15. two CDNs: each request uses the CDN the documented choice names (the first while usable
+///     in failover mode; in a cost-aware split the running remainder of its geography's share,
+///     the share given by which CDN's next GB is cheaper at the tier this month's usage reached,
+///     recomputed at cost-alert checks, price changes and month closes; the other CDN when the
+///     preferred one is believed unhealthy, none when both are), each CDN's edges are its own,
+///     and each CDN's lines bill exactly the requests the harness saw it answer.
 struct Harness {
     engine: Engine,
     model: Model,
@@ -1359,10 +1466,10 @@ struct Harness {
     /// Copies ordered and not yet reported: (clip, from, to, size).
     /// and whether it reads an infrequent-access primary (property 14, judged when ordered).
     in_flight: Vec<(ClipId, RegionId, RegionId, Bytes, bool)>,
-    /// Regions, then the CDN, that are really down.
+    /// Regions, then the CDN, then the second CDN, that are really down.
     down: Vec<bool>,
-    /// (geo, clip) pairs the edge holds.
-    edge: BTreeSet<(u32, u32)>,
+    /// (CDN, geo, clip): what each CDN's edges hold.
+    edge: BTreeSet<(usize, u32, u32)>,
     log: Vec<Output>,
     totals: Totals,
     /// Whether the last cost-alert output was `CostAlert` (not cleared).
@@ -1401,7 +1508,7 @@ impl Harness {
             now: SimTime::ZERO,
             engine_now: SimTime::ZERO,
             in_flight: Vec::new(),
-            down: vec![false; p.regions as usize + 1],
+            down: vec![false; p.regions as usize + 2],
             edge: BTreeSet::new(),
             log: Vec::new(),
             totals: Totals::default(),
@@ -1508,11 +1615,11 @@ impl Harness {
             }
             Op::EvictEdge(g) => {
                 let g = g % self.model.p.geos;
-                self.edge.retain(|&(geo, _)| geo != g);
+                self.edge.retain(|&(_, geo, _)| geo != g);
             }
             Op::PriceChange { meter, provider, zone, ref table } => {
                 let meter = Meter::ALL[usize::from(meter) % METERED];
-                let provider = [S3, GCS, CDN][usize::from(provider) % 3];
+                let provider = PROVIDERS[usize::from(provider) % PROVIDERS.len()];
                 let input = Input::PriceChange { meter, provider, zone, table: engine_table(table) };
                 self.engine.handle_input(self.now, input).expect("a known provider");
                 self.engine_now = self.now;
@@ -1599,8 +1706,12 @@ impl Harness {
 
     fn probe(&mut self, target: u32, flip: bool, latency: Latency) {
         let regions = self.model.p.regions;
-        let idx = target % (regions + 1);
-        let t = if idx == regions { HealthTarget::Cdn } else { HealthTarget::Region(RegionId(idx)) };
+        let idx = target % (regions + 2);
+        let t = match idx.checked_sub(regions) {
+            Some(0) => HealthTarget::Cdn,
+            Some(_) => HealthTarget::SecondCdn,
+            None => HealthTarget::Region(RegionId(idx)),
+        };
         let ok = !self.down[idx as usize] ^ flip;
         let latency = match latency {
             Latency::Ms(ms) => SimDuration::from_millis(ms),
@@ -1700,15 +1811,17 @@ impl Harness {
         self.model.view(c as usize, g);
         let size = self.model.clips[c as usize].size;
         assert_eq!((req.clip(), req.geo(), req.size(), req.start()), (ClipId(c), GeoId(g), Bytes(size), now));
-        let cdn_idx = self.model.cdn_index();
-        let mut cdn = if self.model.p.cdn && self.model.health[cdn_idx].state != Health::Unhealthy {
-            Cdn::Ready
-        } else {
-            Cdn::Off
-        };
+        // Property 15: the CDN the documented choice names (the first alone, failover, or the
+        // cost-aware split).
+        let chosen = self.model.choose_cdn(g);
+        assert_eq!(req.cdn_index(), chosen, "the CDN chosen for a request from geography {g}");
+        let which = chosen.unwrap_or(0);
+        let (cdn_idx, cdn_provider) = (self.model.cdn_index() + which, [CDN, CDN2][which]);
+        let mut cdn = if chosen.is_some() { Cdn::Ready } else { Cdn::Off };
         if direct {
             req.direct();
             assert!(req.is_direct());
+            assert_eq!(req.cdn_index(), None, "a direct request uses no CDN");
             cdn = Cdn::Off;
         }
         let mut tried = BTreeSet::new();
@@ -1774,16 +1887,17 @@ impl Harness {
                         self.model.counters.failovers += 1;
                         failed += 1;
                         cdn = Cdn::Failed;
-                    } else if self.edge.contains(&(g, c)) && expired {
+                    } else if self.edge.contains(&(which, g, c)) && expired {
                         req.edge_expired();
                         assert!(req.revalidating(), "revalidating after edge_expired");
                         cdn = Cdn::Stale;
-                    } else if self.edge.contains(&(g, c)) {
+                    } else if self.edge.contains(&(which, g, c)) {
                         let out = self.engine.finish(&req, step).expect("edge hit");
                         assert_eq!(out, ServedFrom::Edge);
-                        self.model.serve_edge(g, size);
+                        self.model.serve_edge(cdn_provider, g, size);
                         self.totals.cdn_egress += u128::from(size);
                         self.totals.cdn_requests += 1;
+                        self.totals.cdn_requests_by[which] += 1;
                         self.totals.served_bytes += size;
                         break;
                     } else {
@@ -1810,7 +1924,7 @@ impl Harness {
                             self.check_source(c, region, kind, now, "finish");
                         }
                         let stale = cdn == Cdn::Stale;
-                        self.model.serve_origin(c, region.0, g, size, via_cdn, stale, out);
+                        self.model.serve_origin(cdn_provider, c, region.0, g, size, via_cdn, stale, out);
                         self.totals.origin_requests += 1;
                         // Property 14, from the documented rule and the harness's own clock.
                         if kind == SourceKind::Primary && self.infrequent_now(c) {
@@ -1823,10 +1937,11 @@ impl Harness {
                         if via_cdn {
                             self.totals.cdn_egress += u128::from(size);
                             self.totals.cdn_requests += 1;
+                            self.totals.cdn_requests_by[which] += 1;
                             if !stale {
                                 self.totals.origin_to_cdn += u128::from(size);
                             }
-                            self.edge.insert((g, c));
+                            self.edge.insert((which, g, c));
                         } else {
                             self.totals.origin_direct += u128::from(size);
                         }
@@ -1986,7 +2101,7 @@ impl Harness {
             _ => {
                 let input = Input::PriceChange {
                     meter: Meter::ALL[b as usize % Meter::ALL.len()],
-                    provider: ProviderId(3 + a % 3),
+                    provider: ProviderId(PROVIDERS.len() as u32 + a % 3),
                     zone: None,
                     table: RateTable::flat(1).expect("a valid table"),
                 };
@@ -2076,6 +2191,7 @@ impl Harness {
             assert_eq!(self.engine.health(HealthTarget::Region(RegionId(r))), self.model.region_health(r));
         }
         assert_eq!(self.engine.health(HealthTarget::Cdn), self.model.health[self.model.cdn_index()].state);
+        assert_eq!(self.engine.health(HealthTarget::SecondCdn), self.model.health[self.model.cdn_index() + 1].state);
         // Counters, including properties 4 and 5.
         let c = self.engine.counters();
         assert_eq!(c.requests_total, self.totals.requests, "requests begun");
@@ -2139,6 +2255,14 @@ impl Harness {
         let used = |m: Meter| per_meter.get(&m).copied().unwrap_or(0);
         assert_eq!(used(Meter::CdnEgress), t.cdn_egress, "CDN egress = bytes served by the edge or via the CDN");
         assert_eq!(used(Meter::CdnRequests), t.cdn_requests, "CDN requests");
+        // Property 15, from the harness's own count of which CDN answered.
+        let second: u128 = bills
+            .iter()
+            .flat_map(|b| &b.lines)
+            .filter(|l| l.key.meter == Meter::CdnRequests && l.key.provider == CDN2)
+            .map(|l| l.usage)
+            .sum();
+        assert_eq!(second, t.cdn_requests_by[1], "requests answered by the second CDN, on its own lines");
         assert_eq!(used(Meter::OriginEgressDirect), t.origin_direct, "origin egress direct");
         assert_eq!(used(Meter::OriginEgressToCdn), t.origin_to_cdn, "origin egress to the CDN");
         assert_eq!(

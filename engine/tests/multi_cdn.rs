@@ -266,3 +266,37 @@ fn a_second_cdn_is_validated() {
     ok.second_cdn = Some(SecondCdn { provider: ProviderId(2), mode: MultiCdn::CostSplit { min_share_pct: 50 } });
     assert!(Engine::new(ok).is_ok());
 }
+
+/// A month's close resets the tiers, and the split with them, at once: with a cost-alert check
+/// every 7 hours, the 30-day month ends an hour before the next check.
+#[test]
+fn a_new_month_resets_the_split_with_the_tiers() {
+    let mut cfg = engine_with(MultiCdn::CostSplit { min_share_pct: 0 }, 50, 50, None).config().clone();
+    let seven_hours = SimDuration::from_hours(7);
+    cfg.billing.cost_alert.check_interval = seven_hours;
+    cfg.billing.cost_alert.window = seven_hours;
+    // The second costs $0.01 for its first GB of a month, then $0.09; the first $0.05.
+    let tiered = RateTable::tiered(vec![
+        Tier { from_units: 0, nanos_per_unit: 10_000_000 },
+        Tier { from_units: 1, nanos_per_unit: 90_000_000 },
+    ])
+    .unwrap();
+    cfg.set_rate(Meter::CdnEgress, ProviderId(2), tiered);
+    let mut e = Engine::new(cfg).unwrap();
+    let (us, na) = (RegionId(0), GeoId(0));
+    e.handle_input(SimTime::ZERO, Input::ClipUploaded { clip: ClipId(0), size: Bytes(CLIP_BYTES), primary: us })
+        .unwrap();
+    for i in 0..GB / CLIP_BYTES {
+        assert_eq!(serve(&mut e, at_secs(1 + i), na), Some(1), "the second is cheaper for its first GB");
+    }
+    let month_end = SimTime::ZERO + SimDuration::from_days(30);
+    while e.poll_timeout() < month_end {
+        let t = e.poll_timeout();
+        e.handle_timeout(t).unwrap();
+    }
+    assert_eq!(serve(&mut e, SimTime(month_end.0 - 1_000_000), na), Some(0), "past its first GB: the first");
+    assert_eq!(e.poll_timeout(), month_end, "the month closes before the next check");
+    e.handle_timeout(month_end).unwrap();
+    assert!(e.poll_timeout() > month_end);
+    assert_eq!(serve(&mut e, month_end, na), Some(1), "a new month: the second's first GB again");
+}
