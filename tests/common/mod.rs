@@ -185,11 +185,20 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         let copied = u128::from(m.copied_out_bytes[zone as usize]);
         assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");
     }
-    for (zone, e) in (0u32..).zip(&m.edges) {
+    // Each CDN's edges (the first's geographies, then the second's) against its own lines.
+    let cdns: Vec<_> =
+        r.scenario.cdn.iter().flat_map(|c| std::iter::once(c.provider).chain(c.second.as_ref().map(|s| s.provider))).collect();
+    assert_eq!(m.edges.len(), cdns.len() * r.scenario.geos.len(), "{name}: an edge per CDN and geography");
+    let cdn_usage = |m: Meter, provider, zone: usize| -> u128 {
+        let lines = bills.iter().flat_map(|b| &b.lines);
+        lines.filter(|l| (l.key.meter, l.key.provider, l.key.zone) == (m, provider, zone as u32)).map(|l| l.usage).sum()
+    };
+    for (i, e) in m.edges.iter().enumerate() {
+        let (provider, zone) = (cdns[i / r.scenario.geos.len()], i % r.scenario.geos.len());
         let bytes = e.hit_bytes + e.fill_bytes + e.revalidated_bytes + e.shield_hit_bytes;
-        assert_eq!(usage(Meter::CdnEgress, Some(zone)), u128::from(bytes), "{name}: edge {zone}");
+        assert_eq!(cdn_usage(Meter::CdnEgress, provider, zone), u128::from(bytes), "{name}: edge {i}");
         let requests = e.hits + e.fills + e.revalidations + e.shield_hits;
-        assert_eq!(usage(Meter::CdnRequests, Some(zone)), u128::from(requests), "{name}: edge {zone}");
+        assert_eq!(cdn_usage(Meter::CdnRequests, provider, zone), u128::from(requests), "{name}: edge {i}");
     }
     if r.scenario.cdn.as_ref().is_none_or(|c| c.shield.is_none()) {
         assert_eq!(m.edges.iter().map(|e| e.shield_hits).sum::<u64>(), 0, "{name}: no shield, no shield hits");

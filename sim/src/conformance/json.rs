@@ -42,6 +42,12 @@ pub fn config(cfg: &EngineConfig, sc: &crate::scenario::Scenario) -> Value {
         "geos": cfg.geos,
         "latency_ms": cfg.latency_ms,
         "cdn_provider": cfg.cdn_provider.map(|p| &cfg.providers[p.index()]),
+        "second_cdn": cfg.second_cdn.map(|s| match s.mode {
+            clipsim_engine::MultiCdn::Failover => json!({"provider": cfg.providers[s.provider.index()], "mode": "failover"}),
+            clipsim_engine::MultiCdn::CostSplit { min_share_pct } => json!({
+                "provider": cfg.providers[s.provider.index()], "mode": "cost_split", "min_share_pct": min_share_pct,
+            }),
+        }),
         "mirror": {
             "enabled": m.enabled,
             "regions": m.regions.iter().map(|&r| region(cfg, r)).collect::<Vec<_>>(),
@@ -297,7 +303,11 @@ pub fn parse_input(cfg: &EngineConfig, v: &Value) -> Result<Input, Bad> {
     let health_target = |v: &Value| -> Result<HealthTarget, Bad> {
         match text(v, "target")?.strip_prefix("region:") {
             None if v["target"] == "cdn" => Ok(HealthTarget::Cdn),
-            None => Err(format!("\"target\": expected \"cdn\" or \"region:NAME\", found {}", v["target"])),
+            None if v["target"] == "second_cdn" => Ok(HealthTarget::SecondCdn),
+            None => Err(format!(
+                "\"target\": expected \"cdn\", \"second_cdn\" or \"region:NAME\", found {}",
+                v["target"]
+            )),
             Some(name) => region_id(cfg, &json!({ "region": name }), "region").map(HealthTarget::Region),
         }
     };

@@ -101,6 +101,13 @@ fn request(
     loop {
         let step = engine.next_step(t, &req);
         let mut v = json::step(cfg, &step);
+        // With two CDNs, the one a step through a CDN uses.
+        if let (Some(_), Some(k)) = (cfg.second_cdn, req.cdn_index()) {
+            if matches!(step, Step::Edge | Step::Origin { via_cdn: true, .. }) {
+                let provider = if k == 0 { cfg.cdn_provider } else { cfg.second_cdn.map(|s| s.provider) };
+                v["cdn"] = json!(provider.map(|p| &cfg.providers[p.index()]));
+            }
+        }
         if step == Step::Failed {
             steps.push(v);
             let from = engine.finish(&req, step).map_err(|e| format!("finish: {e}"))?;

@@ -190,9 +190,10 @@ fn zone_id(cfg: &EngineConfig, kind: ProviderKind, zone: &str) -> Option<u32> {
     }
 }
 
-/// Whether the storage of `list` sends to the scenario's CDN for free.
+/// Whether the storage of `list` sends to the scenario's CDNs for free (to both of two: the
+/// scenario's check refuses a storage that prices them apart).
 fn free_to_cdn(list: &PriceList, cdn: Option<&Cdn>) -> bool {
-    cdn.is_some_and(|c| list.free_egress_to_cdn.contains(&c.name))
+    cdn.is_some_and(|c| c.names().all(|n| list.free_egress_to_cdn.iter().any(|f| f == n)))
 }
 
 /// Sets the rate table of every line the engine will meter: each provider's prices for every

@@ -49,10 +49,15 @@ pub fn describe(sc: &Scenario, event: &Event) -> String {
             )
         }
         Event::HealthChanged { target, from, to } => {
+            // With two CDNs each is named; with one it is "cdn".
+            let cdn = |i: usize| match sc.cdn.as_ref().filter(|c| c.second.is_some()) {
+                Some(c) => format!("cdn {}", c.names().nth(i).unwrap_or("?")),
+                None => "cdn".to_string(),
+            };
             let name = match target {
-                HealthTarget::Region(r) => region(sc, r),
-                HealthTarget::Cdn => "cdn",
-                HealthTarget::SecondCdn => "second cdn",
+                HealthTarget::Region(r) => region(sc, r).to_string(),
+                HealthTarget::Cdn => cdn(0),
+                HealthTarget::SecondCdn => cdn(1),
             };
             format!("{name} believed {} (was {})", to.name(), from.name())
         }

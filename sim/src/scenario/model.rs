@@ -266,6 +266,29 @@ pub struct Cdn {
     pub shield: Option<Shield>,
     /// Round trip from a viewer to its edge.
     pub edge_rtt: SimDuration,
+    /// A second CDN, with the same edge and shield settings but its own prices, edges, health
+    /// and outages.
+    pub second: Option<SecondCdnSpec>,
+}
+
+/// The second of two CDNs (`[cdn] second_provider`).
+#[derive(Clone, Debug)]
+pub struct SecondCdnSpec {
+    /// The engine's provider id.
+    pub provider: ProviderId,
+    /// Its name.
+    pub name: String,
+    /// How requests are shared between the two.
+    pub mode: clipsim_engine::MultiCdn,
+    /// Round trip from a viewer to its edge.
+    pub edge_rtt: SimDuration,
+}
+
+impl Cdn {
+    /// The names of the CDNs, the first one first.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.second.as_ref().map(|s| s.name.as_str()))
+    }
 }
 
 /// Background failures: each region's storage and the CDN go down at random, an alternating
@@ -314,8 +337,8 @@ pub enum OutageTarget {
     Region(RegionId),
     /// Every region of a storage provider (bit mask of regions).
     Regions(u64),
-    /// The CDN.
-    Cdn,
+    /// A CDN: 0 the first, 1 the second.
+    Cdn(u8),
     /// Replication between two regions (both directions).
     Link(RegionId, RegionId),
 }

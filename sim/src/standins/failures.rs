@@ -1,4 +1,4 @@
-//! Background failures (`[failures]`): every region's storage and the CDN fail at random, each on
+//! Background failures (`[failures]`): every region's storage and each CDN fail at random, each on
 //! its own alternating renewal process: up for an exponential time of mean MTBF, down for an
 //! exponential time of mean MTTR, and so on to the run's end. Over a long run a target is up a
 //! share MTBF / (MTBF + MTTR) of the time. The failures become outages like the scripted ones
@@ -9,7 +9,7 @@ use crate::scenario::{Outage, OutageKind, OutageTarget, Scenario};
 use clipsim_engine::{RegionId, SimDuration, SimTime};
 
 /// The background failures of `sc` over its duration (none unless enabled): each region's in
-/// region order, then the CDN's (with a CDN), each target's in time order.
+/// region order, then each CDN's (the first, then the second), each target's in time order.
 pub fn draw(sc: &Scenario) -> Vec<Outage> {
     let Some(f) = sc.failures else { return Vec::new() };
     let end = SimTime::ZERO + sc.duration;
@@ -29,8 +29,8 @@ pub fn draw(sc: &Scenario) -> Vec<Outage> {
             )
         })
         .collect();
-    if let Some(cdn) = &sc.cdn {
-        targets.push((OutageTarget::Cdn, format!("cdn:{} (background)", cdn.name), f.cdn_mtbf, f.cdn_mttr));
+    for (i, name) in sc.cdn.iter().flat_map(|c| c.names()).enumerate() {
+        targets.push((OutageTarget::Cdn(i as u8), format!("cdn:{name} (background)"), f.cdn_mtbf, f.cdn_mttr));
     }
     for (target, label, mtbf, mttr) in targets {
         let mut t = SimTime::ZERO;

@@ -27,8 +27,8 @@ pub struct Faults {
     regions: usize,
     /// Per region.
     pub region: Vec<TargetState>,
-    /// The CDN.
-    pub cdn: TargetState,
+    /// Each CDN: the first, then the second.
+    pub cdn: [TargetState; 2],
     /// Replication lag per region.
     pub lag: Vec<SimDuration>,
     /// `link_cut[a * regions + b]`.
@@ -42,7 +42,7 @@ impl Faults {
             outages: outages.to_vec(),
             regions,
             region: vec![TargetState::UP; regions],
-            cdn: TargetState::UP,
+            cdn: [TargetState::UP; 2],
             lag: vec![SimDuration::ZERO; regions],
             link_cut: vec![false; regions * regions],
         }
@@ -60,7 +60,7 @@ impl Faults {
     /// combine: down wins, latency factors multiply, error rates combine as independent failures.
     pub fn update(&mut self, t: SimTime) {
         self.region.fill(TargetState::UP);
-        self.cdn = TargetState::UP;
+        self.cdn = [TargetState::UP; 2];
         self.lag.fill(SimDuration::ZERO);
         self.link_cut.fill(false);
         for o in self.outages.iter().filter(|o| o.start <= t && t < o.end) {
@@ -86,7 +86,7 @@ impl Faults {
                         }
                     }
                 }
-                OutageTarget::Cdn => apply(&mut self.cdn),
+                OutageTarget::Cdn(i) => apply(&mut self.cdn[usize::from(i)]),
                 OutageTarget::Link(a, b) => {
                     self.link_cut[a.index() * self.regions + b.index()] = true;
                     self.link_cut[b.index() * self.regions + a.index()] = true;
@@ -127,7 +127,7 @@ mod tests {
             &[
                 outage(OutageTarget::Region(RegionId(0)), deg(2.0, 0.5), 0, 100),
                 outage(OutageTarget::Regions(0b11), deg(3.0, 0.5), 50, 150),
-                outage(OutageTarget::Cdn, OutageKind::Down, 10, 20),
+                outage(OutageTarget::Cdn(1), OutageKind::Down, 10, 20),
             ],
             2,
         );
@@ -135,9 +135,10 @@ mod tests {
         assert_eq!(f.region[0].latency_factor, 6.0);
         assert_eq!(f.region[0].error_rate, 0.75);
         assert_eq!(f.region[1].latency_factor, 3.0);
-        assert!(!f.cdn.down);
+        assert!(!f.cdn[1].down);
         f.update(SimTime(15));
-        assert!(f.cdn.down);
+        assert!(f.cdn[1].down, "the second CDN");
+        assert!(!f.cdn[0].down, "not the first");
         f.update(SimTime(150));
         assert_eq!(f.region[1], TargetState::UP);
         assert_eq!(f.change_times(), [0, 10, 20, 50, 100, 150].map(SimTime));

@@ -230,8 +230,9 @@ struct Sim<C> {
     prefetch_near: usize,
     /// Each region's storage.
     storage: Vec<Storage>,
-    /// The CDN's edges, one per geography (none without a CDN).
-    cdn: Cdn<C>,
+    /// Each CDN's edges, one per geography: the first CDN's (none without a CDN), then the
+    /// second's (none without a second).
+    cdns: [Cdn<C>; 2],
     links: Links,
     /// What is really down or slow, from the scenario's outages.
     faults: Faults,
@@ -328,20 +329,22 @@ impl<C: EdgeCache> Sim<C> {
             };
             input(&mut engine, past).expect("past views name catalog clips and known geographies");
         });
-        let cdn = match &sc.cdn {
-            Some(c) => {
-                let cdn = Cdn::new(sc.geos.len(), edge, c.cache_ttl, c.revalidate, c.edge_rtt);
-                match c.shield {
-                    Some(s) => cdn.with_shield(
-                        crate::cache::AnyCache::new(c.eviction, s.capacity_bytes.unwrap_or(u64::MAX)),
-                        s.rtt,
-                    ),
-                    None => cdn,
-                }
-                .with_admission(c.admission)
+        // Both CDNs' edges and shields alike, each its own, at its own edge latency.
+        let cdn_with_rtt = |c: &crate::scenario::Cdn, edge_rtt| {
+            let cdn = Cdn::new(sc.geos.len(), &edge, c.cache_ttl, c.revalidate, edge_rtt);
+            match c.shield {
+                Some(s) => cdn.with_shield(
+                    crate::cache::AnyCache::new(c.eviction, s.capacity_bytes.unwrap_or(u64::MAX)),
+                    s.rtt,
+                ),
+                None => cdn,
             }
-            None => Cdn::none(),
+            .with_admission(c.admission)
         };
+        let cdns = [
+            sc.cdn.as_ref().map_or_else(Cdn::none, |c| cdn_with_rtt(c, c.edge_rtt)),
+            sc.cdn.as_ref().and_then(|c| c.second.as_ref().map(|s| cdn_with_rtt(c, s.edge_rtt))).unwrap_or_else(Cdn::none),
+        ];
         let mut storage: Vec<Storage> = sc.engine.latency_ms.iter().map(|row| Storage::new(row)).collect();
         for (s, &bytes) in storage.iter_mut().zip(&catalog_bytes) {
             s.put(SimTime::ZERO, bytes);
@@ -361,7 +364,7 @@ impl<C: EdgeCache> Sim<C> {
             prefetch_far: PREFETCH_FAR,
             prefetch_near: PREFETCH_NEAR,
             storage,
-            cdn,
+            cdns,
             links: Links::new(regions, sc.network.inter_region_bps, sc.network.inter_region_rtt),
             fault_rng: Stream::new(sc.seed, Purpose::Faults),
             votes_rng: Stream::new(sc.seed, Purpose::Votes),
@@ -524,7 +527,7 @@ impl<C: EdgeCache> Sim<C> {
         self.rec.finish(self.engine.counters());
         let meters = Meters {
             storage: self.storage.iter_mut().map(|s| s.meter(end)).collect(),
-            edges: self.cdn.meters(),
+            edges: self.cdns.iter().flat_map(|c| c.meters()).collect(),
             copied_out_bytes: self.links.copied_out().to_vec(),
         };
         RunResult {
@@ -554,7 +557,9 @@ impl<C: EdgeCache> Sim<C> {
                 {
                     s.set_state(state, lag);
                 }
-                self.cdn.set_state(self.faults.cdn);
+                for (cdn, &state) in self.cdns.iter_mut().zip(&self.faults.cdn) {
+                    cdn.set_state(state);
+                }
                 for (i, o) in self.sc.outages.iter().enumerate().filter(|(_, o)| o.start == t || o.end == t) {
                     let event = if o.start == t { Event::OutageStarts(i) } else { Event::OutageEnds(i) };
                     self.rec.timeline.push(Entry { at: t, event });
@@ -623,9 +628,10 @@ impl<C: EdgeCache> Sim<C> {
         let far = self.demand.peek_nth(self.prefetch_far);
         self.engine.prefetch(far.clip);
         self.rec.prefetch(far.clip.index());
-        self.cdn.prefetch_index(far.geo.index(), far.clip.0);
+        // The first CDN's: a hint (the CDN a request uses is chosen when it begins).
+        self.cdns[0].prefetch_index(far.geo.index(), far.clip.0);
         let near = self.demand.peek_nth(self.prefetch_near);
-        self.cdn.prefetch_entry(near.geo.index(), near.clip.0);
+        self.cdns[0].prefetch_entry(near.geo.index(), near.clip.0);
     }
 
     /// Uploads a clip of `size` bytes to `primary` at `t`: to the engine and the region's storage.
@@ -640,8 +646,8 @@ impl<C: EdgeCache> Sim<C> {
     }
 
     fn probe(&mut self, t: SimTime) {
-        let cdn = self.sc.cdn.as_ref().map(|_| &self.cdn);
-        prober::probe_round(&self.storage, cdn, &mut self.fault_rng, &mut self.probe_inputs);
+        let cdns = self.sc.cdn.as_ref().map_or(0, |c| c.names().count());
+        prober::probe_round(&self.storage, &self.cdns[..cdns], &mut self.fault_rng, &mut self.probe_inputs);
         for input in self.probe_inputs.drain(..) {
             note(&mut self.conformance, || RecEvent::Input(t, input.clone()));
             self.engine.handle_input(t, input).expect("probes of known regions and of the CDN");

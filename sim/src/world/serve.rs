@@ -64,19 +64,21 @@ impl<C: EdgeCache> Sim<C> {
         };
         let from = loop {
             let step = self.engine.next_step(t, &req);
+            // The CDN the request uses (the first when it uses none: no step then asks one).
+            let k = req.cdn_index().unwrap_or(0);
             match step {
                 Step::Edge => {
-                    if !self.cdn.answers(&mut self.fault_rng) {
+                    if !self.cdns[k].answers(&mut self.fault_rng) {
                         load_us += timeout_us;
                         answer(Answer::Failed);
                         self.engine.attempt_failed(&mut req, step).expect("current step");
                         continue;
                     }
-                    let (found, past_edge_us) = self.cdn.lookup(geo, a.clip.0, req.size().0, t);
+                    let (found, past_edge_us) = self.cdns[k].lookup(geo, a.clip.0, req.size().0, t);
                     match found {
                         Lookup::Hit => {
                             // `past_edge_us`: an edge miss the shield answered.
-                            load_us += self.cdn.rtt_us() * round_trips + past_edge_us + startup_us;
+                            load_us += self.cdns[k].rtt_us() * round_trips + past_edge_us + startup_us;
                             answer(Answer::Served);
                             break self.engine.finish(&req, step).expect("current step");
                         }
@@ -100,12 +102,12 @@ impl<C: EdgeCache> Sim<C> {
                     }
                     if req.revalidating() {
                         // A conditional request: one round trip from the edge, no body.
-                        load_us += self.cdn.rtt_us() * round_trips + self.cdn.shield_rtt_us() + storage.revalidate(geo);
-                        self.cdn.revalidated(geo, a.clip.0, req.size().0, t);
+                        load_us += self.cdns[k].rtt_us() * round_trips + self.cdns[k].shield_rtt_us() + storage.revalidate(geo);
+                        self.cdns[k].revalidated(geo, a.clip.0, req.size().0, t);
                     } else if via_cdn {
                         let origin_rtt = storage.serve(geo, req.size().0, true);
-                        load_us += self.cdn.rtt_us() * round_trips + self.cdn.shield_rtt_us() + origin_rtt;
-                        self.cdn.fill(geo, a.clip.0, req.size().0, t);
+                        load_us += self.cdns[k].rtt_us() * round_trips + self.cdns[k].shield_rtt_us() + origin_rtt;
+                        self.cdns[k].fill(geo, a.clip.0, req.size().0, t);
                     } else {
                         let origin_rtt = storage.serve(geo, req.size().0, false);
                         load_us += origin_rtt * round_trips;

@@ -26,8 +26,11 @@ pub(super) fn outages(
             "region" => OutageTarget::Region(cx.region_id(cfg, name, &tp)?),
             "cdn" => {
                 let c = cdn.ok_or_else(|| cx.err(&tp, "a CDN outage needs [cdn] enabled = true"))?;
-                cx.check(c.name == name, &tp, format!("the scenario's CDN, `cdn:{}`", c.name))?;
-                OutageTarget::Cdn
+                let which = c.names().position(|n| n == name).ok_or_else(|| {
+                    let names: Vec<String> = c.names().map(|n| format!("`cdn:{n}`")).collect();
+                    cx.err(&tp, format!("the scenario's CDN: {}", names.join(" or ")))
+                })?;
+                OutageTarget::Cdn(which as u8)
             }
             "storage" => {
                 let mask = cfg

@@ -162,6 +162,16 @@ pub(super) fn regions_and_cdn(
             None
         };
         let edge_ms = cx.positive(c.edge_latency_ms, 60_000.0, "cdn.edge_latency_ms", "milliseconds")?;
+        let second = match &c.second_provider {
+            Some(name) => Some(second_cdn(cx, c, name, list, &find_list, regions_raw, edge_ms, &mut |l| provider_id(&mut cfg, l))?),
+            None => {
+                cx.check(c.second_edge_latency_ms.is_none(), "cdn.second_edge_latency_ms", "a `second_provider` it is the edge latency of")?;
+                None
+            }
+        };
+        if let Some(s) = &second {
+            cfg.set_second_cdn(s.provider, s.mode);
+        }
         Some(Cdn {
             provider: pid,
             name: list.name.clone(),
@@ -172,11 +182,73 @@ pub(super) fn regions_and_cdn(
             revalidate,
             shield,
             edge_rtt: SimDuration::from_micros((edge_ms * 1000.0).round() as u64),
+            second,
         })
     } else {
         None
     };
     Ok((cfg, providers, cdn))
+}
+
+/// `[cdn] second_provider`: a CDN other than the first, priced alike by every storage the
+/// regions use (a storage that sends to one of them for free and not to the other is not
+/// modelled), with `multi_cdn` and its minimum share.
+#[allow(clippy::too_many_arguments)]
+fn second_cdn<'l>(
+    cx: &Ctx<'_>,
+    c: &RawCdn,
+    name: &str,
+    first: &PriceList,
+    find_list: &dyn Fn(&str) -> Option<&'l PriceList>,
+    regions_raw: &[RawRegion],
+    edge_ms: f64,
+    provider_id: &mut dyn FnMut(&PriceList) -> ProviderId,
+) -> R<SecondCdnSpec> {
+    let key = "cdn.second_provider";
+    let list = find_list(name).ok_or_else(|| cx.err(key, "a CDN provider: a built-in one, or one declared under [providers]"))?;
+    cx.check(list.kind == ProviderKind::Cdn, key, format!("a CDN, but `{}` is a storage provider", list.name))?;
+    cx.check(list.name != first.name, key, format!("a CDN other than the first, `{}`", first.name))?;
+    for r in regions_raw {
+        if let Some(storage) = find_list(&r.storage) {
+            let free = |cdn: &str| storage.free_egress_to_cdn.iter().any(|n| n == cdn);
+            cx.check(
+                free(&first.name) == free(&list.name),
+                key,
+                format!(
+                    "a CDN that `{}` prices like `{}`: it sends to {} for free and not to {} (two CDNs with \
+                     different origin egress prices are not modelled)",
+                    storage.name,
+                    first.name,
+                    if free(&first.name) { &first.name } else { &list.name },
+                    if free(&first.name) { &list.name } else { &first.name },
+                ),
+            )?;
+        }
+    }
+    let mode = match c.multi_cdn.as_str() {
+        "failover" => MultiCdn::Failover,
+        "cost-split" => {
+            cx.check(c.min_share_pct <= 50, "cdn.min_share_pct", "0 to 50 percent")?;
+            MultiCdn::CostSplit { min_share_pct: c.min_share_pct }
+        }
+        _ => {
+            return Err(cx.err(
+                "cdn.multi_cdn",
+                "failover (the second only while the first is believed down) or cost-split (both active, \
+                 the cheaper one per geography takes the most)",
+            ))
+        }
+    };
+    let ms = match c.second_edge_latency_ms {
+        Some(ms) => cx.positive(ms, 60_000.0, "cdn.second_edge_latency_ms", "milliseconds")?,
+        None => edge_ms,
+    };
+    Ok(SecondCdnSpec {
+        provider: provider_id(list),
+        name: list.name.clone(),
+        mode,
+        edge_rtt: SimDuration::from_micros((ms * 1000.0).round() as u64),
+    })
 }
 
 /// A cache size in bytes at `path` (`None`: unlimited), from GB above 0 and at most 10^9.
