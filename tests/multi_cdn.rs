@@ -60,12 +60,18 @@ const FAILOVER: &str = "second_provider = \"bunny\"\nmulti_cdn = \"failover\"";
 const CLOUDFLARE_DOWN: &str =
     "\n[[outages]]\ntarget = \"cdn:cloudflare\"\nkind = \"down\"\nstart = \"12d\"\nduration = \"2h\"\n";
 
-/// A standby CDN that is never needed changes nothing: the same views served the same way at
-/// the same load times, the first CDN's bill line for line, and nothing on the second's.
+/// A standby CDN that is never needed changes nothing, even when it goes down itself: the same
+/// views served the same way at the same load times, the first CDN's bill line for line, and
+/// nothing on the second's.
 #[test]
 fn a_standby_cdn_that_is_never_needed_changes_nothing() {
     let one = run("", "");
-    let two = run(FAILOVER, "");
+    let bunny_down = "\n[[outages]]\ntarget = \"cdn:bunny\"\nkind = \"down\"\nstart = \"3d\"\nduration = \"6h\"\n";
+    let two = run(FAILOVER, bunny_down);
+    let believed_down = two.recorder.timeline.iter().any(|e| {
+        matches!(e.event, Event::HealthChanged { target: HealthTarget::SecondCdn, to: Health::Unhealthy, .. })
+    });
+    assert!(believed_down, "the standby's outage was seen by its probes");
     let (a, b) = (report::summarize(&one), report::summarize(&two));
     assert_eq!(a.served_from, b.served_from);
     assert_eq!(a.latency_ms, b.latency_ms);

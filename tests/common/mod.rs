@@ -186,8 +186,12 @@ pub fn cross_check(r: &clipsim_sim::world::RunResult) {
         assert_eq!(usage(Meter::InterRegion, Some(zone)), copied, "{name}: bytes copied out of region {zone}");
     }
     // Each CDN's edges (the first's geographies, then the second's) against its own lines.
-    let cdns: Vec<_> =
-        r.scenario.cdn.iter().flat_map(|c| std::iter::once(c.provider).chain(c.second.as_ref().map(|s| s.provider))).collect();
+    let cdns: Vec<_> = r
+        .scenario
+        .cdn
+        .iter()
+        .flat_map(|c| std::iter::once(c.provider).chain(c.second.as_ref().map(|s| s.provider)))
+        .collect();
     assert_eq!(m.edges.len(), cdns.len() * r.scenario.geos.len(), "{name}: an edge per CDN and geography");
     let cdn_usage = |m: Meter, provider, zone: usize| -> u128 {
         let lines = bills.iter().flat_map(|b| &b.lines);

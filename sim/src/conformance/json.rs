@@ -304,10 +304,9 @@ pub fn parse_input(cfg: &EngineConfig, v: &Value) -> Result<Input, Bad> {
         match text(v, "target")?.strip_prefix("region:") {
             None if v["target"] == "cdn" => Ok(HealthTarget::Cdn),
             None if v["target"] == "second_cdn" => Ok(HealthTarget::SecondCdn),
-            None => Err(format!(
-                "\"target\": expected \"cdn\", \"second_cdn\" or \"region:NAME\", found {}",
-                v["target"]
-            )),
+            None => {
+                Err(format!("\"target\": expected \"cdn\", \"second_cdn\" or \"region:NAME\", found {}", v["target"]))
+            }
             Some(name) => region_id(cfg, &json!({ "region": name }), "region").map(HealthTarget::Region),
         }
     };

@@ -381,10 +381,12 @@ pub struct RawCdn {
     /// A second CDN provider beside `provider` (multi-CDN), or none.
     pub second_provider: Option<String>,
     /// How the two share requests: `failover` (the second only while the first is believed
-    /// unhealthy) or `cost-split` (active-active, the cheaper one per geography takes the most).
-    pub multi_cdn: String,
-    /// With `cost-split`: the share of each geography's requests the pricier CDN keeps, percent.
-    pub min_share_pct: u32,
+    /// unhealthy; the default) or `cost-split` (active-active, the cheaper one per geography
+    /// takes the most).
+    pub multi_cdn: Option<String>,
+    /// With `cost-split`: the share of each geography's requests the pricier CDN keeps, percent
+    /// (default 10).
+    pub min_share_pct: Option<u32>,
     /// Round trip from a viewer to the second CDN's edge, ms (default: `edge_latency_ms`).
     pub second_edge_latency_ms: Option<f64>,
     /// `CDN_CLOUDFLARE_ZONE_ID`: accepted, not used.
@@ -410,8 +412,8 @@ impl Default for RawCdn {
             shield_latency_ms: 40.0,
             edge_latency_ms: 15.0,
             second_provider: None,
-            multi_cdn: "failover".into(),
-            min_share_pct: 10,
+            multi_cdn: None,
+            min_share_pct: None,
             second_edge_latency_ms: None,
             cloudflare_zone_id: None,
             cloudflare_api_key: None,

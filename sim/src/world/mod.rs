@@ -333,17 +333,18 @@ impl<C: EdgeCache> Sim<C> {
         let cdn_with_rtt = |c: &crate::scenario::Cdn, edge_rtt| {
             let cdn = Cdn::new(sc.geos.len(), &edge, c.cache_ttl, c.revalidate, edge_rtt);
             match c.shield {
-                Some(s) => cdn.with_shield(
-                    crate::cache::AnyCache::new(c.eviction, s.capacity_bytes.unwrap_or(u64::MAX)),
-                    s.rtt,
-                ),
+                Some(s) => cdn
+                    .with_shield(crate::cache::AnyCache::new(c.eviction, s.capacity_bytes.unwrap_or(u64::MAX)), s.rtt),
                 None => cdn,
             }
             .with_admission(c.admission)
         };
         let cdns = [
             sc.cdn.as_ref().map_or_else(Cdn::none, |c| cdn_with_rtt(c, c.edge_rtt)),
-            sc.cdn.as_ref().and_then(|c| c.second.as_ref().map(|s| cdn_with_rtt(c, s.edge_rtt))).unwrap_or_else(Cdn::none),
+            sc.cdn
+                .as_ref()
+                .and_then(|c| c.second.as_ref().map(|s| cdn_with_rtt(c, s.edge_rtt)))
+                .unwrap_or_else(Cdn::none),
         ];
         let mut storage: Vec<Storage> = sc.engine.latency_ms.iter().map(|row| Storage::new(row)).collect();
         for (s, &bytes) in storage.iter_mut().zip(&catalog_bytes) {

@@ -102,7 +102,9 @@ impl<C: EdgeCache> Sim<C> {
                     }
                     if req.revalidating() {
                         // A conditional request: one round trip from the edge, no body.
-                        load_us += self.cdns[k].rtt_us() * round_trips + self.cdns[k].shield_rtt_us() + storage.revalidate(geo);
+                        load_us += self.cdns[k].rtt_us() * round_trips
+                            + self.cdns[k].shield_rtt_us()
+                            + storage.revalidate(geo);
                         self.cdns[k].revalidated(geo, a.clip.0, req.size().0, t);
                     } else if via_cdn {
                         let origin_rtt = storage.serve(geo, req.size().0, true);

@@ -163,9 +163,16 @@ pub(super) fn regions_and_cdn(
         };
         let edge_ms = cx.positive(c.edge_latency_ms, 60_000.0, "cdn.edge_latency_ms", "milliseconds")?;
         let second = match &c.second_provider {
-            Some(name) => Some(second_cdn(cx, c, name, list, &find_list, regions_raw, edge_ms, &mut |l| provider_id(&mut cfg, l))?),
+            Some(name) => {
+                let names = resolve::names(lists, ProviderKind::Cdn);
+                let mut id = |l: &PriceList| provider_id(&mut cfg, l);
+                Some(second_cdn(cx, c, name, &names, list, &find_list, regions_raw, edge_ms, &mut id)?)
+            }
             None => {
-                cx.check(c.second_edge_latency_ms.is_none(), "cdn.second_edge_latency_ms", "a `second_provider` it is the edge latency of")?;
+                let alone = "a `second_provider` beside it";
+                cx.check(c.multi_cdn.is_none(), "cdn.multi_cdn", alone)?;
+                cx.check(c.min_share_pct.is_none(), "cdn.min_share_pct", alone)?;
+                cx.check(c.second_edge_latency_ms.is_none(), "cdn.second_edge_latency_ms", alone)?;
                 None
             }
         };
@@ -198,6 +205,7 @@ fn second_cdn<'l>(
     cx: &Ctx<'_>,
     c: &RawCdn,
     name: &str,
+    cdn_names: &str,
     first: &PriceList,
     find_list: &dyn Fn(&str) -> Option<&'l PriceList>,
     regions_raw: &[RawRegion],
@@ -205,7 +213,8 @@ fn second_cdn<'l>(
     provider_id: &mut dyn FnMut(&PriceList) -> ProviderId,
 ) -> R<SecondCdnSpec> {
     let key = "cdn.second_provider";
-    let list = find_list(name).ok_or_else(|| cx.err(key, "a CDN provider: a built-in one, or one declared under [providers]"))?;
+    let list = find_list(name)
+        .ok_or_else(|| cx.err(key, format!("a CDN provider: one of {cdn_names}, or one declared under [providers]")))?;
     cx.check(list.kind == ProviderKind::Cdn, key, format!("a CDN, but `{}` is a storage provider", list.name))?;
     cx.check(list.name != first.name, key, format!("a CDN other than the first, `{}`", first.name))?;
     for r in regions_raw {
@@ -225,11 +234,19 @@ fn second_cdn<'l>(
             )?;
         }
     }
-    let mode = match c.multi_cdn.as_str() {
-        "failover" => MultiCdn::Failover,
+    let mode = match c.multi_cdn.as_deref().unwrap_or("failover") {
+        "failover" => {
+            cx.check(
+                c.min_share_pct.is_none(),
+                "cdn.min_share_pct",
+                "no minimum share with failover (multi_cdn = \"cost-split\" has one)",
+            )?;
+            MultiCdn::Failover
+        }
         "cost-split" => {
-            cx.check(c.min_share_pct <= 50, "cdn.min_share_pct", "0 to 50 percent")?;
-            MultiCdn::CostSplit { min_share_pct: c.min_share_pct }
+            let min_share_pct = c.min_share_pct.unwrap_or(10);
+            cx.check(min_share_pct <= 50, "cdn.min_share_pct", "0 to 50 percent")?;
+            MultiCdn::CostSplit { min_share_pct }
         }
         _ => {
             return Err(cx.err(
