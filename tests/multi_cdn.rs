@@ -151,3 +151,30 @@ fn a_cost_split_gives_the_cheaper_cdn_all_but_the_minimum_share_in_each_geograph
     assert_eq!(cdn_requests(&two), cdn_requests(&one), "one CDN per request, as many as with one CDN");
     assert!(log.len() as u128 >= cdn_requests(&two) && !log.is_empty());
 }
+
+/// A cost split with no minimum share is the cheaper CDN alone while it is healthy: bunny's
+/// lines and every storage line equal those of the run with bunny as the only CDN, the same
+/// views are served the same way, and Cloudflare (probed, idle) bills nothing.
+#[test]
+fn a_split_without_a_minimum_share_is_the_cheaper_cdn_alone() {
+    let alone = run_scenario({
+        let path = common::root().join("scenarios/seed-baseline.toml");
+        let text = common::scaled_text(&path, 20.0).replace("provider = \"cloudflare\"", "provider = \"bunny\"");
+        scenario::from_str(&path, &text, &Overrides::default()).expect("valid")
+    })
+    .expect("runs");
+    let split = run("second_provider = \"bunny\"\nmulti_cdn = \"cost-split\"\nmin_share_pct = 0", "");
+    let (a, b) = (report::summarize(&alone), report::summarize(&split));
+    assert_eq!(a.served_from, b.served_from);
+    assert_eq!(a.latency_ms, b.latency_ms);
+    let cloudflare = provider(&split, "cloudflare");
+    assert_eq!(usage(&split, Meter::CdnRequests, cloudflare, None), 0);
+    let named = |r: &RunResult| -> Vec<_> {
+        let lines = r.engine.bills().iter().flat_map(|b| &b.lines);
+        lines
+            .filter(|l| r.scenario.engine.providers[l.key.provider.index()] != "cloudflare")
+            .map(|l| (r.scenario.engine.providers[l.key.provider.index()].clone(), l.key.meter, l.key.zone, l.usage, l.cost))
+            .collect()
+    };
+    assert_eq!(named(&alone), named(&split), "bunny's and the storage's lines, usage and cost");
+}

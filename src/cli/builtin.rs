@@ -9,16 +9,18 @@
 use std::path::{Path, PathBuf};
 
 /// Name and text of every built-in scenario, in the order `clipsim init --list` shows them.
-pub const SCENARIOS: [(&str, &str); 9] = [
+pub const SCENARIOS: [(&str, &str); 11] = [
     ("seed-baseline", include_str!("../../scenarios/seed-baseline.toml")),
     ("seed-no-cdn", include_str!("../../scenarios/seed-no-cdn.toml")),
     ("region-outage", include_str!("../../scenarios/region-outage.toml")),
     ("cdn-outage", include_str!("../../scenarios/cdn-outage.toml")),
+    ("cdn-failover", include_str!("../../scenarios/cdn-failover.toml")),
     ("viral-spike", include_str!("../../scenarios/viral-spike.toml")),
     ("price-shift", include_str!("../../scenarios/price-shift.toml")),
     ("before-single-region", include_str!("../../scenarios/before-single-region.toml")),
     ("after-mirrored", include_str!("../../scenarios/after-mirrored.toml")),
     ("rollout", include_str!("../../scenarios/rollout.toml")),
+    ("multi-cdn-split", include_str!("../../scenarios/multi-cdn-split.toml")),
 ];
 
 /// Where a scenario comes from.

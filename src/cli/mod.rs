@@ -232,7 +232,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 sc.engine.regions.len(),
                 sc.geos.len(),
                 sc.duration,
-                sc.cdn.as_ref().map_or("off".to_string(), |c| c.name.clone()),
+                sc.cdn.as_ref().map_or("off".to_string(), |c| match &c.second {
+                    None => c.name.clone(),
+                    Some(s) => format!(
+                        "{} and {} ({})",
+                        c.name,
+                        s.name,
+                        match s.mode {
+                            clipsim_engine::MultiCdn::Failover => "failover".to_string(),
+                            clipsim_engine::MultiCdn::CostSplit { min_share_pct } =>
+                                format!("cost-split, at least {min_share_pct} % each"),
+                        }
+                    ),
+                }),
                 match (sc.engine.mirror.enabled, sc.engine.mirror.regions.is_empty()) {
                     (false, _) => "off",
                     (true, true) => "on, but in no region (mirror.regions is empty)",

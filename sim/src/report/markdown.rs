@@ -9,6 +9,34 @@ use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom, SimTime};
 use std::fmt::Write as _;
 
+/// With two CDNs: each one's requests answered, share of both, and bill (its CDN lines over the
+/// whole run), e.g. `cloudflare 99,605 (10.0 %), $58.72; bunny 899,671 (90.0 %), $123.45`.
+fn requests_by_cdn(r: &RunResult) -> Option<String> {
+    let cdn = r.scenario.cdn.as_ref().filter(|c| c.second.is_some())?;
+    let providers = [Some(cdn.provider), cdn.second.as_ref().map(|s| s.provider)];
+    let lines = || r.engine.bills().iter().flat_map(|b| &b.lines);
+    let of = |p| {
+        let requests: u128 =
+            lines().filter(|l| l.key.provider == p && l.key.meter == Meter::CdnRequests).map(|l| l.usage).sum();
+        let cost = lines()
+            .filter(|l| l.key.provider == p && l.key.meter.zone_is_geo())
+            .fold(MoneyNanos::ZERO, |a, l| a + l.cost);
+        (u64::try_from(requests).unwrap_or(u64::MAX), cost)
+    };
+    let figures: Vec<(u64, MoneyNanos)> = providers.into_iter().flatten().map(of).collect();
+    let total: u64 = figures.iter().map(|f| f.0).sum();
+    let parts: Vec<String> = cdn
+        .names()
+        .zip(&figures)
+        .map(|(name, &(requests, cost))| {
+            let share =
+                if total > 0 { format!("{:.1} %", requests as f64 * 100.0 / total as f64) } else { "n/a".into() };
+            format!("{name} {} ({share}), {}", count(requests), dollars(cost))
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
 fn pct(v: Option<f64>) -> String {
     format::or_na(v, |x| format::percent(x, 2))
 }
@@ -199,6 +227,9 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         ms(s.latency_ms.p99)
     );
     let _ = writeln!(o, "| CDN edge hit rate | {} |", pct(s.hit_rates.cdn_cache));
+    if let Some(by_cdn) = requests_by_cdn(r) {
+        let _ = writeln!(o, "| requests and bill by CDN (whole run) | {by_cdn} |");
+    }
     if s.requests.cdn_revalidated > 0 {
         let _ = writeln!(
             o,

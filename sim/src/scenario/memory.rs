@@ -46,7 +46,9 @@ pub fn estimate_bytes(sc: &Scenario) -> u64 {
         .sum();
     // Twice the mean rate covers the daily curve's peak; an edge holds at most what was viewed.
     let views = (2.0 * sc.traffic.views_per_sec * secs + spike_views).min(u64::MAX as f64) as u64;
-    let edges = if sc.cdn.is_some() { sc.geos.len() as u64 } else { 0 };
+    // An edge per geography for each CDN.
+    let cdns = sc.cdn.as_ref().map_or(0, |c| c.names().count() as u64);
+    let edges = cdns * sc.geos.len() as u64;
     let cached = edges.saturating_mul(clips.min(views)).saturating_mul(PER_CACHED_OBJECT_BYTES);
     let rows = run.as_micros() / sc.report_interval.as_micros().max(1) + 2;
     let row_bytes = PER_ROW_BYTES + PER_ROW_REGION_BYTES * sc.engine.regions.len() as u64;
@@ -86,6 +88,15 @@ mod tests {
         // A CDN: three edges (the default geographies), each its index and at most every clip.
         let d = estimate_bytes(&scenario(1_000_000, 0.0, true));
         assert_eq!(d - a, 3 * (EDGE_INDEX_BYTES + (1_000_000 + 64) * PER_CACHED_OBJECT_BYTES));
+        // Two CDNs: three edges each.
+        let mut two = scenario(1_000_000, 0.0, true);
+        two.cdn.as_mut().unwrap().second = Some(crate::scenario::model::SecondCdnSpec {
+            provider: clipsim_engine::ProviderId(9),
+            name: "bunny".into(),
+            mode: clipsim_engine::MultiCdn::Failover,
+            edge_rtt: clipsim_engine::SimDuration::ZERO,
+        });
+        assert_eq!(estimate_bytes(&two) - a, 2 * (d - a));
         assert!(a > BASE_BYTES + 1_000_000 * PER_CLIP_BYTES, "rows count too");
     }
 }
