@@ -173,7 +173,9 @@ fn a_split_without_a_minimum_share_is_the_cheaper_cdn_alone() {
         let lines = r.engine.bills().iter().flat_map(|b| &b.lines);
         lines
             .filter(|l| r.scenario.engine.providers[l.key.provider.index()] != "cloudflare")
-            .map(|l| (r.scenario.engine.providers[l.key.provider.index()].clone(), l.key.meter, l.key.zone, l.usage, l.cost))
+            .map(|l| {
+                (r.scenario.engine.providers[l.key.provider.index()].clone(), l.key.meter, l.key.zone, l.usage, l.cost)
+            })
             .collect()
     };
     assert_eq!(named(&alone), named(&split), "bunny's and the storage's lines, usage and cost");
