@@ -150,6 +150,24 @@ fn a_cost_split_gives_the_cheaper_cdn_all_but_the_minimum_share_in_each_geograph
     };
     assert_eq!(cdn_requests(&two), cdn_requests(&one), "one CDN per request, as many as with one CDN");
     assert!(log.len() as u128 >= cdn_requests(&two) && !log.is_empty());
+
+    // report.md's line for the two CDNs, against the bill's lines summed here.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    report::write(&two, &dir.path().join("r"), false).expect("writes");
+    let md = std::fs::read_to_string(dir.path().join("r/report.md")).expect("report.md");
+    let line = md.lines().find(|l| l.starts_with("| requests and bill by CDN")).expect("the line");
+    let requests = |p| usage(&two, Meter::CdnRequests, p, None);
+    let total = requests(cloudflare) + requests(bunny);
+    let billed = |p: ProviderId| -> i64 {
+        let lines = two.engine.bills().iter().flat_map(|b| &b.lines);
+        lines.filter(|l| l.key.provider == p).map(|l| l.cost.0).sum()
+    };
+    for (name, p) in [("cloudflare", cloudflare), ("bunny", bunny)] {
+        let share = requests(p) as f64 * 100.0 / total as f64;
+        let cost = report::format::money(clipsim_engine::MoneyNanos(billed(p)));
+        let want = format!("{name} {} ({share:.1} %), {cost}", report::format::count(requests(p) as u64));
+        assert!(line.contains(&want), "{want} in {line}");
+    }
 }
 
 /// A cost split with no minimum share is the cheaper CDN alone while it is healthy: bunny's
