@@ -172,16 +172,24 @@ fn a_cost_split_gives_the_cheaper_cdn_all_but_the_minimum_share_in_each_geograph
 
 /// A cost split with no minimum share is the cheaper CDN alone while it is healthy: bunny's
 /// lines and every storage line equal those of the run with bunny as the only CDN, the same
-/// views are served the same way, and Cloudflare (probed, idle) bills nothing.
+/// views are served the same way at the same load times (bunny's edges 60 ms away in both,
+/// Cloudflare's 15 ms: the second CDN's own round trip), and Cloudflare (probed, idle) bills
+/// nothing.
 #[test]
 fn a_split_without_a_minimum_share_is_the_cheaper_cdn_alone() {
     let alone = run_scenario({
         let path = common::root().join("scenarios/seed-baseline.toml");
-        let text = common::scaled_text(&path, 20.0).replace("provider = \"cloudflare\"", "provider = \"bunny\"");
+        let text = common::scaled_text(&path, 20.0)
+            .replace("provider = \"cloudflare\"", "provider = \"bunny\"\nedge_latency_ms = 60");
         scenario::from_str(&path, &text, &Overrides::default()).expect("valid")
     })
     .expect("runs");
-    let split = run("second_provider = \"bunny\"\nmulti_cdn = \"cost-split\"\nmin_share_pct = 0", "");
+    let split = run(
+        "second_provider = \"bunny\"\nmulti_cdn = \"cost-split\"\nmin_share_pct = 0\nsecond_edge_latency_ms = 60",
+        "",
+    );
+    let default_rtt = report::summarize(&run("", ""));
+    assert_ne!(default_rtt.latency_ms, report::summarize(&alone).latency_ms, "the edge's round trip shows");
     let (a, b) = (report::summarize(&alone), report::summarize(&split));
     assert_eq!(a.served_from, b.served_from);
     assert_eq!(a.latency_ms, b.latency_ms);
@@ -197,4 +205,23 @@ fn a_split_without_a_minimum_share_is_the_cheaper_cdn_alone() {
             .collect()
     };
     assert_eq!(named(&alone), named(&split), "bunny's and the storage's lines, usage and cost");
+}
+
+/// Each CDN is judged against its own normal probe latency: a degraded bunny (three times its
+/// 60 ms round trip, above twice its normal) is believed degraded, and Cloudflare is not.
+#[test]
+fn the_second_cdn_is_judged_by_its_own_normal_latency() {
+    let degraded = "\n[[outages]]\ntarget = \"cdn:bunny\"\nkind = \"degraded\"\nlatency_factor = 3.0\nerror_rate = 0.0\nstart = \"3d\"\nduration = \"6h\"\n";
+    let r = run(&format!("{FAILOVER}\nsecond_edge_latency_ms = 60"), degraded);
+    let changes: Vec<(HealthTarget, Health)> = r
+        .recorder
+        .timeline
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::HealthChanged { target, to, .. } => Some((target, to)),
+            _ => None,
+        })
+        .collect();
+    assert!(changes.contains(&(HealthTarget::SecondCdn, Health::Degraded)), "{changes:?}");
+    assert!(!changes.iter().any(|(t, _)| *t == HealthTarget::Cdn), "{changes:?}");
 }

@@ -139,6 +139,8 @@ pub struct Row {
     pub region_lag_us: Vec<Option<u64>>,
     /// Believed CDN health (`None` without a CDN).
     pub cdn_health: Option<Health>,
+    /// Believed health of the second CDN (`None` without one).
+    pub second_cdn_health: Option<Health>,
     /// Smoothed CDN probe latency, microseconds.
     pub cdn_latency_us: Option<u64>,
     /// Whether any scenario outage overlapped the interval (ground truth).
@@ -478,6 +480,7 @@ mod tests {
                 region_latency_us: Vec::new(),
                 region_lag_us: Vec::new(),
                 cdn_health: None,
+                second_cdn_health: None,
                 cdn_latency_us: None,
                 outage_active: false,
             };

@@ -714,7 +714,11 @@ fn health_segments(r: &RunResult, axis: TimeAxis, lane: usize) -> Vec<(f64, f64,
     let mut out: Vec<(f64, f64, Health)> = Vec::new();
     let mut start = 0.0;
     for row in &r.recorder.rows {
-        let h = if lane < regions { row.region_health[lane] } else { row.cdn_health.unwrap_or(Health::Healthy) };
+        let h = match lane.checked_sub(regions) {
+            None => row.region_health[lane],
+            Some(0) => row.cdn_health.unwrap_or(Health::Healthy),
+            Some(_) => row.second_cdn_health.unwrap_or(Health::Healthy),
+        };
         let end = axis.at(row.end);
         match out.last_mut() {
             Some(last) if last.2 == h => last.1 = end,
@@ -733,7 +737,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
     let sc = &r.scenario;
     let axis = TimeAxis::of(r);
     let x_max = axis.at(r.end).max(1e-3);
-    let lanes = sc.engine.regions.len() + usize::from(sc.cdn.is_some());
+    let lanes = sc.engine.regions.len() + sc.cdn.as_ref().map_or(0, |c| c.names().count());
     let target = sc.targets.availability;
     let min_avail = rows.iter().filter_map(|r| r.counts.availability()).chain(target).fold(1.0f64, f64::min);
     let y_lo = (min_avail - (1.0 - min_avail) * 0.1).clamp(0.0, 0.999);
@@ -795,7 +799,7 @@ fn outages(r: &RunResult, svg: &mut String) -> Res {
         .regions
         .iter()
         .map(|r| r.name.clone())
-        .chain(sc.cdn.as_ref().map(|c| format!("cdn:{}", c.name)))
+        .chain(sc.cdn.iter().flat_map(|c| c.names()).map(|name| format!("cdn:{name}")))
         .collect();
     let names_for_fmt = names.clone();
     lane_chart

@@ -71,16 +71,24 @@ fn usage_text(q: f64, unit: &str) -> String {
     }
 }
 
-/// A sentence for each measured month in which the CDN delivered more than its flat-rate plan
+/// A sentence for each measured month in which a CDN delivered more than its flat-rate plan
 /// includes (the plan bills nothing more: the provider throttles or asks for a higher plan).
 fn plan_overruns(r: &RunResult) -> Vec<String> {
     let sc = &r.scenario;
-    let Some(cdn) = sc.engine.cdn_provider else { return vec![] };
+    let second = sc.engine.second_cdn.map(|s| s.provider);
+    sc.engine.cdn_provider.into_iter().chain(second).flat_map(|cdn| plan_overruns_of(r, cdn)).collect()
+}
+
+/// [`plan_overruns`] of one CDN, from its own lines.
+fn plan_overruns_of(r: &RunResult, cdn: clipsim_engine::ProviderId) -> Vec<String> {
+    let sc = &r.scenario;
     let name = &sc.engine.providers[cdn.index()];
     let Some(inc) = sc.providers.iter().find(|p| &p.name == name).and_then(|p| p.plan_includes) else { return vec![] };
     let mut out = Vec::new();
     for bill in r.measured_bills() {
-        let used = |m: Meter| bill.lines.iter().filter(|l| l.key.meter == m).map(|l| l.usage).sum::<u128>();
+        let used = |m: Meter| {
+            bill.lines.iter().filter(|l| l.key.meter == m && l.key.provider == cdn).map(|l| l.usage).sum::<u128>()
+        };
         let (bytes, requests) = (used(Meter::CdnEgress), used(Meter::CdnRequests));
         let (bytes_in, requests_in) = (u128::from(inc.egress_gb) * u128::from(BYTES_PER_GB), u128::from(inc.requests));
         if bytes > bytes_in || requests > requests_in {

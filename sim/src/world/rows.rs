@@ -31,6 +31,12 @@ impl<C: EdgeCache> Sim<C> {
             region_latency_us: m.regions.iter().map(|r| r.latency.map(|d| d.as_micros())).collect(),
             region_lag_us: m.regions.iter().map(|r| r.replication_lag.map(|d| d.as_micros())).collect(),
             cdn_health: self.sc.cdn.as_ref().map(|_| self.engine.health(HealthTarget::Cdn)),
+            second_cdn_health: self
+                .sc
+                .cdn
+                .as_ref()
+                .and_then(|c| c.second.as_ref())
+                .map(|_| self.engine.health(HealthTarget::SecondCdn)),
             cdn_latency_us: m.cdn_latency_avg.map(|d| d.as_micros()),
             outage_active: self.sc.outages.iter().any(|o| o.start < t && interval_start < o.end),
         };

@@ -197,6 +197,9 @@ pub fn validate(
     }
     if let Some(c) = &cdn {
         cfg.set_probe_normal(HealthTarget::Cdn, c.edge_rtt);
+        if let Some(s) = &c.second {
+            cfg.set_probe_normal(HealthTarget::SecondCdn, s.edge_rtt);
+        }
     }
 
     // Billing.
