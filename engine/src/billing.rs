@@ -470,8 +470,11 @@ impl Ledger {
     }
 
     /// What the next unit of `id`'s usage would cost now, in nanodollars per price unit: 0 while
-    /// a free allowance it draws on has room left, else the rate of the tier its usage this
-    /// month has reached (priced or not). For decisions (a cost-aware split), never for a sum.
+    /// a free allowance it draws on has room left beyond this line's unpriced usage, else the
+    /// rate of the tier its usage this month has reached (priced or not). Other lines' unpriced
+    /// draws on a shared allowance are not counted: callers ask right after pricing (a cost-alert
+    /// check, a price change, a month's close) or before any usage. For decisions (a cost-aware
+    /// split), never for a sum.
     pub(crate) fn marginal_rate(&self, id: LineId) -> u64 {
         let l = &self.lines[id.0 as usize];
         if l.pool.is_some_and(|p| self.pools[p as usize].left > l.unpriced) {

@@ -241,7 +241,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         match s.mode {
                             clipsim_engine::MultiCdn::Failover => "failover".to_string(),
                             clipsim_engine::MultiCdn::CostSplit { min_share_pct } =>
-                                format!("cost-split, at least {min_share_pct} % each"),
+                                format!("cost-split, the pricier keeping {min_share_pct} %"),
                         }
                     ),
                 }),
