@@ -341,16 +341,23 @@ fn the_summary_schema_in_docs_is_the_generated_one_and_fits_the_summaries() {
         let mut want: Vec<String> =
             // `sensitivity` is written only when a run found an analysis, `trace` only for a
             // trace-driven run, `calibration` only for one with the CDN's results (none in the
-            // goldens), `rollout` only for a scenario with `[rollout]` (scenarios/rollout.toml).
+            // goldens), `rollout` only for a scenario with `[rollout]` (scenarios/rollout.toml),
+            // `cdns` only with two CDNs (cdn-failover, multi-cdn-split).
             properties
                 .iter()
                 .filter(|k| {
-                    !["version", "git_commit", "sensitivity", "trace", "calibration", "rollout"].contains(&k.as_str())
+                    !["version", "git_commit", "sensitivity", "trace", "calibration", "rollout", "cdns"]
+                        .contains(&k.as_str())
                 })
                 .cloned()
                 .collect();
         if p.file_name().is_some_and(|n| n == "rollout.summary.json") {
             want.push("rollout".into());
+        }
+        if p.file_name().is_some_and(|n| {
+            ["cdn-failover.summary.json", "multi-cdn-split.summary.json"].contains(&n.to_str().unwrap_or(""))
+        }) {
+            want.push("cdns".into());
         }
         want.sort();
         assert_eq!(have, want, "{}: its keys against the schema's properties", p.display());

@@ -151,6 +151,17 @@ fn a_cost_split_gives_the_cheaper_cdn_all_but_the_minimum_share_in_each_geograph
     assert_eq!(cdn_requests(&two), cdn_requests(&one), "one CDN per request, as many as with one CDN");
     assert!(log.len() as u128 >= cdn_requests(&two) && !log.is_empty());
 
+    // summary.json's `cdns`, against the bill's lines summed here (none with one CDN).
+    assert_eq!(report::summarize(&one).cdns, None);
+    let shares = report::summarize(&two).cdns.expect("two CDNs");
+    let got: Vec<_> = shares.iter().map(|c| (c.provider.as_str(), c.requests, c.bytes)).collect();
+    let bytes = |p| usage(&two, Meter::CdnEgress, p, None) as u64;
+    let want = [
+        ("cloudflare", usage(&two, Meter::CdnRequests, cloudflare, None) as u64, bytes(cloudflare)),
+        ("bunny", usage(&two, Meter::CdnRequests, bunny, None) as u64, bytes(bunny)),
+    ];
+    assert_eq!(got, want);
+
     // report.md's line for the two CDNs, against the bill's lines summed here.
     let dir = tempfile::tempdir().expect("a temporary directory");
     report::write(&two, &dir.path().join("r"), false).expect("writes");
@@ -164,6 +175,7 @@ fn a_cost_split_gives_the_cheaper_cdn_all_but_the_minimum_share_in_each_geograph
     };
     for (name, p) in [("cloudflare", cloudflare), ("bunny", bunny)] {
         let share = requests(p) as f64 * 100.0 / total as f64;
+        assert_eq!(shares.iter().find(|c| c.provider == name).map(|c| c.cost_nanodollars), Some(billed(p)));
         let cost = report::format::money(clipsim_engine::MoneyNanos(billed(p)));
         let want = format!("{name} {} ({share:.1} %), {cost}", report::format::count(requests(p) as u64));
         assert!(line.contains(&want), "{want} in {line}");

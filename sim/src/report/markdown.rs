@@ -9,29 +9,18 @@ use clipsim_engine::units::BYTES_PER_GB;
 use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom, SimTime};
 use std::fmt::Write as _;
 
-/// With two CDNs: each one's requests answered, share of both, and bill (its CDN lines over the
-/// whole run), e.g. `cloudflare 99,605 (10.0 %), $58.72; bunny 899,671 (90.0 %), $123.45`.
-fn requests_by_cdn(r: &RunResult) -> Option<String> {
-    let cdn = r.scenario.cdn.as_ref().filter(|c| c.second.is_some())?;
-    let providers = [Some(cdn.provider), cdn.second.as_ref().map(|s| s.provider)];
-    let lines = || r.engine.bills().iter().flat_map(|b| &b.lines);
-    let of = |p| {
-        let requests: u128 =
-            lines().filter(|l| l.key.provider == p && l.key.meter == Meter::CdnRequests).map(|l| l.usage).sum();
-        let cost = lines()
-            .filter(|l| l.key.provider == p && l.key.meter.zone_is_geo())
-            .fold(MoneyNanos::ZERO, |a, l| a + l.cost);
-        (u64::try_from(requests).unwrap_or(u64::MAX), cost)
-    };
-    let figures: Vec<(u64, MoneyNanos)> = providers.into_iter().flatten().map(of).collect();
-    let total: u64 = figures.iter().map(|f| f.0).sum();
-    let parts: Vec<String> = cdn
-        .names()
-        .zip(&figures)
-        .map(|(name, &(requests, cost))| {
+/// With two CDNs (`summary.json`'s `cdns`): each one's requests answered, share of both, and
+/// bill over the whole run, e.g. `cloudflare 99,605 (10.0 %), $58.72; bunny 899,671 (90.0 %),
+/// $123.45`.
+fn requests_by_cdn(s: &Summary) -> Option<String> {
+    let cdns = s.cdns.as_ref()?;
+    let total: u64 = cdns.iter().map(|c| c.requests).sum();
+    let parts: Vec<String> = cdns
+        .iter()
+        .map(|c| {
             let share =
-                if total > 0 { format!("{:.1} %", requests as f64 * 100.0 / total as f64) } else { "n/a".into() };
-            format!("{name} {} ({share}), {}", count(requests), dollars(cost))
+                if total > 0 { format!("{:.1} %", c.requests as f64 * 100.0 / total as f64) } else { "n/a".into() };
+            format!("{} {} ({share}), {}", c.provider, count(c.requests), dollars(MoneyNanos(c.cost_nanodollars)))
         })
         .collect();
     Some(parts.join("; "))
@@ -235,7 +224,7 @@ pub fn report_md(r: &RunResult, s: &Summary, charts: &[Chart]) -> String {
         ms(s.latency_ms.p99)
     );
     let _ = writeln!(o, "| CDN edge hit rate | {} |", pct(s.hit_rates.cdn_cache));
-    if let Some(by_cdn) = requests_by_cdn(r) {
+    if let Some(by_cdn) = requests_by_cdn(s) {
         let _ = writeln!(o, "| requests and bill by CDN (whole run) | {by_cdn} |");
     }
     if s.requests.cdn_revalidated > 0 {

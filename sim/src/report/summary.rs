@@ -4,7 +4,7 @@ use super::target::Target;
 use crate::sweep::aggregate::{stat, Stat};
 use crate::world::RunResult;
 use clipsim_engine::units::BYTES_PER_GB;
-use clipsim_engine::{Category, MoneyNanos, ServedFrom};
+use clipsim_engine::{Category, Meter, MoneyNanos, ServedFrom};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,6 +94,46 @@ pub struct Summary {
     /// (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<crate::rollout::analysis::RolloutSummary>,
+    /// With two CDNs (`[cdn] second_provider`): each one's share of the whole run, the first
+    /// first (absent with one CDN or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdns: Option<Vec<CdnShare>>,
+}
+
+/// One of two CDNs over the whole run (warm-up included), from its own bill lines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CdnShare {
+    /// The provider.
+    pub provider: String,
+    /// Requests it answered (its `cdn_requests` lines).
+    pub requests: u64,
+    /// Bytes it delivered (its `cdn_egress` lines).
+    pub bytes: u64,
+    /// Its bill (egress, requests and plan), exact, in nanodollars.
+    pub cost_nanodollars: i64,
+}
+
+/// [`Summary::cdns`] of a run.
+fn cdn_shares(r: &RunResult) -> Option<Vec<CdnShare>> {
+    let cdn = r.scenario.cdn.as_ref().filter(|c| c.second.is_some())?;
+    let providers = std::iter::once(cdn.provider).chain(cdn.second.as_ref().map(|s| s.provider));
+    let shares = providers
+        .zip(cdn.names())
+        .map(|(p, name)| {
+            let lines = || r.engine.bills().iter().flat_map(|b| &b.lines).filter(move |l| l.key.provider == p);
+            let usage = |m: Meter| {
+                let sum: u128 = lines().filter(|l| l.key.meter == m).map(|l| l.usage).sum();
+                u64::try_from(sum).unwrap_or(u64::MAX)
+            };
+            CdnShare {
+                provider: name.to_string(),
+                requests: usage(Meter::CdnRequests),
+                bytes: usage(Meter::CdnEgress),
+                cost_nanodollars: lines().map(|l| l.cost.0).sum(),
+            }
+        })
+        .collect();
+    Some(shares)
 }
 
 /// A figure over replicas: its mean and Student 95 % interval.
@@ -608,6 +648,7 @@ pub fn summarize(r: &RunResult) -> Summary {
         targets,
         replicas: replicas_summary(r),
         sensitivity: None,
+        cdns: cdn_shares(r),
     }
 }
 
