@@ -50,7 +50,12 @@
 //! * **Storage lifecycle** ([`Lifecycle`], optional): a clip's primary copy moves to the
 //!   infrequent-access class once it is old enough; its storage, its requests and every byte
 //!   read from it are then billed on their own meters (a retrieval fee), in its upload order.
-//! * **Health** ([`health`]): healthy / degraded / unhealthy per region and for the CDN, from
+//! * **Two CDNs** ([`SecondCdn`], optional): a second CDN beside the first, as a standby that
+//!   takes every request while the first is believed unhealthy ([`MultiCdn::Failover`]), or
+//!   active-active with each geography's requests split by which CDN's next GB is cheaper
+//!   ([`MultiCdn::CostSplit`]). Each request uses one CDN, chosen when it begins
+//!   ([`Request::cdn_index`]); each CDN's usage is billed on its own lines.
+//! * **Health** ([`health`]): healthy / degraded / unhealthy per region and for each CDN, from
 //!   probe results with hysteresis.
 //!
 //! ## Exact money
